@@ -1,0 +1,4 @@
+//! Pipit: a desktop POP3 mail reader. The library holds the engine; the
+//! binary is a thin face over it.
+
+pub mod pop3;

@@ -1,0 +1,306 @@
+//! Credentials on the wire: APOP (RFC 1939 §7) and the SASL mechanisms of
+//! RFC 5034: PLAIN (RFC 4616), CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677).
+//! Pure computation: the session in `net` sends what these produce.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use md5::{Digest as _, Md5};
+use ring::{digest, hmac, pbkdf2, rand::SecureRandom as _};
+
+/// SASL mechanisms Pipit speaks, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mechanism {
+    Plain,
+    CramMd5,
+    ScramSha256,
+}
+
+impl Mechanism {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::Plain => "PLAIN",
+            Mechanism::CramMd5 => "CRAM-MD5",
+            Mechanism::ScramSha256 => "SCRAM-SHA-256",
+        }
+    }
+
+    /// The strongest mechanism both sides know, from the server's SASL list.
+    pub fn strongest(offered: &[String]) -> Option<Mechanism> {
+        [Mechanism::ScramSha256, Mechanism::CramMd5, Mechanism::Plain]
+            .into_iter()
+            .find(|m| offered.iter().any(|o| o.eq_ignore_ascii_case(m.name())))
+    }
+}
+
+/// The SASL exchange went wrong on the server's side.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SaslError {
+    #[error("the server's SASL challenge is not valid base64")]
+    BadBase64,
+    #[error("the server's SCRAM message is malformed: {0}")]
+    BadScram(&'static str),
+    #[error("the server could not prove it knows the password (SCRAM signature mismatch)")]
+    ServerNotVerified,
+    #[error("the server sent more SASL challenges than {0} needs")]
+    TooManySteps(&'static str),
+}
+
+/// One SASL exchange in progress.
+pub struct SaslSession {
+    mechanism: Mechanism,
+    user: String,
+    password: String,
+    scram: ScramState,
+}
+
+enum ScramState {
+    Start,
+    /// Sent client-first with this nonce and bare message.
+    SentFirst { nonce: String, first_bare: String },
+    /// Sent client-final; expecting the server's signature.
+    SentFinal { server_signature: Vec<u8> },
+    Done,
+}
+
+impl SaslSession {
+    pub fn new(mechanism: Mechanism, user: &str, password: &str) -> Self {
+        SaslSession {
+            mechanism,
+            user: user.to_string(),
+            password: password.to_string(),
+            scram: ScramState::Start,
+        }
+    }
+
+    /// The initial response sent with `AUTH mechanism`, base64, if the
+    /// mechanism starts on the client's side.
+    pub fn initial_response(&mut self) -> Option<String> {
+        match self.mechanism {
+            Mechanism::Plain => Some(B64.encode(format!("\0{}\0{}", self.user, self.password))),
+            Mechanism::CramMd5 => None,
+            Mechanism::ScramSha256 => {
+                let nonce = random_nonce();
+                let first_bare = format!("n={},r={nonce}", scram_name(&self.user));
+                let out = B64.encode(format!("n,,{first_bare}"));
+                self.scram = ScramState::SentFirst { nonce, first_bare };
+                Some(out)
+            }
+        }
+    }
+
+    /// Answers one `+ challenge` line (base64); returns the base64 answer.
+    pub fn respond(&mut self, challenge: &str) -> Result<String, SaslError> {
+        let challenge = B64.decode(challenge.trim()).map_err(|_| SaslError::BadBase64)?;
+        match self.mechanism {
+            Mechanism::Plain => {
+                // A server that ignored the initial response asks with an empty challenge.
+                if challenge.is_empty() {
+                    Ok(self.initial_response().unwrap_or_default())
+                } else {
+                    Err(SaslError::TooManySteps("PLAIN"))
+                }
+            }
+            Mechanism::CramMd5 => {
+                let mac = hmac_md5(self.password.as_bytes(), &challenge);
+                Ok(B64.encode(format!("{} {}", self.user, hex(&mac))))
+            }
+            Mechanism::ScramSha256 => self.scram_step(&challenge),
+        }
+    }
+
+    fn scram_step(&mut self, challenge: &[u8]) -> Result<String, SaslError> {
+        let text = std::str::from_utf8(challenge).map_err(|_| SaslError::BadScram("not UTF-8"))?;
+        match std::mem::replace(&mut self.scram, ScramState::Done) {
+            ScramState::Start => Err(SaslError::BadScram("challenge before the client's first message")),
+            ScramState::SentFirst { nonce, first_bare } => {
+                let server_nonce = scram_attr(text, 'r').ok_or(SaslError::BadScram("no nonce"))?;
+                if !server_nonce.starts_with(&nonce) || server_nonce.len() == nonce.len() {
+                    return Err(SaslError::BadScram("the nonce does not extend ours"));
+                }
+                let salt = B64
+                    .decode(scram_attr(text, 's').ok_or(SaslError::BadScram("no salt"))?)
+                    .map_err(|_| SaslError::BadScram("salt is not base64"))?;
+                let iterations: u32 = scram_attr(text, 'i')
+                    .and_then(|i| i.parse().ok())
+                    .filter(|&i| (1..=10_000_000).contains(&i))
+                    .ok_or(SaslError::BadScram("iteration count missing or out of range"))?;
+                let mut salted = [0u8; 32];
+                pbkdf2::derive(
+                    pbkdf2::PBKDF2_HMAC_SHA256,
+                    std::num::NonZeroU32::new(iterations).expect("checked above"),
+                    &salt,
+                    self.password.as_bytes(),
+                    &mut salted,
+                );
+                let client_key = hmac_sha256(&salted, b"Client Key");
+                let stored_key = digest::digest(&digest::SHA256, &client_key);
+                let without_proof = format!("c=biws,r={server_nonce}");
+                let auth_message = format!("{first_bare},{text},{without_proof}");
+                let signature = hmac_sha256(stored_key.as_ref(), auth_message.as_bytes());
+                let proof: Vec<u8> = client_key.iter().zip(&signature).map(|(a, b)| a ^ b).collect();
+                let server_key = hmac_sha256(&salted, b"Server Key");
+                self.scram = ScramState::SentFinal {
+                    server_signature: hmac_sha256(&server_key, auth_message.as_bytes()),
+                };
+                Ok(B64.encode(format!("{without_proof},p={}", B64.encode(proof))))
+            }
+            ScramState::SentFinal { server_signature } => {
+                if let Some(e) = scram_attr(text, 'e') {
+                    let _ = e; // the server refused; its -ERR follows our empty answer
+                    return Ok(String::new());
+                }
+                let v = scram_attr(text, 'v').ok_or(SaslError::BadScram("no server signature"))?;
+                if B64.decode(v).ok().as_deref() != Some(server_signature.as_slice()) {
+                    return Err(SaslError::ServerNotVerified);
+                }
+                Ok(String::new())
+            }
+            ScramState::Done => Err(SaslError::TooManySteps("SCRAM-SHA-256")),
+        }
+    }
+}
+
+/// The APOP digest: lower-case hex MD5 of the greeting's timestamp and the password.
+pub fn apop_digest(timestamp: &str, password: &str) -> String {
+    let mut md5 = Md5::new();
+    md5.update(timestamp.as_bytes());
+    md5.update(password.as_bytes());
+    hex(&md5.finalize())
+}
+
+/// The `<...@...>` timestamp in a greeting, which APOP needs.
+pub fn greeting_timestamp(greeting: &str) -> Option<&str> {
+    let start = greeting.find('<')?;
+    let end = start + greeting[start..].find('>')?;
+    let stamp = &greeting[start..=end];
+    stamp.contains('@').then_some(stamp)
+}
+
+fn hmac_md5(key: &[u8], message: &[u8]) -> [u8; 16] {
+    // RFC 2104 with a 64-byte block.
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..16].copy_from_slice(&Md5::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Md5::new();
+    inner.update(block.map(|b| b ^ 0x36));
+    inner.update(message);
+    let mut outer = Md5::new();
+    outer.update(block.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), message).as_ref().to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_nonce() -> String {
+    let mut bytes = [0u8; 18];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the operating system's random source failed");
+    B64.encode(bytes)
+}
+
+/// RFC 5802 §5.1: ',' and '=' in a user name are escaped.
+fn scram_name(user: &str) -> String {
+    user.replace('=', "=3D").replace(',', "=2C")
+}
+
+fn scram_attr(message: &str, name: char) -> Option<&str> {
+    message.split(',').find_map(|part| {
+        let mut chars = part.chars();
+        (chars.next() == Some(name) && chars.next() == Some('=')).then(|| &part[2..])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apop_digest_matches_rfc_1939_example() {
+        let stamp = greeting_timestamp("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>").unwrap();
+        assert_eq!(stamp, "<1896.697170952@dbc.mtview.ca.us>");
+        assert_eq!(apop_digest(stamp, "tanstaaf"), "c4c9334bac560ecc979e58001b3e22fb");
+        assert_eq!(greeting_timestamp("+OK ready"), None);
+    }
+
+    #[test]
+    fn cram_md5_matches_rfc_2195_example() {
+        let mut s = SaslSession::new(Mechanism::CramMd5, "tim", "tanstaaftanstaaf");
+        assert_eq!(s.initial_response(), None);
+        let answer = s
+            .respond(&B64.encode("<1896.697170952@postoffice.reston.mci.net>"))
+            .unwrap();
+        assert_eq!(
+            B64.decode(answer).unwrap(),
+            b"tim b913a602c7eda7a495b4e6e7334d3890"
+        );
+    }
+
+    #[test]
+    fn plain_initial_response() {
+        let mut s = SaslSession::new(Mechanism::Plain, "alice", "pw");
+        assert_eq!(B64.decode(s.initial_response().unwrap()).unwrap(), b"\0alice\0pw");
+    }
+
+    #[test]
+    fn strongest_offered_mechanism_wins() {
+        let offered = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            Mechanism::strongest(&offered(&["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"])),
+            Some(Mechanism::ScramSha256)
+        );
+        assert_eq!(Mechanism::strongest(&offered(&["plain", "cram-md5"])), Some(Mechanism::CramMd5));
+        assert_eq!(Mechanism::strongest(&offered(&["LOGIN", "GSSAPI"])), None);
+    }
+
+    /// RFC 7677 §3's example, with its client nonce put in place of a random one.
+    #[test]
+    fn scram_sha_256_matches_rfc_7677_example() {
+        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil");
+        s.initial_response();
+        s.scram = ScramState::SentFirst {
+            nonce: "rOprNGfwEbeRWgbNEkqO".into(),
+            first_bare: "n=user,r=rOprNGfwEbeRWgbNEkqO".into(),
+        };
+        let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+        let final_msg = B64.decode(s.respond(&B64.encode(server_first)).unwrap()).unwrap();
+        assert_eq!(
+            String::from_utf8(final_msg).unwrap(),
+            "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+        );
+        assert_eq!(
+            s.respond(&B64.encode("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")).unwrap(),
+            ""
+        );
+    }
+
+    #[test]
+    fn scram_refuses_a_server_that_does_not_know_the_password() {
+        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil");
+        s.scram = ScramState::SentFirst {
+            nonce: "abc".into(),
+            first_bare: "n=user,r=abc".into(),
+        };
+        s.respond(&B64.encode("r=abcdef,s=QUJD,i=4096")).unwrap();
+        assert_eq!(
+            s.respond(&B64.encode("v=AAAA")).unwrap_err(),
+            SaslError::ServerNotVerified
+        );
+        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil");
+        s.scram = ScramState::SentFirst {
+            nonce: "abc".into(),
+            first_bare: "n=user,r=abc".into(),
+        };
+        assert!(s.respond(&B64.encode("r=xyz,s=QUJD,i=4096")).is_err());
+    }
+}

@@ -1,0 +1,232 @@
+//! POP3 commands (RFC 1939, 2449, 2595, 5034) and how each is written on the wire.
+
+use std::fmt;
+
+/// One command a client sends. Arguments that carry secrets are never shown by
+/// `Debug` or [`Command::redacted`].
+#[derive(Clone, PartialEq, Eq)]
+pub enum Command {
+    Capa,
+    Stls,
+    User(String),
+    Pass(String),
+    /// `APOP name digest` (RFC 1939 §7): the digest is an MD5 of timestamp + password.
+    Apop {
+        user: String,
+        digest: String,
+    },
+    /// `AUTH mechanism [initial-response]` (RFC 5034).
+    Auth {
+        mechanism: String,
+        initial_response: Option<String>,
+    },
+    /// One line of a SASL exchange after a `+ challenge` continuation.
+    AuthResponse(String),
+    Stat,
+    List(Option<u32>),
+    Uidl(Option<u32>),
+    Top {
+        message: u32,
+        lines: u32,
+    },
+    Retr(u32),
+    Dele(u32),
+    Rset,
+    Noop,
+    Quit,
+}
+
+/// What shape of reply a command expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyShape {
+    /// A status line only.
+    Single,
+    /// A status line; on `+OK` a dot-terminated body follows, of at most `limit` bytes.
+    Multi { limit: usize },
+    /// A status line or a SASL continuation (`+ challenge`).
+    Sasl,
+}
+
+/// The size limits the reader enforces: what a server may make us buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// One status line, CRLF included. RFC 2449 says 512; real servers write longer greetings.
+    pub status_line: usize,
+    /// A header block (`TOP n 0`).
+    pub header_block: usize,
+    /// A whole message (`RETR`) or a preview (`TOP n lines`).
+    pub message: usize,
+    /// A listing (`LIST`, `UIDL`, `CAPA`).
+    pub listing: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            status_line: 4 * 1024,
+            header_block: 1024 * 1024,
+            message: 64 * 1024 * 1024,
+            listing: 32 * 1024 * 1024,
+        }
+    }
+}
+
+impl Command {
+    /// The bytes on the wire, CRLF included.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let line = match self {
+            Command::Capa => "CAPA".to_string(),
+            Command::Stls => "STLS".to_string(),
+            Command::User(u) => format!("USER {u}"),
+            Command::Pass(p) => format!("PASS {p}"),
+            Command::Apop { user, digest } => format!("APOP {user} {digest}"),
+            Command::Auth {
+                mechanism,
+                initial_response: None,
+            } => format!("AUTH {mechanism}"),
+            Command::Auth {
+                mechanism,
+                initial_response: Some(ir),
+            } => {
+                // RFC 5034 §4: an empty initial response is sent as "=".
+                let ir = if ir.is_empty() { "=" } else { ir.as_str() };
+                format!("AUTH {mechanism} {ir}")
+            }
+            Command::AuthResponse(r) => r.clone(),
+            Command::Stat => "STAT".to_string(),
+            Command::List(None) => "LIST".to_string(),
+            Command::List(Some(n)) => format!("LIST {n}"),
+            Command::Uidl(None) => "UIDL".to_string(),
+            Command::Uidl(Some(n)) => format!("UIDL {n}"),
+            Command::Top { message, lines } => format!("TOP {message} {lines}"),
+            Command::Retr(n) => format!("RETR {n}"),
+            Command::Dele(n) => format!("DELE {n}"),
+            Command::Rset => "RSET".to_string(),
+            Command::Noop => "NOOP".to_string(),
+            Command::Quit => "QUIT".to_string(),
+        };
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// The reply shape this command expects, with the byte limit that applies.
+    pub fn reply_shape(&self, limits: &Limits) -> ReplyShape {
+        match self {
+            Command::Capa | Command::List(None) | Command::Uidl(None) => ReplyShape::Multi {
+                limit: limits.listing,
+            },
+            Command::Top { lines: 0, .. } => ReplyShape::Multi {
+                limit: limits.header_block,
+            },
+            Command::Top { .. } | Command::Retr(_) => ReplyShape::Multi {
+                limit: limits.message,
+            },
+            Command::Auth { .. } | Command::AuthResponse(_) => ReplyShape::Sasl,
+            _ => ReplyShape::Single,
+        }
+    }
+
+    /// The command as it may appear in a log or an error: secrets replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match self {
+            Command::Pass(_) => "PASS ***".to_string(),
+            Command::Apop { user, .. } => format!("APOP {user} ***"),
+            Command::Auth {
+                mechanism,
+                initial_response: Some(_),
+            } => format!("AUTH {mechanism} ***"),
+            Command::AuthResponse(_) => "***".to_string(),
+            other => {
+                let mut out = Vec::new();
+                other.encode(&mut out);
+                String::from_utf8_lossy(&out).trim_end().to_string()
+            }
+        }
+    }
+
+    /// Commands that may be sent in a pipelined burst (RFC 2449 PIPELINING):
+    /// those that change no session state a later command depends on.
+    pub fn pipelinable(&self) -> bool {
+        matches!(
+            self,
+            Command::List(_)
+                | Command::Uidl(_)
+                | Command::Top { .. }
+                | Command::Retr(_)
+                | Command::Dele(_)
+                | Command::Stat
+                | Command::Noop
+        )
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(c: &Command) -> String {
+        let mut out = Vec::new();
+        c.encode(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn commands_are_written_with_crlf() {
+        assert_eq!(wire(&Command::Retr(7)), "RETR 7\r\n");
+        assert_eq!(
+            wire(&Command::Top {
+                message: 3,
+                lines: 0
+            }),
+            "TOP 3 0\r\n"
+        );
+        assert_eq!(wire(&Command::List(None)), "LIST\r\n");
+        assert_eq!(wire(&Command::Uidl(Some(2))), "UIDL 2\r\n");
+        assert_eq!(
+            wire(&Command::Auth {
+                mechanism: "PLAIN".into(),
+                initial_response: Some(String::new())
+            }),
+            "AUTH PLAIN =\r\n"
+        );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_or_redacted() {
+        let pass = Command::Pass("hunter2".into());
+        assert!(!format!("{pass:?}").contains("hunter2"));
+        let auth = Command::Auth {
+            mechanism: "PLAIN".into(),
+            initial_response: Some("AGFsaWNlAGh1bnRlcjI=".into()),
+        };
+        assert!(!auth.redacted().contains("AGFs"));
+        assert!(!format!("{:?}", Command::AuthResponse("secret".into())).contains("secret"));
+    }
+
+    #[test]
+    fn listing_commands_expect_a_body_and_single_ones_do_not() {
+        let l = Limits::default();
+        assert_eq!(
+            Command::List(None).reply_shape(&l),
+            ReplyShape::Multi { limit: l.listing }
+        );
+        assert_eq!(Command::List(Some(1)).reply_shape(&l), ReplyShape::Single);
+        assert_eq!(
+            Command::Top {
+                message: 1,
+                lines: 0
+            }
+            .reply_shape(&l),
+            ReplyShape::Multi {
+                limit: l.header_block
+            }
+        );
+        assert_eq!(Command::Dele(1).reply_shape(&l), ReplyShape::Single);
+    }
+}

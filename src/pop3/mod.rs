@@ -1,0 +1,14 @@
+//! POP3 without IO: commands, the reply reader, CAPA, listings and the
+//! credential computations. Nothing here touches a socket; `net` does.
+
+pub mod auth;
+pub mod capa;
+pub mod client;
+pub mod command;
+pub mod listing;
+pub mod reply;
+
+pub use capa::Capabilities;
+pub use client::Client;
+pub use command::{Command, Limits, ReplyShape};
+pub use reply::{Indicator, ProtocolError, Reply, RespCode};
