@@ -33,6 +33,13 @@ impl Client {
         }
     }
 
+    /// A conversation continuing on a new transport after STLS: no greeting is owed.
+    pub fn after_stls(limits: Limits) -> Self {
+        let mut client = Client::new(limits);
+        client.awaiting.clear();
+        client
+    }
+
     pub fn limits(&self) -> &Limits {
         &self.limits
     }

@@ -1,0 +1,559 @@
+//! The only place with SQL: one SQLite database per profile, in WAL mode,
+//! with every commit durable (`synchronous = FULL`) — the fetch relies on
+//! that before it lets the server delete anything.
+
+mod migrations;
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension as _, ErrorCode, params};
+use serde::Serialize;
+
+use crate::mime::Parsed;
+use migrations::{APPLICATION_ID, MIGRATIONS};
+
+/// What can go wrong with the store. Each message says what was left untouched.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the mail store {path} was written by a newer Pipit (schema version {found}; this one knows up to {supported}). \
+It was left untouched: run the newer Pipit, or use another --home"
+    )]
+    Newer { path: PathBuf, found: i64, supported: i64 },
+    #[error("{path} is not a Pipit mail store; it was left untouched. Move it aside or use another --home")]
+    Foreign { path: PathBuf },
+    #[error(
+        "the mail store {path} is damaged ({detail}); it was left untouched. \
+Restore it from a backup (pipit backup), or move it aside to start an empty one"
+    )]
+    Damaged { path: PathBuf, detail: String },
+    #[error("cannot open the mail store {path}: {detail}")]
+    Open { path: PathBuf, detail: String },
+    #[error("the disk holding the mail store is full; nothing more could be stored (what was stored before is intact)")]
+    DiskFull,
+    #[error("the mail store is read-only ({0}); nothing could be stored")]
+    ReadOnly(String),
+    #[error("there is no message with id {0}")]
+    NoSuchMessage(i64),
+    #[error("mail store error: {0}")]
+    Sql(rusqlite::Error),
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull,
+            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(e.to_string()),
+            _ => StoreError::Sql(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How much of a message the store holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageState {
+    /// Only the header block (from TOP): the body is still on the server.
+    Headers,
+    /// The whole message.
+    Full,
+    /// Removed for good by the user; only a tombstone while the server holds it.
+    Purged,
+}
+
+impl MessageState {
+    fn as_sql(self) -> &'static str {
+        match self {
+            MessageState::Headers => "headers",
+            MessageState::Full => "full",
+            MessageState::Purged => "purged",
+        }
+    }
+
+    fn from_sql(s: &str) -> MessageState {
+        match s {
+            "full" => MessageState::Full,
+            "purged" => MessageState::Purged,
+            _ => MessageState::Headers,
+        }
+    }
+}
+
+/// What the fetch needs to know of a message already in the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Known {
+    pub id: i64,
+    pub uid: String,
+    pub uid_seq: i64,
+    pub state: MessageState,
+    pub on_server: bool,
+    pub first_seen: i64,
+    pub delete_on_server: bool,
+    pub download_requested: bool,
+}
+
+/// A message to add.
+pub struct NewMessage<'a> {
+    pub account: &'a str,
+    pub uid: &'a str,
+    pub uid_seq: i64,
+    /// The size the server listed.
+    pub size: u64,
+    pub first_seen: i64,
+    /// The header block, or the whole message when `state` is `Full`.
+    pub raw: &'a [u8],
+    pub state: MessageState,
+    pub parsed: &'a Parsed,
+}
+
+/// One row of the message list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub id: i64,
+    pub account: String,
+    pub uid: String,
+    pub from: String,
+    pub subject: String,
+    /// Seconds since the Unix epoch, from the Date header.
+    pub date: Option<i64>,
+    pub size: u64,
+    pub state: MessageState,
+    pub attachments: Vec<String>,
+    pub seen: bool,
+    pub on_server: bool,
+    pub trashed: bool,
+}
+
+/// Everything shown for one message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Detail {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub to: String,
+    pub cc: String,
+    pub message_id: String,
+    pub text: String,
+}
+
+/// Which messages a listing shows.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub account: Option<String>,
+    /// Only messages in Trash (else only those outside it).
+    pub trash: bool,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates, mode 0600) the store at `path` and brings its schema
+    /// up to date. A newer, foreign or damaged database is refused untouched.
+    pub fn open(path: &Path) -> Result<Store> {
+        let open_error = |detail: String| StoreError::Open {
+            path: path.to_path_buf(),
+            detail,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+                let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+            }
+        }
+        if !path.exists() {
+            // Created here so it is 0600 from the start; SQLite gives the WAL the same mode.
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| open_error(e.to_string()))?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure().map_err(|e| store.classify(e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(Duration::from_secs(10))?;
+        // Reading the schema first makes a non-database fail here, before any write.
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    fn classify(&self, e: rusqlite::Error) -> StoreError {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Damaged {
+                path: self.path.clone(),
+                detail: e.to_string(),
+            },
+            _ => StoreError::from(e),
+        }
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.classify(e))?;
+        let app_id: i64 = self
+            .conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(|e| self.classify(e))?;
+        let supported = MIGRATIONS.len() as i64;
+        let empty: bool = self
+            .conn
+            .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
+        if app_id != APPLICATION_ID && !(app_id == 0 && version == 0 && empty) {
+            return Err(StoreError::Foreign {
+                path: self.path.clone(),
+            });
+        }
+        if version > supported {
+            return Err(StoreError::Newer {
+                path: self.path.clone(),
+                found: version,
+                supported,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the store knows of `account`'s messages.
+    pub fn known(&self, account: &str) -> Result<Vec<Known>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, uid, uid_seq, state, on_server, first_seen, delete_on_server, download_requested
+             FROM messages WHERE account = ?1",
+        )?;
+        let rows = stmt.query_map([account], |r| {
+            Ok(Known {
+                id: r.get(0)?,
+                uid: r.get(1)?,
+                uid_seq: r.get(2)?,
+                state: MessageState::from_sql(&r.get::<_, String>(3)?),
+                on_server: r.get(4)?,
+                first_seen: r.get(5)?,
+                delete_on_server: r.get(6)?,
+                download_requested: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Starts a group of writes that become durable together on [`Batch::commit`].
+    pub fn batch(&mut self) -> Result<Batch<'_>> {
+        Ok(Batch {
+            tx: self.conn.transaction()?,
+        })
+    }
+
+    /// The message list, newest first.
+    pub fn messages(&self, filter: &Filter) -> Result<Vec<Summary>> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages
+             WHERE state != 'purged' AND (?1 IS NULL OR account = ?1) AND (trashed_at IS NOT NULL) = ?2
+             ORDER BY date DESC, id DESC"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![filter.account, filter.trash], summary_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Full-text search over sender, subject and body; words match as prefixes,
+    /// accents and case ignored. Newest first.
+    pub fn search(&self, query: &str, filter: &Filter) -> Result<Vec<Summary>> {
+        let Some(fts) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages
+             WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
+               AND state != 'purged' AND (?2 IS NULL OR account = ?2) AND (trashed_at IS NOT NULL) = ?3
+             ORDER BY date DESC, id DESC"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![fts, filter.account, filter.trash], summary_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One message's fields.
+    pub fn detail(&self, id: i64) -> Result<Detail> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}, to_addr, cc_addr, message_id, body_text FROM messages
+             WHERE id = ?1 AND state != 'purged'"
+        );
+        self.conn
+            .query_row(&sql, [id], |r| {
+                Ok(Detail {
+                    summary: summary_from_row(r)?,
+                    to: r.get(12)?,
+                    cc: r.get(13)?,
+                    message_id: r.get(14)?,
+                    text: r.get(15)?,
+                })
+            })
+            .optional()?
+            .ok_or(StoreError::NoSuchMessage(id))
+    }
+
+    /// The stored bytes: the whole message, or the header block of a headers-only one.
+    pub fn raw(&self, id: i64) -> Result<Vec<u8>> {
+        self.conn
+            .query_row("SELECT raw FROM message_bytes WHERE message_id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or(StoreError::NoSuchMessage(id))
+    }
+
+    /// Moves a message to Trash; the account's policy then removes it from the server.
+    pub fn trash(&self, id: i64, now: i64) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE messages SET trashed_at = ?2, delete_on_server = 1
+             WHERE id = ?1 AND state != 'purged' AND trashed_at IS NULL",
+            params![id, now],
+        )?;
+        if n == 0 {
+            self.detail(id)?; // no such message, or already in Trash (which is fine)
+        }
+        Ok(())
+    }
+
+    /// Writes every full message to `out` as mboxrd: "From " separators, and
+    /// lines that start with ">*From " quoted with one more '>'.
+    pub fn export_mbox(&self, out: &mut dyn Write) -> Result<usize> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.from_addr, m.date, b.raw FROM messages m JOIN message_bytes b ON b.message_id = m.id
+             WHERE m.state = 'full' AND m.trashed_at IS NULL ORDER BY m.date, m.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut count = 0;
+        let io = |source| StoreError::Io {
+            path: PathBuf::from("mbox"),
+            source,
+        };
+        while let Some(row) = rows.next()? {
+            let from: String = row.get(0)?;
+            let date: Option<i64> = row.get(1)?;
+            let raw: Vec<u8> = row.get(2)?;
+            out.write_all(mbox_from_line(&from, date).as_bytes()).map_err(io)?;
+            write_mboxrd_body(&raw, out).map_err(io)?;
+            count += 1;
+        }
+        out.flush().map_err(io)?;
+        Ok(count)
+    }
+
+    /// Runs `PRAGMA integrity_check`; `Ok(())` when the database is sound.
+    pub fn integrity_check(&self) -> Result<(), String> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        if result == "ok" { Ok(()) } else { Err(result) }
+    }
+}
+
+const SUMMARY_COLUMNS: &str =
+    "id, account, uid, from_addr, subject, date, size, state, attachments, seen, on_server, trashed_at IS NOT NULL";
+
+fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
+    let attachments: String = r.get(8)?;
+    Ok(Summary {
+        id: r.get(0)?,
+        account: r.get(1)?,
+        uid: r.get(2)?,
+        from: r.get(3)?,
+        subject: r.get(4)?,
+        date: r.get(5)?,
+        size: r.get::<_, i64>(6)?.max(0) as u64,
+        state: MessageState::from_sql(&r.get::<_, String>(7)?),
+        attachments: attachments.lines().map(str::to_string).collect(),
+        seen: r.get(9)?,
+        on_server: r.get(10)?,
+        trashed: r.get(11)?,
+    })
+}
+
+/// Writes that commit together: one durable transaction.
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Batch<'_> {
+    /// Adds a message; returns its id.
+    pub fn insert(&self, m: &NewMessage<'_>) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO messages (account, uid, uid_seq, state, size, first_seen, downloaded_at,
+                from_addr, to_addr, cc_addr, subject, date, message_id, attachments, body_text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'full' THEN ?6 END,
+                ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                m.account,
+                m.uid,
+                m.uid_seq,
+                m.state.as_sql(),
+                m.size as i64,
+                m.first_seen,
+                m.parsed.from,
+                m.parsed.to,
+                m.parsed.cc,
+                m.parsed.subject,
+                m.parsed.date,
+                m.parsed.message_id,
+                m.parsed.attachments.join("\n"),
+                m.parsed.text,
+            ],
+        )?;
+        let id = self.tx.last_insert_rowid();
+        self.tx.execute(
+            "INSERT INTO message_bytes (message_id, raw) VALUES (?1, ?2)",
+            params![id, m.raw],
+        )?;
+        Ok(id)
+    }
+
+    /// Turns a headers-only message into a full one.
+    pub fn complete(&self, id: i64, raw: &[u8], parsed: &Parsed, now: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE messages SET state = 'full', size = ?2, downloaded_at = ?3, download_requested = 0,
+                from_addr = ?4, to_addr = ?5, cc_addr = ?6, subject = ?7, date = ?8, message_id = ?9,
+                attachments = ?10, body_text = ?11
+             WHERE id = ?1",
+            params![
+                id,
+                raw.len() as i64,
+                now,
+                parsed.from,
+                parsed.to,
+                parsed.cc,
+                parsed.subject,
+                parsed.date,
+                parsed.message_id,
+                parsed.attachments.join("\n"),
+                parsed.text,
+            ],
+        )?;
+        self.tx.execute(
+            "INSERT OR REPLACE INTO message_bytes (message_id, raw) VALUES (?1, ?2)",
+            params![id, raw],
+        )?;
+        Ok(())
+    }
+
+    /// The server no longer holds these messages. Tombstones of purged ones go.
+    pub fn mark_gone(&self, ids: &[i64]) -> Result<()> {
+        let mut gone = self.tx.prepare_cached("UPDATE messages SET on_server = 0, delete_on_server = 0 WHERE id = ?1")?;
+        let mut drop_tombstone = self
+            .tx
+            .prepare_cached("DELETE FROM messages WHERE id = ?1 AND state = 'purged'")?;
+        for id in ids {
+            gone.execute([id])?;
+            drop_tombstone.execute([id])?;
+        }
+        Ok(())
+    }
+
+    /// Makes everything in the batch durable.
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Turns what a person types into an FTS5 query: each word a quoted prefix.
+fn fts_query(query: &str) -> Option<String> {
+    let terms: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+fn mbox_from_line(from: &str, date: Option<i64>) -> String {
+    let addr = from
+        .rsplit_once('<')
+        .and_then(|(_, a)| a.strip_suffix('>'))
+        .unwrap_or(from)
+        .trim();
+    let addr = if addr.is_empty() || addr.contains(char::is_whitespace) {
+        "MAILER-DAEMON"
+    } else {
+        addr
+    };
+    format!("From {addr} {}\n", asctime(date.unwrap_or(0)))
+}
+
+/// `Thu Jan  1 00:00:00 1970`, the date form of mbox "From " lines (UTC).
+fn asctime(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{} {} {:>2} {:02}:{:02}:{:02} {}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        day,
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+        year
+    )
+}
+
+fn write_mboxrd_body(raw: &[u8], out: &mut dyn Write) -> std::io::Result<()> {
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        let quoted = line.iter().position(|&b| b != b'>').is_some_and(|i| line[i..].starts_with(b"From "));
+        if quoted {
+            out.write_all(b">")?;
+        }
+        out.write_all(line)?;
+    }
+    if !raw.ends_with(b"\n") {
+        out.write_all(b"\n")?;
+    }
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests;

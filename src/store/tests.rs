@@ -1,0 +1,137 @@
+use super::*;
+use crate::mime;
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("sub/pipit.db")).unwrap();
+    (dir, store)
+}
+
+fn add(store: &mut Store, uid: &str, raw: &[u8], state: MessageState) -> i64 {
+    let parsed = mime::parse(raw);
+    let batch = store.batch().unwrap();
+    let id = batch
+        .insert(&NewMessage {
+            account: "home",
+            uid,
+            uid_seq: 0,
+            size: raw.len() as u64,
+            first_seen: 1000,
+            raw,
+            state,
+            parsed: &parsed,
+        })
+        .unwrap();
+    batch.commit().unwrap();
+    id
+}
+
+#[test]
+fn a_new_store_is_private_and_at_the_latest_version() {
+    let (_dir, store) = temp_store();
+    let mode = fs::metadata(store.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let version: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, MIGRATIONS.len() as i64);
+    let journal: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(journal, "wal");
+    let path = store.path().to_path_buf();
+    drop(store);
+    Store::open(&path).unwrap();
+}
+
+#[test]
+fn a_newer_database_is_refused_and_left_untouched() {
+    let (_dir, store) = temp_store();
+    store.conn.pragma_update(None, "user_version", 99).unwrap();
+    let path = store.path().to_path_buf();
+    drop(store);
+    let before = fs::read(&path).unwrap();
+    let err = Store::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::Newer { found: 99, .. }), "{err}");
+    assert!(err.to_string().contains("newer Pipit"), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn a_damaged_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipit.db");
+    let garbage = b"this is not a database, it is a shopping list\n".repeat(200);
+    fs::write(&path, &garbage).unwrap();
+    let err = Store::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+    assert!(err.to_string().contains("damaged"), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), garbage);
+}
+
+#[test]
+fn another_programs_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    Connection::open(&path).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+    let err = Store::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::Foreign { .. }), "{err}");
+}
+
+#[test]
+fn headers_then_full_then_search_and_trash() {
+    let (_dir, mut store) = temp_store();
+    let header = b"From: Ana <ana@example.org>\r\nSubject: K\xc3\xb6ln trip\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\n";
+    let id = add(&mut store, "u1", header, MessageState::Headers);
+    let known = store.known("home").unwrap();
+    assert_eq!(known.len(), 1);
+    assert_eq!(known[0].state, MessageState::Headers);
+    assert_eq!(store.raw(id).unwrap(), header);
+
+    let mut full = header.to_vec();
+    full.extend_from_slice(b"We meet at the caf\xc3\xa9 by the station.\r\n");
+    let batch = store.batch().unwrap();
+    batch.complete(id, &full, &mime::parse(&full), 2000).unwrap();
+    batch.commit().unwrap();
+    assert_eq!(store.raw(id).unwrap(), full);
+    let d = store.detail(id).unwrap();
+    assert_eq!(d.summary.state, MessageState::Full);
+    assert_eq!(d.summary.size, full.len() as u64);
+    assert_eq!(d.summary.subject, "Köln trip");
+
+    let all = Filter::default();
+    assert_eq!(store.search("koln cafe", &all).unwrap().len(), 1);
+    assert_eq!(store.search("stat", &all).unwrap().len(), 1, "prefix match");
+    assert_eq!(store.search("ana", &all).unwrap().len(), 1, "sender match");
+    assert!(store.search("nowhere", &all).unwrap().is_empty());
+    assert!(store.search("\"*) NOT (zzz", &all).unwrap().is_empty(), "FTS syntax is not the user's problem");
+
+    store.trash(id, 3000).unwrap();
+    assert!(store.messages(&all).unwrap().is_empty());
+    let trash = store.messages(&Filter { trash: true, ..Filter::default() }).unwrap();
+    assert_eq!(trash.len(), 1);
+    assert!(store.known("home").unwrap()[0].delete_on_server);
+    assert!(matches!(store.trash(999, 1).unwrap_err(), StoreError::NoSuchMessage(999)));
+}
+
+#[test]
+fn mbox_export_quotes_from_lines() {
+    let (_dir, mut store) = temp_store();
+    add(
+        &mut store,
+        "u1",
+        b"From: Ana <ana@example.org>\r\nDate: Thu, 1 Jan 1970 00:00:10 +0000\r\n\r\nFrom here\r\n>From there\r\nend",
+        MessageState::Full,
+    );
+    add(&mut store, "u2", b"Subject: only headers\r\n\r\n", MessageState::Headers);
+    let mut out = Vec::new();
+    assert_eq!(store.export_mbox(&mut out).unwrap(), 1);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "From ana@example.org Thu Jan  1 00:00:10 1970\n\
+From: Ana <ana@example.org>\r\nDate: Thu, 1 Jan 1970 00:00:10 +0000\r\n\r\n>From here\r\n>>From there\r\nend\n\n"
+    );
+}
+
+#[test]
+fn asctime_dates() {
+    assert_eq!(asctime(0), "Thu Jan  1 00:00:00 1970");
+    assert_eq!(asctime(1_793_613_600), "Mon Nov  2 10:00:00 2026");
+    assert_eq!(asctime(951_782_400), "Tue Feb 29 00:00:00 2000");
+}
