@@ -1,7 +1,13 @@
 //! Pipit: a desktop POP3 mail reader. The library holds the engine; the
 //! binary is a thin face over it.
+//!
+//! Arrows run one way: `pop3` ← `net` ← `sync` ← `worker` ← `cli`;
+//! `store`, `mime`, `secrets` and `config` serve `sync` and the faces.
 
+pub mod config;
 pub mod mime;
 pub mod net;
+pub mod paths;
 pub mod pop3;
+pub mod secrets;
 pub mod store;
