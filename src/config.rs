@@ -75,6 +75,12 @@ pub enum AuthMethod {
     Apop,
     /// USER and PASS.
     User,
+    /// SASL PLAIN, even if stronger mechanisms are offered.
+    Plain,
+    /// SASL CRAM-MD5.
+    CramMd5,
+    /// SASL SCRAM-SHA-256.
+    ScramSha256,
 }
 
 impl FromStr for AuthMethod {
@@ -84,7 +90,12 @@ impl FromStr for AuthMethod {
             "auto" => Ok(AuthMethod::Auto),
             "apop" => Ok(AuthMethod::Apop),
             "user" => Ok(AuthMethod::User),
-            _ => Err(format!("unknown authentication {s:?}: use auto, apop or user")),
+            "plain" => Ok(AuthMethod::Plain),
+            "cram-md5" => Ok(AuthMethod::CramMd5),
+            "scram-sha-256" => Ok(AuthMethod::ScramSha256),
+            _ => Err(format!(
+                "unknown authentication {s:?}: use auto, apop, user, plain, cram-md5 or scram-sha-256"
+            )),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Arrows run one way: `pop3` ← `net` ← `sync` ← `worker` ← `cli`;
 //! `store`, `mime`, `secrets` and `config` serve `sync` and the faces.
 
+pub mod cli;
 pub mod config;
 pub mod mime;
 pub mod net;
@@ -11,3 +12,5 @@ pub mod paths;
 pub mod pop3;
 pub mod secrets;
 pub mod store;
+pub mod sync;
+pub mod worker;

@@ -372,6 +372,28 @@ impl Store {
         Ok(count)
     }
 
+    /// Writes a consistent copy of the whole store to `dest` (a new file, mode
+    /// 0600), even while other connections read and write.
+    pub fn backup(&self, dest: &Path) -> Result<()> {
+        let io = |source| StoreError::Io {
+            path: dest.to_path_buf(),
+            source,
+        };
+        // Created empty first so the copy is private from its first byte.
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dest)
+            .map_err(io)?;
+        let copied = self.conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()]);
+        if let Err(e) = copied {
+            let _ = fs::remove_file(dest);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
     /// Runs `PRAGMA integrity_check`; `Ok(())` when the database is sound.
     pub fn integrity_check(&self) -> Result<(), String> {
         let result: String = self

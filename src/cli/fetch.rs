@@ -1,0 +1,203 @@
+//! `pipit fetch`: runs the worker and listens to it, drawing a progress line
+//! on a terminal or printing a JSON summary.
+
+use std::io::{IsTerminal as _, Write as _};
+
+use serde::Serialize;
+
+use super::{Failure, exit, human_bytes, password_from_stdin};
+use crate::config::{Config, ConfigError};
+use crate::paths::Paths;
+use crate::secrets::PasswordSource;
+use crate::sync::{FetchSummary, Progress};
+use crate::worker::{Event, Worker};
+
+/// The JSON printed by `fetch --json`: totals, then each account.
+#[derive(Serialize, Default)]
+struct Report {
+    new: usize,
+    downloaded: usize,
+    headers_only: usize,
+    deleted_on_server: usize,
+    bytes: u64,
+    errors: Vec<String>,
+    accounts: Vec<AccountReport>,
+}
+
+#[derive(Serialize)]
+struct AccountReport {
+    #[serde(flatten)]
+    summary: FetchSummary,
+    ok: bool,
+    /// The exit status this account alone would give.
+    exit_code: i32,
+}
+
+pub fn run(paths: &Paths, only: Option<&str>, json: bool, password_stdin: bool) -> Result<(), Failure> {
+    let config = Config::load(&paths.config)?;
+    let accounts = match only {
+        Some(name) => vec![config.account(name)?.clone()],
+        None if config.accounts.is_empty() => return Err(ConfigError::NoAccounts.into()),
+        None => config.accounts.clone(),
+    };
+    if password_stdin && accounts.len() > 1 {
+        return Err(Failure::new(
+            exit::USAGE,
+            "--password-stdin gives one password: name the account with --account NAME",
+        ));
+    }
+    let stdin_password = if password_stdin { Some(password_from_stdin()?) } else { None };
+
+    let worker = Worker::spawn(paths.clone());
+    let mut report = Report::default();
+    let mut first_failure: Option<i32> = None;
+    let mut waiting = 0;
+    for account in &accounts {
+        let source = match (&stdin_password, &account.password_command) {
+            (Some(p), _) => PasswordSource::Given(p.clone()),
+            (None, Some(cmd)) => PasswordSource::Command(cmd.clone()),
+            (None, None) => {
+                let message = format!(
+                    "account {:?} keeps its password in the OS keychain, which this build cannot read yet; \
+use --password-stdin, or re-add the account with --password-command",
+                    account.name
+                );
+                first_failure.get_or_insert(exit::OTHER);
+                if !json {
+                    eprintln!("pipit: {message}");
+                }
+                report.errors.push(message);
+                continue;
+            }
+        };
+        worker.fetch(account.clone(), source);
+        waiting += 1;
+    }
+
+    let mut bar = ProgressLine::new(!json && std::io::stderr().is_terminal());
+    while waiting > 0 {
+        let Ok(event) = worker.events().recv() else { break };
+        match event {
+            Event::Progress(p) => bar.show(&p),
+            Event::Finished { account, result } => {
+                waiting -= 1;
+                bar.clear();
+                let (summary, ok, code) = match result {
+                    Ok(s) => (s, true, exit::OK),
+                    Err(e) => {
+                        let code = e.exit_code();
+                        let message = format!("{account}: {e}");
+                        if !json {
+                            eprintln!("pipit: {message}");
+                        }
+                        first_failure.get_or_insert(code);
+                        report.errors.push(message);
+                        (
+                            FetchSummary {
+                                account: account.clone(),
+                                ..FetchSummary::default()
+                            },
+                            false,
+                            code,
+                        )
+                    }
+                };
+                if ok && !json {
+                    eprintln!("{}", describe(&summary));
+                }
+                report.new += summary.new;
+                report.downloaded += summary.downloaded;
+                report.headers_only += summary.headers_only;
+                report.deleted_on_server += summary.deleted_on_server;
+                report.bytes += summary.bytes;
+                report.errors.extend(summary.errors.iter().map(|e| format!("{account}: {e}")));
+                report.accounts.push(AccountReport {
+                    summary,
+                    ok,
+                    exit_code: code,
+                });
+            }
+        }
+    }
+    if json {
+        super::emit(&serde_json::to_string_pretty(&report).expect("report serialises"));
+    }
+    match first_failure {
+        // Each failure was already printed (or is in the JSON report); the status tells the rest.
+        Some(code) => Err(Failure::new(code, String::new())),
+        None => Ok(()),
+    }
+}
+
+fn describe(s: &FetchSummary) -> String {
+    let mut line = format!(
+        "{}: {} new, {} downloaded, {} deleted on the server ({})",
+        s.account,
+        s.new,
+        s.downloaded,
+        s.deleted_on_server,
+        human_bytes(s.bytes)
+    );
+    if s.headers_only > 0 {
+        line.push_str(&format!(", {} kept as headers only (over the size limit)", s.headers_only));
+    }
+    for note in &s.notes {
+        line.push_str(&format!("\n  note: {note}"));
+    }
+    for e in &s.errors {
+        line.push_str(&format!("\n  problem: {e}"));
+    }
+    line
+}
+
+/// One line on standard error, redrawn in place.
+struct ProgressLine {
+    enabled: bool,
+    drawn: bool,
+}
+
+impl ProgressLine {
+    fn new(enabled: bool) -> Self {
+        ProgressLine { enabled, drawn: false }
+    }
+
+    fn show(&mut self, p: &Progress) {
+        if !self.enabled {
+            return;
+        }
+        let text = match p {
+            Progress::Connecting { account, host } => format!("{account}: connecting to {host}…"),
+            Progress::Connected { account } => format!("{account}: logging in…"),
+            Progress::Authenticated { account } => format!("{account}: listing messages…"),
+            Progress::Listed { account, total, new } => format!("{account}: {new} new of {total}"),
+            Progress::Headers { account, done, of } => format!("{account}: headers {done}/{of}"),
+            Progress::Downloaded {
+                account,
+                done,
+                of,
+                bytes,
+            } => {
+                let width = 24;
+                let filled = if *of == 0 { width } else { done * width / of };
+                format!(
+                    "{account}: [{}{}] {done}/{of} messages, {}",
+                    "#".repeat(filled),
+                    " ".repeat(width - filled),
+                    human_bytes(*bytes)
+                )
+            }
+            Progress::Deleting { account, count } => format!("{account}: deleting {count} on the server…"),
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K{text}");
+        let _ = err.flush();
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[2K");
+            self.drawn = false;
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! `pipit list|show|search|delete|export|backup`: the store, read and changed offline.
+
+use std::path::Path;
+
+use super::{Failure, exit, human_bytes};
+use crate::paths::Paths;
+use crate::store::{Filter, MessageState, Store, Summary};
+
+fn open(paths: &Paths) -> Result<Store, Failure> {
+    Ok(Store::open(&paths.store)?)
+}
+
+pub fn list(paths: &Paths, account: Option<String>, trash: bool, json: bool) -> Result<(), Failure> {
+    let store = open(paths)?;
+    let messages = store.messages(&Filter { account, trash })?;
+    print_summaries(&messages, json);
+    Ok(())
+}
+
+pub fn search(paths: &Paths, query: &str, json: bool) -> Result<(), Failure> {
+    let store = open(paths)?;
+    let messages = store.search(query, &Filter::default())?;
+    print_summaries(&messages, json);
+    Ok(())
+}
+
+fn print_summaries(messages: &[Summary], json: bool) {
+    if json {
+        super::emit(&serde_json::to_string_pretty(messages).expect("summaries serialise"));
+        return;
+    }
+    let mut out = String::new();
+    for m in messages {
+        let mark = match m.state {
+            MessageState::Headers => " (on server)",
+            _ => "",
+        };
+        let clip = if m.attachments.is_empty() { "" } else { " [attachment]" };
+        out.push_str(&format!(
+            "{:>6}  {}  {:<30.30}  {}{clip}{mark}  {}\n",
+            m.id,
+            m.date.map_or("                ".to_string(), format_date),
+            m.from,
+            m.subject,
+            human_bytes(m.size)
+        ));
+    }
+    super::emit(out.trim_end_matches('\n'));
+}
+
+pub fn show(paths: &Paths, id: i64, raw: bool) -> Result<(), Failure> {
+    let store = open(paths)?;
+    if raw {
+        super::emit_bytes(&store.raw(id)?);
+        return Ok(());
+    }
+    let d = store.detail(id)?;
+    let mut text = format!("From:    {}\nTo:      {}\n", d.summary.from, d.to);
+    if !d.cc.is_empty() {
+        text.push_str(&format!("Cc:      {}\n", d.cc));
+    }
+    text.push_str(&format!(
+        "Subject: {}\nDate:    {}\n",
+        d.summary.subject,
+        d.summary.date.map_or(String::new(), format_date)
+    ));
+    if !d.summary.attachments.is_empty() {
+        text.push_str(&format!("Attachments: {}\n", d.summary.attachments.join(", ")));
+    }
+    text.push('\n');
+    if d.summary.state == MessageState::Headers {
+        text.push_str(&format!(
+            "(Only the headers are downloaded: the message, {}, is still on the server.)\n",
+            human_bytes(d.summary.size)
+        ));
+    } else {
+        text.push_str(&d.text);
+        text.push('\n');
+    }
+    super::emit_bytes(text.as_bytes());
+    Ok(())
+}
+
+pub fn delete(paths: &Paths, id: i64) -> Result<(), Failure> {
+    let store = open(paths)?;
+    store.trash(id, crate::sync::unix_now())?;
+    eprintln!("Message {id} moved to Trash; the account's policy removes it from the server on the next fetch.");
+    Ok(())
+}
+
+pub fn export(paths: &Paths, mbox: &Path) -> Result<(), Failure> {
+    let store = open(paths)?;
+    let file = std::fs::File::create_new(mbox).map_err(|e| {
+        Failure::new(
+            exit::OTHER,
+            format!("cannot create {}: {e} (an existing file is never overwritten)", mbox.display()),
+        )
+    })?;
+    let mut out = std::io::BufWriter::new(file);
+    let count = store.export_mbox(&mut out)?;
+    eprintln!("Wrote {count} messages to {}", mbox.display());
+    Ok(())
+}
+
+pub fn backup(paths: &Paths, file: &Path) -> Result<(), Failure> {
+    let store = open(paths)?;
+    store.backup(file)?;
+    eprintln!("Wrote a copy of the mail store to {}", file.display());
+    Ok(())
+}
+
+/// `2026-11-02 10:00` in UTC.
+fn format_date(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", secs / 3600, secs % 3600 / 60)
+}

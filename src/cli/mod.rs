@@ -1,0 +1,197 @@
+//! The headless face: subcommands that never touch a display. Each returns
+//! a [`Failure`] carrying the exit status and a message that says what
+//! happened and what to do.
+
+mod account;
+mod fetch;
+mod messages;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ConfigError;
+use crate::paths::Paths;
+use crate::secrets::SecretError;
+use crate::store::StoreError;
+use crate::sync::FetchError;
+
+/// Exit statuses, as SPEC.md fixes them.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const OTHER: i32 = 1;
+    pub const USAGE: i32 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pipit",
+    version,
+    about = "A POP3 mail reader: download your mail, read, search and delete it offline.",
+    long_about = "A POP3 mail reader: download your mail, read, search and delete it offline.\n\
+With no command it opens the window; with a command it runs headless."
+)]
+pub struct Cli {
+    /// Keep config and mail under DIR instead of the platform's directories (or set PIPIT_HOME).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CliCommand {
+    /// Add, list or remove mail accounts.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
+    /// Download new mail from the server (one pass per account).
+    Fetch {
+        /// Only this account (default: all).
+        #[arg(long)]
+        account: Option<String>,
+        /// Print a JSON summary on standard output instead of a progress bar.
+        #[arg(long)]
+        json: bool,
+        /// Read the password for this run from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the messages in the store.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+        /// List the messages in Trash instead.
+        #[arg(long)]
+        trash: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one message.
+    Show {
+        id: i64,
+        /// Write the stored bytes to standard output, unchanged.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Search sender, subject and text.
+    Search {
+        query: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a message to Trash; the account's policy removes it from the server on the next fetch.
+    Delete { id: i64 },
+    /// Write every downloaded message to an mbox file (mboxrd).
+    Export {
+        #[arg(long, value_name = "FILE")]
+        mbox: PathBuf,
+    },
+    /// Write a consistent copy of the mail store to FILE.
+    Backup { file: PathBuf },
+}
+
+/// A command that did not succeed: what to print, and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: i32, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<FetchError> for Failure {
+    fn from(e: FetchError) -> Self {
+        Failure::new(e.exit_code(), e.to_string())
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::new(exit::OTHER, e.to_string())
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::new(exit::OTHER, e.to_string())
+    }
+}
+
+impl From<SecretError> for Failure {
+    fn from(e: SecretError) -> Self {
+        Failure::new(exit::OTHER, e.to_string())
+    }
+}
+
+/// Runs a subcommand; `Ok` is exit status 0.
+pub fn run(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
+    match command {
+        CliCommand::Account(cmd) => account::run(paths, cmd),
+        CliCommand::Fetch {
+            account,
+            json,
+            password_stdin,
+        } => fetch::run(paths, account.as_deref(), json, password_stdin),
+        CliCommand::List { account, trash, json } => messages::list(paths, account, trash, json),
+        CliCommand::Show { id, raw } => messages::show(paths, id, raw),
+        CliCommand::Search { query, json } => messages::search(paths, &query, json),
+        CliCommand::Delete { id } => messages::delete(paths, id),
+        CliCommand::Export { mbox } => messages::export(paths, &mbox),
+        CliCommand::Backup { file } => messages::backup(paths, &file),
+    }
+}
+
+/// Reads a password from standard input (one line; the newline is dropped).
+fn password_from_stdin() -> Result<crate::secrets::Password, Failure> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::new(exit::OTHER, format!("cannot read the password from standard input: {e}")))?;
+    let first_line_end = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1);
+    bytes.truncate(first_line_end);
+    let password = crate::secrets::password_from_bytes(bytes)?;
+    if password.expose().is_empty() {
+        return Err(SecretError::EmptyStdin.into());
+    }
+    Ok(password)
+}
+
+/// Writes `text` and a newline to standard output.
+fn emit(text: &str) {
+    let mut bytes = text.as_bytes().to_vec();
+    bytes.push(b'\n');
+    emit_bytes(&bytes);
+}
+
+/// Writes bytes to standard output. A reader that went away (`| head`) ends
+/// the program quietly, as it would a C program, instead of a panic.
+fn emit_bytes(bytes: &[u8]) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(exit::OK);
+        }
+        eprintln!("pipit: cannot write to standard output: {e}");
+        std::process::exit(exit::OTHER);
+    }
+}
+
+/// Bytes as people read them: 950 B, 12.3 kB, 4.5 MB.
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.2} GB", n as f64 / 1e9),
+    }
+}

@@ -1,0 +1,718 @@
+//! One fetch pass for one account: the UIDL ledger, TOP for headers, RETR
+//! for bodies, a durable commit, and only then DELE, confirmed by QUIT.
+//!
+//! The one rule everything here serves: a message is never DELE'd before its
+//! bytes are durably committed, and deletions count as done only after the
+//! server's +OK to QUIT.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::config::{Account, AuthMethod, Policy};
+use crate::mime;
+use crate::net::{NetError, Session};
+use crate::pop3::auth::{self, Mechanism, SaslSession};
+use crate::pop3::listing::{parse_list, parse_uidl};
+use crate::pop3::{Command, Indicator, ProtocolError, Reply, RespCode};
+use crate::secrets::{Password, SecretError};
+use crate::store::{Known, MessageState, NewMessage, Store, StoreError};
+
+/// Commands kept in flight when the server advertises PIPELINING.
+const PIPELINE_WINDOW: usize = 32;
+/// A batch of stored messages is committed once it holds this many bytes…
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
+/// …or this many messages.
+const BATCH_MESSAGES: usize = 128;
+/// Sessions one fetch may open when a server shows its mailbox piecemeal.
+const MAX_SESSIONS: usize = 50;
+
+/// What a fetch reports while it runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Progress {
+    Connecting { account: String, host: String },
+    Connected { account: String },
+    Authenticated { account: String },
+    /// The server's listing was read: `total` messages, `new` not in the store.
+    Listed { account: String, total: usize, new: usize },
+    /// The header block of a new message is stored.
+    Headers { account: String, done: usize, of: usize },
+    /// A whole message is stored (durably once its batch commits).
+    Downloaded { account: String, done: usize, of: usize, bytes: u64 },
+    Deleting { account: String, count: usize },
+}
+
+/// What a whole fetch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FetchSummary {
+    pub account: String,
+    /// Messages seen on the server for the first time.
+    pub new: usize,
+    /// Messages whose whole bytes were stored.
+    pub downloaded: usize,
+    /// New messages kept as headers only (over the size limit).
+    pub headers_only: usize,
+    /// Messages the server confirmed deleted (+OK to QUIT).
+    pub deleted_on_server: usize,
+    /// Bytes read from the server.
+    pub bytes: u64,
+    /// Sessions opened.
+    pub sessions: usize,
+    /// Problems with single messages that did not stop the fetch.
+    pub errors: Vec<String>,
+    /// Things worth knowing about the server (e.g. no UIDL).
+    pub notes: Vec<String>,
+}
+
+/// Why a fetch stopped. `exit_code` maps each to the CLI's exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error("the server refused the login: {text}. Check the user name and password")]
+    AuthRefused { text: String },
+    #[error("the mailbox is in use by another session (the server said: {text}). Try again when it has finished")]
+    InUse { text: String },
+    #[error("the server asks to wait before logging in again (LOGIN-DELAY{}): {text}", delay.map(|d| format!(" {d} s")).unwrap_or_default())]
+    LoginDelay { text: String, delay: Option<u64> },
+    #[error("the server has a temporary problem: {text}. Try again later")]
+    ServerTemporary { text: String },
+    #[error("the server has a lasting problem its administrator must fix: {text}")]
+    ServerPermanent { text: String },
+    #[error("APOP was asked for, but the server's greeting has no timestamp, so it does not support APOP")]
+    NoApop,
+    #[error("the SASL exchange failed: {0}")]
+    Sasl(#[from] auth::SaslError),
+    #[error("the server answered {command} with an error: {text}")]
+    CommandFailed { command: String, text: String },
+    #[error("the server broke the protocol: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot get the password: {0}")]
+    Password(#[from] SecretError),
+    #[error("account {account:?} is being fetched by another Pipit right now; try again when it has finished")]
+    Locked { account: String },
+    #[error("cannot take the fetch lock {path}: {source}")]
+    LockFile { path: String, source: std::io::Error },
+    #[error("the account setup is not valid: {0}")]
+    Setup(String),
+    #[error("the fetch was cancelled")]
+    Cancelled,
+}
+
+impl From<ProtocolError> for FetchError {
+    fn from(e: ProtocolError) -> Self {
+        FetchError::Net(NetError::Protocol(e))
+    }
+}
+
+impl FetchError {
+    /// The exit status the CLI gives this error: 3 authentication refused,
+    /// 4 TLS or certificate, 5 network or timeout, 6 protocol violation, 1 other.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            FetchError::AuthRefused { .. } | FetchError::NoApop => 3,
+            FetchError::Net(net) => match net {
+                NetError::Certificate { .. }
+                | NetError::Tls(_)
+                | NetError::TlsSetup(_)
+                | NetError::StlsUnavailable
+                | NetError::StlsRefused(_) => 4,
+                NetError::Protocol(_) => 6,
+                NetError::Refused { .. } => 1,
+                NetError::Resolve { .. }
+                | NetError::Connect { .. }
+                | NetError::Timeout { .. }
+                | NetError::Closed
+                | NetError::Io(_) => 5,
+            },
+            FetchError::Sasl(_) | FetchError::Protocol(_) | FetchError::CommandFailed { .. } => 6,
+            _ => 1,
+        }
+    }
+}
+
+/// One message in this session's listing.
+#[derive(Clone, Debug)]
+struct OnServer {
+    number: u32,
+    size: u64,
+    /// UIDL, or a digest of the header block when the server has no UIDL.
+    uid: String,
+    uid_seq: i64,
+}
+
+type Key = (String, i64);
+
+/// Runs one fetch of `account` into `store`: as many sessions as it takes
+/// until nothing new is left.
+pub fn fetch(
+    account: &Account,
+    password: &Password,
+    store: &mut Store,
+    lock_dir: &Path,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<FetchSummary, FetchError> {
+    let _lock = AccountLock::take(lock_dir, &account.name)?;
+    let mut summary = FetchSummary {
+        account: account.name.clone(),
+        ..FetchSummary::default()
+    };
+    loop {
+        let pass = Pass {
+            account,
+            password,
+            cancel,
+            summary: &mut summary,
+        };
+        let first = pass.summary.sessions == 0;
+        let outcome = pass.run(store, progress);
+        match outcome {
+            Ok(again) if again && summary.sessions < MAX_SESSIONS => continue,
+            Ok(_) => return Ok(summary),
+            // A later session failing does not undo what earlier ones stored.
+            Err(e) if !first && !matches!(e, FetchError::Cancelled) => {
+                summary.notes.push(format!("a follow-up session failed: {e}"));
+                return Ok(summary);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+struct Pass<'a> {
+    account: &'a Account,
+    password: &'a Password,
+    cancel: &'a AtomicBool,
+    summary: &'a mut FetchSummary,
+}
+
+impl Pass<'_> {
+    /// One session. Returns whether another session may find more (the server
+    /// showed only new messages, as servers that cap a session do).
+    fn run(mut self, store: &mut Store, progress: &mut dyn FnMut(Progress)) -> Result<bool, FetchError> {
+        let account = self.account;
+        let name = account.name.clone();
+        let endpoint = account.endpoint().map_err(FetchError::Setup)?;
+        progress(Progress::Connecting {
+            account: name.clone(),
+            host: format!("{}:{}", account.host, account.port),
+        });
+        let mut session = Session::open(&endpoint).map_err(refused_to_fetch_error)?;
+        self.summary.sessions += 1;
+        progress(Progress::Connected { account: name.clone() });
+        authenticate(&mut session, account, self.password)?;
+        progress(Progress::Authenticated { account: name.clone() });
+        // Some servers (Gmail) show more capabilities after login.
+        session.refresh_capabilities()?;
+        let caps = session.caps();
+        let window = if caps.pipelining { PIPELINE_WINDOW } else { 1 };
+        // A server that does not know CAPA may still know TOP: try it.
+        let try_top = caps.top || session.capabilities.is_none();
+        let result = self.transact(&mut session, store, progress, window, try_top);
+        let bytes = session.bytes_received;
+        self.summary.bytes += bytes;
+        let (again, to_confirm) = result?;
+        // Deletions count only once the server has said +OK to QUIT.
+        let quit = session.command(&Command::Quit)?;
+        if !quit.is_ok() {
+            return Err(FetchError::CommandFailed {
+                command: "QUIT".into(),
+                text: quit.text,
+            });
+        }
+        self.summary.bytes += session.bytes_received - bytes;
+        if !to_confirm.is_empty() {
+            let batch = store.batch()?;
+            batch.mark_gone(&to_confirm)?;
+            batch.commit()?;
+            self.summary.deleted_on_server += to_confirm.len();
+        }
+        Ok(again && caps.login_delay.unwrap_or(0) == 0)
+    }
+
+    /// The TRANSACTION state: list, headers, bodies, deletions. Returns
+    /// whether to look again, and the ids of messages DELE'd in this session.
+    fn transact(
+        &mut self,
+        session: &mut Session,
+        store: &mut Store,
+        progress: &mut dyn FnMut(Progress),
+        window: usize,
+        try_top: bool,
+    ) -> Result<(bool, Vec<i64>), FetchError> {
+        let name = self.account.name.as_str();
+        let now = unix_now();
+        let listing = list_messages(session, window, try_top)?;
+        if listing.used_digests {
+            note(self.summary, "the server has no UIDL: messages are told apart by a digest of their headers");
+        }
+        let known: HashMap<Key, Known> = store
+            .known(name)?
+            .into_iter()
+            .map(|k| ((k.uid.clone(), k.uid_seq), k))
+            .collect();
+        let on_server: HashSet<Key> = listing.messages.iter().map(|m| (m.uid.clone(), m.uid_seq)).collect();
+
+        // Messages the store thinks are on the server but are not any more.
+        let gone: Vec<i64> = known
+            .values()
+            .filter(|k| k.on_server && !on_server.contains(&(k.uid.clone(), k.uid_seq)))
+            .map(|k| k.id)
+            .collect();
+        if !gone.is_empty() {
+            let batch = store.batch()?;
+            batch.mark_gone(&gone)?;
+            batch.commit()?;
+        }
+
+        let new: Vec<&OnServer> = listing
+            .messages
+            .iter()
+            .filter(|m| !known.contains_key(&(m.uid.clone(), m.uid_seq)))
+            .collect();
+        self.summary.new += new.len();
+        progress(Progress::Listed {
+            account: name.to_string(),
+            total: listing.messages.len(),
+            new: new.len(),
+        });
+
+        // 1. Headers of new messages first, so a list fills before any body arrives.
+        let mut ids: HashMap<u32, i64> = HashMap::new();
+        let mut have_top = try_top;
+        let mut headers_done = 0;
+        {
+            let mut batch = store.batch()?;
+            let mut pending = 0;
+            for chunk in new.chunks(PIPELINE_WINDOW.max(window)) {
+                let replies = if have_top {
+                    pipeline(session, chunk, window, self.cancel, |m| Command::Top {
+                        message: m.number,
+                        lines: 0,
+                    })?
+                } else {
+                    chunk.iter().map(|_| None).collect()
+                };
+                for (m, reply) in chunk.iter().zip(replies) {
+                    let header = match reply {
+                        Some(r) if r.is_ok() => r.body.unwrap_or_default(),
+                        Some(r) => {
+                            if have_top && headers_done == 0 {
+                                // The first TOP failed: this server has no TOP.
+                                have_top = false;
+                                note(self.summary, "the server has no TOP: headers come with the whole message");
+                            } else if have_top {
+                                self.summary.errors.push(format!("TOP {} failed: {}", m.number, r.text));
+                            }
+                            Vec::new()
+                        }
+                        None => Vec::new(),
+                    };
+                    let parsed = mime::parse(&header);
+                    let id = batch.insert(&NewMessage {
+                        account: name,
+                        uid: &m.uid,
+                        uid_seq: m.uid_seq,
+                        size: m.size,
+                        first_seen: now,
+                        raw: &header,
+                        state: MessageState::Headers,
+                        parsed: &parsed,
+                    })?;
+                    ids.insert(m.number, id);
+                    headers_done += 1;
+                    pending += 1;
+                    progress(Progress::Headers {
+                        account: name.to_string(),
+                        done: headers_done,
+                        of: new.len(),
+                    });
+                }
+                if pending >= BATCH_MESSAGES {
+                    batch.commit()?;
+                    batch = store.batch()?;
+                    pending = 0;
+                }
+            }
+            batch.commit()?;
+        }
+
+        // 2. Bodies: new ones within the size limit, and any headers-only
+        //    message within it or asked for by the user.
+        let limit = self.account.max_size.unwrap_or(u64::MAX);
+        let to_download: Vec<(&OnServer, i64)> = listing
+            .messages
+            .iter()
+            .filter_map(|m| {
+                let key = (m.uid.clone(), m.uid_seq);
+                match known.get(&key) {
+                    None => ids.get(&m.number).map(|&id| (m, id)).filter(|_| m.size <= limit),
+                    Some(k) if k.state == MessageState::Headers && (m.size <= limit || k.download_requested) => {
+                        Some((m, k.id))
+                    }
+                    Some(_) => None,
+                }
+            })
+            .collect();
+        self.summary.headers_only += new.iter().filter(|m| m.size > limit).count();
+        let mut durable: HashSet<i64> = HashSet::new();
+        let mut done = 0;
+        for chunk in chunk_by_bytes(&to_download) {
+            let replies = pipeline(session, chunk, window, self.cancel, |(m, _)| Command::Retr(m.number))?;
+            let batch = store.batch()?;
+            let mut stored = Vec::new();
+            for ((m, id), reply) in chunk.iter().zip(replies) {
+                let reply = reply.expect("pipeline returns a reply per item");
+                if !reply.is_ok() {
+                    self.summary.errors.push(format!("RETR {} failed: {}", m.number, reply.text));
+                    continue;
+                }
+                let raw = reply.body.unwrap_or_default();
+                let parsed = mime::parse(&raw);
+                batch.complete(*id, &raw, &parsed, now)?;
+                done += 1;
+                stored.push(*id);
+                progress(Progress::Downloaded {
+                    account: name.to_string(),
+                    done,
+                    of: to_download.len(),
+                    bytes: session.bytes_received,
+                });
+            }
+            // Durable from here on: only now may the server delete these.
+            batch.commit()?;
+            self.summary.downloaded += stored.len();
+            durable.extend(stored);
+        }
+
+        // 3. Deletions, per policy and per the user's wishes.
+        let dele: Vec<(&OnServer, i64)> = listing
+            .messages
+            .iter()
+            .filter_map(|m| {
+                let key = (m.uid.clone(), m.uid_seq);
+                let (id, state, first_seen, user_wants) = match known.get(&key) {
+                    Some(k) => (k.id, k.state, k.first_seen, k.delete_on_server),
+                    None => (*ids.get(&m.number)?, MessageState::Headers, now, false),
+                };
+                let full = state == MessageState::Full || durable.contains(&id);
+                let by_policy = full
+                    && match self.account.policy {
+                        Policy::Keep => false,
+                        Policy::Delete => true,
+                        Policy::KeepDays(days) => now - first_seen >= i64::from(days) * 86_400,
+                    };
+                (by_policy || user_wants).then_some((m, id))
+            })
+            .collect();
+        let mut deleted = Vec::new();
+        if !dele.is_empty() {
+            progress(Progress::Deleting {
+                account: name.to_string(),
+                count: dele.len(),
+            });
+            let replies = pipeline(session, &dele, window, self.cancel, |(m, _)| Command::Dele(m.number))?;
+            for ((m, id), reply) in dele.iter().zip(replies) {
+                match reply {
+                    Some(r) if r.is_ok() => deleted.push(*id),
+                    Some(r) => self.summary.errors.push(format!("DELE {} failed: {}", m.number, r.text)),
+                    None => {}
+                }
+            }
+        }
+        let again = !new.is_empty() && new.len() == listing.messages.len();
+        Ok((again, deleted))
+    }
+}
+
+/// Groups downloads so one batch holds about `BATCH_BYTES` or `BATCH_MESSAGES`.
+fn chunk_by_bytes<'a, 'b>(items: &'a [(&'b OnServer, i64)]) -> Vec<&'a [(&'b OnServer, i64)]> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0u64;
+    for (i, (m, _)) in items.iter().enumerate() {
+        bytes += m.size;
+        if bytes >= BATCH_BYTES as u64 || i + 1 - start >= BATCH_MESSAGES {
+            chunks.push(&items[start..=i]);
+            start = i + 1;
+            bytes = 0;
+        }
+    }
+    if start < items.len() {
+        chunks.push(&items[start..]);
+    }
+    chunks
+}
+
+/// Sends one command per item, keeping up to `window` in flight, and returns
+/// the replies in order. Stops between replies when cancelled.
+fn pipeline<T>(
+    session: &mut Session,
+    items: &[T],
+    window: usize,
+    cancel: &AtomicBool,
+    command: impl Fn(&T) -> Command,
+) -> Result<Vec<Option<Reply>>, FetchError> {
+    let mut replies = Vec::with_capacity(items.len());
+    let mut sent = 0;
+    while replies.len() < items.len() {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(FetchError::Cancelled);
+        }
+        while sent < items.len() && sent - replies.len() < window.max(1) {
+            session.send(&command(&items[sent]));
+            sent += 1;
+        }
+        replies.push(Some(session.read_reply()?));
+    }
+    Ok(replies)
+}
+
+struct Listing {
+    messages: Vec<OnServer>,
+    used_digests: bool,
+}
+
+/// UIDL and LIST; without UIDL, a digest of each header block stands in.
+fn list_messages(session: &mut Session, window: usize, try_top: bool) -> Result<Listing, FetchError> {
+    let (uidl, list) = if window > 1 {
+        session.send(&Command::Uidl(None));
+        session.send(&Command::List(None));
+        (session.read_reply()?, session.read_reply()?)
+    } else {
+        let uidl = session.command(&Command::Uidl(None))?;
+        (uidl, session.command(&Command::List(None))?)
+    };
+    let list = expect_body(list, "LIST")?;
+    let sizes = parse_list(&list)?;
+    let mut messages = Vec::with_capacity(sizes.len());
+    let mut seen: HashMap<String, i64> = HashMap::new();
+    let mut add = |number: u32, size: u64, uid: String, messages: &mut Vec<OnServer>| {
+        let seq = seen.entry(uid.clone()).or_insert(0);
+        messages.push(OnServer {
+            number,
+            size,
+            uid,
+            uid_seq: *seq,
+        });
+        *seq += 1;
+    };
+    if uidl.is_ok() {
+        let uids: HashMap<u32, String> = parse_uidl(uidl.body.as_deref().unwrap_or_default())?.into_iter().collect();
+        for l in &sizes {
+            let uid = uids
+                .get(&l.number)
+                .cloned()
+                .ok_or_else(|| FetchError::Protocol(format!("message {} is in LIST but not in UIDL", l.number)))?;
+            add(l.number, l.size, uid, &mut messages);
+        }
+        return Ok(Listing {
+            messages,
+            used_digests: false,
+        });
+    }
+    // No UIDL: identify each message by its header block (TOP n 0, else RETR).
+    let replies = pipeline(session, &sizes, window, &AtomicBool::new(false), |l| {
+        if try_top {
+            Command::Top {
+                message: l.number,
+                lines: 0,
+            }
+        } else {
+            Command::Retr(l.number)
+        }
+    })?;
+    for (l, reply) in sizes.iter().zip(replies) {
+        let reply = reply.expect("pipeline returns a reply per item");
+        let body = expect_body(reply, if try_top { "TOP" } else { "RETR" })?;
+        let header_end = find_header_end(&body);
+        let digest = ring::digest::digest(&ring::digest::SHA256, &body[..header_end]);
+        let hex: String = digest.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect();
+        add(l.number, l.size, format!("digest:{hex}"), &mut messages);
+    }
+    Ok(Listing {
+        messages,
+        used_digests: true,
+    })
+}
+
+fn find_header_end(message: &[u8]) -> usize {
+    for (i, w) in message.windows(2).enumerate() {
+        if w == b"\n\n" {
+            return i + 2;
+        }
+        if w == b"\n\r" && message.get(i + 2) == Some(&b'\n') {
+            return i + 3;
+        }
+    }
+    message.len()
+}
+
+fn expect_body(reply: Reply, command: &str) -> Result<Vec<u8>, FetchError> {
+    if reply.is_ok() {
+        Ok(reply.body.unwrap_or_default())
+    } else {
+        Err(FetchError::CommandFailed {
+            command: command.into(),
+            text: reply.text,
+        })
+    }
+}
+
+/// Logs in: APOP if the account asks, else the strongest SASL mechanism
+/// offered, else USER/PASS.
+fn authenticate(session: &mut Session, account: &Account, password: &Password) -> Result<(), FetchError> {
+    let caps = session.caps();
+    let reply = match account.auth {
+        AuthMethod::Apop => {
+            let stamp = auth::greeting_timestamp(&session.greeting).ok_or(FetchError::NoApop)?;
+            let digest = auth::apop_digest(stamp, password.expose());
+            session.command(&Command::Apop {
+                user: account.user.clone(),
+                digest,
+            })?
+        }
+        AuthMethod::Auto if Mechanism::strongest(&caps.sasl).is_some() => {
+            let mechanism = Mechanism::strongest(&caps.sasl).expect("checked by the guard");
+            sasl(session, mechanism, &account.user, password)?
+        }
+        AuthMethod::Plain => sasl(session, Mechanism::Plain, &account.user, password)?,
+        AuthMethod::CramMd5 => sasl(session, Mechanism::CramMd5, &account.user, password)?,
+        AuthMethod::ScramSha256 => sasl(session, Mechanism::ScramSha256, &account.user, password)?,
+        AuthMethod::Auto | AuthMethod::User => {
+            let reply = session.command(&Command::User(account.user.clone()))?;
+            if reply.is_ok() {
+                session.command(&Command::Pass(password.expose().to_string()))?
+            } else {
+                reply
+            }
+        }
+    };
+    if reply.is_ok() {
+        Ok(())
+    } else {
+        Err(login_error(reply))
+    }
+}
+
+fn sasl(session: &mut Session, mechanism: Mechanism, user: &str, password: &Password) -> Result<Reply, FetchError> {
+    let mut exchange = SaslSession::new(mechanism, user, password.expose());
+    let mut reply = session.command(&Command::Auth {
+        mechanism: mechanism.name().to_string(),
+        initial_response: exchange.initial_response(),
+    })?;
+    for _ in 0..8 {
+        if reply.indicator != Indicator::Continue {
+            return Ok(reply);
+        }
+        match exchange.respond(&reply.text) {
+            Ok(answer) => reply = session.command(&Command::AuthResponse(answer))?,
+            Err(e) => {
+                // RFC 5034 §4: "*" cancels the exchange.
+                let _ = session.command(&Command::AuthResponse("*".into()));
+                return Err(e.into());
+            }
+        }
+    }
+    Err(FetchError::Protocol("the SASL exchange did not end".into()))
+}
+
+/// Tells a refused login apart by its RFC 2449/3206 code.
+fn login_error(reply: Reply) -> FetchError {
+    let text = if reply.text.is_empty() {
+        "no reason given".to_string()
+    } else {
+        reply.text
+    };
+    match reply.code {
+        Some(RespCode::InUse) => FetchError::InUse { text },
+        Some(RespCode::LoginDelay) => FetchError::LoginDelay { text, delay: None },
+        Some(RespCode::SysTemp) => FetchError::ServerTemporary { text },
+        Some(RespCode::SysPerm) => FetchError::ServerPermanent { text },
+        _ => FetchError::AuthRefused { text },
+    }
+}
+
+/// A greeting that is -ERR is the server refusing, often for a reason with a code.
+fn refused_to_fetch_error(e: NetError) -> FetchError {
+    match e {
+        NetError::Refused { code, text } => login_error(Reply {
+            indicator: Indicator::Err,
+            code: code.or(Some(RespCode::SysTemp)),
+            text,
+            body: None,
+        }),
+        other => FetchError::Net(other),
+    }
+}
+
+fn note(summary: &mut FetchSummary, text: &str) {
+    if !summary.notes.iter().any(|n| n == text) {
+        summary.notes.push(text.to_string());
+    }
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Held while an account is fetched, so two Pipits never fetch it at once.
+struct AccountLock {
+    _file: File,
+}
+
+impl AccountLock {
+    fn take(dir: &Path, account: &str) -> Result<AccountLock, FetchError> {
+        let lock_error = |source| FetchError::LockFile {
+            path: dir.display().to_string(),
+            source,
+        };
+        fs::create_dir_all(dir).map_err(lock_error)?;
+        let safe: String = account
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .collect();
+        let path = dir.join(format!("{safe}.lock"));
+        let file = File::options().create(true).write(true).truncate(false).open(&path).map_err(lock_error)?;
+        match file.try_lock() {
+            Ok(()) => Ok(AccountLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(FetchError::Locked {
+                account: account.to_string(),
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(lock_error(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_end_with_crlf_and_lf() {
+        assert_eq!(find_header_end(b"A: b\r\n\r\nbody"), 8);
+        assert_eq!(find_header_end(b"A: b\n\nbody"), 6);
+        assert_eq!(find_header_end(b"A: b\r\n"), 6);
+    }
+
+    #[test]
+    fn a_second_fetch_of_one_account_is_refused_while_the_first_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = AccountLock::take(dir.path(), "home").unwrap();
+        let err = AccountLock::take(dir.path(), "home").err().unwrap();
+        assert!(err.to_string().contains("another Pipit"), "{err}");
+        AccountLock::take(dir.path(), "work").unwrap();
+        drop(first);
+        AccountLock::take(dir.path(), "home").unwrap();
+    }
+}
