@@ -163,11 +163,19 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("the config file {path} is damaged; it was left untouched. Fix it or move it aside.\n{detail}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the config file {path} is damaged; it was left untouched. Fix it or move it aside.\n{detail}"
+    )]
     Damaged { path: PathBuf, detail: String },
     #[error("cannot write the config file {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("there is no account named {0:?} (see `pipit account list`)")]
     NoSuchAccount(String),
     #[error("an account named {0:?} exists already")]
@@ -250,7 +258,8 @@ impl Config {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map_or("config".into(), |n| n.to_string_lossy().into_owned())
+    path.file_name()
+        .map_or("config".into(), |n| n.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]
@@ -283,12 +292,26 @@ mod tests {
         let mut config = Config::default();
         config.add(account("home")).unwrap();
         config.add(account("work")).unwrap();
-        assert!(matches!(config.add(account("home")), Err(ConfigError::Exists(_))));
+        assert!(matches!(
+            config.add(account("home")),
+            Err(ConfigError::Exists(_))
+        ));
         config.save(&path).unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(Config::load(&path).unwrap(), config);
-        assert!(fs::read_to_string(&path).unwrap().contains("policy = \"keep-days:14\""));
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        assert!(
+            fs::read_to_string(&path)
+                .unwrap()
+                .contains("policy = \"keep-days:14\"")
+        );
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 
     #[test]
@@ -307,6 +330,11 @@ mod tests {
         assert_eq!("keep".parse(), Ok(Policy::Keep));
         assert_eq!("delete".parse(), Ok(Policy::Delete));
         assert_eq!("keep-days:7".parse(), Ok(Policy::KeepDays(7)));
-        assert!("keep-days:x".parse::<Policy>().unwrap_err().contains("keep-days:N"));
+        assert!(
+            "keep-days:x"
+                .parse::<Policy>()
+                .unwrap_err()
+                .contains("keep-days:N")
+        );
     }
 }

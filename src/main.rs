@@ -15,7 +15,9 @@ fn main() {
         }
     };
     let Some(command) = args.command else {
-        eprintln!("pipit: the window is not part of this build yet; run `pipit --help` for the headless commands");
+        eprintln!(
+            "pipit: the window is not part of this build yet; run `pipit --help` for the headless commands"
+        );
         std::process::exit(exit::USAGE);
     };
     match cli::run(&paths, command) {

@@ -106,7 +106,11 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
     fn html_only_mail_becomes_text() {
         let raw = b"From: a@b\r\nSubject: h\r\nContent-Type: text/html\r\n\r\n<html><body><p>Hi <b>you</b></p></body></html>\r\n";
         let p = parse(raw);
-        assert!(p.text.contains("Hi") && p.text.contains("you"), "{:?}", p.text);
+        assert!(
+            p.text.contains("Hi") && p.text.contains("you"),
+            "{:?}",
+            p.text
+        );
         assert!(!p.text.contains("<b>"));
     }
 

@@ -28,8 +28,9 @@ impl Paths {
         if let Some(home) = std::env::var_os("PIPIT_HOME").filter(|h| !h.is_empty()) {
             return Ok(Paths::under(Path::new(&home)));
         }
-        let dirs = directories::ProjectDirs::from("org", "Pipit", "pipit")
-            .ok_or("cannot find a home directory for Pipit's files: set PIPIT_HOME or use --home DIR")?;
+        let dirs = directories::ProjectDirs::from("org", "Pipit", "pipit").ok_or(
+            "cannot find a home directory for Pipit's files: set PIPIT_HOME or use --home DIR",
+        )?;
         Ok(Paths {
             config: dirs.config_dir().join("config.toml"),
             store: dirs.data_dir().join("pipit.db"),

@@ -31,9 +31,16 @@ pub enum SecretError {
     #[error("the password command has an unclosed quote")]
     BadQuoting,
     #[error("cannot run the password command {program:?}: {source}")]
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
     #[error("the password command {program:?} failed ({status}){}", if stderr.is_empty() { String::new() } else { format!(": {stderr}") })]
-    Failed { program: String, status: String, stderr: String },
+    Failed {
+        program: String,
+        status: String,
+        stderr: String,
+    },
     #[error("the password command {program:?} printed no password")]
     NoOutput { program: String },
     #[error("the password is not valid UTF-8")]
@@ -99,7 +106,9 @@ pub fn password_from_bytes(mut bytes: Vec<u8>) -> Result<Password, SecretError> 
             bytes.pop();
         }
     }
-    String::from_utf8(bytes).map(Password).map_err(|_| SecretError::NotUtf8)
+    String::from_utf8(bytes)
+        .map(Password)
+        .map_err(|_| SecretError::NotUtf8)
 }
 
 /// Splits a command line into words: whitespace separates, '…' and "…" quote,
@@ -160,7 +169,10 @@ mod tests {
 
     #[test]
     fn commands_split_like_a_shell_without_expansion() {
-        assert_eq!(split_command("printf secret").unwrap(), ["printf", "secret"]);
+        assert_eq!(
+            split_command("printf secret").unwrap(),
+            ["printf", "secret"]
+        );
         assert_eq!(
             split_command(r#"sh -c 'echo "$HOME"' "a b" c\ d ''"#).unwrap(),
             ["sh", "-c", "echo \"$HOME\"", "a b", "c d", ""]
@@ -170,7 +182,9 @@ mod tests {
 
     #[test]
     fn password_command_output_less_one_newline() {
-        let p = PasswordSource::Command("printf 'pa ss\\n'".into()).password().unwrap();
+        let p = PasswordSource::Command("printf 'pa ss\\n'".into())
+            .password()
+            .unwrap();
         assert_eq!(p.expose(), "pa ss");
         assert_eq!(format!("{p:?}"), "Password(***)");
     }
@@ -182,9 +196,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("failed") && err.contains("locked"), "{err}");
-        let err = PasswordSource::Command("/nonexistent/pw".into()).password().unwrap_err();
+        let err = PasswordSource::Command("/nonexistent/pw".into())
+            .password()
+            .unwrap_err();
         assert!(err.to_string().contains("cannot run"), "{err}");
-        let err = PasswordSource::Command("true".into()).password().unwrap_err();
+        let err = PasswordSource::Command("true".into())
+            .password()
+            .unwrap_err();
         assert!(err.to_string().contains("printed no password"), "{err}");
         assert!(matches!(
             PasswordSource::Command("  ".into()).password(),

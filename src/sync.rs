@@ -35,16 +35,39 @@ const MAX_SESSIONS: usize = 50;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Progress {
-    Connecting { account: String, host: String },
-    Connected { account: String },
-    Authenticated { account: String },
+    Connecting {
+        account: String,
+        host: String,
+    },
+    Connected {
+        account: String,
+    },
+    Authenticated {
+        account: String,
+    },
     /// The server's listing was read: `total` messages, `new` not in the store.
-    Listed { account: String, total: usize, new: usize },
+    Listed {
+        account: String,
+        total: usize,
+        new: usize,
+    },
     /// The header block of a new message is stored.
-    Headers { account: String, done: usize, of: usize },
+    Headers {
+        account: String,
+        done: usize,
+        of: usize,
+    },
     /// A whole message is stored (durably once its batch commits).
-    Downloaded { account: String, done: usize, of: usize, bytes: u64 },
-    Deleting { account: String, count: usize },
+    Downloaded {
+        account: String,
+        done: usize,
+        of: usize,
+        bytes: u64,
+    },
+    Deleting {
+        account: String,
+        count: usize,
+    },
 }
 
 /// What a whole fetch did.
@@ -76,7 +99,9 @@ pub enum FetchError {
     Net(#[from] NetError),
     #[error("the server refused the login: {text}. Check the user name and password")]
     AuthRefused { text: String },
-    #[error("the mailbox is in use by another session (the server said: {text}). Try again when it has finished")]
+    #[error(
+        "the mailbox is in use by another session (the server said: {text}). Try again when it has finished"
+    )]
     InUse { text: String },
     #[error("the server asks to wait before logging in again (LOGIN-DELAY{}): {text}", delay.map(|d| format!(" {d} s")).unwrap_or_default())]
     LoginDelay { text: String, delay: Option<u64> },
@@ -84,7 +109,9 @@ pub enum FetchError {
     ServerTemporary { text: String },
     #[error("the server has a lasting problem its administrator must fix: {text}")]
     ServerPermanent { text: String },
-    #[error("APOP was asked for, but the server's greeting has no timestamp, so it does not support APOP")]
+    #[error(
+        "APOP was asked for, but the server's greeting has no timestamp, so it does not support APOP"
+    )]
     NoApop,
     #[error("the SASL exchange failed: {0}")]
     Sasl(#[from] auth::SaslError),
@@ -96,10 +123,15 @@ pub enum FetchError {
     Store(#[from] StoreError),
     #[error("cannot get the password: {0}")]
     Password(#[from] SecretError),
-    #[error("account {account:?} is being fetched by another Pipit right now; try again when it has finished")]
+    #[error(
+        "account {account:?} is being fetched by another Pipit right now; try again when it has finished"
+    )]
     Locked { account: String },
     #[error("cannot take the fetch lock {path}: {source}")]
-    LockFile { path: String, source: std::io::Error },
+    LockFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the account setup is not valid: {0}")]
     Setup(String),
     #[error("the fetch was cancelled")]
@@ -179,7 +211,9 @@ pub fn fetch(
             Ok(_) => return Ok(summary),
             // A later session failing does not undo what earlier ones stored.
             Err(e) if !first && !matches!(e, FetchError::Cancelled) => {
-                summary.notes.push(format!("a follow-up session failed: {e}"));
+                summary
+                    .notes
+                    .push(format!("a follow-up session failed: {e}"));
                 return Ok(summary);
             }
             Err(e) => return Err(e),
@@ -197,7 +231,11 @@ struct Pass<'a> {
 impl Pass<'_> {
     /// One session. Returns whether another session may find more (the server
     /// showed only new messages, as servers that cap a session do).
-    fn run(mut self, store: &mut Store, progress: &mut dyn FnMut(Progress)) -> Result<bool, FetchError> {
+    fn run(
+        mut self,
+        store: &mut Store,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<bool, FetchError> {
         let account = self.account;
         let name = account.name.clone();
         let endpoint = account.endpoint().map_err(FetchError::Setup)?;
@@ -207,9 +245,13 @@ impl Pass<'_> {
         });
         let mut session = Session::open(&endpoint).map_err(refused_to_fetch_error)?;
         self.summary.sessions += 1;
-        progress(Progress::Connected { account: name.clone() });
+        progress(Progress::Connected {
+            account: name.clone(),
+        });
         authenticate(&mut session, account, self.password)?;
-        progress(Progress::Authenticated { account: name.clone() });
+        progress(Progress::Authenticated {
+            account: name.clone(),
+        });
         // Some servers (Gmail) show more capabilities after login.
         session.refresh_capabilities()?;
         let caps = session.caps();
@@ -252,14 +294,21 @@ impl Pass<'_> {
         let now = unix_now();
         let listing = list_messages(session, window, try_top)?;
         if listing.used_digests {
-            note(self.summary, "the server has no UIDL: messages are told apart by a digest of their headers");
+            note(
+                self.summary,
+                "the server has no UIDL: messages are told apart by a digest of their headers",
+            );
         }
         let known: HashMap<Key, Known> = store
             .known(name)?
             .into_iter()
             .map(|k| ((k.uid.clone(), k.uid_seq), k))
             .collect();
-        let on_server: HashSet<Key> = listing.messages.iter().map(|m| (m.uid.clone(), m.uid_seq)).collect();
+        let on_server: HashSet<Key> = listing
+            .messages
+            .iter()
+            .map(|m| (m.uid.clone(), m.uid_seq))
+            .collect();
 
         // Messages the store thinks are on the server but are not any more.
         let gone: Vec<i64> = known
@@ -308,9 +357,14 @@ impl Pass<'_> {
                             if have_top && headers_done == 0 {
                                 // The first TOP failed: this server has no TOP.
                                 have_top = false;
-                                note(self.summary, "the server has no TOP: headers come with the whole message");
+                                note(
+                                    self.summary,
+                                    "the server has no TOP: headers come with the whole message",
+                                );
                             } else if have_top {
-                                self.summary.errors.push(format!("TOP {} failed: {}", m.number, r.text));
+                                self.summary
+                                    .errors
+                                    .push(format!("TOP {} failed: {}", m.number, r.text));
                             }
                             Vec::new()
                         }
@@ -354,8 +408,14 @@ impl Pass<'_> {
             .filter_map(|m| {
                 let key = (m.uid.clone(), m.uid_seq);
                 match known.get(&key) {
-                    None => ids.get(&m.number).map(|&id| (m, id)).filter(|_| m.size <= limit),
-                    Some(k) if k.state == MessageState::Headers && (m.size <= limit || k.download_requested) => {
+                    None => ids
+                        .get(&m.number)
+                        .map(|&id| (m, id))
+                        .filter(|_| m.size <= limit),
+                    Some(k)
+                        if k.state == MessageState::Headers
+                            && (m.size <= limit || k.download_requested) =>
+                    {
                         Some((m, k.id))
                     }
                     Some(_) => None,
@@ -366,13 +426,17 @@ impl Pass<'_> {
         let mut durable: HashSet<i64> = HashSet::new();
         let mut done = 0;
         for chunk in chunk_by_bytes(&to_download) {
-            let replies = pipeline(session, chunk, window, self.cancel, |(m, _)| Command::Retr(m.number))?;
+            let replies = pipeline(session, chunk, window, self.cancel, |(m, _)| {
+                Command::Retr(m.number)
+            })?;
             let batch = store.batch()?;
             let mut stored = Vec::new();
             for ((m, id), reply) in chunk.iter().zip(replies) {
                 let reply = reply.expect("pipeline returns a reply per item");
                 if !reply.is_ok() {
-                    self.summary.errors.push(format!("RETR {} failed: {}", m.number, reply.text));
+                    self.summary
+                        .errors
+                        .push(format!("RETR {} failed: {}", m.number, reply.text));
                     continue;
                 }
                 let raw = reply.body.unwrap_or_default();
@@ -419,11 +483,16 @@ impl Pass<'_> {
                 account: name.to_string(),
                 count: dele.len(),
             });
-            let replies = pipeline(session, &dele, window, self.cancel, |(m, _)| Command::Dele(m.number))?;
+            let replies = pipeline(session, &dele, window, self.cancel, |(m, _)| {
+                Command::Dele(m.number)
+            })?;
             for ((m, id), reply) in dele.iter().zip(replies) {
                 match reply {
                     Some(r) if r.is_ok() => deleted.push(*id),
-                    Some(r) => self.summary.errors.push(format!("DELE {} failed: {}", m.number, r.text)),
+                    Some(r) => self
+                        .summary
+                        .errors
+                        .push(format!("DELE {} failed: {}", m.number, r.text)),
                     None => {}
                 }
             }
@@ -482,7 +551,11 @@ struct Listing {
 }
 
 /// UIDL and LIST; without UIDL, a digest of each header block stands in.
-fn list_messages(session: &mut Session, window: usize, try_top: bool) -> Result<Listing, FetchError> {
+fn list_messages(
+    session: &mut Session,
+    window: usize,
+    try_top: bool,
+) -> Result<Listing, FetchError> {
     let (uidl, list) = if window > 1 {
         session.send(&Command::Uidl(None));
         session.send(&Command::List(None));
@@ -506,12 +579,13 @@ fn list_messages(session: &mut Session, window: usize, try_top: bool) -> Result<
         *seq += 1;
     };
     if uidl.is_ok() {
-        let uids: HashMap<u32, String> = parse_uidl(uidl.body.as_deref().unwrap_or_default())?.into_iter().collect();
+        let uids: HashMap<u32, String> = parse_uidl(uidl.body.as_deref().unwrap_or_default())?
+            .into_iter()
+            .collect();
         for l in &sizes {
-            let uid = uids
-                .get(&l.number)
-                .cloned()
-                .ok_or_else(|| FetchError::Protocol(format!("message {} is in LIST but not in UIDL", l.number)))?;
+            let uid = uids.get(&l.number).cloned().ok_or_else(|| {
+                FetchError::Protocol(format!("message {} is in LIST but not in UIDL", l.number))
+            })?;
             add(l.number, l.size, uid, &mut messages);
         }
         return Ok(Listing {
@@ -535,7 +609,12 @@ fn list_messages(session: &mut Session, window: usize, try_top: bool) -> Result<
         let body = expect_body(reply, if try_top { "TOP" } else { "RETR" })?;
         let header_end = find_header_end(&body);
         let digest = ring::digest::digest(&ring::digest::SHA256, &body[..header_end]);
-        let hex: String = digest.as_ref().iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let hex: String = digest
+            .as_ref()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         add(l.number, l.size, format!("digest:{hex}"), &mut messages);
     }
     Ok(Listing {
@@ -569,7 +648,11 @@ fn expect_body(reply: Reply, command: &str) -> Result<Vec<u8>, FetchError> {
 
 /// Logs in: APOP if the account asks, else the strongest SASL mechanism
 /// offered, else USER/PASS.
-fn authenticate(session: &mut Session, account: &Account, password: &Password) -> Result<(), FetchError> {
+fn authenticate(
+    session: &mut Session,
+    account: &Account,
+    password: &Password,
+) -> Result<(), FetchError> {
     let caps = session.caps();
     let reply = match account.auth {
         AuthMethod::Apop => {
@@ -603,7 +686,12 @@ fn authenticate(session: &mut Session, account: &Account, password: &Password) -
     }
 }
 
-fn sasl(session: &mut Session, mechanism: Mechanism, user: &str, password: &Password) -> Result<Reply, FetchError> {
+fn sasl(
+    session: &mut Session,
+    mechanism: Mechanism,
+    user: &str,
+    password: &Password,
+) -> Result<Reply, FetchError> {
     let mut exchange = SaslSession::new(mechanism, user, password.expose());
     let mut reply = session.command(&Command::Auth {
         mechanism: mechanism.name().to_string(),
@@ -680,10 +768,21 @@ impl AccountLock {
         fs::create_dir_all(dir).map_err(lock_error)?;
         let safe: String = account
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let path = dir.join(format!("{safe}.lock"));
-        let file = File::options().create(true).write(true).truncate(false).open(&path).map_err(lock_error)?;
+        let file = File::options()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(lock_error)?;
         match file.try_lock() {
             Ok(()) => Ok(AccountLock { _file: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(FetchError::Locked {

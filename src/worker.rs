@@ -16,7 +16,10 @@ use crate::sync::{self, FetchError, FetchSummary, Progress};
 /// What the worker is asked to do.
 pub enum Request {
     /// One fetch of one account.
-    Fetch { account: Account, password: PasswordSource },
+    Fetch {
+        account: Box<Account>,
+        password: PasswordSource,
+    },
     /// Finish the current request, then end the thread.
     Shutdown,
 }
@@ -60,7 +63,10 @@ impl Worker {
 
     pub fn fetch(&self, account: Account, password: PasswordSource) {
         self.cancel.store(false, Ordering::Relaxed);
-        let _ = self.requests.send(Request::Fetch { account, password });
+        let _ = self.requests.send(Request::Fetch {
+            account: Box::new(account),
+            password,
+        });
     }
 
     /// Stops the fetch under way at the next reply; nothing stored is lost and

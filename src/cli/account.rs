@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use super::{Failure, exit};
 use crate::config::{Account, AuthMethod, Config, Policy};
@@ -12,42 +12,7 @@ use crate::paths::Paths;
 #[derive(Subcommand, Debug)]
 pub enum AccountCommand {
     /// Add an account.
-    Add {
-        name: String,
-        #[arg(long)]
-        host: String,
-        /// Default: 995 for tls, 110 for starttls and plain.
-        #[arg(long)]
-        port: Option<u16>,
-        #[arg(long, default_value = "tls", value_parser = ["tls", "starttls", "plain"])]
-        security: String,
-        #[arg(long)]
-        user: String,
-        /// Read the password from standard input and keep it in the OS keychain.
-        #[arg(long, conflicts_with = "password_command")]
-        password_stdin: bool,
-        /// A command whose output is the password, run at each fetch (no shell unless you write one).
-        #[arg(long, value_name = "CMD")]
-        password_command: Option<String>,
-        /// keep, delete (after download) or keep-days:N.
-        #[arg(long, default_value = "keep")]
-        policy: String,
-        /// Messages larger than this many bytes stay headers-only until asked for.
-        #[arg(long, value_name = "BYTES")]
-        max_size: Option<u64>,
-        /// Trust exactly the server certificate with this SHA-256 fingerprint.
-        #[arg(long, value_name = "SHA256", conflicts_with = "ca_file")]
-        trust_fingerprint: Option<String>,
-        /// Trust certificates issued by the CA (or the self-signed certificate) in this PEM file.
-        #[arg(long, value_name = "PEM")]
-        ca_file: Option<PathBuf>,
-        /// auto (strongest SASL offered, else USER/PASS), apop, user, plain, cram-md5 or scram-sha-256.
-        #[arg(long, default_value = "auto")]
-        auth: String,
-        /// Seconds to wait for the server before giving up.
-        #[arg(long, default_value_t = 30)]
-        timeout: u64,
-    },
+    Add(Box<AddArgs>),
     /// List the accounts.
     List {
         #[arg(long)]
@@ -57,23 +22,62 @@ pub enum AccountCommand {
     Remove { name: String },
 }
 
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    pub name: String,
+    #[arg(long)]
+    pub host: String,
+    /// Default: 995 for tls, 110 for starttls and plain.
+    #[arg(long)]
+    pub port: Option<u16>,
+    #[arg(long, default_value = "tls", value_parser = ["tls", "starttls", "plain"])]
+    pub security: String,
+    #[arg(long)]
+    pub user: String,
+    /// Read the password from standard input and keep it in the OS keychain.
+    #[arg(long, conflicts_with = "password_command")]
+    pub password_stdin: bool,
+    /// A command whose output is the password, run at each fetch (no shell unless you write one).
+    #[arg(long, value_name = "CMD")]
+    pub password_command: Option<String>,
+    /// keep, delete (after download) or keep-days:N.
+    #[arg(long, default_value = "keep")]
+    pub policy: String,
+    /// Messages larger than this many bytes stay headers-only until asked for.
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<u64>,
+    /// Trust exactly the server certificate with this SHA-256 fingerprint.
+    #[arg(long, value_name = "SHA256", conflicts_with = "ca_file")]
+    pub trust_fingerprint: Option<String>,
+    /// Trust certificates issued by the CA (or the self-signed certificate) in this PEM file.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// auto (strongest SASL offered, else USER/PASS), apop, user, plain, cram-md5 or scram-sha-256.
+    #[arg(long, default_value = "auto")]
+    pub auth: String,
+    /// Seconds to wait for the server before giving up.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+}
+
 pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
     match command {
-        AccountCommand::Add {
-            name,
-            host,
-            port,
-            security,
-            user,
-            password_stdin,
-            password_command,
-            policy,
-            max_size,
-            trust_fingerprint,
-            ca_file,
-            auth,
-            timeout,
-        } => {
+        AccountCommand::Add(args) => {
+            let AddArgs {
+                name,
+                host,
+                port,
+                security,
+                user,
+                password_stdin,
+                password_command,
+                policy,
+                max_size,
+                trust_fingerprint,
+                ca_file,
+                auth,
+                timeout,
+            } = *args;
             let usage = |m: String| Failure::new(exit::USAGE, m);
             let security: Security = security.parse().map_err(usage)?;
             let policy: Policy = policy.parse().map_err(usage)?;
@@ -84,14 +88,18 @@ pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
                 .map_err(usage)?;
             let ca_file = ca_file
                 .map(|p| {
-                    std::path::absolute(&p)
-                        .map_err(|e| usage(format!("cannot use the CA file path {}: {e}", p.display())))
+                    std::path::absolute(&p).map_err(|e| {
+                        usage(format!("cannot use the CA file path {}: {e}", p.display()))
+                    })
                 })
                 .transpose()?;
             if let Some(ca) = &ca_file
                 && !ca.is_file()
             {
-                return Err(usage(format!("the CA file {} does not exist", ca.display())));
+                return Err(usage(format!(
+                    "the CA file {} does not exist",
+                    ca.display()
+                )));
             }
             if name.trim().is_empty() {
                 return Err(usage("the account name is empty".into()));
@@ -105,7 +113,8 @@ use --password-command CMD (for example --password-command 'pass show mail')",
             }
             if password_command.is_none() {
                 return Err(usage(
-                    "say where the password comes from: --password-command CMD or --password-stdin".into(),
+                    "say where the password comes from: --password-command CMD or --password-stdin"
+                        .into(),
                 ));
             }
             let mut config = Config::load(&paths.config)?;
@@ -131,9 +140,13 @@ use --password-command CMD (for example --password-command 'pass show mail')",
         AccountCommand::List { json } => {
             let config = Config::load(&paths.config)?;
             if json {
-                super::emit(&serde_json::to_string_pretty(&config.accounts).expect("accounts serialise"));
+                super::emit(
+                    &serde_json::to_string_pretty(&config.accounts).expect("accounts serialise"),
+                );
             } else if config.accounts.is_empty() {
-                eprintln!("No accounts yet. Add one with: pipit account add NAME --host HOST --user USER --password-command CMD");
+                eprintln!(
+                    "No accounts yet. Add one with: pipit account add NAME --host HOST --user USER --password-command CMD"
+                );
             } else {
                 let mut text = String::new();
                 for a in &config.accounts {

@@ -33,7 +33,12 @@ struct AccountReport {
     exit_code: i32,
 }
 
-pub fn run(paths: &Paths, only: Option<&str>, json: bool, password_stdin: bool) -> Result<(), Failure> {
+pub fn run(
+    paths: &Paths,
+    only: Option<&str>,
+    json: bool,
+    password_stdin: bool,
+) -> Result<(), Failure> {
     let config = Config::load(&paths.config)?;
     let accounts = match only {
         Some(name) => vec![config.account(name)?.clone()],
@@ -46,7 +51,11 @@ pub fn run(paths: &Paths, only: Option<&str>, json: bool, password_stdin: bool) 
             "--password-stdin gives one password: name the account with --account NAME",
         ));
     }
-    let stdin_password = if password_stdin { Some(password_from_stdin()?) } else { None };
+    let stdin_password = if password_stdin {
+        Some(password_from_stdin()?)
+    } else {
+        None
+    };
 
     let worker = Worker::spawn(paths.clone());
     let mut report = Report::default();
@@ -76,7 +85,9 @@ use --password-stdin, or re-add the account with --password-command",
 
     let mut bar = ProgressLine::new(!json && std::io::stderr().is_terminal());
     while waiting > 0 {
-        let Ok(event) = worker.events().recv() else { break };
+        let Ok(event) = worker.events().recv() else {
+            break;
+        };
         match event {
             Event::Progress(p) => bar.show(&p),
             Event::Finished { account, result } => {
@@ -110,7 +121,9 @@ use --password-stdin, or re-add the account with --password-command",
                 report.headers_only += summary.headers_only;
                 report.deleted_on_server += summary.deleted_on_server;
                 report.bytes += summary.bytes;
-                report.errors.extend(summary.errors.iter().map(|e| format!("{account}: {e}")));
+                report
+                    .errors
+                    .extend(summary.errors.iter().map(|e| format!("{account}: {e}")));
                 report.accounts.push(AccountReport {
                     summary,
                     ok,
@@ -139,7 +152,10 @@ fn describe(s: &FetchSummary) -> String {
         human_bytes(s.bytes)
     );
     if s.headers_only > 0 {
-        line.push_str(&format!(", {} kept as headers only (over the size limit)", s.headers_only));
+        line.push_str(&format!(
+            ", {} kept as headers only (over the size limit)",
+            s.headers_only
+        ));
     }
     for note in &s.notes {
         line.push_str(&format!("\n  note: {note}"));
@@ -158,7 +174,10 @@ struct ProgressLine {
 
 impl ProgressLine {
     fn new(enabled: bool) -> Self {
-        ProgressLine { enabled, drawn: false }
+        ProgressLine {
+            enabled,
+            drawn: false,
+        }
     }
 
     fn show(&mut self, p: &Progress) {
@@ -169,7 +188,11 @@ impl ProgressLine {
             Progress::Connecting { account, host } => format!("{account}: connecting to {host}…"),
             Progress::Connected { account } => format!("{account}: logging in…"),
             Progress::Authenticated { account } => format!("{account}: listing messages…"),
-            Progress::Listed { account, total, new } => format!("{account}: {new} new of {total}"),
+            Progress::Listed {
+                account,
+                total,
+                new,
+            } => format!("{account}: {new} new of {total}"),
             Progress::Headers { account, done, of } => format!("{account}: headers {done}/{of}"),
             Progress::Downloaded {
                 account,
@@ -186,7 +209,9 @@ impl ProgressLine {
                     human_bytes(*bytes)
                 )
             }
-            Progress::Deleting { account, count } => format!("{account}: deleting {count} on the server…"),
+            Progress::Deleting { account, count } => {
+                format!("{account}: deleting {count} on the server…")
+            }
         };
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K{text}");

@@ -10,7 +10,12 @@ fn open(paths: &Paths) -> Result<Store, Failure> {
     Ok(Store::open(&paths.store)?)
 }
 
-pub fn list(paths: &Paths, account: Option<String>, trash: bool, json: bool) -> Result<(), Failure> {
+pub fn list(
+    paths: &Paths,
+    account: Option<String>,
+    trash: bool,
+    json: bool,
+) -> Result<(), Failure> {
     let store = open(paths)?;
     let messages = store.messages(&Filter { account, trash })?;
     print_summaries(&messages, json);
@@ -35,7 +40,11 @@ fn print_summaries(messages: &[Summary], json: bool) {
             MessageState::Headers => " (on server)",
             _ => "",
         };
-        let clip = if m.attachments.is_empty() { "" } else { " [attachment]" };
+        let clip = if m.attachments.is_empty() {
+            ""
+        } else {
+            " [attachment]"
+        };
         out.push_str(&format!(
             "{:>6}  {}  {:<30.30}  {}{clip}{mark}  {}\n",
             m.id,
@@ -65,7 +74,10 @@ pub fn show(paths: &Paths, id: i64, raw: bool) -> Result<(), Failure> {
         d.summary.date.map_or(String::new(), format_date)
     ));
     if !d.summary.attachments.is_empty() {
-        text.push_str(&format!("Attachments: {}\n", d.summary.attachments.join(", ")));
+        text.push_str(&format!(
+            "Attachments: {}\n",
+            d.summary.attachments.join(", ")
+        ));
     }
     text.push('\n');
     if d.summary.state == MessageState::Headers {
@@ -84,7 +96,9 @@ pub fn show(paths: &Paths, id: i64, raw: bool) -> Result<(), Failure> {
 pub fn delete(paths: &Paths, id: i64) -> Result<(), Failure> {
     let store = open(paths)?;
     store.trash(id, crate::sync::unix_now())?;
-    eprintln!("Message {id} moved to Trash; the account's policy removes it from the server on the next fetch.");
+    eprintln!(
+        "Message {id} moved to Trash; the account's policy removes it from the server on the next fetch."
+    );
     Ok(())
 }
 
@@ -93,7 +107,10 @@ pub fn export(paths: &Paths, mbox: &Path) -> Result<(), Failure> {
     let file = std::fs::File::create_new(mbox).map_err(|e| {
         Failure::new(
             exit::OTHER,
-            format!("cannot create {}: {e} (an existing file is never overwritten)", mbox.display()),
+            format!(
+                "cannot create {}: {e} (an existing file is never overwritten)",
+                mbox.display()
+            ),
         )
     })?;
     let mut out = std::io::BufWriter::new(file);
@@ -122,5 +139,9 @@ fn format_date(unix: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", secs / 3600, secs % 3600 / 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60
+    )
 }

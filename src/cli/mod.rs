@@ -139,7 +139,11 @@ pub fn run(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
             json,
             password_stdin,
         } => fetch::run(paths, account.as_deref(), json, password_stdin),
-        CliCommand::List { account, trash, json } => messages::list(paths, account, trash, json),
+        CliCommand::List {
+            account,
+            trash,
+            json,
+        } => messages::list(paths, account, trash, json),
         CliCommand::Show { id, raw } => messages::show(paths, id, raw),
         CliCommand::Search { query, json } => messages::search(paths, &query, json),
         CliCommand::Delete { id } => messages::delete(paths, id),
@@ -155,8 +159,16 @@ fn password_from_stdin() -> Result<crate::secrets::Password, Failure> {
     std::io::stdin()
         .take(64 * 1024)
         .read_to_end(&mut bytes)
-        .map_err(|e| Failure::new(exit::OTHER, format!("cannot read the password from standard input: {e}")))?;
-    let first_line_end = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1);
+        .map_err(|e| {
+            Failure::new(
+                exit::OTHER,
+                format!("cannot read the password from standard input: {e}"),
+            )
+        })?;
+    let first_line_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| i + 1);
     bytes.truncate(first_line_end);
     let password = crate::secrets::password_from_bytes(bytes)?;
     if password.expose().is_empty() {

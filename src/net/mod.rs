@@ -50,7 +50,9 @@ impl std::str::FromStr for Security {
             "tls" | "ssl" | "pop3s" => Ok(Security::Tls),
             "starttls" | "stls" => Ok(Security::Starttls),
             "plain" | "none" => Ok(Security::Plain),
-            _ => Err(format!("unknown security {s:?}: use tls, starttls or plain")),
+            _ => Err(format!(
+                "unknown security {s:?}: use tls, starttls or plain"
+            )),
         }
     }
 }
@@ -107,7 +109,10 @@ Use --security tls (port 995) if the server supports it"
     #[error("the server refused STLS ({0}); nothing was sent")]
     StlsRefused(String),
     #[error("the server refused the connection: {text}")]
-    Refused { code: Option<RespCode>, text: String },
+    Refused {
+        code: Option<RespCode>,
+        text: String,
+    },
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
 }
@@ -207,7 +212,9 @@ impl Session {
             .into());
         }
         let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Upgrading) else {
-            return Err(NetError::Tls("STLS on a connection already encrypted".into()));
+            return Err(NetError::Tls(
+                "STLS on a connection already encrypted".into(),
+            ));
         };
         self.stream = Stream::Tls(Box::new(tls_handshake(endpoint, tcp)?));
         self.client = pop3::Client::after_stls(*self.client.limits());
@@ -218,7 +225,9 @@ impl Session {
     pub fn refresh_capabilities(&mut self) -> Result<(), NetError> {
         let reply = self.command(&Command::Capa)?;
         self.capabilities = match reply.body {
-            Some(body) if reply.indicator == pop3::Indicator::Ok => Some(Capabilities::parse(&body)),
+            Some(body) if reply.indicator == pop3::Indicator::Ok => {
+                Some(Capabilities::parse(&body))
+            }
             _ => None,
         };
         Ok(())
@@ -257,7 +266,10 @@ impl Session {
             if let Some(reply) = self.client.next_reply()? {
                 return Ok(reply);
             }
-            let n = self.stream.read(&mut self.buf).map_err(|e| self.io_error(e))?;
+            let n = self
+                .stream
+                .read(&mut self.buf)
+                .map_err(|e| self.io_error(e))?;
             if n == 0 {
                 return Err(NetError::Closed);
             }
@@ -272,7 +284,9 @@ impl Session {
             return Ok(());
         }
         let pending = self.client.output().to_vec();
-        self.stream.write_all(&pending).map_err(|e| self.io_error(e))?;
+        self.stream
+            .write_all(&pending)
+            .map_err(|e| self.io_error(e))?;
         self.client.consume_output(pending.len());
         Ok(())
     }
@@ -285,8 +299,13 @@ impl Session {
 fn io_to_net(e: io::Error, timeout: Duration) -> NetError {
     match e.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => NetError::Timeout { timeout },
-        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => NetError::Closed,
-        _ => match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::BrokenPipe => NetError::Closed,
+        _ => match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
             Some(tls) => NetError::Tls(tls.to_string()),
             None => NetError::Io(e),
         },
@@ -314,7 +333,12 @@ fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Ne
         }
     }
     Err(match last {
-        Some((_, e)) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+        Some((_, e))
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
             NetError::Timeout { timeout }
         }
         Some((addr, source)) => NetError::Connect { addr, source },
@@ -325,15 +349,26 @@ fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Ne
     })
 }
 
-fn tls_handshake(endpoint: &Endpoint, mut tcp: TcpStream) -> Result<StreamOwned<ClientConnection, TcpStream>, NetError> {
+fn tls_handshake(
+    endpoint: &Endpoint,
+    mut tcp: TcpStream,
+) -> Result<StreamOwned<ClientConnection, TcpStream>, NetError> {
     let seen: tls::Seen = Arc::new(Mutex::new(None));
     let config = tls::client_config(&endpoint.trust, seen.clone()).map_err(NetError::TlsSetup)?;
-    let name = ServerName::try_from(endpoint.host.clone())
-        .map_err(|_| NetError::TlsSetup(format!("{:?} is not a valid host name for TLS", endpoint.host)))?;
-    let mut conn = ClientConnection::new(Arc::new(config), name).map_err(|e| NetError::Tls(e.to_string()))?;
+    let name = ServerName::try_from(endpoint.host.clone()).map_err(|_| {
+        NetError::TlsSetup(format!(
+            "{:?} is not a valid host name for TLS",
+            endpoint.host
+        ))
+    })?;
+    let mut conn =
+        ClientConnection::new(Arc::new(config), name).map_err(|e| NetError::Tls(e.to_string()))?;
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut tcp) {
-            let tls_error = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()).cloned();
+            let tls_error = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .cloned();
             return Err(match tls_error {
                 Some(rustls::Error::InvalidCertificate(cert_error)) => NetError::Certificate {
                     host: endpoint.host.clone(),
@@ -355,10 +390,16 @@ fn tls_handshake(endpoint: &Endpoint, mut tcp: TcpStream) -> Result<StreamOwned<
 fn describe_certificate_error(e: &rustls::CertificateError, host: &str) -> String {
     use rustls::CertificateError as C;
     match e {
-        C::UnknownIssuer => "it is not signed by an authority Pipit trusts (a self-signed certificate?)".into(),
-        C::NotValidForName | C::NotValidForNameContext { .. } => format!("it is not valid for the name {host}"),
+        C::UnknownIssuer => {
+            "it is not signed by an authority Pipit trusts (a self-signed certificate?)".into()
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            format!("it is not valid for the name {host}")
+        }
         C::Expired | C::ExpiredContext { .. } => "it has expired".into(),
-        C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet (is the clock right?)".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "it is not valid yet (is the clock right?)".into()
+        }
         C::Revoked => "it has been revoked".into(),
         C::ApplicationVerificationFailure => "it is not the certificate this account trusts".into(),
         other => format!("{other:?}"),

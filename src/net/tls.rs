@@ -7,8 +7,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -43,7 +43,10 @@ impl Fingerprint {
             .or_else(|| t.strip_prefix("SHA256:"))
             .or_else(|| t.strip_prefix("SHA-256:"))
             .unwrap_or(t);
-        let hex: String = t.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect();
+        let hex: String = t
+            .chars()
+            .filter(|c| *c != ':' && !c.is_whitespace())
+            .collect();
         if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(format!(
                 "{text:?} is not a SHA-256 fingerprint: expected 64 hex digits, as in AB:CD:EF:…"
@@ -94,13 +97,20 @@ pub fn client_config(trust: &Trust, seen: Seen) -> Result<ClientConfig, String> 
             let certs = CertificateDer::pem_file_iter(path)
                 .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
             for cert in certs {
-                let cert = cert.map_err(|e| format!("the CA file {} is not valid PEM: {e}", path.display()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("the CA file {} holds a certificate rustls cannot use: {e}", path.display()))?;
+                let cert = cert
+                    .map_err(|e| format!("the CA file {} is not valid PEM: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| {
+                    format!(
+                        "the CA file {} holds a certificate rustls cannot use: {e}",
+                        path.display()
+                    )
+                })?;
             }
             if roots.is_empty() {
-                return Err(format!("the CA file {} holds no certificate", path.display()));
+                return Err(format!(
+                    "the CA file {} holds no certificate",
+                    path.display()
+                ));
             }
             webpki_verifier(roots, &provider)?
         }
@@ -119,7 +129,10 @@ pub fn client_config(trust: &Trust, seen: Seen) -> Result<ClientConfig, String> 
     Ok(config)
 }
 
-fn webpki_verifier(roots: RootCertStore, provider: &Arc<CryptoProvider>) -> Result<Arc<dyn ServerCertVerifier>, String> {
+fn webpki_verifier(
+    roots: RootCertStore,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, String> {
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| e.to_string())?;

@@ -56,9 +56,14 @@ pub struct SaslSession {
 enum ScramState {
     Start,
     /// Sent client-first with this nonce and bare message.
-    SentFirst { nonce: String, first_bare: String },
+    SentFirst {
+        nonce: String,
+        first_bare: String,
+    },
     /// Sent client-final; expecting the server's signature.
-    SentFinal { server_signature: Vec<u8> },
+    SentFinal {
+        server_signature: Vec<u8>,
+    },
     Done,
 }
 
@@ -90,7 +95,9 @@ impl SaslSession {
 
     /// Answers one `+ challenge` line (base64); returns the base64 answer.
     pub fn respond(&mut self, challenge: &str) -> Result<String, SaslError> {
-        let challenge = B64.decode(challenge.trim()).map_err(|_| SaslError::BadBase64)?;
+        let challenge = B64
+            .decode(challenge.trim())
+            .map_err(|_| SaslError::BadBase64)?;
         match self.mechanism {
             Mechanism::Plain => {
                 // A server that ignored the initial response asks with an empty challenge.
@@ -111,7 +118,9 @@ impl SaslSession {
     fn scram_step(&mut self, challenge: &[u8]) -> Result<String, SaslError> {
         let text = std::str::from_utf8(challenge).map_err(|_| SaslError::BadScram("not UTF-8"))?;
         match std::mem::replace(&mut self.scram, ScramState::Done) {
-            ScramState::Start => Err(SaslError::BadScram("challenge before the client's first message")),
+            ScramState::Start => Err(SaslError::BadScram(
+                "challenge before the client's first message",
+            )),
             ScramState::SentFirst { nonce, first_bare } => {
                 let server_nonce = scram_attr(text, 'r').ok_or(SaslError::BadScram("no nonce"))?;
                 if !server_nonce.starts_with(&nonce) || server_nonce.len() == nonce.len() {
@@ -123,7 +132,9 @@ impl SaslSession {
                 let iterations: u32 = scram_attr(text, 'i')
                     .and_then(|i| i.parse().ok())
                     .filter(|&i| (1..=10_000_000).contains(&i))
-                    .ok_or(SaslError::BadScram("iteration count missing or out of range"))?;
+                    .ok_or(SaslError::BadScram(
+                        "iteration count missing or out of range",
+                    ))?;
                 let mut salted = [0u8; 32];
                 pbkdf2::derive(
                     pbkdf2::PBKDF2_HMAC_SHA256,
@@ -137,7 +148,11 @@ impl SaslSession {
                 let without_proof = format!("c=biws,r={server_nonce}");
                 let auth_message = format!("{first_bare},{text},{without_proof}");
                 let signature = hmac_sha256(stored_key.as_ref(), auth_message.as_bytes());
-                let proof: Vec<u8> = client_key.iter().zip(&signature).map(|(a, b)| a ^ b).collect();
+                let proof: Vec<u8> = client_key
+                    .iter()
+                    .zip(&signature)
+                    .map(|(a, b)| a ^ b)
+                    .collect();
                 let server_key = hmac_sha256(&salted, b"Server Key");
                 self.scram = ScramState::SentFinal {
                     server_signature: hmac_sha256(&server_key, auth_message.as_bytes()),
@@ -194,7 +209,9 @@ fn hmac_md5(key: &[u8], message: &[u8]) -> [u8; 16] {
 }
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), message).as_ref().to_vec()
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), message)
+        .as_ref()
+        .to_vec()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -227,9 +244,13 @@ mod tests {
 
     #[test]
     fn apop_digest_matches_rfc_1939_example() {
-        let stamp = greeting_timestamp("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>").unwrap();
+        let stamp =
+            greeting_timestamp("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>").unwrap();
         assert_eq!(stamp, "<1896.697170952@dbc.mtview.ca.us>");
-        assert_eq!(apop_digest(stamp, "tanstaaf"), "c4c9334bac560ecc979e58001b3e22fb");
+        assert_eq!(
+            apop_digest(stamp, "tanstaaf"),
+            "c4c9334bac560ecc979e58001b3e22fb"
+        );
         assert_eq!(greeting_timestamp("+OK ready"), None);
     }
 
@@ -249,7 +270,10 @@ mod tests {
     #[test]
     fn plain_initial_response() {
         let mut s = SaslSession::new(Mechanism::Plain, "alice", "pw");
-        assert_eq!(B64.decode(s.initial_response().unwrap()).unwrap(), b"\0alice\0pw");
+        assert_eq!(
+            B64.decode(s.initial_response().unwrap()).unwrap(),
+            b"\0alice\0pw"
+        );
     }
 
     #[test]
@@ -259,7 +283,10 @@ mod tests {
             Mechanism::strongest(&offered(&["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"])),
             Some(Mechanism::ScramSha256)
         );
-        assert_eq!(Mechanism::strongest(&offered(&["plain", "cram-md5"])), Some(Mechanism::CramMd5));
+        assert_eq!(
+            Mechanism::strongest(&offered(&["plain", "cram-md5"])),
+            Some(Mechanism::CramMd5)
+        );
         assert_eq!(Mechanism::strongest(&offered(&["LOGIN", "GSSAPI"])), None);
     }
 
@@ -273,13 +300,16 @@ mod tests {
             first_bare: "n=user,r=rOprNGfwEbeRWgbNEkqO".into(),
         };
         let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
-        let final_msg = B64.decode(s.respond(&B64.encode(server_first)).unwrap()).unwrap();
+        let final_msg = B64
+            .decode(s.respond(&B64.encode(server_first)).unwrap())
+            .unwrap();
         assert_eq!(
             String::from_utf8(final_msg).unwrap(),
             "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
         );
         assert_eq!(
-            s.respond(&B64.encode("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")).unwrap(),
+            s.respond(&B64.encode("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="))
+                .unwrap(),
             ""
         );
     }

@@ -80,6 +80,9 @@ SASL PLAIN LOGIN cram-md5 SCRAM-SHA-256\r\nLOGIN-DELAY 900\r\nEXPIRE NEVER\r\nIM
     fn a_minimal_server_offers_nothing_extra() {
         let caps = Capabilities::parse(b"USER\r\n");
         assert!(!caps.top && !caps.uidl && !caps.pipelining && !caps.stls);
-        assert_eq!(Capabilities::parse(b"\xff\xfe garbage\r\n\r\n"), Capabilities::default());
+        assert_eq!(
+            Capabilities::parse(b"\xff\xfe garbage\r\n\r\n"),
+            Capabilities::default()
+        );
     }
 }

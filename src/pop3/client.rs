@@ -117,7 +117,10 @@ mod tests {
             Command::AuthResponse("x".into()),
             Command::List(None),
             Command::Uidl(None),
-            Command::Top { message: 1, lines: 0 },
+            Command::Top {
+                message: 1,
+                lines: 0,
+            },
             Command::Retr(1),
             Command::Retr(2),
             Command::Dele(9),
@@ -167,7 +170,11 @@ mod tests {
         assert_eq!(whole[8].body.as_deref().unwrap(), b"only\nbare\nlf\n");
         assert_eq!(whole[9].indicator, Indicator::Err);
         for chunk in (1..=64).chain([100, 128, 256, 512]) {
-            assert_eq!(replies_when_fed_in_chunks(chunk).unwrap(), whole, "chunk size {chunk}");
+            assert_eq!(
+                replies_when_fed_in_chunks(chunk).unwrap(),
+                whole,
+                "chunk size {chunk}"
+            );
         }
     }
 
@@ -176,7 +183,10 @@ mod tests {
         let mut client = Client::new(Limits::default());
         client.feed(b"+OK hello\r\n+OK extra\r\n");
         assert!(client.next_reply().unwrap().is_some());
-        assert!(matches!(client.next_reply(), Err(ProtocolError::Unsolicited { .. })));
+        assert!(matches!(
+            client.next_reply(),
+            Err(ProtocolError::Unsolicited { .. })
+        ));
     }
 
     #[test]

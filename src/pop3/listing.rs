@@ -14,9 +14,9 @@ pub fn parse_list(body: &[u8]) -> Result<Vec<Listed>, ProtocolError> {
     lines(body, "LIST")?
         .into_iter()
         .map(|(number, value)| {
-            let size = value
-                .parse()
-                .map_err(|_| ProtocolError::BadListing(format!("a LIST size that is not a number: {value:?}")))?;
+            let size = value.parse().map_err(|_| {
+                ProtocolError::BadListing(format!("a LIST size that is not a number: {value:?}"))
+            })?;
             Ok(Listed { number, size })
         })
         .collect()
@@ -28,8 +28,11 @@ pub fn parse_uidl(body: &[u8]) -> Result<Vec<(u32, String)>, ProtocolError> {
         .into_iter()
         .map(|(n, uid)| {
             // RFC 1939 §7: 1 to 70 characters in 0x21..=0x7E.
-            if uid.is_empty() || uid.len() > 70 || !uid.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-                Err(ProtocolError::BadListing(format!("a UIDL unique-id RFC 1939 does not allow: {uid:?}")))
+            if uid.is_empty() || uid.len() > 70 || !uid.bytes().all(|b| (0x21..=0x7e).contains(&b))
+            {
+                Err(ProtocolError::BadListing(format!(
+                    "a UIDL unique-id RFC 1939 does not allow: {uid:?}"
+                )))
             } else {
                 Ok((n, uid.to_string()))
             }
@@ -48,13 +51,13 @@ fn lines<'a>(body: &'a [u8], what: &str) -> Result<Vec<(u32, &'a str)>, Protocol
         }
         let mut parts = line.split_whitespace();
         let (Some(n), Some(value)) = (parts.next(), parts.next()) else {
-            return Err(ProtocolError::BadListing(format!("a {what} line without two fields: {line:?}")));
+            return Err(ProtocolError::BadListing(format!(
+                "a {what} line without two fields: {line:?}"
+            )));
         };
-        let number: u32 = n
-            .parse()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| ProtocolError::BadListing(format!("a {what} message number that is not one: {n:?}")))?;
+        let number: u32 = n.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+            ProtocolError::BadListing(format!("a {what} message number that is not one: {n:?}"))
+        })?;
         out.push((number, value));
     }
     Ok(out)
@@ -68,11 +71,23 @@ mod tests {
     fn list_and_uidl() {
         assert_eq!(
             parse_list(b"1 120\r\n2 5000\r\n").unwrap(),
-            vec![Listed { number: 1, size: 120 }, Listed { number: 2, size: 5000 }]
+            vec![
+                Listed {
+                    number: 1,
+                    size: 120
+                },
+                Listed {
+                    number: 2,
+                    size: 5000
+                }
+            ]
         );
         assert_eq!(
             parse_uidl(b"1 whqtswO00WBw418f9t5JxYwZ\n3 QhdPYR:00WBw1Ph7x7\n").unwrap(),
-            vec![(1, "whqtswO00WBw418f9t5JxYwZ".into()), (3, "QhdPYR:00WBw1Ph7x7".into())]
+            vec![
+                (1, "whqtswO00WBw418f9t5JxYwZ".into()),
+                (3, "QhdPYR:00WBw1Ph7x7".into())
+            ]
         );
     }
 

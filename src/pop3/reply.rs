@@ -189,10 +189,17 @@ impl ReplyReader {
                             LinePos::Start | LinePos::Middle => {
                                 // Copy up to and including the next LF in one go.
                                 let rest = &input[used..];
-                                let n = rest.iter().position(|&c| c == b'\n').map_or(rest.len(), |p| p + 1);
+                                let n = rest
+                                    .iter()
+                                    .position(|&c| c == b'\n')
+                                    .map_or(rest.len(), |p| p + 1);
                                 push_bounded(body, &rest[..n], limit)?;
                                 used += n;
-                                *at = if rest[n - 1] == b'\n' { LinePos::Start } else { LinePos::Middle };
+                                *at = if rest[n - 1] == b'\n' {
+                                    LinePos::Start
+                                } else {
+                                    LinePos::Middle
+                                };
                             }
                             LinePos::Dot => {
                                 used += 1;
@@ -290,7 +297,8 @@ fn parse_status(raw: &[u8], shape: ReplyShape) -> Result<Reply, ProtocolError> {
 }
 
 fn strip_prefix_ci<'a>(line: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
-    (line.len() >= prefix.len() && line[..prefix.len()].eq_ignore_ascii_case(prefix)).then(|| &line[prefix.len()..])
+    (line.len() >= prefix.len() && line[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &line[prefix.len()..])
 }
 
 /// The first bytes of something a server sent, printable, for an error message.
@@ -316,7 +324,8 @@ mod tests {
 
     #[test]
     fn status_line_with_response_code() {
-        let (used, reply) = read_one(ReplyShape::Single, b"-ERR [IN-USE] mailbox locked\r\nX").unwrap();
+        let (used, reply) =
+            read_one(ReplyShape::Single, b"-ERR [IN-USE] mailbox locked\r\nX").unwrap();
         let reply = reply.unwrap();
         assert_eq!(used, 30);
         assert_eq!(reply.indicator, Indicator::Err);
@@ -326,11 +335,20 @@ mod tests {
 
     #[test]
     fn codes_are_recognised_in_any_case_and_unknown_ones_kept() {
-        let r = read_one(ReplyShape::Single, b"-ERR [sys/temp] later\r\n").unwrap().1.unwrap();
+        let r = read_one(ReplyShape::Single, b"-ERR [sys/temp] later\r\n")
+            .unwrap()
+            .1
+            .unwrap();
         assert_eq!(r.code, Some(RespCode::SysTemp));
-        let r = read_one(ReplyShape::Single, b"-ERR [FOO/BAR] x\r\n").unwrap().1.unwrap();
+        let r = read_one(ReplyShape::Single, b"-ERR [FOO/BAR] x\r\n")
+            .unwrap()
+            .1
+            .unwrap();
         assert_eq!(r.code, Some(RespCode::Other("FOO/BAR".into())));
-        let r = read_one(ReplyShape::Single, b"+OK [not a code here\r\n").unwrap().1.unwrap();
+        let r = read_one(ReplyShape::Single, b"+OK [not a code here\r\n")
+            .unwrap()
+            .1
+            .unwrap();
         assert_eq!(r.code, None);
     }
 
@@ -350,7 +368,10 @@ mod tests {
 
     #[test]
     fn continuation_only_inside_sasl() {
-        let r = read_one(ReplyShape::Sasl, b"+ PDEyMzQ+\r\n").unwrap().1.unwrap();
+        let r = read_one(ReplyShape::Sasl, b"+ PDEyMzQ+\r\n")
+            .unwrap()
+            .1
+            .unwrap();
         assert_eq!(r.indicator, Indicator::Continue);
         assert_eq!(r.text, "PDEyMzQ+");
         assert!(read_one(ReplyShape::Single, b"+ PDEyMzQ+\r\n").is_err());
@@ -374,13 +395,18 @@ mod tests {
 
     #[test]
     fn dot_cr_not_followed_by_lf_is_data() {
-        let (_, reply) = read_one(ReplyShape::Multi { limit: 1000 }, b"+OK\r\n.\rX\r\n.\r\n").unwrap();
+        let (_, reply) =
+            read_one(ReplyShape::Multi { limit: 1000 }, b"+OK\r\n.\rX\r\n.\r\n").unwrap();
         assert_eq!(reply.unwrap().body.unwrap(), b"\rX\r\n");
     }
 
     #[test]
     fn err_to_a_multi_line_command_has_no_body() {
-        let (used, reply) = read_one(ReplyShape::Multi { limit: 10 }, b"-ERR no such message\r\nrest").unwrap();
+        let (used, reply) = read_one(
+            ReplyShape::Multi { limit: 10 },
+            b"-ERR no such message\r\nrest",
+        )
+        .unwrap();
         assert_eq!(used, 22);
         assert_eq!(reply.unwrap().body, None);
     }

@@ -10,7 +10,7 @@ use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension as _, ErrorCode, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension as _, params};
 use serde::Serialize;
 
 use crate::mime::Parsed;
@@ -23,8 +23,14 @@ pub enum StoreError {
         "the mail store {path} was written by a newer Pipit (schema version {found}; this one knows up to {supported}). \
 It was left untouched: run the newer Pipit, or use another --home"
     )]
-    Newer { path: PathBuf, found: i64, supported: i64 },
-    #[error("{path} is not a Pipit mail store; it was left untouched. Move it aside or use another --home")]
+    Newer {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error(
+        "{path} is not a Pipit mail store; it was left untouched. Move it aside or use another --home"
+    )]
     Foreign { path: PathBuf },
     #[error(
         "the mail store {path} is damaged ({detail}); it was left untouched. \
@@ -33,7 +39,9 @@ Restore it from a backup (pipit backup), or move it aside to start an empty one"
     Damaged { path: PathBuf, detail: String },
     #[error("cannot open the mail store {path}: {detail}")]
     Open { path: PathBuf, detail: String },
-    #[error("the disk holding the mail store is full; nothing more could be stored (what was stored before is intact)")]
+    #[error(
+        "the disk holding the mail store is full; nothing more could be stored (what was stored before is intact)"
+    )]
     DiskFull,
     #[error("the mail store is read-only ({0}); nothing could be stored")]
     ReadOnly(String),
@@ -42,7 +50,10 @@ Restore it from a backup (pipit backup), or move it aside to start an empty one"
     #[error("mail store error: {0}")]
     Sql(rusqlite::Error),
     #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -164,11 +175,12 @@ impl Store {
             path: path.to_path_buf(),
             detail,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
-                let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
-            }
+        if let Some(dir) = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+        {
+            fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+            let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
         }
         if !path.exists() {
             // Created here so it is 0600 from the start; SQLite gives the WAL the same mode.
@@ -193,7 +205,9 @@ impl Store {
         self.conn.busy_timeout(Duration::from_secs(10))?;
         // Reading the schema first makes a non-database fail here, before any write.
         self.conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -220,9 +234,9 @@ impl Store {
             .pragma_query_value(None, "application_id", |r| r.get(0))
             .map_err(|e| self.classify(e))?;
         let supported = MIGRATIONS.len() as i64;
-        let empty: bool = self
-            .conn
-            .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
+        let empty: bool =
+            self.conn
+                .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
         if app_id != APPLICATION_ID && !(app_id == 0 && version == 0 && empty) {
             return Err(StoreError::Foreign {
                 path: self.path.clone(),
@@ -329,7 +343,11 @@ impl Store {
     /// The stored bytes: the whole message, or the header block of a headers-only one.
     pub fn raw(&self, id: i64) -> Result<Vec<u8>> {
         self.conn
-            .query_row("SELECT raw FROM message_bytes WHERE message_id = ?1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT raw FROM message_bytes WHERE message_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or(StoreError::NoSuchMessage(id))
     }
@@ -364,7 +382,8 @@ impl Store {
             let from: String = row.get(0)?;
             let date: Option<i64> = row.get(1)?;
             let raw: Vec<u8> = row.get(2)?;
-            out.write_all(mbox_from_line(&from, date).as_bytes()).map_err(io)?;
+            out.write_all(mbox_from_line(&from, date).as_bytes())
+                .map_err(io)?;
             write_mboxrd_body(&raw, out).map_err(io)?;
             count += 1;
         }
@@ -386,7 +405,9 @@ impl Store {
             .mode(0o600)
             .open(dest)
             .map_err(io)?;
-        let copied = self.conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()]);
+        let copied = self
+            .conn
+            .execute("VACUUM INTO ?1", [dest.to_string_lossy()]);
         if let Err(e) = copied {
             let _ = fs::remove_file(dest);
             return Err(e.into());
@@ -404,8 +425,7 @@ impl Store {
     }
 }
 
-const SUMMARY_COLUMNS: &str =
-    "id, account, uid, from_addr, subject, date, size, state, attachments, seen, on_server, trashed_at IS NOT NULL";
+const SUMMARY_COLUMNS: &str = "id, account, uid, from_addr, subject, date, size, state, attachments, seen, on_server, trashed_at IS NOT NULL";
 
 fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
     let attachments: String = r.get(8)?;
@@ -493,7 +513,9 @@ impl Batch<'_> {
 
     /// The server no longer holds these messages. Tombstones of purged ones go.
     pub fn mark_gone(&self, ids: &[i64]) -> Result<()> {
-        let mut gone = self.tx.prepare_cached("UPDATE messages SET on_server = 0, delete_on_server = 0 WHERE id = ?1")?;
+        let mut gone = self.tx.prepare_cached(
+            "UPDATE messages SET on_server = 0, delete_on_server = 0 WHERE id = ?1",
+        )?;
         let mut drop_tombstone = self
             .tx
             .prepare_cached("DELETE FROM messages WHERE id = ?1 AND state = 'purged'")?;
@@ -538,7 +560,9 @@ fn mbox_from_line(from: &str, date: Option<i64>) -> String {
 /// `Thu Jan  1 00:00:00 1970`, the date form of mbox "From " lines (UTC).
 fn asctime(unix: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     // Civil from days (Howard Hinnant's algorithm).
@@ -565,7 +589,10 @@ fn asctime(unix: i64) -> String {
 
 fn write_mboxrd_body(raw: &[u8], out: &mut dyn Write) -> std::io::Result<()> {
     for line in raw.split_inclusive(|&b| b == b'\n') {
-        let quoted = line.iter().position(|&b| b != b'>').is_some_and(|i| line[i..].starts_with(b"From "));
+        let quoted = line
+            .iter()
+            .position(|&b| b != b'>')
+            .is_some_and(|i| line[i..].starts_with(b"From "));
         if quoted {
             out.write_all(b">")?;
         }

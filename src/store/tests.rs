@@ -31,9 +31,15 @@ fn a_new_store_is_private_and_at_the_latest_version() {
     let (_dir, store) = temp_store();
     let mode = fs::metadata(store.path()).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
-    let version: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    let version: i64 = store
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
     assert_eq!(version, MIGRATIONS.len() as i64);
-    let journal: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let journal: String = store
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
     assert_eq!(journal, "wal");
     let path = store.path().to_path_buf();
     drop(store);
@@ -69,7 +75,10 @@ fn a_damaged_file_is_refused_and_left_untouched() {
 fn another_programs_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.db");
-    Connection::open(&path).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
     let err = Store::open(&path).err().unwrap();
     assert!(matches!(err, StoreError::Foreign { .. }), "{err}");
 }
@@ -87,7 +96,9 @@ fn headers_then_full_then_search_and_trash() {
     let mut full = header.to_vec();
     full.extend_from_slice(b"We meet at the caf\xc3\xa9 by the station.\r\n");
     let batch = store.batch().unwrap();
-    batch.complete(id, &full, &mime::parse(&full), 2000).unwrap();
+    batch
+        .complete(id, &full, &mime::parse(&full), 2000)
+        .unwrap();
     batch.commit().unwrap();
     assert_eq!(store.raw(id).unwrap(), full);
     let d = store.detail(id).unwrap();
@@ -100,14 +111,25 @@ fn headers_then_full_then_search_and_trash() {
     assert_eq!(store.search("stat", &all).unwrap().len(), 1, "prefix match");
     assert_eq!(store.search("ana", &all).unwrap().len(), 1, "sender match");
     assert!(store.search("nowhere", &all).unwrap().is_empty());
-    assert!(store.search("\"*) NOT (zzz", &all).unwrap().is_empty(), "FTS syntax is not the user's problem");
+    assert!(
+        store.search("\"*) NOT (zzz", &all).unwrap().is_empty(),
+        "FTS syntax is not the user's problem"
+    );
 
     store.trash(id, 3000).unwrap();
     assert!(store.messages(&all).unwrap().is_empty());
-    let trash = store.messages(&Filter { trash: true, ..Filter::default() }).unwrap();
+    let trash = store
+        .messages(&Filter {
+            trash: true,
+            ..Filter::default()
+        })
+        .unwrap();
     assert_eq!(trash.len(), 1);
     assert!(store.known("home").unwrap()[0].delete_on_server);
-    assert!(matches!(store.trash(999, 1).unwrap_err(), StoreError::NoSuchMessage(999)));
+    assert!(matches!(
+        store.trash(999, 1).unwrap_err(),
+        StoreError::NoSuchMessage(999)
+    ));
 }
 
 #[test]
@@ -119,7 +141,12 @@ fn mbox_export_quotes_from_lines() {
         b"From: Ana <ana@example.org>\r\nDate: Thu, 1 Jan 1970 00:00:10 +0000\r\n\r\nFrom here\r\n>From there\r\nend",
         MessageState::Full,
     );
-    add(&mut store, "u2", b"Subject: only headers\r\n\r\n", MessageState::Headers);
+    add(
+        &mut store,
+        "u2",
+        b"Subject: only headers\r\n\r\n",
+        MessageState::Headers,
+    );
     let mut out = Vec::new();
     assert_eq!(store.export_mbox(&mut out).unwrap(), 1);
     assert_eq!(

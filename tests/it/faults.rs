@@ -1,0 +1,331 @@
+//! What a real server will not do on demand: cuts, silence, lies, floods.
+//! After each, nothing is lost, nothing is stored twice, nothing partial is
+//! stored as complete, and no DELE went out for a message not yet stored.
+
+use crate::support::fake::{FakeServer, Faults};
+use crate::support::{Pipit, describe, mail, open_db, stderr};
+
+fn add(pipit: &Pipit, server: &FakeServer, security: &str, policy: &str) {
+    let port = server.port.to_string();
+    pipit.ok(&[
+        "account",
+        "add",
+        "f",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        security,
+        "--user",
+        "alice",
+        "--password-command",
+        "printf secret",
+        "--policy",
+        policy,
+        "--timeout",
+        "5",
+    ]);
+}
+
+fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    v.sort();
+    v
+}
+
+/// Every message is on the server or whole in the store, and none twice.
+fn assert_nothing_lost(pipit: &Pipit, original: &[Vec<u8>], server: &FakeServer) {
+    let stored = pipit.all_raw();
+    let mut dedup = stored.clone();
+    dedup.dedup();
+    assert_eq!(dedup.len(), stored.len(), "a message is stored twice");
+    let on_server = server.mailbox();
+    for m in original {
+        assert!(
+            stored.contains(m) || on_server.contains(m),
+            "a message is in neither the store nor the server"
+        );
+    }
+    for m in &stored {
+        assert!(
+            original.contains(m),
+            "a stored message differs from every original (partial?)"
+        );
+    }
+    let db = open_db(&pipit.store_path());
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
+
+fn commands_of(server: &FakeServer, session: usize, verb: &str) -> usize {
+    server.sessions()[session]
+        .iter()
+        .filter(|c| c.starts_with(verb))
+        .count()
+}
+
+#[test]
+fn a_cut_in_the_middle_of_retr_stores_nothing_partial_and_deletes_nothing() {
+    let messages = mail::varied(20);
+    let faults = Faults {
+        cut_retr_once: Some((7, 1500)),
+        ..Faults::well_behaved()
+    };
+    let server = FakeServer::start(messages.clone(), faults);
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "delete");
+
+    let (code, report) = pipit.fetch(&[]);
+    assert_eq!(code, 5, "a cut connection is a network error: {report:#}");
+    assert!(
+        report["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("closed the connection"),
+        "{report:#}"
+    );
+    assert_eq!(
+        commands_of(&server, 0, "DELE"),
+        0,
+        "no DELE before the bytes are durable"
+    );
+    assert_eq!(server.mailbox().len(), 20);
+    assert_nothing_lost(&pipit, &messages, &server);
+
+    let report = pipit.fetch_ok();
+    assert_eq!(report["deleted_on_server"], 20, "{report:#}");
+    assert!(server.mailbox().is_empty());
+    assert_eq!(pipit.all_raw(), sorted(messages.clone()));
+    assert_nothing_lost(&pipit, &messages, &server);
+}
+
+#[test]
+fn a_session_cut_before_quit_is_answered_deletes_on_the_next_fetch_without_duplicates() {
+    let messages = mail::varied(8);
+    let faults = Faults {
+        drop_quit_once: true,
+        ..Faults::well_behaved()
+    };
+    let server = FakeServer::start(messages.clone(), faults);
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "delete");
+
+    let (code, report) = pipit.fetch(&[]);
+    assert_eq!(code, 5, "{report:#}");
+    assert_eq!(commands_of(&server, 0, "DELE"), 8);
+    assert_eq!(
+        server.mailbox().len(),
+        8,
+        "no +OK to QUIT: the server deleted nothing"
+    );
+    assert_eq!(
+        pipit.all_raw(),
+        sorted(messages.clone()),
+        "but everything is stored"
+    );
+    assert!(
+        pipit.list().iter().all(|m| m["on_server"] == true),
+        "and still counted as on the server"
+    );
+
+    let report = pipit.fetch_ok();
+    assert_eq!(
+        report["downloaded"], 0,
+        "nothing downloaded twice: {report:#}"
+    );
+    assert_eq!(report["deleted_on_server"], 8);
+    assert!(server.mailbox().is_empty());
+    assert_eq!(pipit.list().len(), 8);
+    assert_nothing_lost(&pipit, &messages, &server);
+}
+
+#[test]
+fn a_starttls_account_never_sends_credentials_to_a_server_without_stls() {
+    let server = FakeServer::start(mail::varied(2), Faults::well_behaved());
+    let pipit = Pipit::new();
+    add(&pipit, &server, "starttls", "keep");
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("does not offer STLS"),
+        "{}",
+        describe(&out)
+    );
+    for session in server.sessions() {
+        for c in session {
+            assert!(
+                !c.starts_with("USER")
+                    && !c.starts_with("PASS")
+                    && !c.starts_with("AUTH")
+                    && !c.starts_with("APOP"),
+                "sent {c:?}"
+            );
+        }
+    }
+
+    // A server that does not know CAPA is asked STLS once, refuses, and gets nothing more.
+    let server = FakeServer::start(mail::varied(2), Faults::default());
+    let pipit = Pipit::new();
+    add(&pipit, &server, "starttls", "keep");
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    assert_eq!(
+        server.sessions()[0],
+        vec!["CAPA".to_string(), "STLS".to_string()]
+    );
+}
+
+#[test]
+fn an_endless_line_ends_in_a_protocol_error_with_bounded_memory() {
+    let server = FakeServer::start(
+        mail::varied(2),
+        Faults {
+            endless_greeting: true,
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("status line longer than"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn a_lying_size_and_an_endless_message_end_in_a_protocol_error_with_the_store_intact() {
+    let messages = mail::varied(6);
+    let faults = Faults {
+        list_size: Some(100),
+        endless_retr: Some(4),
+        ..Faults::well_behaved()
+    };
+    let server = FakeServer::start(messages.clone(), faults);
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "delete");
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("longer than the"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(commands_of(&server, 0, "DELE"), 0);
+    assert_nothing_lost(&pipit, &messages, &server);
+    assert!(
+        pipit.list().iter().all(|m| m["state"] == "headers"),
+        "nothing partial stored as full"
+    );
+
+    // Without the flood, the lie about sizes does no harm.
+    server.set_faults(Faults {
+        list_size: Some(100),
+        ..Faults::well_behaved()
+    });
+    assert_eq!(pipit.fetch_ok()["downloaded"], 6);
+    assert_eq!(pipit.all_raw(), sorted(messages.clone()));
+    assert_nothing_lost(&pipit, &messages, &server);
+}
+
+#[test]
+fn invalid_utf8_and_nul_bytes_are_stored_exactly_and_parsed_best_effort() {
+    let odd = b"From: \xff\xfe <odd@example.org>\r\nSubject: caf\xe9 \x00 menu\r\n\r\nbody \x00\x01\xff bytes\r\n.leading dot\r\n".to_vec();
+    let server = FakeServer::start(vec![odd.clone()], Faults::well_behaved());
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    pipit.fetch_ok();
+    let list = pipit.list();
+    assert_eq!(list.len(), 1);
+    assert!(
+        list[0]["subject"].as_str().unwrap().starts_with("caf"),
+        "{:?}",
+        list[0]
+    );
+    assert_eq!(pipit.raw(list[0]["id"].as_i64().unwrap()), odd);
+    let shown = pipit.ok(&["show", &list[0]["id"].to_string()]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("bytes"));
+}
+
+#[test]
+fn duplicate_uids_never_hide_a_message() {
+    let messages = mail::varied(4);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            same_uid: Some("same".into()),
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    assert_eq!(pipit.fetch_ok()["downloaded"], 4);
+    assert_eq!(pipit.all_raw(), sorted(messages));
+    assert_eq!(pipit.fetch_ok()["downloaded"], 0);
+}
+
+#[test]
+fn a_server_without_uidl_or_top_still_works() {
+    let messages = mail::varied(5);
+    let faults = Faults {
+        no_uidl: true,
+        no_top: true,
+        capa: Some(vec!["USER".into()]),
+        ..Faults::default()
+    };
+    let server = FakeServer::start(messages.clone(), faults);
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 5, "{report:#}");
+    let notes = report["accounts"][0]["notes"].to_string();
+    assert!(notes.contains("no UIDL"), "{notes}");
+    assert_eq!(pipit.all_raw(), sorted(messages));
+    assert_eq!(
+        pipit.fetch_ok()["downloaded"],
+        0,
+        "recognised again by header digest"
+    );
+}
+
+#[test]
+fn a_server_that_stops_answering_times_out() {
+    use std::net::TcpListener;
+    // Accepts and then says nothing at all.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let _hold = std::thread::spawn(move || {
+        let conns: Vec<_> = listener.incoming().take(1).collect();
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        drop(conns);
+    });
+    let pipit = Pipit::new();
+    pipit.ok(&[
+        "account",
+        "add",
+        "f",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        "plain",
+        "--user",
+        "alice",
+        "--password-command",
+        "printf secret",
+        "--timeout",
+        "1",
+    ]);
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(5), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("did not answer within 1 seconds"),
+        "{}",
+        describe(&out)
+    );
+}

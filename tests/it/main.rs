@@ -1,0 +1,7 @@
+//! Pipit's integration tests: the real `pipit` binary against a real Dovecot,
+//! and against a scripted server for faults Dovecot will not produce.
+
+mod cli;
+mod faults;
+mod real_server;
+mod support;

@@ -1,0 +1,372 @@
+//! Fetching from a real Dovecot: every transport, every login, every policy.
+
+use crate::support::dovecot::{Dovecot, PASSWORD, USER};
+use crate::support::{Pipit, describe, mail, open_db, stderr};
+
+/// Adds account "lab" with the given transport and extra options.
+fn add(pipit: &Pipit, port: u16, security: &str, extra: &[&str]) {
+    let port = port.to_string();
+    let mut args = vec![
+        "account",
+        "add",
+        "lab",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        security,
+        "--user",
+        USER,
+        "--password-command",
+        "printf secret",
+    ];
+    args.extend_from_slice(extra);
+    pipit.ok(&args);
+}
+
+fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    v.sort();
+    v
+}
+
+#[test]
+fn implicit_tls_fetch_stores_every_message_byte_for_byte() {
+    let messages = mail::varied(300);
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    let cert = server.cert();
+    add(
+        &pipit,
+        server.tls_port,
+        "tls",
+        &["--ca-file", cert.to_str().unwrap(), "--policy", "keep"],
+    );
+
+    let report = pipit.fetch_ok();
+    assert_eq!(report["new"], 300, "{report:#}");
+    assert_eq!(report["downloaded"], 300);
+    assert_eq!(report["deleted_on_server"], 0);
+    assert!(
+        report["bytes"].as_u64().unwrap() > messages.iter().map(Vec::len).sum::<usize>() as u64
+    );
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0);
+
+    let list = pipit.list();
+    assert_eq!(list.len(), 300);
+    for m in &list {
+        for field in [
+            "id", "uid", "account", "from", "subject", "date", "size", "state",
+        ] {
+            assert!(m.get(field).is_some(), "list entry lacks {field}: {m}");
+        }
+        assert_eq!(m["state"], "full");
+        assert_eq!(m["account"], "lab");
+    }
+    assert_eq!(
+        pipit.all_raw(),
+        sorted(messages.clone()),
+        "stored bytes differ from the server's"
+    );
+    assert_eq!(
+        server.messages(),
+        sorted(messages),
+        "policy keep left the server as it was"
+    );
+
+    // Decoded fields made it through.
+    assert!(
+        list.iter()
+            .any(|m| m["subject"].as_str().unwrap().starts_with("Grüße aus Köln"))
+    );
+    let search = pipit.ok(&["search", "koln", "--json"]);
+    let hits: Vec<serde_json::Value> = serde_json::from_slice(&search.stdout).unwrap();
+    assert_eq!(hits.len(), 50, "every Köln message and nothing else");
+
+    let again = pipit.fetch_ok();
+    assert_eq!(again["new"], 0, "{again:#}");
+    assert_eq!(again["downloaded"], 0);
+    assert_eq!(pipit.list().len(), 300);
+}
+
+#[test]
+fn starttls_and_plain_transports() {
+    let messages = mail::varied(12);
+    let server = Dovecot::start(&messages);
+
+    let pipit = Pipit::new();
+    add(
+        &pipit,
+        server.plain_port,
+        "starttls",
+        &["--trust-fingerprint", &server.fingerprint()],
+    );
+    assert_eq!(pipit.fetch_ok()["downloaded"], 12);
+    assert_eq!(pipit.all_raw(), sorted(messages.clone()));
+
+    let pipit = Pipit::new();
+    add(&pipit, server.plain_port, "plain", &[]);
+    assert_eq!(pipit.fetch_ok()["downloaded"], 12);
+    assert_eq!(pipit.all_raw(), sorted(messages));
+}
+
+#[test]
+fn every_login_method_works() {
+    let messages = mail::varied(3);
+    let server = Dovecot::start(&messages);
+    let cert = server.cert();
+    for auth in ["auto", "user", "apop", "plain", "cram-md5", "scram-sha-256"] {
+        let pipit = Pipit::new();
+        add(
+            &pipit,
+            server.tls_port,
+            "tls",
+            &["--ca-file", cert.to_str().unwrap(), "--auth", auth],
+        );
+        let (code, report) = pipit.fetch(&[]);
+        assert_eq!(
+            code,
+            0,
+            "login with {auth} failed: {report:#}\n{}",
+            server.log()
+        );
+        assert_eq!(report["downloaded"], 3, "{auth}");
+    }
+}
+
+#[test]
+fn delete_policy_moves_mail_off_the_server() {
+    let messages = mail::varied(40);
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    add(
+        &pipit,
+        server.tls_port,
+        "tls",
+        &[
+            "--trust-fingerprint",
+            &server.fingerprint(),
+            "--policy",
+            "delete",
+        ],
+    );
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 40, "{report:#}");
+    assert_eq!(report["deleted_on_server"], 40);
+    assert!(server.messages().is_empty(), "the server still holds mail");
+    assert_eq!(
+        pipit.all_raw(),
+        sorted(messages),
+        "the store is the only copy now: it must be whole"
+    );
+    let again = pipit.fetch_ok();
+    assert_eq!(
+        (again["new"].as_u64(), again["deleted_on_server"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert!(pipit.list().iter().all(|m| m["on_server"] == false));
+}
+
+#[test]
+fn keep_days_policy_deletes_only_old_mail() {
+    let messages = mail::varied(10);
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    add(
+        &pipit,
+        server.tls_port,
+        "tls",
+        &[
+            "--trust-fingerprint",
+            &server.fingerprint(),
+            "--policy",
+            "keep-days:7",
+        ],
+    );
+    assert_eq!(pipit.fetch_ok()["deleted_on_server"], 0);
+    assert_eq!(server.messages().len(), 10);
+
+    // Four messages have been on the server for eight days.
+    let db = open_db(&pipit.store_path());
+    let aged = db
+        .execute(
+            "UPDATE messages SET first_seen = first_seen - 8 * 86400 WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 4)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(aged, 4);
+    drop(db);
+    let report = pipit.fetch_ok();
+    assert_eq!(report["deleted_on_server"], 4, "{report:#}");
+    assert_eq!(server.messages().len(), 6);
+    assert_eq!(
+        pipit.list().len(),
+        10,
+        "deleting on the server keeps the local copy"
+    );
+}
+
+#[test]
+fn a_message_deleted_here_is_deleted_on_the_server() {
+    let messages = mail::varied(5);
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    add(
+        &pipit,
+        server.tls_port,
+        "tls",
+        &["--trust-fingerprint", &server.fingerprint()],
+    );
+    pipit.fetch_ok();
+    let victim = pipit.list()[0].clone();
+    let id = victim["id"].as_i64().unwrap().to_string();
+    let victim_raw = pipit.raw(victim["id"].as_i64().unwrap());
+    let out = pipit.ok(&["delete", &id]);
+    assert!(stderr(&out).contains("Trash"), "{}", describe(&out));
+    assert_eq!(pipit.list().len(), 4);
+    let trash = pipit.ok(&["list", "--trash", "--json"]);
+    assert_eq!(
+        serde_json::from_slice::<Vec<serde_json::Value>>(&trash.stdout)
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let report = pipit.fetch_ok();
+    assert_eq!(report["deleted_on_server"], 1, "{report:#}");
+    assert_eq!(server.messages().len(), 4);
+    assert!(!server.messages().contains(&victim_raw));
+    assert_eq!(
+        pipit.raw(victim["id"].as_i64().unwrap()),
+        victim_raw,
+        "Trash keeps the bytes"
+    );
+}
+
+#[test]
+fn large_messages_stay_headers_only_under_a_size_limit() {
+    let mut messages = mail::varied(3);
+    messages.push(mail::sized(1, 300_000));
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    add(
+        &pipit,
+        server.tls_port,
+        "tls",
+        &[
+            "--trust-fingerprint",
+            &server.fingerprint(),
+            "--max-size",
+            "100000",
+        ],
+    );
+    let report = pipit.fetch_ok();
+    assert_eq!(report["new"], 4, "{report:#}");
+    assert_eq!(report["downloaded"], 3);
+    assert_eq!(report["headers_only"], 1);
+    let list = pipit.list();
+    let big = list
+        .iter()
+        .find(|m| m["subject"] == "Big 1")
+        .expect("the big one is listed by its header");
+    assert_eq!(big["state"], "headers");
+    let id = big["id"].as_i64().unwrap().to_string();
+    let shown = pipit.ok(&["show", &id]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("still on the server"));
+    assert!(
+        pipit
+            .raw(big["id"].as_i64().unwrap())
+            .starts_with(b"From: big@example.org\r\n")
+    );
+    assert_eq!(
+        pipit.fetch_ok()["downloaded"],
+        0,
+        "it stays on the server until asked for"
+    );
+}
+
+#[test]
+fn wrong_password_exits_3_and_says_so() {
+    let server = Dovecot::start(&mail::varied(2));
+    let pipit = Pipit::new();
+    let port = server.tls_port.to_string();
+    let cert = server.cert();
+    pipit.ok(&[
+        "account",
+        "add",
+        "lab",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--user",
+        USER,
+        "--password-command",
+        "printf wrong",
+        "--ca-file",
+        cert.to_str().unwrap(),
+    ]);
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("refused the login") && err.contains("password"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("wrong"),
+        "the password must not be echoed: {err}"
+    );
+    assert!(pipit.list().is_empty());
+    let _ = PASSWORD;
+}
+
+#[test]
+fn untrusted_certificate_exits_4_naming_its_fingerprint_and_can_then_be_trusted() {
+    let messages = mail::varied(4);
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    add(&pipit, server.tls_port, "tls", &[]);
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    let err = stderr(&out);
+    let fingerprint = server.fingerprint();
+    assert!(
+        err.contains("not trusted") && err.contains(&fingerprint),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("--trust-fingerprint {fingerprint}")),
+        "{err}"
+    );
+    assert!(
+        !server.log().contains("Login: user=<alice>"),
+        "no login before the certificate is trusted"
+    );
+
+    pipit.ok(&["account", "remove", "lab"]);
+    add(
+        &pipit,
+        server.tls_port,
+        "tls",
+        &["--trust-fingerprint", &fingerprint],
+    );
+    assert_eq!(pipit.fetch_ok()["downloaded"], 4);
+
+    // A different pinned certificate: refused, with both fingerprints shown.
+    let other = Pipit::new();
+    let wrong = "AB:".repeat(31) + "AB";
+    add(
+        &other,
+        server.tls_port,
+        "tls",
+        &["--trust-fingerprint", &wrong],
+    );
+    let out = other.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&fingerprint) && err.contains(&wrong) && err.contains("changed"),
+        "{err}"
+    );
+}

@@ -1,0 +1,259 @@
+//! A real Dovecot POP3 server on loopback, one per test: its own directory,
+//! free ports, a self-signed certificate, and one user `alice` (password
+//! `secret`) whose Maildir holds the messages given.
+//!
+//! Dovecot must be installed (`apt-get install dovecot-pop3d`; tests/run.sh
+//! does it). Without it these tests fail, loudly: they are never skipped.
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "secret";
+
+pub struct Dovecot {
+    dir: tempfile::TempDir,
+    pub plain_port: u16,
+    pub tls_port: u16,
+    conf: PathBuf,
+}
+
+fn dovecot_binary() -> PathBuf {
+    for p in ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"] {
+        if Path::new(p).exists() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!("Dovecot is not installed: run tests/run.sh, or apt-get install dovecot-pop3d");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Dovecot {
+    pub fn start(messages: &[Vec<u8>]) -> Dovecot {
+        let binary = dovecot_binary();
+        // Under /tmp, so Dovecot's unprivileged processes can reach it.
+        let dir = tempfile::Builder::new()
+            .prefix("pipit-dovecot-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let root = dir.path().to_path_buf();
+        for sub in [
+            "run",
+            "state",
+            "home/alice/Maildir/cur",
+            "home/alice/Maildir/new",
+            "home/alice/Maildir/tmp",
+        ] {
+            fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        for p in [&root, &root.join("run"), &root.join("home")] {
+            fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        run(Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-keyout",
+            ])
+            .arg(root.join("key.pem"))
+            .arg("-out")
+            .arg(root.join("cert.pem")));
+        for (i, m) in messages.iter().enumerate() {
+            fs::write(
+                root.join(format!(
+                    "home/alice/Maildir/cur/1700000000.{:06}.test:2,",
+                    i + 1
+                )),
+                m,
+            )
+            .unwrap();
+        }
+
+        // As root, Dovecot runs its parts as unprivileged users; otherwise as us.
+        let uid = run(Command::new("id").arg("-u"));
+        let gid = run(Command::new("id").arg("-g"));
+        let (mail_uid, mail_gid, internal, login) = if uid == "0" {
+            run(Command::new("chown")
+                .args(["-R", "nobody:nogroup"])
+                .arg(root.join("home")));
+            (
+                run(Command::new("id").args(["-u", "nobody"])),
+                run(Command::new("id").args(["-g", "nobody"])),
+                "dovecot".to_string(),
+                "dovenull".to_string(),
+            )
+        } else {
+            let me = run(Command::new("id").arg("-un"));
+            (uid, gid, me.clone(), me)
+        };
+        fs::write(
+            root.join("users"),
+            format!(
+                "{USER}:{{PLAIN}}{PASSWORD}:{mail_uid}:{mail_gid}::{}::\n",
+                root.join("home/alice").display()
+            ),
+        )
+        .unwrap();
+
+        let plain_port = free_port();
+        let tls_port = free_port();
+        let r = root.display();
+        let conf = root.join("dovecot.conf");
+        fs::write(
+            &conf,
+            format!(
+                "base_dir = {r}/run
+state_dir = {r}/state
+log_path = {r}/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{r}/cert.pem
+ssl_key = <{r}/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login apop cram-md5 scram-sha-256
+mail_location = maildir:~/Maildir
+pop3_uidl_format = %08Xu%08Xv
+default_internal_user = {internal}
+default_login_user = {login}
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {r}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {r}/users
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {plain_port}
+  }}
+  inet_listener pop3s {{
+    port = {tls_port}
+    ssl = yes
+  }}
+  chroot =
+}}
+service anvil {{
+  chroot =
+}}
+"
+            ),
+        )
+        .unwrap();
+        // Dovecot daemonises and keeps its output open: so no pipes, just a file.
+        let startup_log = fs::File::create(root.join("startup.log")).unwrap();
+        let status = Command::new(&binary)
+            .arg("-c")
+            .arg(&conf)
+            .stdin(std::process::Stdio::null())
+            .stdout(startup_log.try_clone().unwrap())
+            .stderr(startup_log)
+            .status()
+            .expect("run dovecot");
+        assert!(
+            status.success(),
+            "dovecot did not start: {}",
+            fs::read_to_string(root.join("startup.log")).unwrap_or_default()
+        );
+        let server = Dovecot {
+            dir,
+            plain_port,
+            tls_port,
+            conf,
+        };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.tls_port)).is_ok()
+                && TcpStream::connect(("127.0.0.1", self.plain_port)).is_ok()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "Dovecot did not start listening; its log:\n{}",
+            fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+        );
+    }
+
+    pub fn cert(&self) -> PathBuf {
+        self.dir.path().join("cert.pem")
+    }
+
+    /// The SHA-256 fingerprint of the server's certificate, as Pipit prints it.
+    pub fn fingerprint(&self) -> String {
+        use rustls::pki_types::{CertificateDer, pem::PemObject as _};
+        let der = CertificateDer::from_pem_file(self.cert()).unwrap();
+        pipit::net::Fingerprint::of(&der).to_string()
+    }
+
+    /// The messages now in alice's mailbox, sorted.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        let mut all = Vec::new();
+        for sub in ["cur", "new"] {
+            for entry in fs::read_dir(self.dir.path().join("home/alice/Maildir").join(sub)).unwrap()
+            {
+                all.push(fs::read(entry.unwrap().path()).unwrap());
+            }
+        }
+        all.sort();
+        all
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = Command::new(dovecot_binary())
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("stop")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}

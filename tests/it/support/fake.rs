@@ -1,0 +1,307 @@
+//! A scripted POP3 server in the test process, for what a real server will
+//! not do on demand: cut a connection mid-message, never answer QUIT, lie,
+//! flood. Plain TCP only. It keeps one mailbox across sessions and, like a
+//! real server, applies DELE only after QUIT.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+
+pub const PASSWORD: &str = "secret";
+
+/// What the server does differently from a well-behaved one.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Capabilities to list; `None` answers CAPA with -ERR.
+    pub capa: Option<Vec<String>>,
+    pub no_uidl: bool,
+    pub no_top: bool,
+    /// In the first session only: close after this many bytes of RETR n's reply.
+    pub cut_retr_once: Option<(u32, usize)>,
+    /// In the first session only: close on QUIT without +OK (and so delete nothing).
+    pub drop_quit_once: bool,
+    /// LIST reports this size for every message.
+    pub list_size: Option<u64>,
+    /// RETR n answers with a body that never ends.
+    pub endless_retr: Option<u32>,
+    /// The greeting is an endless line.
+    pub endless_greeting: bool,
+    /// Every message gets this UIDL.
+    pub same_uid: Option<String>,
+}
+
+impl Faults {
+    pub fn well_behaved() -> Faults {
+        Faults {
+            capa: Some(
+                ["TOP", "UIDL", "USER", "PIPELINING", "RESP-CODES"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            ..Faults::default()
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// Each message with the UIDL it was given on arrival.
+    mailbox: Vec<(String, Vec<u8>)>,
+    faults: Faults,
+    /// Every command received, per session, with secrets as sent.
+    sessions: Vec<Vec<String>>,
+}
+
+pub struct FakeServer {
+    pub port: u16,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeServer {
+    pub fn start(mailbox: Vec<Vec<u8>>, faults: Faults) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(Mutex::new(State {
+            mailbox: mailbox
+                .into_iter()
+                .enumerate()
+                .map(|(i, m)| (format!("uid-{:04}", i + 1), m))
+                .collect(),
+            faults,
+            sessions: Vec::new(),
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (state.clone(), stop.clone());
+        let thread = thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(conn) = conn else { continue };
+                let s = s.clone();
+                thread::spawn(move || {
+                    let _ = serve(conn, &s);
+                });
+            }
+        });
+        FakeServer {
+            port,
+            state,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The mailbox now, in order.
+    pub fn mailbox(&self) -> Vec<Vec<u8>> {
+        self.state
+            .lock()
+            .unwrap()
+            .mailbox
+            .iter()
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// The commands of every session so far.
+    pub fn sessions(&self) -> Vec<Vec<String>> {
+        self.state.lock().unwrap().sessions.clone()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.state.lock().unwrap().faults = faults;
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn stuffed(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 16);
+    let mut at_start = true;
+    for &b in message {
+        if at_start && b == b'.' {
+            out.push(b'.');
+        }
+        out.push(b);
+        at_start = b == b'\n';
+    }
+    if !at_start {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+fn header_block(message: &[u8]) -> &[u8] {
+    let end = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(message.len(), |p| p + 4);
+    &message[..end]
+}
+
+fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
+    let (faults, snapshot, session) = {
+        let mut s = state.lock().unwrap();
+        s.sessions.push(Vec::new());
+        let first = s.sessions.len() == 1;
+        let mut f = s.faults.clone();
+        if !first {
+            f.cut_retr_once = None;
+            f.drop_quit_once = false;
+        }
+        (f, s.mailbox.clone(), s.sessions.len() - 1)
+    };
+    let mut out = conn.try_clone()?;
+    let mut input = BufReader::new(conn);
+    if faults.endless_greeting {
+        out.write_all(b"+OK ")?;
+        let junk = vec![b'A'; 64 * 1024];
+        loop {
+            out.write_all(&junk)?;
+        }
+    }
+    out.write_all(b"+OK fake POP3 ready <1896.697170952@fake.example>\r\n")?;
+    let mut deleted = vec![false; snapshot.len()];
+    let mut authed = false;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let cmd = line.trim_end().to_string();
+        state.lock().unwrap().sessions[session].push(cmd.clone());
+        let mut words = cmd.split_whitespace();
+        let verb = words.next().unwrap_or("").to_ascii_uppercase();
+        let args: Vec<&str> = words.collect();
+        let number = |i: usize| -> Option<usize> {
+            let n: usize = args.get(i)?.parse().ok()?;
+            (n >= 1 && n <= snapshot.len() && !deleted[n - 1]).then_some(n)
+        };
+        let uid = |n: usize| match &faults.same_uid {
+            Some(u) => u.clone(),
+            None => snapshot[n - 1].0.clone(),
+        };
+        let size = |n: usize| faults.list_size.unwrap_or(snapshot[n - 1].1.len() as u64);
+        let reply: Vec<u8> = match verb.as_str() {
+            "CAPA" => match &faults.capa {
+                Some(caps) => format!("+OK\r\n{}\r\n.\r\n", caps.join("\r\n")).into_bytes(),
+                None => b"-ERR unknown command\r\n".to_vec(),
+            },
+            "STLS" => b"-ERR STLS not supported here\r\n".to_vec(),
+            "USER" => b"+OK\r\n".to_vec(),
+            "PASS" => {
+                if args.first() == Some(&PASSWORD) {
+                    authed = true;
+                    b"+OK logged in\r\n".to_vec()
+                } else {
+                    b"-ERR [AUTH] invalid password\r\n".to_vec()
+                }
+            }
+            "QUIT" => {
+                if faults.drop_quit_once {
+                    input.get_ref().shutdown(Shutdown::Both)?;
+                    return Ok(());
+                }
+                if authed {
+                    let mut s = state.lock().unwrap();
+                    let keep: Vec<(String, Vec<u8>)> = snapshot
+                        .iter()
+                        .zip(&deleted)
+                        .filter(|(_, d)| !**d)
+                        .map(|(m, _)| m.clone())
+                        .collect();
+                    // Messages that arrived during the session stay.
+                    let arrived: Vec<(String, Vec<u8>)> =
+                        s.mailbox.iter().skip(snapshot.len()).cloned().collect();
+                    s.mailbox = keep.into_iter().chain(arrived).collect();
+                }
+                out.write_all(b"+OK bye\r\n")?;
+                return Ok(());
+            }
+            _ if !authed => b"-ERR log in first\r\n".to_vec(),
+            "STAT" => format!("+OK {} 0\r\n", snapshot.len()).into_bytes(),
+            "LIST" if args.is_empty() => {
+                let mut r = b"+OK\r\n".to_vec();
+                for n in 1..=snapshot.len() {
+                    if !deleted[n - 1] {
+                        r.extend_from_slice(format!("{n} {}\r\n", size(n)).as_bytes());
+                    }
+                }
+                r.extend_from_slice(b".\r\n");
+                r
+            }
+            "UIDL" if faults.no_uidl => b"-ERR no UIDL here\r\n".to_vec(),
+            "UIDL" if args.is_empty() => {
+                let mut r = b"+OK\r\n".to_vec();
+                for n in 1..=snapshot.len() {
+                    if !deleted[n - 1] {
+                        r.extend_from_slice(format!("{n} {}\r\n", uid(n)).as_bytes());
+                    }
+                }
+                r.extend_from_slice(b".\r\n");
+                r
+            }
+            "TOP" if faults.no_top => b"-ERR no TOP here\r\n".to_vec(),
+            "TOP" => match number(0) {
+                Some(n) => {
+                    let mut r = b"+OK\r\n".to_vec();
+                    r.extend_from_slice(&stuffed(header_block(&snapshot[n - 1].1)));
+                    r
+                }
+                None => b"-ERR no such message\r\n".to_vec(),
+            },
+            "RETR" => match number(0) {
+                Some(n) if faults.endless_retr == Some(n as u32) => {
+                    out.write_all(b"+OK\r\n")?;
+                    let junk =
+                        b"endless endless endless endless endless endless endless\r\n".repeat(1024);
+                    loop {
+                        out.write_all(&junk)?;
+                    }
+                }
+                Some(n) => {
+                    let mut r = format!("+OK {} octets\r\n", snapshot[n - 1].1.len()).into_bytes();
+                    r.extend_from_slice(&stuffed(&snapshot[n - 1].1));
+                    if let Some((cut_n, bytes)) = faults.cut_retr_once
+                        && cut_n as usize == n
+                    {
+                        out.write_all(&r[..bytes.min(r.len())])?;
+                        out.flush()?;
+                        input.get_ref().shutdown(Shutdown::Both)?;
+                        return Ok(());
+                    }
+                    r
+                }
+                None => b"-ERR no such message\r\n".to_vec(),
+            },
+            "DELE" => match number(0) {
+                Some(n) => {
+                    deleted[n - 1] = true;
+                    b"+OK deleted\r\n".to_vec()
+                }
+                None => b"-ERR no such message\r\n".to_vec(),
+            },
+            "RSET" => {
+                deleted.iter_mut().for_each(|d| *d = false);
+                b"+OK\r\n".to_vec()
+            }
+            "NOOP" => b"+OK\r\n".to_vec(),
+            _ => b"-ERR unknown command\r\n".to_vec(),
+        };
+        out.write_all(&reply)?;
+    }
+}

@@ -1,0 +1,130 @@
+//! What the integration tests stand on: a real Dovecot, a scripted fake
+//! server for faults, sample mail, and the real `pipit` binary.
+
+pub mod dovecot;
+pub mod fake;
+pub mod mail;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The real binary, with its own throwaway `--home`.
+pub struct Pipit {
+    pub home: tempfile::TempDir,
+}
+
+impl Pipit {
+    pub fn new() -> Pipit {
+        Pipit {
+            home: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.home().join("pipit.db")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pipit"));
+        c.arg("--home").arg(self.home()).env_remove("PIPIT_HOME");
+        c
+    }
+
+    /// Runs `pipit --home HOME args…` with nothing on standard input.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pipit")
+    }
+
+    /// Runs with `input` on standard input.
+    pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        use std::io::Write as _;
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pipit");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs and insists on exit status 0.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "pipit {args:?} failed:\n{}",
+            describe(&out)
+        );
+        out
+    }
+
+    /// `fetch --json`, with its exit status and report.
+    pub fn fetch(&self, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec!["fetch", "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        let report = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("fetch --json printed no JSON ({e}):\n{}", describe(&out)));
+        (out.status.code().unwrap_or(-1), report)
+    }
+
+    pub fn fetch_ok(&self) -> Value {
+        let (code, report) = self.fetch(&[]);
+        assert_eq!(code, 0, "fetch failed: {report:#}");
+        report
+    }
+
+    pub fn list(&self) -> Vec<Value> {
+        let out = self.ok(&["list", "--json"]);
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("list --json is a JSON array")
+    }
+
+    pub fn raw(&self, id: i64) -> Vec<u8> {
+        self.ok(&["show", &id.to_string(), "--raw"]).stdout
+    }
+
+    /// Every full message's stored bytes, sorted.
+    pub fn all_raw(&self) -> Vec<Vec<u8>> {
+        let mut all: Vec<Vec<u8>> = self
+            .list()
+            .iter()
+            .filter(|m| m["state"] == "full")
+            .map(|m| self.raw(m["id"].as_i64().unwrap()))
+            .collect();
+        all.sort();
+        all
+    }
+}
+
+/// Exit status, standard output and standard error, for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Opens the store directly, for checks the CLI does not offer.
+pub fn open_db(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).expect("open store")
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every check Pipit has: formatting, clippy, unit and integration tests.
+# On Debian it first installs what the tests talk to (a real Dovecot) and
+# fails loudly if it cannot: no test is ever skipped for a missing part.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-pop3d)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing ${need[*]}" >&2
+  if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+    echo "tests/run.sh: ${need[*]} must be installed, and this needs root (or sudo)" >&2; exit 1
+  fi
+  if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null; }; then
+    echo "tests/run.sh: could not install ${need[*]}; the tests need them" >&2; exit 1
+  fi
+fi
+
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked
