@@ -665,7 +665,22 @@ fn authenticate(
         }
         AuthMethod::Auto if Mechanism::strongest(&caps.sasl).is_some() => {
             let mechanism = Mechanism::strongest(&caps.sasl).expect("checked by the guard");
-            sasl(session, mechanism, &account.user, password)?
+            let reply = sasl(session, mechanism, &account.user, password)?;
+            if !reply.is_ok() && mechanism != Mechanism::Plain {
+                // Servers list mechanisms they cannot use for every account
+                // (a hashed password rules out CRAM-MD5 and often SCRAM).
+                return Err(match login_error(reply) {
+                    FetchError::AuthRefused { text } => FetchError::AuthRefused {
+                        text: format!(
+                            "{text} (with {}; if the password is right, the server may not support it \
+for this account: try re-adding it with --auth plain)",
+                            mechanism.name()
+                        ),
+                    },
+                    other => other,
+                });
+            }
+            reply
         }
         AuthMethod::Plain => sasl(session, Mechanism::Plain, &account.user, password)?,
         AuthMethod::CramMd5 => sasl(session, Mechanism::CramMd5, &account.user, password)?,

@@ -329,3 +329,124 @@ fn a_server_that_stops_answering_times_out() {
         describe(&out)
     );
 }
+
+#[test]
+fn refusals_are_told_apart_by_their_response_codes() {
+    let cases = [
+        ("-ERR [AUTH] invalid credentials", 3, "refused the login"),
+        ("-ERR no such user or bad password", 3, "refused the login"),
+        (
+            "-ERR [IN-USE] mailbox locked by another session",
+            1,
+            "in use by another session",
+        ),
+        ("-ERR [SYS/TEMP] storage offline", 1, "temporary problem"),
+        ("-ERR [SYS/PERM] account disabled", 1, "administrator"),
+        (
+            "-ERR [LOGIN-DELAY] wait 15 minutes between logins",
+            1,
+            "wait before logging in again",
+        ),
+    ];
+    for (reply, code, says) in cases {
+        let server = FakeServer::start(
+            mail::varied(1),
+            Faults {
+                pass_reply: Some(reply.into()),
+                ..Faults::well_behaved()
+            },
+        );
+        let pipit = Pipit::new();
+        add(&pipit, &server, "plain", "keep");
+        let out = pipit.run(&["fetch"]);
+        assert_eq!(out.status.code(), Some(code), "{reply}: {}", describe(&out));
+        assert!(stderr(&out).contains(says), "{reply}: {}", describe(&out));
+        assert!(
+            !stderr(&out).contains("secret"),
+            "the password must not appear: {}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn a_refusing_greeting_and_a_garbage_greeting() {
+    let server = FakeServer::start(
+        vec![],
+        Faults {
+            greeting: Some("-ERR [SYS/TEMP] too many connections".into()),
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("too many connections") && stderr(&out).contains("Try again later"),
+        "{}",
+        describe(&out)
+    );
+
+    let server = FakeServer::start(
+        vec![],
+        Faults {
+            greeting: Some("SSH-2.0-OpenSSH_9.2".into()),
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("SSH-2.0"),
+        "the user sees what the server sent: {}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn a_cancelled_fetch_keeps_what_it_stored_and_deletes_nothing() {
+    use pipit::secrets::{Password, PasswordSource};
+    use pipit::worker::{Event, Worker};
+    let messages = mail::varied(30);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            retr_delay_ms: 50,
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "delete");
+    let config = pipit::config::Config::load(&pipit.home().join("config.toml")).unwrap();
+    let worker = Worker::spawn(pipit::paths::Paths::under(pipit.home()));
+    worker.fetch(
+        config.accounts[0].clone(),
+        PasswordSource::Given(Password::new("secret".into())),
+    );
+    let result = loop {
+        match worker
+            .events()
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the worker reports")
+        {
+            Event::Progress(pipit::sync::Progress::Headers { done: 30, .. }) => worker.cancel(),
+            Event::Progress(_) => {}
+            Event::Finished { result, .. } => break result,
+        }
+    };
+    let err = result.expect_err("cancelled");
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert_eq!(commands_of(&server, 0, "DELE"), 0);
+    assert_eq!(server.mailbox().len(), 30);
+    assert_eq!(
+        pipit.list().len(),
+        30,
+        "the headers stored before the cancel stay"
+    );
+    assert_nothing_lost(&pipit, &messages, &server);
+    drop(worker);
+    assert_eq!(pipit.fetch_ok()["downloaded"], 30);
+}

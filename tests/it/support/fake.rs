@@ -30,6 +30,12 @@ pub struct Faults {
     pub endless_greeting: bool,
     /// Every message gets this UIDL.
     pub same_uid: Option<String>,
+    /// The reply to PASS, right or wrong password.
+    pub pass_reply: Option<String>,
+    /// The greeting line, instead of +OK.
+    pub greeting: Option<String>,
+    /// Milliseconds to wait before each RETR reply.
+    pub retr_delay_ms: u64,
 }
 
 impl Faults {
@@ -173,7 +179,13 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             out.write_all(&junk)?;
         }
     }
-    out.write_all(b"+OK fake POP3 ready <1896.697170952@fake.example>\r\n")?;
+    match &faults.greeting {
+        Some(g) => {
+            out.write_all(format!("{g}\r\n").as_bytes())?;
+            return Ok(());
+        }
+        None => out.write_all(b"+OK fake POP3 ready <1896.697170952@fake.example>\r\n")?,
+    }
     let mut deleted = vec![false; snapshot.len()];
     let mut authed = false;
     let mut line = String::new();
@@ -203,6 +215,9 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             },
             "STLS" => b"-ERR STLS not supported here\r\n".to_vec(),
             "USER" => b"+OK\r\n".to_vec(),
+            "PASS" if faults.pass_reply.is_some() => {
+                format!("{}\r\n", faults.pass_reply.as_ref().unwrap()).into_bytes()
+            }
             "PASS" => {
                 if args.first() == Some(&PASSWORD) {
                     authed = true;
@@ -274,6 +289,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                     }
                 }
                 Some(n) => {
+                    std::thread::sleep(std::time::Duration::from_millis(faults.retr_delay_ms));
                     let mut r = format!("+OK {} octets\r\n", snapshot[n - 1].1.len()).into_bytes();
                     r.extend_from_slice(&stuffed(&snapshot[n - 1].1));
                     if let Some((cut_n, bytes)) = faults.cut_retr_once
