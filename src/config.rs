@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::net::{Endpoint, Fingerprint, Security, Trust};
 use crate::pop3::Limits;
+use crate::secrets::{KeychainEntry, PasswordSource};
 
 /// What happens to a message on the server once it is safely in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +136,19 @@ fn default_timeout() -> u64 {
 }
 
 impl Account {
+    /// Where the password comes from: the command if one is set, else the keychain.
+    pub fn password_source(&self) -> PasswordSource {
+        match &self.password_command {
+            Some(cmd) => PasswordSource::Command(cmd.clone()),
+            None => PasswordSource::Keychain(self.keychain_entry()),
+        }
+    }
+
+    /// This account's place in the OS keychain.
+    pub fn keychain_entry(&self) -> KeychainEntry {
+        KeychainEntry::new(&self.user, &self.host)
+    }
+
     /// Where and how to connect.
     pub fn endpoint(&self) -> Result<Endpoint, String> {
         let trust = match (&self.trust_fingerprint, &self.ca_file) {

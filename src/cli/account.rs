@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{Failure, exit};
-use crate::config::{Account, AuthMethod, Config, Policy};
+use crate::config::{Account, AuthMethod, Config, ConfigError, Policy};
 use crate::net::{Fingerprint, Security};
 use crate::paths::Paths;
 
@@ -18,8 +18,15 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Remove an account (its downloaded mail stays in the store).
+    /// Remove an account and its keychain entry (its downloaded mail stays in the store).
     Remove { name: String },
+    /// Store a new password for an account in the OS keychain.
+    SetPassword {
+        name: String,
+        /// Read the password from standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -104,21 +111,15 @@ pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
             if name.trim().is_empty() {
                 return Err(usage("the account name is empty".into()));
             }
-            if password_stdin {
-                return Err(Failure::new(
-                    exit::OTHER,
-                    "keeping a password in the OS keychain is not built yet; \
-use --password-command CMD (for example --password-command 'pass show mail')",
-                ));
-            }
-            if password_command.is_none() {
+            if !password_stdin && password_command.is_none() {
                 return Err(usage(
-                    "say where the password comes from: --password-command CMD or --password-stdin"
+                    "say where the password comes from: --password-stdin (kept in the OS keychain) \
+or --password-command CMD"
                         .into(),
                 ));
             }
             let mut config = Config::load(&paths.config)?;
-            config.add(Account {
+            let account = Account {
                 name: name.clone(),
                 port: port.unwrap_or(security.default_port()),
                 host,
@@ -132,7 +133,16 @@ use --password-command CMD (for example --password-command 'pass show mail')",
                 ca_file,
                 timeout_secs: timeout,
                 check_every_minutes: None,
-            })?;
+            };
+            if config.accounts.iter().any(|a| a.name == account.name) {
+                return Err(ConfigError::Exists(account.name).into());
+            }
+            if password_stdin {
+                // The keychain first: an account is only saved once its password is.
+                let password = super::password_from_stdin()?;
+                account.keychain_entry().set(&password)?;
+            }
+            config.add(account)?;
             config.save(&paths.config)?;
             eprintln!("Added account {name:?}. Fetch its mail with: pipit fetch --account {name}");
             Ok(())
@@ -166,9 +176,40 @@ use --password-command CMD (for example --password-command 'pass show mail')",
         }
         AccountCommand::Remove { name } => {
             let mut config = Config::load(&paths.config)?;
-            config.remove(&name)?;
+            let removed = config.remove(&name)?;
             config.save(&paths.config)?;
             eprintln!("Removed account {name:?}. Its downloaded mail stays in the store.");
+            // Another account may log in as the same user on the same server.
+            let shared = config.accounts.iter().any(|a| {
+                a.password_command.is_none() && a.keychain_entry() == removed.keychain_entry()
+            });
+            if removed.password_command.is_none() && !shared {
+                match removed.keychain_entry().delete() {
+                    Ok(_) => eprintln!("Its password was removed from the keychain."),
+                    Err(e) => {
+                        eprintln!("pipit: warning: its password may still be in the keychain: {e}")
+                    }
+                }
+            }
+            Ok(())
+        }
+        AccountCommand::SetPassword { name, .. } => {
+            let mut config = Config::load(&paths.config)?;
+            let account = config.account(&name)?.clone();
+            let password = super::password_from_stdin()?;
+            account.keychain_entry().set(&password)?;
+            if account.password_command.is_some() {
+                // The keychain now holds the password: stop asking the command.
+                if let Some(a) = config.accounts.iter_mut().find(|a| a.name == name) {
+                    a.password_command = None;
+                }
+                config.save(&paths.config)?;
+                eprintln!(
+                    "Account {name:?} now takes its password from the keychain, not its password command."
+                );
+            } else {
+                eprintln!("Stored the new password for {name:?} in the keychain.");
+            }
             Ok(())
         }
     }

@@ -62,22 +62,9 @@ pub fn run(
     let mut first_failure: Option<i32> = None;
     let mut waiting = 0;
     for account in &accounts {
-        let source = match (&stdin_password, &account.password_command) {
-            (Some(p), _) => PasswordSource::Given(p.clone()),
-            (None, Some(cmd)) => PasswordSource::Command(cmd.clone()),
-            (None, None) => {
-                let message = format!(
-                    "account {:?} keeps its password in the OS keychain, which this build cannot read yet; \
-use --password-stdin, or re-add the account with --password-command",
-                    account.name
-                );
-                first_failure.get_or_insert(exit::OTHER);
-                if !json {
-                    eprintln!("pipit: {message}");
-                }
-                report.errors.push(message);
-                continue;
-            }
+        let source = match &stdin_password {
+            Some(p) => PasswordSource::Given(p.clone()),
+            None => account.password_source(),
         };
         worker.fetch(account.clone(), source);
         waiting += 1;

@@ -3,5 +3,6 @@
 
 mod cli;
 mod faults;
+mod keychain;
 mod real_server;
 mod support;

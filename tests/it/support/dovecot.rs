@@ -53,6 +53,11 @@ fn run(cmd: &mut Command) -> String {
 
 impl Dovecot {
     pub fn start(messages: &[Vec<u8>]) -> Dovecot {
+        Dovecot::start_with_password(messages, PASSWORD)
+    }
+
+    /// A Dovecot whose user `alice` has this password.
+    pub fn start_with_password(messages: &[Vec<u8>], password: &str) -> Dovecot {
         let binary = dovecot_binary();
         // Under /tmp, so Dovecot's unprivileged processes can reach it.
         let dir = tempfile::Builder::new()
@@ -123,7 +128,7 @@ impl Dovecot {
         fs::write(
             root.join("users"),
             format!(
-                "{USER}:{{PLAIN}}{PASSWORD}:{mail_uid}:{mail_gid}::{}::\n",
+                "{USER}:{{PLAIN}}{password}:{mail_uid}:{mail_gid}::{}::\n",
                 root.join("home/alice").display()
             ),
         )

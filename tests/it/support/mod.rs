@@ -3,6 +3,7 @@
 
 pub mod dovecot;
 pub mod fake;
+pub mod keyring;
 pub mod mail;
 
 use std::path::{Path, PathBuf};
@@ -10,16 +11,27 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-/// The real binary, with its own throwaway `--home`.
+/// The real binary, with its own throwaway `--home`. It never sees the
+/// developer's session bus, so no test can touch a real keychain.
 pub struct Pipit {
     pub home: tempfile::TempDir,
+    /// Variables set for every run (a test Secret Service's bus, say).
+    pub env: Vec<(String, String)>,
 }
 
 impl Pipit {
     pub fn new() -> Pipit {
         Pipit {
             home: tempfile::tempdir().expect("temp dir"),
+            env: Vec::new(),
         }
+    }
+
+    /// A Pipit that talks to this test keychain.
+    pub fn with_keyring(keyring: &keyring::SecretService) -> Pipit {
+        let mut pipit = Pipit::new();
+        pipit.env = keyring.env();
+        pipit
     }
 
     pub fn home(&self) -> &Path {
@@ -32,7 +44,12 @@ impl Pipit {
 
     pub fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_pipit"));
-        c.arg("--home").arg(self.home()).env_remove("PIPIT_HOME");
+        c.arg("--home")
+            .arg(self.home())
+            .env_remove("PIPIT_HOME")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env("XDG_RUNTIME_DIR", self.home());
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
     }
 

@@ -1,7 +1,12 @@
-//! Where a password comes from: a command's output (as mpop's passwordeval),
-//! or a value given for this run. Passwords never reach `Debug`, logs or errors.
+//! Where a password comes from: the OS keychain (the default), a command's
+//! output (as mpop's passwordeval), or a value given for this run. Passwords
+//! never reach `Debug`, logs or errors.
+
+pub mod keychain;
 
 use std::fmt;
+
+pub use keychain::KeychainEntry;
 use std::process::{Command, Stdio};
 
 /// A password. `Debug` and `Display` never show it.
@@ -47,6 +52,19 @@ pub enum SecretError {
     NotUtf8,
     #[error("no password was given on standard input")]
     EmptyStdin,
+    #[error(
+        "the OS keychain is not reachable: {cause}.\n  Either unlock or install a keyring (on Linux: a Secret Service such as \
+gnome-keyring or KeePassXC, in your desktop session),\n  or keep the password elsewhere and give Pipit a command \
+that prints it: --password-command 'pass show mail'"
+    )]
+    NoKeychain { cause: String },
+    #[error(
+        "the keychain holds no password for {user} (service {service:?}); store one with: \
+pipit account set-password ACCOUNT --password-stdin"
+    )]
+    NotInKeychain { service: String, user: String },
+    #[error("the keychain failed: {0}")]
+    Keychain(String),
 }
 
 /// Where an account's password is read from.
@@ -57,6 +75,8 @@ pub enum PasswordSource {
     Command(String),
     /// A password already in hand (read from standard input for this run).
     Given(Password),
+    /// The OS keychain.
+    Keychain(KeychainEntry),
 }
 
 impl PasswordSource {
@@ -64,6 +84,7 @@ impl PasswordSource {
         match self {
             PasswordSource::Given(p) => Ok(p.clone()),
             PasswordSource::Command(cmd) => run_password_command(cmd),
+            PasswordSource::Keychain(entry) => entry.get(),
         }
     }
 }
