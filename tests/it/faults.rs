@@ -3,7 +3,7 @@
 //! stored as complete, and no DELE went out for a message not yet stored.
 
 use crate::support::fake::{FakeServer, Faults};
-use crate::support::{Pipit, describe, mail, open_db, stderr};
+use crate::support::{Pipit, describe, invariant, mail, stderr};
 
 fn add(pipit: &Pipit, server: &FakeServer, security: &str, policy: &str) {
     let port = server.port.to_string();
@@ -33,30 +33,10 @@ fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     v
 }
 
-/// Every message is on the server or whole in the store, and none twice.
+/// The invariant, plus: every DELE the server saw was for a durable message.
 fn assert_nothing_lost(pipit: &Pipit, original: &[Vec<u8>], server: &FakeServer) {
-    let stored = pipit.all_raw();
-    let mut dedup = stored.clone();
-    dedup.dedup();
-    assert_eq!(dedup.len(), stored.len(), "a message is stored twice");
-    let on_server = server.mailbox();
-    for m in original {
-        assert!(
-            stored.contains(m) || on_server.contains(m),
-            "a message is in neither the store nor the server"
-        );
-    }
-    for m in &stored {
-        assert!(
-            original.contains(m),
-            "a stored message differs from every original (partial?)"
-        );
-    }
-    let db = open_db(&pipit.store_path());
-    let check: String = db
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
+    invariant::check(&pipit.store_path(), original, &server.mailbox());
+    assert_eq!(server.violations(), Vec::<String>::new());
 }
 
 fn commands_of(server: &FakeServer, session: usize, verb: &str) -> usize {
@@ -76,6 +56,7 @@ fn a_cut_in_the_middle_of_retr_stores_nothing_partial_and_deletes_nothing() {
     let server = FakeServer::start(messages.clone(), faults);
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
+    server.check_deletes_against(&pipit.store_path());
 
     let (code, report) = pipit.fetch(&[]);
     assert_eq!(code, 5, "a cut connection is a network error: {report:#}");
@@ -111,6 +92,7 @@ fn a_session_cut_before_quit_is_answered_deletes_on_the_next_fetch_without_dupli
     let server = FakeServer::start(messages.clone(), faults);
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
+    server.check_deletes_against(&pipit.store_path());
 
     let (code, report) = pipit.fetch(&[]);
     assert_eq!(code, 5, "{report:#}");
@@ -146,6 +128,7 @@ fn a_starttls_account_never_sends_credentials_to_a_server_without_stls() {
     let server = FakeServer::start(mail::varied(2), Faults::well_behaved());
     let pipit = Pipit::new();
     add(&pipit, &server, "starttls", "keep");
+    server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     assert!(
@@ -169,6 +152,7 @@ fn a_starttls_account_never_sends_credentials_to_a_server_without_stls() {
     let server = FakeServer::start(mail::varied(2), Faults::default());
     let pipit = Pipit::new();
     add(&pipit, &server, "starttls", "keep");
+    server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     assert_eq!(
@@ -188,6 +172,7 @@ fn an_endless_line_ends_in_a_protocol_error_with_bounded_memory() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
+    server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
     assert!(
@@ -208,6 +193,7 @@ fn a_lying_size_and_an_endless_message_end_in_a_protocol_error_with_the_store_in
     let server = FakeServer::start(messages.clone(), faults);
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
+    server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
     assert!(
@@ -238,6 +224,7 @@ fn invalid_utf8_and_nul_bytes_are_stored_exactly_and_parsed_best_effort() {
     let server = FakeServer::start(vec![odd.clone()], Faults::well_behaved());
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
+    server.check_deletes_against(&pipit.store_path());
     pipit.fetch_ok();
     let list = pipit.list();
     assert_eq!(list.len(), 1);
@@ -263,6 +250,7 @@ fn duplicate_uids_never_hide_a_message() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
+    server.check_deletes_against(&pipit.store_path());
     assert_eq!(pipit.fetch_ok()["downloaded"], 4);
     assert_eq!(pipit.all_raw(), sorted(messages));
     assert_eq!(pipit.fetch_ok()["downloaded"], 0);
@@ -280,6 +268,7 @@ fn a_server_without_uidl_or_top_still_works() {
     let server = FakeServer::start(messages.clone(), faults);
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
+    server.check_deletes_against(&pipit.store_path());
     let report = pipit.fetch_ok();
     assert_eq!(report["downloaded"], 5, "{report:#}");
     let notes = report["accounts"][0]["notes"].to_string();
@@ -358,6 +347,7 @@ fn refusals_are_told_apart_by_their_response_codes() {
         );
         let pipit = Pipit::new();
         add(&pipit, &server, "plain", "keep");
+        server.check_deletes_against(&pipit.store_path());
         let out = pipit.run(&["fetch"]);
         assert_eq!(out.status.code(), Some(code), "{reply}: {}", describe(&out));
         assert!(stderr(&out).contains(says), "{reply}: {}", describe(&out));
@@ -380,6 +370,7 @@ fn a_refusing_greeting_and_a_garbage_greeting() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
+    server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(
@@ -397,6 +388,7 @@ fn a_refusing_greeting_and_a_garbage_greeting() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
+    server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
     assert!(
@@ -420,6 +412,7 @@ fn a_cancelled_fetch_keeps_what_it_stored_and_deletes_nothing() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
+    server.check_deletes_against(&pipit.store_path());
     let config = pipit::config::Config::load(&pipit.home().join("config.toml")).unwrap();
     let worker = Worker::spawn(pipit::paths::Paths::under(pipit.home()));
     worker.fetch(
@@ -449,4 +442,17 @@ fn a_cancelled_fetch_keeps_what_it_stored_and_deletes_nothing() {
     assert_nothing_lost(&pipit, &messages, &server);
     drop(worker);
     assert_eq!(pipit.fetch_ok()["downloaded"], 30);
+}
+
+#[test]
+fn the_dele_check_itself_catches_a_delete_of_something_not_stored() {
+    let server = FakeServer::start(mail::varied(2), Faults::well_behaved());
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "delete");
+    // Point the check at an empty store: every DELE now looks premature.
+    let elsewhere = Pipit::new();
+    elsewhere.ok(&["list"]);
+    server.check_deletes_against(&elsewhere.store_path());
+    pipit.fetch_ok();
+    assert_eq!(server.violations().len(), 2);
 }

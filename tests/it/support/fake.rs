@@ -58,6 +58,10 @@ struct State {
     faults: Faults,
     /// Every command received, per session, with secrets as sent.
     sessions: Vec<Vec<String>>,
+    /// The Pipit store to look into at each DELE.
+    dele_check: Option<std::path::PathBuf>,
+    /// DELEs that came for a message not durably stored at that moment.
+    violations: Vec<String>,
 }
 
 pub struct FakeServer {
@@ -78,7 +82,7 @@ impl FakeServer {
                 .map(|(i, m)| (format!("uid-{:04}", i + 1), m))
                 .collect(),
             faults,
-            sessions: Vec::new(),
+            ..State::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (state.clone(), stop.clone());
@@ -116,6 +120,17 @@ impl FakeServer {
     /// The commands of every session so far.
     pub fn sessions(&self) -> Vec<Vec<String>> {
         self.state.lock().unwrap().sessions.clone()
+    }
+
+    /// From now on, each DELE is checked against this store at the moment it
+    /// arrives: the message must already be there, whole and committed.
+    pub fn check_deletes_against(&self, store: &std::path::Path) {
+        self.state.lock().unwrap().dele_check = Some(store.to_path_buf());
+    }
+
+    /// DELEs that broke the rule "never before the bytes are durable".
+    pub fn violations(&self) -> Vec<String> {
+        self.state.lock().unwrap().violations.clone()
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -306,6 +321,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             },
             "DELE" => match number(0) {
                 Some(n) => {
+                    check_durable(state, &snapshot[n - 1].1);
                     deleted[n - 1] = true;
                     b"+OK deleted\r\n".to_vec()
                 }
@@ -319,5 +335,28 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             _ => b"-ERR unknown command\r\n".to_vec(),
         };
         out.write_all(&reply)?;
+    }
+}
+
+/// Records a violation unless `message` is committed, whole, in the store.
+fn check_durable(state: &Arc<Mutex<State>>, message: &[u8]) {
+    let Some(path) = state.lock().unwrap().dele_check.clone() else {
+        return;
+    };
+    let durable = rusqlite::Connection::open(&path)
+        .and_then(|db| {
+            db.query_row(
+                "SELECT count(*) FROM messages m JOIN message_bytes b ON b.message_id = m.id
+                 WHERE m.state = 'full' AND b.raw = ?1",
+                [message],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .unwrap_or(0);
+    if durable == 0 {
+        state.lock().unwrap().violations.push(format!(
+            "DELE of a message not durably stored ({} bytes)",
+            message.len()
+        ));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod dovecot;
 pub mod fake;
+pub mod invariant;
 pub mod keyring;
 pub mod mail;
 
