@@ -4,5 +4,6 @@
 mod cli;
 mod faults;
 mod keychain;
+mod never_lost;
 mod real_server;
 mod support;

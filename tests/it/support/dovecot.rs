@@ -19,7 +19,6 @@ pub struct Dovecot {
     dir: tempfile::TempDir,
     pub plain_port: u16,
     pub tls_port: u16,
-    conf: PathBuf,
 }
 
 fn dovecot_binary() -> PathBuf {
@@ -200,7 +199,6 @@ service anvil {{
             dir,
             plain_port,
             tls_port,
-            conf,
         };
         server.wait_until_listening();
         server
@@ -253,12 +251,10 @@ service anvil {{
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        let _ = Command::new(dovecot_binary())
-            .arg("-c")
-            .arg(&self.conf)
-            .arg("stop")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
+        // SIGTERM to the master, without waiting for it (`dovecot stop` waits
+        // about two seconds): its processes end on their own.
+        if let Ok(pid) = fs::read_to_string(self.dir.path().join("run/master.pid")) {
+            let _ = Command::new("kill").args(["-TERM", pid.trim()]).status();
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod fake;
 pub mod invariant;
 pub mod keyring;
 pub mod mail;
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
