@@ -80,6 +80,32 @@ fn addresses(address: Option<&Address<'_>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    const SEED_MESSAGE: &[u8] = b"From: A <a@example.org>\r\nSubject: =?UTF-8?Q?x?=\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\
+Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>caf=C3=A9</p>\r\n--b\r\n\
+Content-Type: application/octet-stream; name*=UTF-8''a%20b.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+AAEC\r\n--b--\r\n";
+
+    // Fuzzing on stable: PROPTEST_CASES=100000 cargo test mime::tests::fuzz runs longer.
+    proptest! {
+        #[test]
+        fn fuzz_arbitrary_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let parsed = parse(&raw);
+            prop_assert!(parsed.text.len() <= MAX_TEXT + 4);
+        }
+
+        #[test]
+        fn fuzz_mutated_mime_never_panics(edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..32)) {
+            let mut raw = SEED_MESSAGE.to_vec();
+            for (at, byte) in edits {
+                let i = at.index(raw.len());
+                if byte % 3 == 0 { raw.remove(i); } else { raw.insert(i, byte); }
+            }
+            let _ = parse(&raw);
+        }
+    }
 
     #[test]
     fn fields_of_a_multipart_message() {

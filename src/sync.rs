@@ -30,6 +30,9 @@ const BATCH_BYTES: usize = 16 * 1024 * 1024;
 const BATCH_MESSAGES: usize = 128;
 /// Sessions one fetch may open when a server shows its mailbox piecemeal.
 const MAX_SESSIONS: usize = 50;
+/// How long Pipit sends one command at a time to a server that broke under
+/// pipelining, before it tries pipelining again.
+const PIPELINING_PAUSE: i64 = 7 * 86_400;
 
 /// What a fetch reports while it runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -105,6 +108,11 @@ pub enum FetchError {
     InUse { text: String },
     #[error("the server asks to wait before logging in again (LOGIN-DELAY{}): {text}", delay.map(|d| format!(" {d} s")).unwrap_or_default())]
     LoginDelay { text: String, delay: Option<u64> },
+    #[error(
+        "the server allows one login every {delay} seconds (LOGIN-DELAY), and the last was {ago} seconds ago; \
+Pipit did not connect. Try again in {} seconds", delay - ago
+    )]
+    TooSoon { delay: i64, ago: i64 },
     #[error("the server has a temporary problem: {text}. Try again later")]
     ServerTemporary { text: String },
     #[error("the server has a lasting problem its administrator must fix: {text}")]
@@ -136,6 +144,9 @@ pub enum FetchError {
     Setup(String),
     #[error("the fetch was cancelled")]
     Cancelled,
+    /// The server stopped answering while several commands were in flight.
+    #[error("the server stopped answering pipelined commands")]
+    PipeliningBroken,
 }
 
 impl From<ProtocolError> for FetchError {
@@ -161,6 +172,7 @@ impl FetchError {
                 NetError::Resolve { .. }
                 | NetError::Connect { .. }
                 | NetError::Timeout { .. }
+                | NetError::TooSlow { .. }
                 | NetError::Closed
                 | NetError::Io(_) => 5,
             },
@@ -197,20 +209,45 @@ pub fn fetch(
         account: account.name.clone(),
         ..FetchSummary::default()
     };
+    let state = store.account_state(&account.name)?;
+    let now = unix_now();
+    if let Some(last) = state.last_login
+        && state.login_delay > 0
+        && now - last < state.login_delay
+    {
+        return Err(FetchError::TooSoon {
+            delay: state.login_delay,
+            ago: (now - last).max(0),
+        });
+    }
+    let mut pipelining = state
+        .pipelining_broken_at
+        .is_none_or(|at| now - at > PIPELINING_PAUSE);
+    let mut completed = 0;
     loop {
         let pass = Pass {
             account,
             password,
             cancel,
+            pipelining,
             summary: &mut summary,
         };
-        let first = pass.summary.sessions == 0;
         let outcome = pass.run(store, progress);
         match outcome {
-            Ok(again) if again && summary.sessions < MAX_SESSIONS => continue,
+            Ok(again) if again && summary.sessions < MAX_SESSIONS => completed += 1,
             Ok(_) => return Ok(summary),
+            // Commands in flight went unanswered: some servers advertise
+            // PIPELINING and then drop what comes after the first command.
+            Err(FetchError::PipeliningBroken) => {
+                pipelining = false;
+                store.record_pipelining_broken(&account.name, unix_now())?;
+                note(
+                    &mut summary,
+                    "the server stopped answering pipelined commands: Pipit sends it one command at a time now",
+                );
+            }
             // A later session failing does not undo what earlier ones stored.
-            Err(e) if !first && !matches!(e, FetchError::Cancelled) => {
+            Err(e) if completed > 0 && !matches!(e, FetchError::Cancelled) => {
                 summary
                     .notes
                     .push(format!("a follow-up session failed: {e}"));
@@ -225,6 +262,8 @@ struct Pass<'a> {
     account: &'a Account,
     password: &'a Password,
     cancel: &'a AtomicBool,
+    /// Whether to pipeline when the server offers it.
+    pipelining: bool,
     summary: &'a mut FetchSummary,
 }
 
@@ -255,10 +294,20 @@ impl Pass<'_> {
         // Some servers (Gmail) show more capabilities after login.
         session.refresh_capabilities()?;
         let caps = session.caps();
-        let window = if caps.pipelining { PIPELINE_WINDOW } else { 1 };
+        store.record_login(&name, unix_now(), caps.login_delay.unwrap_or(0) as i64)?;
+        let window = if caps.pipelining && self.pipelining {
+            PIPELINE_WINDOW
+        } else {
+            1
+        };
         // A server that does not know CAPA may still know TOP: try it.
         let try_top = caps.top || session.capabilities.is_none();
-        let result = self.transact(&mut session, store, progress, window, try_top);
+        let result = match self.transact(&mut session, store, progress, window, try_top) {
+            Err(FetchError::Net(NetError::Timeout { .. })) if window > 1 => {
+                Err(FetchError::PipeliningBroken)
+            }
+            other => other,
+        };
         let bytes = session.bytes_received;
         self.summary.bytes += bytes;
         let (again, to_confirm) = result?;

@@ -6,7 +6,11 @@ pub mod tls;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The least average rate, in bytes a second, at which a reply must arrive
+/// once it has taken longer than the timeout.
+pub const MIN_RATE: f64 = 1024.0;
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
@@ -80,6 +84,10 @@ pub enum NetError {
     Timeout { timeout: Duration },
     #[error("the server closed the connection")]
     Closed,
+    #[error(
+        "the server sends too slowly ({bytes} bytes in {secs} seconds for one reply); Pipit gave up"
+    )]
+    TooSlow { bytes: usize, secs: u64 },
     #[error("network error: {0}")]
     Io(io::Error),
     #[error(
@@ -260,11 +268,24 @@ impl Session {
     }
 
     /// Writes whatever is queued and reads the next reply.
+    ///
+    /// Time is bounded, not just each read: past the timeout, a reply must
+    /// have come at [`MIN_RATE`] on average, or a server trickling a byte at
+    /// a time could hold Pipit for ever.
     pub fn read_reply(&mut self) -> Result<Reply, NetError> {
         self.flush()?;
+        let started = Instant::now();
+        let mut got = 0usize;
         loop {
             if let Some(reply) = self.client.next_reply()? {
                 return Ok(reply);
+            }
+            let elapsed = started.elapsed();
+            if elapsed > self.timeout && (got as f64) < MIN_RATE * elapsed.as_secs_f64() {
+                return Err(NetError::TooSlow {
+                    bytes: got,
+                    secs: elapsed.as_secs(),
+                });
             }
             let n = self
                 .stream
@@ -273,6 +294,7 @@ impl Session {
             if n == 0 {
                 return Err(NetError::Closed);
             }
+            got += n;
             self.bytes_received += n as u64;
             self.client.feed(&self.buf[..n]);
         }
@@ -380,7 +402,13 @@ fn tls_handshake(
                     },
                 },
                 Some(other) => NetError::Tls(other.to_string()),
-                None => io_to_net(e, endpoint.timeout),
+                // A server that hangs up mid-handshake is not speaking TLS here.
+                None => match io_to_net(e, endpoint.timeout) {
+                    NetError::Closed => NetError::Tls(
+                        "the server closed the connection during the TLS handshake (is this port for TLS?)".into(),
+                    ),
+                    other => other,
+                },
             });
         }
     }

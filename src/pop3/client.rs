@@ -265,7 +265,7 @@ mod tests {
         }
 
         #[test]
-        fn arbitrary_bytes_never_panic_and_stay_bounded(input in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        fn fuzz_arbitrary_bytes_never_panic_and_stay_bounded(input in proptest::collection::vec(any::<u8>(), 0..2048)) {
             let limits = Limits { status_line: 64, header_block: 256, message: 512, listing: 512 };
             let mut client = Client::new(limits);
             client.send(&Command::Capa);

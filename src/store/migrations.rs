@@ -67,4 +67,17 @@ pub const MIGRATIONS: &[&str] = &[
         VALUES (new.id, new.from_addr, new.subject, new.body_text);
     END;
     ",
+    // 2: what Pipit has learnt about each account's server.
+    "
+    CREATE TABLE account_state (
+        account TEXT PRIMARY KEY,
+        -- When Pipit last logged in, and the LOGIN-DELAY (seconds) the server
+        -- then asked for: no login is tried again before both have passed.
+        last_login INTEGER,
+        login_delay INTEGER NOT NULL DEFAULT 0,
+        -- When the server was seen to break under pipelining; Pipit then sends
+        -- one command at a time to it for a while.
+        pipelining_broken_at INTEGER
+    ) STRICT;
+    ",
 ];

@@ -43,7 +43,9 @@ Restore it from a backup (pipit backup), or move it aside to start an empty one"
         "the disk holding the mail store is full; nothing more could be stored (what was stored before is intact)"
     )]
     DiskFull,
-    #[error("the mail store is read-only ({0}); nothing could be stored")]
+    #[error(
+        "the mail store is read-only ({0}); nothing could be stored. Make it writable, or use another --home"
+    )]
     ReadOnly(String),
     #[error("there is no message with id {0}")]
     NoSuchMessage(i64),
@@ -154,6 +156,14 @@ pub struct Detail {
     pub text: String,
 }
 
+/// What Pipit remembers about an account's server between fetches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountState {
+    pub last_login: Option<i64>,
+    pub login_delay: i64,
+    pub pipelining_broken_at: Option<i64>,
+}
+
 /// Which messages a listing shows.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
@@ -220,6 +230,14 @@ impl Store {
                 path: self.path.clone(),
                 detail: e.to_string(),
             },
+            // SQLite says "unable to open" when it cannot write its WAL beside
+            // the database: name the real cause if it is a read-only place.
+            Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly) => {
+                match OpenOptions::new().append(true).open(&self.path) {
+                    Err(io) => StoreError::ReadOnly(format!("{}: {io}", self.path.display())),
+                    Ok(_) => StoreError::from(e),
+                }
+            }
             _ => StoreError::from(e),
         }
     }
@@ -282,6 +300,44 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn account_state(&self, account: &str) -> Result<AccountState> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT last_login, login_delay, pipelining_broken_at FROM account_state WHERE account = ?1",
+                [account],
+                |r| {
+                    Ok(AccountState {
+                        last_login: r.get(0)?,
+                        login_delay: r.get(1)?,
+                        pipelining_broken_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    /// Notes a successful login and the LOGIN-DELAY the server asked for.
+    pub fn record_login(&self, account: &str, at: i64, login_delay: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO account_state (account, last_login, login_delay) VALUES (?1, ?2, ?3)
+             ON CONFLICT (account) DO UPDATE SET last_login = ?2, login_delay = ?3",
+            params![account, at, login_delay],
+        )?;
+        Ok(())
+    }
+
+    /// Notes that the server broke under pipelining at `at`.
+    pub fn record_pipelining_broken(&self, account: &str, at: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO account_state (account, pipelining_broken_at) VALUES (?1, ?2)
+             ON CONFLICT (account) DO UPDATE SET pipelining_broken_at = ?2",
+            params![account, at],
+        )?;
+        Ok(())
     }
 
     /// Starts a group of writes that become durable together on [`Batch::commit`].

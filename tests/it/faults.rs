@@ -456,3 +456,293 @@ fn the_dele_check_itself_catches_a_delete_of_something_not_stored() {
     pipit.fetch_ok();
     assert_eq!(server.violations().len(), 2);
 }
+
+#[test]
+fn a_server_trickling_one_byte_at_a_time_is_given_up_in_bounded_time() {
+    let server = FakeServer::start(
+        mail::varied(1),
+        Faults {
+            trickle_ms: Some(250),
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    let port = server.port.to_string();
+    pipit.ok(&[
+        "account",
+        "add",
+        "f",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        "plain",
+        "--user",
+        "alice",
+        "--password-command",
+        "printf secret",
+        "--timeout",
+        "1",
+    ]);
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(5), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("sends too slowly"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn a_list_of_ten_million_messages_is_refused_with_bounded_memory() {
+    let messages = mail::varied(3);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            huge_list: true,
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "delete");
+    server.check_deletes_against(&pipit.store_path());
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("longer than the"),
+        "{}",
+        describe(&out)
+    );
+    assert_nothing_lost(&pipit, &messages, &server);
+}
+
+#[test]
+fn err_on_some_retrs_leaves_those_on_the_server_for_next_time() {
+    let messages = mail::varied(10);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            retr_errors: vec!["uid-0003".into(), "uid-0007".into()],
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "delete");
+    server.check_deletes_against(&pipit.store_path());
+    let (code, report) = pipit.fetch(&[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["downloaded"], 8);
+    assert_eq!(report["deleted_on_server"], 8);
+    let errors = report["errors"].to_string();
+    assert!(
+        errors.contains("RETR 3 failed") && errors.contains("RETR 7 failed"),
+        "{errors}"
+    );
+    assert_eq!(
+        server.mailbox().len(),
+        2,
+        "the two unread ones stay on the server"
+    );
+    assert_nothing_lost(&pipit, &messages, &server);
+
+    server.set_faults(Faults::well_behaved());
+    let report = pipit.fetch_ok();
+    assert_eq!(
+        (
+            report["downloaded"].as_u64(),
+            report["deleted_on_server"].as_u64()
+        ),
+        (Some(2), Some(2)),
+        "{report:#}"
+    );
+    assert!(server.mailbox().is_empty());
+    assert_nothing_lost(&pipit, &messages, &server);
+}
+
+#[test]
+fn a_server_that_closes_right_after_pass() {
+    let messages = mail::varied(2);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            close_after_pass: true,
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "delete");
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(5), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("closed the connection"),
+        "{}",
+        describe(&out)
+    );
+    assert_nothing_lost(&pipit, &messages, &server);
+}
+
+#[test]
+fn a_starttls_account_sends_no_credential_whatever_the_server_says_after_stls() {
+    let stls_caps = Faults {
+        capa: Some(["TOP", "UIDL", "USER", "STLS"].map(String::from).to_vec()),
+        ..Faults::default()
+    };
+    // +OK to STLS with plaintext injected behind it; +OK and then no TLS at all.
+    for extra in ["+OK injected before TLS", ""] {
+        let server = FakeServer::start(
+            mail::varied(1),
+            Faults {
+                fake_stls: Some(extra.into()),
+                ..stls_caps.clone()
+            },
+        );
+        let pipit = Pipit::new();
+        add(&pipit, &server, "starttls", "keep");
+        let out = pipit.run(&["fetch"]);
+        assert!(
+            matches!(out.status.code(), Some(4 | 6)),
+            "{extra:?}: {}",
+            describe(&out)
+        );
+        for c in server.sessions().concat() {
+            assert!(
+                !["USER", "PASS", "AUTH", "APOP"]
+                    .iter()
+                    .any(|v| c.starts_with(v)),
+                "{extra:?}: sent {c:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_server_that_breaks_under_pipelining_is_then_spoken_to_one_command_at_a_time() {
+    let messages = mail::varied(12);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            drop_pipelined: true,
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    let port = server.port.to_string();
+    pipit.ok(&[
+        "account",
+        "add",
+        "f",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        "plain",
+        "--user",
+        "alice",
+        "--password-command",
+        "printf secret",
+        "--policy",
+        "delete",
+        "--timeout",
+        "1",
+    ]);
+    server.check_deletes_against(&pipit.store_path());
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 12, "{report:#}");
+    assert!(
+        report["accounts"][0]["notes"]
+            .to_string()
+            .contains("one command at a time"),
+        "{report:#}"
+    );
+    assert_nothing_lost(&pipit, &messages, &server);
+
+    // Remembered: the next fetch does not try pipelining (or time out) again.
+    server.set_faults(Faults {
+        drop_pipelined: true,
+        ..Faults::well_behaved()
+    });
+    let sessions_before = server.sessions().len();
+    let report = pipit.fetch_ok();
+    assert_eq!(
+        server.sessions().len(),
+        sessions_before + 1,
+        "one session, no timeout and retry: {report:#}"
+    );
+}
+
+#[test]
+fn login_delay_is_honoured_without_connecting() {
+    let caps = ["TOP", "UIDL", "USER", "LOGIN-DELAY 900"]
+        .map(String::from)
+        .to_vec();
+    let server = FakeServer::start(
+        mail::varied(2),
+        Faults {
+            capa: Some(caps),
+            ..Faults::default()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    assert_eq!(pipit.fetch_ok()["downloaded"], 2);
+    assert_eq!(
+        server.sessions().len(),
+        1,
+        "no second session when logins are rationed"
+    );
+    let out = pipit.run(&["fetch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("one login every 900 seconds")
+            && stderr(&out).contains("did not connect"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        server.sessions().len(),
+        1,
+        "and no connection for the refused one"
+    );
+}
+
+#[test]
+fn two_fetches_of_one_account_at_once_one_refuses() {
+    let messages = mail::varied(20);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            retr_delay_ms: 30,
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "delete");
+    server.check_deletes_against(&pipit.store_path());
+    let first = pipit
+        .command()
+        .arg("fetch")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first has logged in, then start the second.
+    while server
+        .sessions()
+        .first()
+        .is_none_or(|s| !s.iter().any(|c| c.starts_with("PASS")))
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let second = pipit.run(&["fetch"]);
+    assert_eq!(second.status.code(), Some(1), "{}", describe(&second));
+    assert!(
+        stderr(&second).contains("being fetched by another Pipit"),
+        "{}",
+        describe(&second)
+    );
+    assert!(first.wait_with_output().unwrap().status.success());
+    assert_nothing_lost(&pipit, &messages, &server);
+    assert_eq!(invariant::stored_messages(&pipit.store_path()).len(), 20);
+}

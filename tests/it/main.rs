@@ -4,6 +4,7 @@
 mod cli;
 mod faults;
 mod keychain;
+mod local_faults;
 mod never_lost;
 mod real_server;
 mod support;

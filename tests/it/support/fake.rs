@@ -36,6 +36,18 @@ pub struct Faults {
     pub greeting: Option<String>,
     /// Milliseconds to wait before each RETR reply.
     pub retr_delay_ms: u64,
+    /// Send the greeting one byte every this many milliseconds.
+    pub trickle_ms: Option<u64>,
+    /// LIST claims ten million messages (and streams them).
+    pub huge_list: bool,
+    /// RETR of the messages with these UIDLs answers -ERR.
+    pub retr_errors: Vec<String>,
+    /// Close the connection as soon as PASS arrives.
+    pub close_after_pass: bool,
+    /// Answer STLS with +OK and then go on in plain text (with this extra line, if any).
+    pub fake_stls: Option<String>,
+    /// Read one command at a time and throw away whatever else was already sent.
+    pub drop_pipelined: bool,
 }
 
 impl Faults {
@@ -194,6 +206,12 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             out.write_all(&junk)?;
         }
     }
+    if let Some(ms) = faults.trickle_ms {
+        for b in b"+OK slow server ready\r\n" {
+            out.write_all(&[*b])?;
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
     match &faults.greeting {
         Some(g) => {
             out.write_all(format!("{g}\r\n").as_bytes())?;
@@ -208,6 +226,10 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         line.clear();
         if input.read_line(&mut line)? == 0 {
             return Ok(());
+        }
+        if faults.drop_pipelined {
+            let pending = input.buffer().len();
+            input.consume(pending);
         }
         let cmd = line.trim_end().to_string();
         state.lock().unwrap().sessions[session].push(cmd.clone());
@@ -228,8 +250,16 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 Some(caps) => format!("+OK\r\n{}\r\n.\r\n", caps.join("\r\n")).into_bytes(),
                 None => b"-ERR unknown command\r\n".to_vec(),
             },
-            "STLS" => b"-ERR STLS not supported here\r\n".to_vec(),
+            "STLS" => match &faults.fake_stls {
+                Some(extra) if extra.is_empty() => b"+OK begin TLS\r\n".to_vec(),
+                Some(extra) => format!("+OK begin TLS\r\n{extra}\r\n").into_bytes(),
+                None => b"-ERR STLS not supported here\r\n".to_vec(),
+            },
             "USER" => b"+OK\r\n".to_vec(),
+            "PASS" if faults.close_after_pass => {
+                input.get_ref().shutdown(Shutdown::Both)?;
+                return Ok(());
+            }
             "PASS" if faults.pass_reply.is_some() => {
                 format!("{}\r\n", faults.pass_reply.as_ref().unwrap()).into_bytes()
             }
@@ -264,6 +294,19 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             }
             _ if !authed => b"-ERR log in first\r\n".to_vec(),
             "STAT" => format!("+OK {} 0\r\n", snapshot.len()).into_bytes(),
+            "LIST" if args.is_empty() && faults.huge_list => {
+                out.write_all(b"+OK 10000000 messages\r\n")?;
+                let mut chunk = Vec::with_capacity(1 << 20);
+                for n in 1..=10_000_000u32 {
+                    chunk.extend_from_slice(format!("{n} 4096\r\n").as_bytes());
+                    if chunk.len() > (1 << 20) - 32 {
+                        out.write_all(&chunk)?;
+                        chunk.clear();
+                    }
+                }
+                chunk.extend_from_slice(b".\r\n");
+                chunk
+            }
             "LIST" if args.is_empty() => {
                 let mut r = b"+OK\r\n".to_vec();
                 for n in 1..=snapshot.len() {
@@ -294,6 +337,9 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 }
                 None => b"-ERR no such message\r\n".to_vec(),
             },
+            "RETR" if number(0).is_some_and(|n| faults.retr_errors.contains(&uid(n))) => {
+                b"-ERR [SYS/TEMP] cannot read that message now\r\n".to_vec()
+            }
             "RETR" => match number(0) {
                 Some(n) if faults.endless_retr == Some(n as u32) => {
                     out.write_all(b"+OK\r\n")?;

@@ -1,0 +1,119 @@
+//! Faults of the user's own machine: a full disk, a read-only store, a store
+//! from a newer Pipit. Each gives a clear error and loses nothing.
+//!
+//! The full and read-only disks are small tmpfs mounts in a private mount
+//! namespace (`unshare`, from util-linux), so no root and no cleanup needed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::fake::{FakeServer, Faults};
+use crate::support::{Pipit, describe, invariant, mail, stderr};
+
+/// Runs `pipit --home MNT args…` with MNT a fresh tmpfs of `size` holding a
+/// copy of `pipit`'s home; `setup` runs first inside (e.g. a remount);
+/// afterwards the tmpfs's files are copied back into `pipit`'s home.
+fn on_small_disk(pipit: &Pipit, size: &str, setup: &str, args: &[&str]) -> Output {
+    let mnt = tempfile::tempdir().unwrap();
+    let script = format!(
+        "set -e; m=$1; h=$2; p=$3; shift 3
+         mount -t tmpfs -o size={size} tmpfs \"$m\"; cp -a \"$h\"/. \"$m\"/; {setup}
+         set +e; \"$p\" --home \"$m\" \"$@\"; rc=$?; cp -a \"$m\"/. \"$h\"/; exit $rc"
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--map-root-user", "--mount", "sh", "-c", &script, "sh"])
+        .arg(mnt.path())
+        .arg(pipit.home())
+        .arg(env!("CARGO_BIN_EXE_pipit"))
+        .args(args)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", pipit.home());
+    cmd.output().expect("unshare (util-linux) runs")
+}
+
+fn add(pipit: &Pipit, server: &FakeServer) {
+    let port = server.port.to_string();
+    pipit.ok(&[
+        "account",
+        "add",
+        "f",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        "plain",
+        "--user",
+        "alice",
+        "--password-command",
+        "printf secret",
+        "--policy",
+        "delete",
+    ]);
+}
+
+fn dele_count(server: &FakeServer) -> usize {
+    server
+        .sessions()
+        .concat()
+        .iter()
+        .filter(|c| c.starts_with("DELE"))
+        .count()
+}
+
+#[test]
+fn a_full_disk_stops_the_fetch_with_nothing_deleted_and_nothing_lost() {
+    let messages: Vec<Vec<u8>> = (0..40).map(|i| mail::sized(i, 20_000)).collect();
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    add(&pipit, &server);
+    let out = on_small_disk(&pipit, "300k", "", &["fetch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("disk holding the mail store is full"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(dele_count(&server), 0, "no DELE for anything not stored");
+    invariant::check(&pipit.store_path(), &messages, &server.mailbox());
+
+    // On a disk with room, the next fetch completes the mailbox.
+    let report = pipit.fetch_ok();
+    assert_eq!(report["deleted_on_server"], 40, "{report:#}");
+    invariant::check(&pipit.store_path(), &messages, &server.mailbox());
+    assert!(server.mailbox().is_empty());
+}
+
+#[test]
+fn a_read_only_store_is_a_clear_error_and_the_server_is_untouched() {
+    let messages = mail::varied(5);
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    add(&pipit, &server);
+    pipit.ok(&["list"]); // creates the store
+    let out = on_small_disk(&pipit, "10m", "mount -o remount,ro \"$m\";", &["fetch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(stderr(&out).contains("read-only"), "{}", describe(&out));
+    assert_eq!(dele_count(&server), 0);
+    assert_eq!(server.mailbox().len(), 5);
+    invariant::check(&pipit.store_path(), &messages, &server.mailbox());
+}
+
+#[test]
+fn a_store_from_a_newer_pipit_is_refused_untouched() {
+    let pipit = Pipit::new();
+    pipit.ok(&["list"]);
+    let db = rusqlite::Connection::open(pipit.store_path()).unwrap();
+    db.pragma_update(None, "user_version", 1000).unwrap();
+    drop(db);
+    let before = std::fs::read(pipit.store_path()).unwrap();
+    let out = pipit.run(&["list"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("newer Pipit") && stderr(&out).contains("untouched"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(std::fs::read(pipit.store_path()).unwrap(), before);
+    assert!(Path::new(&pipit.store_path()).exists());
+}
