@@ -172,6 +172,7 @@ impl FetchError {
                 NetError::Resolve { .. }
                 | NetError::Connect { .. }
                 | NetError::Timeout { .. }
+                | NetError::Unanswered { .. }
                 | NetError::TooSlow { .. }
                 | NetError::Closed
                 | NetError::Io(_) => 5,
@@ -303,7 +304,7 @@ impl Pass<'_> {
         // A server that does not know CAPA may still know TOP: try it.
         let try_top = caps.top || session.capabilities.is_none();
         let result = match self.transact(&mut session, store, progress, window, try_top) {
-            Err(FetchError::Net(NetError::Timeout { .. })) if window > 1 => {
+            Err(FetchError::Net(NetError::Unanswered { .. })) if window > 1 => {
                 Err(FetchError::PipeliningBroken)
             }
             other => other,

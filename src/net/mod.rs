@@ -82,6 +82,10 @@ pub enum NetError {
     Connect { addr: String, source: io::Error },
     #[error("the server did not answer within {} seconds", timeout.as_secs())]
     Timeout { timeout: Duration },
+    /// A command sent behind others got not one byte of its reply:
+    /// the mark of a server that drops pipelined commands.
+    #[error("the server did not answer within {} seconds ({in_flight} commands unanswered)", timeout.as_secs())]
+    Unanswered { timeout: Duration, in_flight: usize },
     #[error("the server closed the connection")]
     Closed,
     #[error(
@@ -287,10 +291,20 @@ impl Session {
                     secs: elapsed.as_secs(),
                 });
             }
-            let n = self
-                .stream
-                .read(&mut self.buf)
-                .map_err(|e| self.io_error(e))?;
+            let n = match self.stream.read(&mut self.buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(match self.io_error(e) {
+                        NetError::Timeout { timeout } if self.client.awaiting_pipelined() => {
+                            NetError::Unanswered {
+                                timeout,
+                                in_flight: self.client.in_flight(),
+                            }
+                        }
+                        other => other,
+                    });
+                }
+            };
             if n == 0 {
                 return Err(NetError::Closed);
             }

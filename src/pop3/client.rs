@@ -16,8 +16,9 @@ pub struct Client {
     limits: Limits,
     output: Vec<u8>,
     input: Vec<u8>,
-    /// One entry per reply still owed by the server, oldest first.
-    awaiting: VecDeque<ReplyShape>,
+    /// One entry per reply still owed by the server, oldest first, with
+    /// whether its command was sent while earlier replies were still owed.
+    awaiting: VecDeque<(ReplyShape, bool)>,
     reader: Option<ReplyReader>,
 }
 
@@ -28,7 +29,7 @@ impl Client {
             limits,
             output: Vec::new(),
             input: Vec::new(),
-            awaiting: VecDeque::from([ReplyShape::Single]),
+            awaiting: VecDeque::from([(ReplyShape::Single, false)]),
             reader: None,
         }
     }
@@ -47,7 +48,9 @@ impl Client {
     /// Queues a command; its bytes join [`Client::output`].
     pub fn send(&mut self, command: &Command) {
         command.encode(&mut self.output);
-        self.awaiting.push_back(command.reply_shape(&self.limits));
+        let pipelined = !self.awaiting.is_empty();
+        self.awaiting
+            .push_back((command.reply_shape(&self.limits), pipelined));
     }
 
     /// Bytes waiting to be written to the server.
@@ -70,6 +73,21 @@ impl Client {
         !self.input.is_empty()
     }
 
+    /// Whether part of a reply has arrived and the rest is still owed.
+    pub fn mid_reply(&self) -> bool {
+        self.reader.is_some() || !self.input.is_empty()
+    }
+
+    /// Whether the reply owed next is for a command sent behind others
+    /// (pipelined) and not one byte of it has come.
+    pub fn awaiting_pipelined(&self) -> bool {
+        !self.mid_reply()
+            && self
+                .awaiting
+                .front()
+                .is_some_and(|&(_, pipelined)| pipelined)
+    }
+
     /// Hands the client bytes read from the server.
     pub fn feed(&mut self, bytes: &[u8]) {
         self.input.extend_from_slice(bytes);
@@ -81,7 +99,7 @@ impl Client {
             return Ok(None);
         }
         if self.reader.is_none() {
-            let Some(&shape) = self.awaiting.front() else {
+            let Some(&(shape, _)) = self.awaiting.front() else {
                 return Err(ProtocolError::Unsolicited {
                     excerpt: excerpt(&self.input),
                 });

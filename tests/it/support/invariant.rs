@@ -11,6 +11,13 @@ pub fn stored_messages(store: &Path) -> Vec<Vec<u8>> {
         return Vec::new();
     }
     let db = rusqlite::Connection::open(store).expect("open the store");
+    // Killed between creating the file and its first migration: no mail yet.
+    let has_tables: bool = db
+        .query_row("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'messages'", [], |r| r.get(0))
+        .unwrap();
+    if !has_tables {
+        return Vec::new();
+    }
     let mut stmt = db
         .prepare("SELECT b.raw FROM messages m JOIN message_bytes b ON b.message_id = m.id WHERE m.state = 'full'")
         .expect("the store has its tables");
