@@ -13,7 +13,11 @@ pub fn stored_messages(store: &Path) -> Vec<Vec<u8>> {
     let db = rusqlite::Connection::open(store).expect("open the store");
     // Killed between creating the file and its first migration: no mail yet.
     let has_tables: bool = db
-        .query_row("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'messages'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'messages'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     if !has_tables {
         return Vec::new();
