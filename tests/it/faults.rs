@@ -39,6 +39,24 @@ fn assert_nothing_lost(pipit: &Pipit, original: &[Vec<u8>], server: &FakeServer)
     assert_eq!(server.violations(), Vec::<String>::new());
 }
 
+/// Runs `pipit args…` with its address space capped at 1 GiB: a server that
+/// floods must meet bounded buffers, not an ever-growing heap.
+fn run_capped(pipit: &Pipit, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        "ulimit -v 1048576 && exec \"$@\"",
+        "sh",
+        env!("CARGO_BIN_EXE_pipit"),
+        "--home",
+    ])
+    .arg(pipit.home())
+    .args(args)
+    .env_remove("DBUS_SESSION_BUS_ADDRESS")
+    .env("XDG_RUNTIME_DIR", pipit.home());
+    cmd.output().unwrap()
+}
+
 fn commands_of(server: &FakeServer, session: usize, verb: &str) -> usize {
     server.sessions()[session]
         .iter()
@@ -125,11 +143,13 @@ fn a_session_cut_before_quit_is_answered_deletes_on_the_next_fetch_without_dupli
 
 #[test]
 fn a_starttls_account_never_sends_credentials_to_a_server_without_stls() {
-    let server = FakeServer::start(mail::varied(2), Faults::well_behaved());
+    let messages = mail::varied(2);
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
     let pipit = Pipit::new();
     add(&pipit, &server, "starttls", "keep");
     server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
+    assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     assert!(
         stderr(&out).contains("does not offer STLS"),
@@ -149,11 +169,13 @@ fn a_starttls_account_never_sends_credentials_to_a_server_without_stls() {
     }
 
     // A server that does not know CAPA is asked STLS once, refuses, and gets nothing more.
-    let server = FakeServer::start(mail::varied(2), Faults::default());
+    let messages = mail::varied(2);
+    let server = FakeServer::start(messages.clone(), Faults::default());
     let pipit = Pipit::new();
     add(&pipit, &server, "starttls", "keep");
     server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
+    assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     assert_eq!(
         server.sessions()[0],
@@ -163,8 +185,9 @@ fn a_starttls_account_never_sends_credentials_to_a_server_without_stls() {
 
 #[test]
 fn an_endless_line_ends_in_a_protocol_error_with_bounded_memory() {
+    let messages = mail::varied(2);
     let server = FakeServer::start(
-        mail::varied(2),
+        messages.clone(),
         Faults {
             endless_greeting: true,
             ..Faults::well_behaved()
@@ -173,7 +196,8 @@ fn an_endless_line_ends_in_a_protocol_error_with_bounded_memory() {
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
     server.check_deletes_against(&pipit.store_path());
-    let out = pipit.run(&["fetch"]);
+    let out = run_capped(&pipit, &["fetch"]);
+    assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
     assert!(
         stderr(&out).contains("status line longer than"),
@@ -194,7 +218,7 @@ fn a_lying_size_and_an_endless_message_end_in_a_protocol_error_with_the_store_in
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
     server.check_deletes_against(&pipit.store_path());
-    let out = pipit.run(&["fetch"]);
+    let out = run_capped(&pipit, &["fetch"]);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
     assert!(
         stderr(&out).contains("longer than the"),
@@ -221,7 +245,8 @@ fn a_lying_size_and_an_endless_message_end_in_a_protocol_error_with_the_store_in
 #[test]
 fn invalid_utf8_and_nul_bytes_are_stored_exactly_and_parsed_best_effort() {
     let odd = b"From: \xff\xfe <odd@example.org>\r\nSubject: caf\xe9 \x00 menu\r\n\r\nbody \x00\x01\xff bytes\r\n.leading dot\r\n".to_vec();
-    let server = FakeServer::start(vec![odd.clone()], Faults::well_behaved());
+    let messages = vec![odd.clone()];
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
     server.check_deletes_against(&pipit.store_path());
@@ -236,6 +261,7 @@ fn invalid_utf8_and_nul_bytes_are_stored_exactly_and_parsed_best_effort() {
     assert_eq!(pipit.raw(list[0]["id"].as_i64().unwrap()), odd);
     let shown = pipit.ok(&["show", &list[0]["id"].to_string()]);
     assert!(String::from_utf8_lossy(&shown.stdout).contains("bytes"));
+    assert_nothing_lost(&pipit, &messages, &server);
 }
 
 #[test]
@@ -252,8 +278,9 @@ fn duplicate_uids_never_hide_a_message() {
     add(&pipit, &server, "plain", "keep");
     server.check_deletes_against(&pipit.store_path());
     assert_eq!(pipit.fetch_ok()["downloaded"], 4);
-    assert_eq!(pipit.all_raw(), sorted(messages));
+    assert_eq!(pipit.all_raw(), sorted(messages.clone()));
     assert_eq!(pipit.fetch_ok()["downloaded"], 0);
+    assert_nothing_lost(&pipit, &messages, &server);
 }
 
 #[test]
@@ -273,12 +300,13 @@ fn a_server_without_uidl_or_top_still_works() {
     assert_eq!(report["downloaded"], 5, "{report:#}");
     let notes = report["accounts"][0]["notes"].to_string();
     assert!(notes.contains("no UIDL"), "{notes}");
-    assert_eq!(pipit.all_raw(), sorted(messages));
+    assert_eq!(pipit.all_raw(), sorted(messages.clone()));
     assert_eq!(
         pipit.fetch_ok()["downloaded"],
         0,
         "recognised again by header digest"
     );
+    assert_nothing_lost(&pipit, &messages, &server);
 }
 
 #[test]
@@ -312,6 +340,7 @@ fn a_server_that_stops_answering_times_out() {
     ]);
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(5), "{}", describe(&out));
+    invariant::check(&pipit.store_path(), &[], &[]);
     assert!(
         stderr(&out).contains("did not answer within 1 seconds"),
         "{}",
@@ -338,8 +367,9 @@ fn refusals_are_told_apart_by_their_response_codes() {
         ),
     ];
     for (reply, code, says) in cases {
+        let messages = mail::varied(1);
         let server = FakeServer::start(
-            mail::varied(1),
+            messages.clone(),
             Faults {
                 pass_reply: Some(reply.into()),
                 ..Faults::well_behaved()
@@ -349,6 +379,7 @@ fn refusals_are_told_apart_by_their_response_codes() {
         add(&pipit, &server, "plain", "keep");
         server.check_deletes_against(&pipit.store_path());
         let out = pipit.run(&["fetch"]);
+        assert_nothing_lost(&pipit, &messages, &server);
         assert_eq!(out.status.code(), Some(code), "{reply}: {}", describe(&out));
         assert!(stderr(&out).contains(says), "{reply}: {}", describe(&out));
         assert!(
@@ -361,8 +392,9 @@ fn refusals_are_told_apart_by_their_response_codes() {
 
 #[test]
 fn a_refusing_greeting_and_a_garbage_greeting() {
+    let messages: Vec<Vec<u8>> = vec![];
     let server = FakeServer::start(
-        vec![],
+        messages.clone(),
         Faults {
             greeting: Some("-ERR [SYS/TEMP] too many connections".into()),
             ..Faults::well_behaved()
@@ -372,6 +404,7 @@ fn a_refusing_greeting_and_a_garbage_greeting() {
     add(&pipit, &server, "plain", "keep");
     server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
+    assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(
         stderr(&out).contains("too many connections") && stderr(&out).contains("Try again later"),
@@ -379,8 +412,9 @@ fn a_refusing_greeting_and_a_garbage_greeting() {
         describe(&out)
     );
 
+    let messages: Vec<Vec<u8>> = vec![];
     let server = FakeServer::start(
-        vec![],
+        messages.clone(),
         Faults {
             greeting: Some("SSH-2.0-OpenSSH_9.2".into()),
             ..Faults::well_behaved()
@@ -390,6 +424,7 @@ fn a_refusing_greeting_and_a_garbage_greeting() {
     add(&pipit, &server, "plain", "keep");
     server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
+    assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
     assert!(
         stderr(&out).contains("SSH-2.0"),
@@ -446,7 +481,8 @@ fn a_cancelled_fetch_keeps_what_it_stored_and_deletes_nothing() {
 
 #[test]
 fn the_dele_check_itself_catches_a_delete_of_something_not_stored() {
-    let server = FakeServer::start(mail::varied(2), Faults::well_behaved());
+    let messages = mail::varied(2);
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
     // Point the check at an empty store: every DELE now looks premature.
@@ -459,8 +495,9 @@ fn the_dele_check_itself_catches_a_delete_of_something_not_stored() {
 
 #[test]
 fn a_server_trickling_one_byte_at_a_time_is_given_up_in_bounded_time() {
+    let messages = mail::varied(1);
     let server = FakeServer::start(
-        mail::varied(1),
+        messages.clone(),
         Faults {
             trickle_ms: Some(250),
             ..Faults::well_behaved()
@@ -486,6 +523,7 @@ fn a_server_trickling_one_byte_at_a_time_is_given_up_in_bounded_time() {
         "1",
     ]);
     let out = pipit.run(&["fetch"]);
+    assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(5), "{}", describe(&out));
     assert!(
         stderr(&out).contains("sends too slowly"),
@@ -507,7 +545,7 @@ fn a_list_of_ten_million_messages_is_refused_with_bounded_memory() {
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
     server.check_deletes_against(&pipit.store_path());
-    let out = pipit.run(&["fetch"]);
+    let out = run_capped(&pipit, &["fetch"]);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
     assert!(
         stderr(&out).contains("longer than the"),
@@ -590,8 +628,9 @@ fn a_starttls_account_sends_no_credential_whatever_the_server_says_after_stls() 
     };
     // +OK to STLS with plaintext injected behind it; +OK and then no TLS at all.
     for extra in ["+OK injected before TLS", ""] {
+        let messages = mail::varied(1);
         let server = FakeServer::start(
-            mail::varied(1),
+            messages.clone(),
             Faults {
                 fake_stls: Some(extra.into()),
                 ..stls_caps.clone()
@@ -600,6 +639,7 @@ fn a_starttls_account_sends_no_credential_whatever_the_server_says_after_stls() 
         let pipit = Pipit::new();
         add(&pipit, &server, "starttls", "keep");
         let out = pipit.run(&["fetch"]);
+        assert_nothing_lost(&pipit, &messages, &server);
         assert!(
             matches!(out.status.code(), Some(4 | 6)),
             "{extra:?}: {}",
@@ -677,8 +717,9 @@ fn login_delay_is_honoured_without_connecting() {
     let caps = ["TOP", "UIDL", "USER", "LOGIN-DELAY 900"]
         .map(String::from)
         .to_vec();
+    let messages = mail::varied(2);
     let server = FakeServer::start(
-        mail::varied(2),
+        messages.clone(),
         Faults {
             capa: Some(caps),
             ..Faults::default()
@@ -693,6 +734,7 @@ fn login_delay_is_honoured_without_connecting() {
         "no second session when logins are rationed"
     );
     let out = pipit.run(&["fetch"]);
+    assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(
         stderr(&out).contains("one login every 900 seconds")
