@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dates;
 pub mod mime;
 pub mod net;
 pub mod paths;

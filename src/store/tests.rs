@@ -155,10 +155,3 @@ fn mbox_export_quotes_from_lines() {
 From: Ana <ana@example.org>\r\nDate: Thu, 1 Jan 1970 00:00:10 +0000\r\n\r\n>From here\r\n>>From there\r\nend\n\n"
     );
 }
-
-#[test]
-fn asctime_dates() {
-    assert_eq!(asctime(0), "Thu Jan  1 00:00:00 1970");
-    assert_eq!(asctime(1_793_613_600), "Mon Nov  2 10:00:00 2026");
-    assert_eq!(asctime(951_782_400), "Tue Feb 29 00:00:00 2000");
-}

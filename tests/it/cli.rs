@@ -94,24 +94,9 @@ fn password_from_stdin_for_one_fetch() {
         fake::Faults::well_behaved(),
     );
     let pipit = Pipit::new();
-    let port = server.port.to_string();
-    pipit.ok(&[
-        "account",
-        "add",
-        "f",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--security",
-        "plain",
-        "--user",
-        "u",
-        "--password-command",
-        "false",
-    ]);
+    pipit.add_account(server.port, "plain", &["--password-command", "false"]);
     let out = pipit.run_with_stdin(
-        &["fetch", "--account", "f", "--password-stdin"],
+        &["fetch", "--account", "lab", "--password-stdin"],
         b"secret\n",
     );
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -132,22 +117,7 @@ fn export_and_backup_write_new_files_only() {
         fake::Faults::well_behaved(),
     );
     let pipit = Pipit::new();
-    let port = server.port.to_string();
-    pipit.ok(&[
-        "account",
-        "add",
-        "f",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--security",
-        "plain",
-        "--user",
-        "u",
-        "--password-command",
-        "printf secret",
-    ]);
+    pipit.add_account(server.port, "plain", &[]);
     pipit.ok(&["fetch"]);
     let mbox = pipit.home().join("out.mbox");
     pipit.ok(&["export", "--mbox", mbox.to_str().unwrap()]);

@@ -6,26 +6,11 @@ use crate::support::fake::{FakeServer, Faults};
 use crate::support::{Pipit, describe, invariant, mail, stderr};
 
 fn add(pipit: &Pipit, server: &FakeServer, security: &str, policy: &str) {
-    let port = server.port.to_string();
-    pipit.ok(&[
-        "account",
-        "add",
-        "f",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--security",
+    pipit.add_account(
+        server.port,
         security,
-        "--user",
-        "alice",
-        "--password-command",
-        "printf secret",
-        "--policy",
-        policy,
-        "--timeout",
-        "5",
-    ]);
+        &["--policy", policy, "--timeout", "5"],
+    );
 }
 
 fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
@@ -314,30 +299,14 @@ fn a_server_that_stops_answering_times_out() {
     use std::net::TcpListener;
     // Accepts and then says nothing at all.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
+    let port = listener.local_addr().unwrap().port();
     let _hold = std::thread::spawn(move || {
         let conns: Vec<_> = listener.incoming().take(1).collect();
         std::thread::sleep(std::time::Duration::from_secs(10));
         drop(conns);
     });
     let pipit = Pipit::new();
-    pipit.ok(&[
-        "account",
-        "add",
-        "f",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--security",
-        "plain",
-        "--user",
-        "alice",
-        "--password-command",
-        "printf secret",
-        "--timeout",
-        "1",
-    ]);
+    pipit.add_account(port, "plain", &["--timeout", "1"]);
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(5), "{}", describe(&out));
     invariant::check(&pipit.store_path(), &[], &[]);
@@ -504,24 +473,7 @@ fn a_server_trickling_one_byte_at_a_time_is_given_up_in_bounded_time() {
         },
     );
     let pipit = Pipit::new();
-    let port = server.port.to_string();
-    pipit.ok(&[
-        "account",
-        "add",
-        "f",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--security",
-        "plain",
-        "--user",
-        "alice",
-        "--password-command",
-        "printf secret",
-        "--timeout",
-        "1",
-    ]);
+    pipit.add_account(server.port, "plain", &["--timeout", "1"]);
     let out = pipit.run(&["fetch"]);
     assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(5), "{}", describe(&out));
@@ -667,26 +619,11 @@ fn a_server_that_breaks_under_pipelining_is_then_spoken_to_one_command_at_a_time
         },
     );
     let pipit = Pipit::new();
-    let port = server.port.to_string();
-    pipit.ok(&[
-        "account",
-        "add",
-        "f",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--security",
+    pipit.add_account(
+        server.port,
         "plain",
-        "--user",
-        "alice",
-        "--password-command",
-        "printf secret",
-        "--policy",
-        "delete",
-        "--timeout",
-        "1",
-    ]);
+        &["--policy", "delete", "--timeout", "1"],
+    );
     server.check_deletes_against(&pipit.store_path());
     let report = pipit.fetch_ok();
     assert_eq!(report["downloaded"], 12, "{report:#}");

@@ -119,22 +119,16 @@ fn set_password_moves_an_account_from_its_command_to_the_keychain() {
     let keyring = SecretService::start();
     let server = Dovecot::start_with_password(&mail::varied(2), PASSWORD);
     let pipit = Pipit::with_keyring(&keyring);
-    let port = server.tls_port.to_string();
-    pipit.ok(&[
-        "account",
-        "add",
-        "lab",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--user",
-        USER,
-        "--trust-fingerprint",
-        &server.fingerprint(),
-        "--password-command",
-        "false",
-    ]);
+    pipit.add_account(
+        server.tls_port,
+        "tls",
+        &[
+            "--trust-fingerprint",
+            &server.fingerprint(),
+            "--password-command",
+            "false",
+        ],
+    );
     assert_eq!(pipit.run(&["fetch"]).status.code(), Some(1));
     let set = pipit.run_with_stdin(
         &["account", "set-password", "lab", "--password-stdin"],

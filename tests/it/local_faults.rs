@@ -32,24 +32,7 @@ fn on_small_disk(pipit: &Pipit, size: &str, setup: &str, args: &[&str]) -> Outpu
 }
 
 fn add(pipit: &Pipit, server: &FakeServer) {
-    let port = server.port.to_string();
-    pipit.ok(&[
-        "account",
-        "add",
-        "f",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--security",
-        "plain",
-        "--user",
-        "alice",
-        "--password-command",
-        "printf secret",
-        "--policy",
-        "delete",
-    ]);
+    pipit.add_account(server.port, "plain", &["--policy", "delete"]);
 }
 
 fn dele_count(server: &FakeServer) -> usize {

@@ -8,7 +8,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::dovecot::{Dovecot, USER};
+use crate::support::dovecot::Dovecot;
 use crate::support::proxy::{Fault, Proxy};
 use crate::support::{Pipit, describe, invariant, mail};
 
@@ -47,31 +47,12 @@ fn runs(default: usize) -> usize {
 }
 
 fn add(pipit: &Pipit, port: u16, security: &str, server: &Dovecot) {
-    let port = port.to_string();
     let fingerprint = server.fingerprint();
-    let mut args = vec![
-        "account",
-        "add",
-        "lab",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--security",
-        security,
-        "--user",
-        USER,
-        "--password-command",
-        "printf secret",
-        "--policy",
-        "delete",
-        "--timeout",
-        "2",
-    ];
+    let mut extra = vec!["--policy", "delete", "--timeout", "2"];
     if security != "plain" {
-        args.extend_from_slice(&["--trust-fingerprint", &fingerprint]);
+        extra.extend_from_slice(&["--trust-fingerprint", &fingerprint]);
     }
-    pipit.ok(&args);
+    pipit.add_account(port, security, &extra);
 }
 
 /// After a broken fetch: the invariant; then a clean fetch moves everything.

@@ -1,29 +1,7 @@
 //! Fetching from a real Dovecot: every transport, every login, every policy.
 
-use crate::support::dovecot::{Dovecot, PASSWORD, USER};
+use crate::support::dovecot::Dovecot;
 use crate::support::{Pipit, describe, mail, open_db, stderr};
-
-/// Adds account "lab" with the given transport and extra options.
-fn add(pipit: &Pipit, port: u16, security: &str, extra: &[&str]) {
-    let port = port.to_string();
-    let mut args = vec![
-        "account",
-        "add",
-        "lab",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--security",
-        security,
-        "--user",
-        USER,
-        "--password-command",
-        "printf secret",
-    ];
-    args.extend_from_slice(extra);
-    pipit.ok(&args);
-}
 
 fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     v.sort();
@@ -36,8 +14,7 @@ fn implicit_tls_fetch_stores_every_message_byte_for_byte() {
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
     let cert = server.cert();
-    add(
-        &pipit,
+    pipit.add_account(
         server.tls_port,
         "tls",
         &["--ca-file", cert.to_str().unwrap(), "--policy", "keep"],
@@ -95,8 +72,7 @@ fn starttls_and_plain_transports() {
     let server = Dovecot::start(&messages);
 
     let pipit = Pipit::new();
-    add(
-        &pipit,
+    pipit.add_account(
         server.plain_port,
         "starttls",
         &["--trust-fingerprint", &server.fingerprint()],
@@ -105,7 +81,7 @@ fn starttls_and_plain_transports() {
     assert_eq!(pipit.all_raw(), sorted(messages.clone()));
 
     let pipit = Pipit::new();
-    add(&pipit, server.plain_port, "plain", &[]);
+    pipit.add_account(server.plain_port, "plain", &[]);
     assert_eq!(pipit.fetch_ok()["downloaded"], 12);
     assert_eq!(pipit.all_raw(), sorted(messages));
 }
@@ -117,8 +93,7 @@ fn every_login_method_works() {
     let cert = server.cert();
     for auth in ["auto", "user", "apop", "plain", "cram-md5", "scram-sha-256"] {
         let pipit = Pipit::new();
-        add(
-            &pipit,
+        pipit.add_account(
             server.tls_port,
             "tls",
             &["--ca-file", cert.to_str().unwrap(), "--auth", auth],
@@ -139,8 +114,7 @@ fn delete_policy_moves_mail_off_the_server() {
     let messages = mail::varied(40);
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
-    add(
-        &pipit,
+    pipit.add_account(
         server.tls_port,
         "tls",
         &[
@@ -172,8 +146,7 @@ fn keep_days_policy_deletes_only_old_mail() {
     let messages = mail::varied(10);
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
-    add(
-        &pipit,
+    pipit.add_account(
         server.tls_port,
         "tls",
         &[
@@ -211,8 +184,7 @@ fn a_message_deleted_here_is_deleted_on_the_server() {
     let messages = mail::varied(5);
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
-    add(
-        &pipit,
+    pipit.add_account(
         server.tls_port,
         "tls",
         &["--trust-fingerprint", &server.fingerprint()],
@@ -249,8 +221,7 @@ fn large_messages_stay_headers_only_under_a_size_limit() {
     messages.push(mail::sized(1, 300_000));
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
-    add(
-        &pipit,
+    pipit.add_account(
         server.tls_port,
         "tls",
         &[
@@ -289,23 +260,17 @@ fn large_messages_stay_headers_only_under_a_size_limit() {
 fn wrong_password_exits_3_and_says_so() {
     let server = Dovecot::start(&mail::varied(2));
     let pipit = Pipit::new();
-    let port = server.tls_port.to_string();
     let cert = server.cert();
-    pipit.ok(&[
-        "account",
-        "add",
-        "lab",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--user",
-        USER,
-        "--password-command",
-        "printf wrong",
-        "--ca-file",
-        cert.to_str().unwrap(),
-    ]);
+    pipit.add_account(
+        server.tls_port,
+        "tls",
+        &[
+            "--password-command",
+            "printf wrong",
+            "--ca-file",
+            cert.to_str().unwrap(),
+        ],
+    );
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
     let err = stderr(&out);
@@ -318,7 +283,6 @@ fn wrong_password_exits_3_and_says_so() {
         "the password must not be echoed: {err}"
     );
     assert!(pipit.list().is_empty());
-    let _ = PASSWORD;
 }
 
 #[test]
@@ -326,7 +290,7 @@ fn untrusted_certificate_exits_4_naming_its_fingerprint_and_can_then_be_trusted(
     let messages = mail::varied(4);
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
-    add(&pipit, server.tls_port, "tls", &[]);
+    pipit.add_account(server.tls_port, "tls", &[]);
     let out = pipit.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     let err = stderr(&out);
@@ -345,8 +309,7 @@ fn untrusted_certificate_exits_4_naming_its_fingerprint_and_can_then_be_trusted(
     );
 
     pipit.ok(&["account", "remove", "lab"]);
-    add(
-        &pipit,
+    pipit.add_account(
         server.tls_port,
         "tls",
         &["--trust-fingerprint", &fingerprint],
@@ -356,12 +319,7 @@ fn untrusted_certificate_exits_4_naming_its_fingerprint_and_can_then_be_trusted(
     // A different pinned certificate: refused, with both fingerprints shown.
     let other = Pipit::new();
     let wrong = "AB:".repeat(31) + "AB";
-    add(
-        &other,
-        server.tls_port,
-        "tls",
-        &["--trust-fingerprint", &wrong],
-    );
+    other.add_account(server.tls_port, "tls", &["--trust-fingerprint", &wrong]);
     let out = other.run(&["fetch"]);
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     let err = stderr(&out);

@@ -55,6 +55,30 @@ impl Pipit {
         c
     }
 
+    /// Adds account "lab": user alice at 127.0.0.1:`port`, password from
+    /// `printf secret` unless `extra` names another source, plus `extra`.
+    pub fn add_account(&self, port: u16, security: &str, extra: &[&str]) {
+        let port = port.to_string();
+        let mut args = vec![
+            "account",
+            "add",
+            "lab",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--security",
+            security,
+            "--user",
+            "alice",
+        ];
+        if !extra.iter().any(|a| a.starts_with("--password")) {
+            args.extend_from_slice(&["--password-command", "printf secret"]);
+        }
+        args.extend_from_slice(extra);
+        self.ok(&args);
+    }
+
     /// Runs `pipit --home HOME args…` with nothing on standard input.
     pub fn run(&self, args: &[&str]) -> Output {
         self.command()
