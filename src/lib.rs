@@ -4,6 +4,7 @@
 //! Arrows run one way: `pop3` ← `net` ← `sync` ← `worker` ← `cli`;
 //! `store`, `mime`, `secrets` and `config` serve `sync` and the faces.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod dates;

@@ -15,10 +15,11 @@ fn main() {
         }
     };
     let Some(command) = args.command else {
-        eprintln!(
-            "pipit: the window is not part of this build yet; run `pipit --help` for the headless commands"
-        );
-        std::process::exit(exit::USAGE);
+        if let Err(e) = pipit::app::run(paths) {
+            eprintln!("pipit: {e}");
+            std::process::exit(exit::OTHER);
+        }
+        std::process::exit(exit::OK);
     };
     match cli::run(&paths, command) {
         Ok(()) => std::process::exit(exit::OK),

@@ -59,6 +59,35 @@ pub fn parse(raw: &[u8]) -> Parsed {
     }
 }
 
+/// One attachment, decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The attachments of a whole message, decoded (base64, quoted-printable).
+pub fn attachments(raw: &[u8]) -> Vec<Attachment> {
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return Vec::new();
+    };
+    message
+        .attachments()
+        .map(|a| Attachment {
+            name: a.attachment_name().unwrap_or("unnamed").to_string(),
+            content_type: a
+                .content_type()
+                .map(|c| match c.subtype() {
+                    Some(sub) => format!("{}/{sub}", c.ctype()),
+                    None => c.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            bytes: a.contents().to_vec(),
+        })
+        .collect()
+}
+
 /// "Name <addr>, other@example.org" for display and search.
 fn addresses(address: Option<&Address<'_>>) -> String {
     let Some(address) = address else {
@@ -126,6 +155,18 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
         assert_eq!(p.message_id, "m1@example.org");
         assert_eq!(p.attachments, vec!["report.pdf".to_string()]);
         assert!(p.text.contains("Hello there"));
+    }
+
+    #[test]
+    fn attachments_come_back_decoded() {
+        let raw = b"Subject: a\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/pdf\r\n\
+Content-Disposition: attachment; filename=\"r.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
+        let a = attachments(raw);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].name, "r.pdf");
+        assert_eq!(a[0].content_type, "application/pdf");
+        assert_eq!(a[0].bytes, b"%PDF-");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::pop3::auth::{self, Mechanism, SaslSession};
 use crate::pop3::listing::{parse_list, parse_uidl};
 use crate::pop3::{Command, Indicator, ProtocolError, Reply, RespCode};
 use crate::secrets::{Password, SecretError};
-use crate::store::{Known, MessageState, NewMessage, Store, StoreError};
+use crate::store::{AccountState, Known, MessageState, NewMessage, Store, StoreError};
 
 /// Commands kept in flight when the server advertises PIPELINING.
 const PIPELINE_WINDOW: usize = 32;
@@ -144,6 +144,8 @@ Pipit did not connect. Try again in {} seconds", delay - ago
     Setup(String),
     #[error("the fetch was cancelled")]
     Cancelled,
+    #[error("the message is no longer on the server")]
+    NotOnServer,
     /// The server stopped answering while several commands were in flight.
     #[error("the server stopped answering pipelined commands")]
     PipeliningBroken,
@@ -210,17 +212,8 @@ pub fn fetch(
         account: account.name.clone(),
         ..FetchSummary::default()
     };
-    let state = store.account_state(&account.name)?;
+    let state = check_login_delay(store, account)?;
     let now = unix_now();
-    if let Some(last) = state.last_login
-        && state.login_delay > 0
-        && now - last < state.login_delay
-    {
-        return Err(FetchError::TooSoon {
-            delay: state.login_delay,
-            ago: (now - last).max(0),
-        });
-    }
     let mut pipelining = state
         .pipelining_broken_at
         .is_none_or(|at| now - at > PIPELINING_PAUSE);
@@ -278,22 +271,8 @@ impl Pass<'_> {
     ) -> Result<bool, FetchError> {
         let account = self.account;
         let name = account.name.clone();
-        let endpoint = account.endpoint().map_err(FetchError::Setup)?;
-        progress(Progress::Connecting {
-            account: name.clone(),
-            host: format!("{}:{}", account.host, account.port),
-        });
-        let mut session = Session::open(&endpoint).map_err(refused_to_fetch_error)?;
+        let mut session = log_in(account, self.password, progress)?;
         self.summary.sessions += 1;
-        progress(Progress::Connected {
-            account: name.clone(),
-        });
-        authenticate(&mut session, account, self.password)?;
-        progress(Progress::Authenticated {
-            account: name.clone(),
-        });
-        // Some servers (Gmail) show more capabilities after login.
-        session.refresh_capabilities()?;
         let caps = session.caps();
         store.record_login(&name, unix_now(), caps.login_delay.unwrap_or(0) as i64)?;
         let window = if caps.pipelining && self.pipelining {
@@ -550,6 +529,118 @@ impl Pass<'_> {
         let again = !new.is_empty() && new.len() == listing.messages.len();
         Ok((again, deleted))
     }
+}
+
+/// Refuses, without connecting, a login the server asked not to have yet (LOGIN-DELAY).
+fn check_login_delay(store: &Store, account: &Account) -> Result<AccountState, FetchError> {
+    let state = store.account_state(&account.name)?;
+    let now = unix_now();
+    if let Some(last) = state.last_login
+        && state.login_delay > 0
+        && now - last < state.login_delay
+    {
+        return Err(FetchError::TooSoon {
+            delay: state.login_delay,
+            ago: (now - last).max(0),
+        });
+    }
+    Ok(state)
+}
+
+/// Connects and logs in; the session comes back with the capabilities the
+/// server shows after login (some, Gmail among them, show more then).
+fn log_in(
+    account: &Account,
+    password: &Password,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Session, FetchError> {
+    let name = account.name.clone();
+    let endpoint = account.endpoint().map_err(FetchError::Setup)?;
+    progress(Progress::Connecting {
+        account: name.clone(),
+        host: format!("{}:{}", account.host, account.port),
+    });
+    let mut session = Session::open(&endpoint).map_err(refused_to_fetch_error)?;
+    progress(Progress::Connected {
+        account: name.clone(),
+    });
+    authenticate(&mut session, account, password)?;
+    progress(Progress::Authenticated { account: name });
+    session.refresh_capabilities()?;
+    Ok(session)
+}
+
+/// What "Test connection" learns about a server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServerInfo {
+    /// The server's IMPLEMENTATION capability, if it gives one.
+    pub implementation: Option<String>,
+    pub messages: u64,
+    pub bytes: u64,
+    pub pipelining: bool,
+    pub top: bool,
+    pub uidl: bool,
+}
+
+/// Connects, logs in, asks STAT and leaves: proves an account's settings work.
+pub fn test_connection(account: &Account, password: &Password) -> Result<ServerInfo, FetchError> {
+    let mut session = log_in(account, password, &mut |_| {})?;
+    let caps = session.caps();
+    let stat = session.command(&Command::Stat)?;
+    let (messages, bytes) = if stat.is_ok() {
+        let mut words = stat.text.split_whitespace().map(|w| w.parse::<u64>().ok());
+        (
+            words.next().flatten().unwrap_or(0),
+            words.next().flatten().unwrap_or(0),
+        )
+    } else {
+        (0, 0)
+    };
+    let _ = session.command(&Command::Quit);
+    Ok(ServerInfo {
+        implementation: caps.implementation.clone(),
+        messages,
+        bytes,
+        pipelining: caps.pipelining,
+        top: caps.top,
+        uidl: caps.uidl,
+    })
+}
+
+/// The header block and first `lines` lines of a message still on the
+/// server (TOP), found by its UID. Nothing is stored or deleted.
+pub fn preview(
+    account: &Account,
+    password: &Password,
+    store: &Store,
+    lock_dir: &Path,
+    id: i64,
+    lines: u32,
+) -> Result<Vec<u8>, FetchError> {
+    let _lock = AccountLock::take(lock_dir, &account.name)?;
+    let (uid, uid_seq) = store.locate(id)?;
+    check_login_delay(store, account)?;
+    let mut session = log_in(account, password, &mut |_| {})?;
+    let caps = session.caps();
+    store.record_login(
+        &account.name,
+        unix_now(),
+        caps.login_delay.unwrap_or(0) as i64,
+    )?;
+    let try_top = caps.top || session.capabilities.is_none();
+    let listing = list_messages(&mut session, 1, try_top)?;
+    let number = listing
+        .messages
+        .iter()
+        .find(|m| m.uid == uid && m.uid_seq == uid_seq)
+        .map(|m| m.number)
+        .ok_or(FetchError::NotOnServer)?;
+    let reply = session.command(&Command::Top {
+        message: number,
+        lines,
+    })?;
+    let _ = session.command(&Command::Quit);
+    expect_body(reply, "TOP")
 }
 
 /// Groups downloads so one batch holds about `BATCH_BYTES` or `BATCH_MESSAGES`.

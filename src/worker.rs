@@ -11,12 +11,24 @@ use crate::config::Account;
 use crate::paths::Paths;
 use crate::secrets::PasswordSource;
 use crate::store::Store;
-use crate::sync::{self, FetchError, FetchSummary, Progress};
+use crate::sync::{self, FetchError, FetchSummary, Progress, ServerInfo};
 
 /// What the worker is asked to do.
 pub enum Request {
     /// One fetch of one account.
     Fetch {
+        account: Box<Account>,
+        password: PasswordSource,
+    },
+    /// The headers and first lines of a message still on the server (TOP).
+    Preview {
+        account: Box<Account>,
+        password: PasswordSource,
+        id: i64,
+        lines: u32,
+    },
+    /// Log in and out, to prove an account's settings.
+    TestConnection {
         account: Box<Account>,
         password: PasswordSource,
     },
@@ -33,7 +45,20 @@ pub enum Event {
         account: String,
         result: Result<FetchSummary, FetchError>,
     },
+    /// A preview came back (or failed).
+    Preview {
+        id: i64,
+        result: Result<Vec<u8>, FetchError>,
+    },
+    /// "Test connection" ended.
+    Tested {
+        account: String,
+        result: Result<ServerInfo, FetchError>,
+    },
 }
+
+/// Called after each event is sent, so a window can wake up and look.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
 
 pub struct Worker {
     requests: Sender<Request>,
@@ -45,13 +70,18 @@ pub struct Worker {
 impl Worker {
     /// Starts the worker thread; it opens the store when first asked to fetch.
     pub fn spawn(paths: Paths) -> Worker {
+        Worker::spawn_notifying(paths, Arc::new(|| {}))
+    }
+
+    /// Like [`Worker::spawn`], calling `notify` after every event.
+    pub fn spawn_notifying(paths: Paths, notify: Notify) -> Worker {
         let (requests, inbox) = mpsc::channel::<Request>();
         let (outbox, events) = mpsc::channel::<Event>();
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = cancel.clone();
         let thread = thread::Builder::new()
             .name("pipit-worker".into())
-            .spawn(move || run(&paths, &inbox, &outbox, &flag))
+            .spawn(move || run(&paths, &inbox, &outbox, &flag, &*notify))
             .expect("cannot start the worker thread");
         Worker {
             requests,
@@ -64,6 +94,22 @@ impl Worker {
     pub fn fetch(&self, account: Account, password: PasswordSource) {
         self.cancel.store(false, Ordering::Relaxed);
         let _ = self.requests.send(Request::Fetch {
+            account: Box::new(account),
+            password,
+        });
+    }
+
+    pub fn preview(&self, account: Account, password: PasswordSource, id: i64, lines: u32) {
+        let _ = self.requests.send(Request::Preview {
+            account: Box::new(account),
+            password,
+            id,
+            lines,
+        });
+    }
+
+    pub fn test_connection(&self, account: Account, password: PasswordSource) {
+        let _ = self.requests.send(Request::TestConnection {
             account: Box::new(account),
             password,
         });
@@ -91,26 +137,67 @@ impl Drop for Worker {
     }
 }
 
-fn run(paths: &Paths, inbox: &Receiver<Request>, outbox: &Sender<Event>, cancel: &AtomicBool) {
+fn run(
+    paths: &Paths,
+    inbox: &Receiver<Request>,
+    outbox: &Sender<Event>,
+    cancel: &AtomicBool,
+    notify: &dyn Fn(),
+) {
     let mut store: Option<Store> = None;
+    let send = |event: Event| {
+        let _ = outbox.send(event);
+        notify();
+    };
     while let Ok(request) = inbox.recv() {
-        let (account, source) = match request {
+        match request {
             Request::Shutdown => return,
-            Request::Fetch { account, password } => (account, password),
-        };
-        let result = (|| {
-            let password = source.password()?;
-            if store.is_none() {
-                store = Some(Store::open(&paths.store)?);
+            Request::Fetch { account, password } => {
+                let result = (|| {
+                    let password = password.password()?;
+                    let store = open_store(&mut store, paths)?;
+                    sync::fetch(&account, &password, store, &paths.locks, cancel, &mut |p| {
+                        send(Event::Progress(p));
+                    })
+                })();
+                send(Event::Finished {
+                    account: account.name.clone(),
+                    result,
+                });
             }
-            let store = store.as_mut().expect("opened above");
-            sync::fetch(&account, &password, store, &paths.locks, cancel, &mut |p| {
-                let _ = outbox.send(Event::Progress(p));
-            })
-        })();
-        let _ = outbox.send(Event::Finished {
-            account: account.name.clone(),
-            result,
-        });
+            Request::Preview {
+                account,
+                password,
+                id,
+                lines,
+            } => {
+                let result = (|| {
+                    let password = password.password()?;
+                    let store = open_store(&mut store, paths)?;
+                    sync::preview(&account, &password, store, &paths.locks, id, lines)
+                })();
+                send(Event::Preview { id, result });
+            }
+            Request::TestConnection { account, password } => {
+                let result = password
+                    .password()
+                    .map_err(FetchError::from)
+                    .and_then(|p| sync::test_connection(&account, &p));
+                send(Event::Tested {
+                    account: account.name.clone(),
+                    result,
+                });
+            }
+        }
     }
+}
+
+fn open_store<'a>(
+    store: &'a mut Option<Store>,
+    paths: &Paths,
+) -> Result<&'a mut Store, FetchError> {
+    if store.is_none() {
+        *store = Some(Store::open(&paths.store)?);
+    }
+    Ok(store.as_mut().expect("opened above"))
 }

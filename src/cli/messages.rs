@@ -17,7 +17,11 @@ pub fn list(
     json: bool,
 ) -> Result<(), Failure> {
     let store = open(paths)?;
-    let messages = store.messages(&Filter { account, trash })?;
+    let messages = store.messages(&Filter {
+        account,
+        trash,
+        ..Filter::default()
+    })?;
     print_summaries(&messages, json);
     Ok(())
 }
@@ -90,6 +94,17 @@ pub fn show(paths: &Paths, id: i64, raw: bool) -> Result<(), Failure> {
         text.push('\n');
     }
     super::emit_bytes(text.as_bytes());
+    Ok(())
+}
+
+pub fn preview(paths: &Paths, id: i64, lines: u32) -> Result<(), Failure> {
+    let store = open(paths)?;
+    let summary = store.detail(id)?.summary;
+    let config = crate::config::Config::load(&paths.config)?;
+    let account = config.account(&summary.account)?;
+    let password = account.password_source().password()?;
+    let top = crate::sync::preview(account, &password, &store, &paths.locks, id, lines)?;
+    super::emit_bytes(&top);
     Ok(())
 }
 

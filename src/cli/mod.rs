@@ -73,6 +73,13 @@ pub enum CliCommand {
         #[arg(long)]
         raw: bool,
     },
+    /// Show the headers and first lines of a message still on the server (TOP).
+    Preview {
+        id: i64,
+        /// Lines of the body to show.
+        #[arg(long, default_value_t = 20)]
+        lines: u32,
+    },
     /// Search sender, subject and text.
     Search {
         query: String,
@@ -145,6 +152,7 @@ pub fn run(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
             json,
         } => messages::list(paths, account, trash, json),
         CliCommand::Show { id, raw } => messages::show(paths, id, raw),
+        CliCommand::Preview { id, lines } => messages::preview(paths, id, lines),
         CliCommand::Search { query, json } => messages::search(paths, &query, json),
         CliCommand::Delete { id } => messages::delete(paths, id),
         CliCommand::Export { mbox } => messages::export(paths, &mbox),

@@ -171,6 +171,8 @@ pub struct Filter {
     pub account: Option<String>,
     /// Only messages in Trash (else only those outside it).
     pub trash: bool,
+    /// Only messages known by their headers alone (still on the server).
+    pub headers_only: bool,
 }
 
 pub struct Store {
@@ -353,10 +355,14 @@ impl Store {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM messages
              WHERE state != 'purged' AND (?1 IS NULL OR account = ?1) AND (trashed_at IS NOT NULL) = ?2
+               AND (?3 = 0 OR state = 'headers')
              ORDER BY date DESC, id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![filter.account, filter.trash], summary_from_row)?;
+        let rows = stmt.query_map(
+            params![filter.account, filter.trash, filter.headers_only],
+            summary_from_row,
+        )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -370,10 +376,14 @@ impl Store {
             "SELECT {SUMMARY_COLUMNS} FROM messages
              WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
                AND state != 'purged' AND (?2 IS NULL OR account = ?2) AND (trashed_at IS NOT NULL) = ?3
+               AND (?4 = 0 OR state = 'headers')
              ORDER BY date DESC, id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![fts, filter.account, filter.trash], summary_from_row)?;
+        let rows = stmt.query_map(
+            params![fts, filter.account, filter.trash, filter.headers_only],
+            summary_from_row,
+        )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -395,6 +405,72 @@ impl Store {
             })
             .optional()?
             .ok_or(StoreError::NoSuchMessage(id))
+    }
+
+    /// The server identity of a message: its UID and which occurrence of it.
+    pub fn locate(&self, id: i64) -> Result<(String, i64)> {
+        self.conn
+            .query_row(
+                "SELECT uid, uid_seq FROM messages WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or(StoreError::NoSuchMessage(id))
+    }
+
+    /// Asks the next fetch to download a headers-only message whatever its size.
+    pub fn request_download(&self, id: i64) -> Result<()> {
+        if self.conn.execute(
+            "UPDATE messages SET download_requested = 1 WHERE id = ?1",
+            [id],
+        )? == 0
+        {
+            return Err(StoreError::NoSuchMessage(id));
+        }
+        Ok(())
+    }
+
+    /// Takes a message out of Trash; it is no longer to be deleted on the server.
+    pub fn restore(&self, id: i64) -> Result<()> {
+        if self.conn.execute(
+            "UPDATE messages SET trashed_at = NULL, delete_on_server = 0 WHERE id = ?1 AND state != 'purged'",
+            [id],
+        )? == 0
+        {
+            return Err(StoreError::NoSuchMessage(id));
+        }
+        Ok(())
+    }
+
+    /// Removes everything in Trash for good. A message the server still holds
+    /// stays as a tombstone, so it is never downloaded again.
+    pub fn empty_trash(&mut self) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM message_bytes WHERE message_id IN (SELECT id FROM messages WHERE trashed_at IS NOT NULL)",
+            [],
+        )?;
+        let gone = tx.execute(
+            "DELETE FROM messages WHERE trashed_at IS NOT NULL AND on_server = 0",
+            [],
+        )?;
+        let tombstones = tx.execute(
+            "UPDATE messages SET state = 'purged', from_addr = '', subject = '', body_text = '', attachments = ''
+             WHERE trashed_at IS NOT NULL",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(gone + tombstones)
+    }
+
+    /// Marks a message read or unread.
+    pub fn set_seen(&self, id: i64, seen: bool) -> Result<()> {
+        self.conn.execute(
+            "UPDATE messages SET seen = ?2 WHERE id = ?1",
+            params![id, seen],
+        )?;
+        Ok(())
     }
 
     /// The stored bytes: the whole message, or the header block of a headers-only one.

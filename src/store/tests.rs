@@ -155,3 +155,77 @@ fn mbox_export_quotes_from_lines() {
 From: Ana <ana@example.org>\r\nDate: Thu, 1 Jan 1970 00:00:10 +0000\r\n\r\n>From here\r\n>>From there\r\nend\n\n"
     );
 }
+
+#[test]
+fn restore_and_empty_trash_keep_tombstones_for_mail_still_on_the_server() {
+    let (_dir, mut store) = temp_store();
+    let a = add(
+        &mut store,
+        "u1",
+        b"Subject: one\r\n\r\nbody\r\n",
+        MessageState::Full,
+    );
+    let b = add(
+        &mut store,
+        "u2",
+        b"Subject: two\r\n\r\nbody\r\n",
+        MessageState::Full,
+    );
+    store.trash(a, 10).unwrap();
+    store.trash(b, 10).unwrap();
+    store.restore(a).unwrap();
+    assert!(
+        !store
+            .known("home")
+            .unwrap()
+            .iter()
+            .find(|k| k.id == a)
+            .unwrap()
+            .delete_on_server
+    );
+    assert_eq!(store.messages(&Filter::default()).unwrap().len(), 1);
+
+    assert_eq!(store.empty_trash().unwrap(), 1);
+    let known = store.known("home").unwrap();
+    let tomb = known.iter().find(|k| k.id == b).unwrap();
+    assert_eq!(
+        tomb.state,
+        MessageState::Purged,
+        "kept so it is never downloaded again"
+    );
+    assert!(
+        tomb.delete_on_server,
+        "and still to be deleted on the server"
+    );
+    assert!(
+        matches!(store.raw(b), Err(StoreError::NoSuchMessage(_))),
+        "its bytes are gone"
+    );
+    assert!(
+        store
+            .messages(&Filter {
+                trash: true,
+                ..Filter::default()
+            })
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .search(
+                "two",
+                &Filter {
+                    trash: true,
+                    ..Filter::default()
+                }
+            )
+            .unwrap()
+            .is_empty()
+    );
+
+    // Once the server no longer has it, the tombstone goes too.
+    let batch = store.batch().unwrap();
+    batch.mark_gone(&[b]).unwrap();
+    batch.commit().unwrap();
+    assert_eq!(store.known("home").unwrap().len(), 1);
+}

@@ -8,3 +8,4 @@ mod local_faults;
 mod never_lost;
 mod real_server;
 mod support;
+mod window;

@@ -1,0 +1,231 @@
+//! The window's own thread for the store: every query and change runs here,
+//! so the UI thread never waits on SQLite, however large the mailbox.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
+
+use crate::mime::{self, Attachment};
+use crate::store::{Detail, Filter, Store, Summary};
+use crate::sync::unix_now;
+use crate::worker::Notify;
+
+/// Which messages a list shows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum View {
+    All,
+    Account(String),
+    /// Messages known only by their headers: still on the server.
+    OnServer,
+    Trash,
+}
+
+impl View {
+    fn filter(&self) -> Filter {
+        match self {
+            View::All => Filter::default(),
+            View::Account(name) => Filter {
+                account: Some(name.clone()),
+                ..Filter::default()
+            },
+            View::OnServer => Filter {
+                headers_only: true,
+                ..Filter::default()
+            },
+            View::Trash => Filter {
+                trash: true,
+                ..Filter::default()
+            },
+        }
+    }
+}
+
+/// The list's sort column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    From,
+    Subject,
+    Date,
+    Size,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub column: Column,
+    pub ascending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort {
+            column: Column::Date,
+            ascending: false,
+        }
+    }
+}
+
+/// What the window asks of the store.
+pub enum Query {
+    List {
+        generation: u64,
+        view: View,
+        search: String,
+        sort: Sort,
+    },
+    Open(i64),
+    Trash(i64),
+    Restore(i64),
+    EmptyTrash,
+    RequestDownload(i64),
+}
+
+/// One message as the reader shows it.
+#[derive(Clone, Debug)]
+pub struct Opened {
+    pub detail: Detail,
+    pub attachments: Vec<Attachment>,
+    /// The header block (for messages known only by their headers).
+    pub raw_headers: String,
+}
+
+/// What the store thread answers.
+pub enum Answer {
+    Rows {
+        generation: u64,
+        rows: Result<Vec<Summary>, String>,
+    },
+    Opened {
+        id: i64,
+        result: Result<Box<Opened>, String>,
+    },
+    /// A change was made: lists should be asked for again.
+    Changed {
+        what: String,
+    },
+    Failed(String),
+}
+
+pub struct Library {
+    queries: Sender<Query>,
+    pub answers: Receiver<Answer>,
+}
+
+impl Library {
+    pub fn spawn(store_path: PathBuf, notify: Notify) -> Library {
+        let (queries, inbox) = mpsc::channel::<Query>();
+        let (outbox, answers) = mpsc::channel::<Answer>();
+        thread::Builder::new()
+            .name("pipit-library".into())
+            .spawn(move || serve(&store_path, &inbox, &outbox, &*notify))
+            .expect("cannot start the store thread");
+        Library { queries, answers }
+    }
+
+    pub fn ask(&self, query: Query) {
+        let _ = self.queries.send(query);
+    }
+}
+
+fn serve(path: &std::path::Path, inbox: &Receiver<Query>, outbox: &Sender<Answer>, notify: &dyn Fn()) {
+    let send = |a: Answer| {
+        let _ = outbox.send(a);
+        notify();
+    };
+    let mut store = match Store::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            send(Answer::Failed(e.to_string()));
+            return;
+        }
+    };
+    while let Ok(mut query) = inbox.recv() {
+        // Only the newest list request matters: skip those it replaces.
+        while let Query::List { .. } = query {
+            match inbox.try_recv() {
+                Ok(next @ Query::List { .. }) => query = next,
+                Ok(other) => {
+                    answer(&mut store, query, &send);
+                    query = other;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        answer(&mut store, query, &send);
+    }
+}
+
+fn answer(store: &mut Store, query: Query, send: &dyn Fn(Answer)) {
+    match query {
+        Query::List {
+            generation,
+            view,
+            search,
+            sort,
+        } => {
+            let filter = view.filter();
+            let rows = if search.trim().is_empty() {
+                store.messages(&filter)
+            } else {
+                store.search(&search, &filter)
+            };
+            let rows = rows.map(|mut rows| {
+                sort_rows(&mut rows, sort);
+                rows
+            });
+            send(Answer::Rows {
+                generation,
+                rows: rows.map_err(|e| e.to_string()),
+            });
+        }
+        Query::Open(id) => {
+            let result = (|| {
+                let detail = store.detail(id)?;
+                let raw = store.raw(id)?;
+                store.set_seen(id, true)?;
+                Ok::<_, crate::store::StoreError>(Box::new(Opened {
+                    attachments: mime::attachments(&raw),
+                    raw_headers: String::from_utf8_lossy(&raw[..header_len(&raw)]).into_owned(),
+                    detail,
+                }))
+            })();
+            send(Answer::Opened {
+                id,
+                result: result.map_err(|e| e.to_string()),
+            });
+        }
+        Query::Trash(id) => changed(send, store.trash(id, unix_now()), "Moved to Trash"),
+        Query::Restore(id) => changed(send, store.restore(id), "Restored from Trash"),
+        Query::EmptyTrash => changed(send, store.empty_trash().map(|_| ()), "Trash emptied"),
+        Query::RequestDownload(id) => {
+            changed(send, store.request_download(id), "Will be downloaded")
+        }
+    }
+}
+
+fn changed(send: &dyn Fn(Answer), result: Result<(), crate::store::StoreError>, what: &str) {
+    send(match result {
+        Ok(()) => Answer::Changed { what: what.into() },
+        Err(e) => Answer::Failed(e.to_string()),
+    });
+}
+
+fn header_len(raw: &[u8]) -> usize {
+    raw.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .unwrap_or(raw.len())
+}
+
+pub fn sort_rows(rows: &mut [Summary], sort: Sort) {
+    match sort.column {
+        Column::Date => rows.sort_by_key(|r| (r.date, r.id)),
+        Column::Size => rows.sort_by_key(|r| (r.size, r.id)),
+        Column::From => rows.sort_by_cached_key(|r| (r.from.to_lowercase(), r.id)),
+        Column::Subject => rows.sort_by_cached_key(|r| (r.subject.to_lowercase(), r.id)),
+    }
+    if !sort.ascending {
+        rows.reverse();
+    }
+}

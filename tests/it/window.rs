@@ -1,0 +1,240 @@
+//! The window, driven through its accessibility tree with egui_kittest,
+//! against a real Dovecot: first start, Get Mail, read, preview via TOP,
+//! delete and restore, search, and a refused password. Passwords go to an
+//! in-process mock keychain, never a real one.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use pipit::app::{PipitApp, Preview, Reading, View};
+use pipit::paths::Paths;
+
+use crate::support::dovecot::Dovecot;
+use crate::support::{Pipit, mail};
+
+fn mock_keychain() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| keyring_core::set_default_store(keyring_core::mock::Store::new().unwrap()));
+}
+
+fn window(home: &Pipit) -> Harness<'static, PipitApp> {
+    mock_keychain();
+    let app = PipitApp::new(Paths::under(home.home()), None);
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut PipitApp| app.ui(ui), app)
+}
+
+/// Steps the window until `done` holds; the worker and store threads run meanwhile.
+fn wait(h: &mut Harness<'_, PipitApp>, what: &str, done: impl Fn(&PipitApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        h.step();
+        if done(h.state()) {
+            h.step();
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for: {what}; banner: {:?}",
+            h.state().banner
+        );
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+fn type_into(h: &mut Harness<'_, PipitApp>, label: &str, text: &str) {
+    let field = h.get_by_label(label);
+    field.focus();
+    field.type_text(text);
+    h.step();
+}
+
+#[test]
+fn first_start_get_mail_read_preview_delete_restore_and_search() {
+    // No CJK subjects here: the test has no CJK font, and a missing glyph fails it.
+    let mut messages: Vec<Vec<u8>> = mail::varied(12)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 6 != 1)
+        .map(|(_, m)| m)
+        .collect();
+    messages.push(mail::sized(1, 300_000));
+    let server = Dovecot::start(&messages);
+    let home = Pipit::new();
+    let mut h = window(&home);
+    h.step();
+
+    // First start: the account dialog, with TLS on 995 by default.
+    assert!(
+        h.state().account_dialog.is_some(),
+        "no account: the dialog opens by itself"
+    );
+    h.get_by_label_contains("Welcome to Pipit");
+    assert_eq!(h.get_by_label("Port").value().as_deref(), Some("995"));
+    type_into(&mut h, "User name", "alice");
+    type_into(&mut h, "Password", "secret");
+    type_into(&mut h, "Server", "127.0.0.1");
+    let port = h.get_by_label("Port");
+    port.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Port")
+        .type_text(&server.tls_port.to_string());
+    type_into(&mut h, "Account name", "Home");
+    h.get_by_label("More settings").click();
+    h.step();
+    type_into(&mut h, "Size limit (MB)", "0.1");
+
+    // Test connection: an unknown certificate, its fingerprint, and trusting it.
+    h.get_by_label("Test connection").click();
+    wait(&mut h, "the certificate question", |app| {
+        app.account_dialog
+            .as_ref()
+            .is_some_and(|d| format!("{:?}", d.status).contains("Untrusted"))
+    });
+    h.get_by_label(&server.fingerprint());
+    h.get_by_label("Trust this certificate").click();
+    wait(&mut h, "the test to pass", |app| {
+        app.account_dialog
+            .as_ref()
+            .is_some_and(|d| format!("{:?}", d.status).contains("Passed"))
+    });
+    h.get_by_label_contains("11 messages");
+
+    // Save: the password goes to the keychain and Get Mail starts.
+    h.get_by_label("Save").click();
+    wait(&mut h, "the mail to arrive", |app| {
+        app.fetching.is_empty() && app.rows.len() == 11
+    });
+    assert!(h.state().account_dialog.is_none());
+    let config = pipit::config::Config::load(&home.home().join("config.toml")).unwrap();
+    assert_eq!(config.accounts[0].name, "Home");
+    assert!(
+        config.accounts[0].password_command.is_none(),
+        "the password is in the keychain"
+    );
+    assert_eq!(
+        config.accounts[0].trust_fingerprint.as_deref(),
+        Some(server.fingerprint().as_str())
+    );
+
+    // Read one.
+    h.get_by_label_contains("Plain message 0").click();
+    wait(&mut h, "the message to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label_contains("Line 0 of message 0");
+
+    // HTML-only mail reads as text, not tags.
+    h.get_by_label_contains("HTML only 2").click();
+    wait(&mut h, "the HTML message to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label_contains("Newsletter");
+    match &h.state().reading {
+        Some(Reading::Ready(opened)) => assert!(
+            !opened.detail.text.contains("<b>"),
+            "{}",
+            opened.detail.text
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    // The big one is on the server: its preview comes by TOP.
+    h.get_by_label("On server").click();
+    wait(&mut h, "the On server view", |app| {
+        app.view == View::OnServer && app.rows.len() == 1
+    });
+    h.get_by_label_contains("Big 1").click();
+    wait(&mut h, "the preview", |app| {
+        app.previews
+            .values()
+            .any(|p| matches!(p, Preview::Ready(_)))
+    });
+    h.get_by_label_contains("0123456789 abcdefghijklmnopqrstuvwxyz");
+    h.get_by_label("Download").click();
+    wait(&mut h, "the download", |app| {
+        app.fetching.is_empty() && app.rows.is_empty()
+    });
+
+    // Delete to Trash with the Delete key, then restore it.
+    h.get_by_label("All mail").click();
+    wait(&mut h, "All mail", |app| {
+        app.view == View::All && app.rows.len() == 11
+    });
+    h.get_by_label_contains("Long line 4").click();
+    h.step();
+    h.key_press(egui::Key::Delete);
+    wait(&mut h, "the delete", |app| app.rows.len() == 10);
+    h.get_by_label("Trash").click();
+    wait(&mut h, "Trash", |app| {
+        app.view == View::Trash && app.rows.len() == 1
+    });
+    h.get_by_label_contains("Long line 4").click();
+    h.step();
+    h.get_by_label("Restore").click();
+    wait(&mut h, "the restore", |app| app.rows.is_empty());
+    h.get_by_label("All mail").click();
+    wait(&mut h, "All mail again", |app| {
+        app.view == View::All && app.rows.len() == 11
+    });
+
+    // Search as you type.
+    type_into(&mut h, "Search", "newsletter");
+    wait(&mut h, "the search", |app| app.rows.len() == 2);
+    assert!(
+        h.state()
+            .rows
+            .iter()
+            .all(|r| r.subject.starts_with("HTML only"))
+    );
+    h.key_press(egui::Key::Escape);
+    wait(&mut h, "the search to clear", |app| {
+        app.search.is_empty() && app.rows.len() == 11
+    });
+}
+
+#[test]
+fn a_refused_password_can_be_entered_again() {
+    let server = Dovecot::start(&(1..=3).map(|i| mail::sized(i, 2000)).collect::<Vec<_>>());
+    let home = Pipit::new();
+    mock_keychain();
+    // An account whose keychain password is wrong.
+    home.add_account(
+        server.tls_port,
+        "tls",
+        &[
+            "--trust-fingerprint",
+            &server.fingerprint(),
+            "--password-command",
+            "true",
+        ],
+    );
+    let mut config = pipit::config::Config::load(&home.home().join("config.toml")).unwrap();
+    config.accounts[0].password_command = None;
+    config.accounts[0].host = "localhost".into();
+    config.save(&home.home().join("config.toml")).unwrap();
+    config.accounts[0]
+        .keychain_entry()
+        .set(&pipit::secrets::Password::new("not-it".into()))
+        .unwrap();
+
+    let mut h = window(&home);
+    h.step();
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the refusal", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label_contains("refused the password");
+    h.get_by_label("Enter the password again").click();
+    h.step();
+    h.step();
+    type_into(&mut h, "New password", "secret");
+    h.get_by_label("Save and get mail").click();
+    wait(&mut h, "the mail", |app| {
+        app.fetching.is_empty() && app.rows.len() == 3
+    });
+}
