@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check Pipit has: formatting, clippy, unit and integration tests.
 # On Debian it first installs what the tests talk to (a real Dovecot, a real
-# Secret Service in a private D-Bus session) and
+# Secret Service in a private D-Bus session, an X server for the window) and
 # fails loudly if it cannot: no test is ever skipped for a missing part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,9 @@ command -v dbus-run-session >/dev/null || need+=(dbus)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v secret-tool >/dev/null || need+=(libsecret-tools)
 command -v unshare >/dev/null || need+=(util-linux)
+command -v xvfb-run >/dev/null || need+=(xvfb)
+command -v xauth >/dev/null || need+=(xauth)
+command -v import >/dev/null || need+=(imagemagick)
 if [ ${#need[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${need[*]}" >&2
   if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else

@@ -126,7 +126,12 @@ impl Library {
     }
 }
 
-fn serve(path: &std::path::Path, inbox: &Receiver<Query>, outbox: &Sender<Answer>, notify: &dyn Fn()) {
+fn serve(
+    path: &std::path::Path,
+    inbox: &Receiver<Query>,
+    outbox: &Sender<Answer>,
+    notify: &dyn Fn(),
+) {
     let send = |a: Answer| {
         let _ = outbox.send(a);
         notify();
