@@ -164,7 +164,7 @@ impl FetchError {
         match self {
             FetchError::AuthRefused { .. } | FetchError::NoApop => 3,
             FetchError::Net(net) => match net {
-                NetError::Certificate { .. }
+                NetError::Certificate(_)
                 | NetError::Tls(_)
                 | NetError::TlsSetup(_)
                 | NetError::StlsUnavailable

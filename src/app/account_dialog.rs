@@ -28,6 +28,8 @@ pub enum TestStatus {
     Untrusted {
         fingerprint: String,
         reason: String,
+        /// Subject, issuer and validity, when the certificate could be read.
+        about: Option<String>,
     },
 }
 
@@ -240,8 +242,11 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
             TestStatus::Failed(text) => {
                 ui.colored_label(ui.visuals().error_fg_color, text);
             }
-            TestStatus::Untrusted { fingerprint, reason } => {
+            TestStatus::Untrusted { fingerprint, reason, about } => {
                 ui.colored_label(ui.visuals().error_fg_color, format!("The server's certificate is not trusted: {reason}."));
+                if let Some(about) = about {
+                    ui.label(about);
+                }
                 ui.label("If this is your own server, compare this SHA-256 fingerprint with its certificate's:");
                 ui.label(RichText::new(fingerprint).monospace());
                 if ui.button("Trust this certificate").clicked() {
@@ -332,15 +337,24 @@ pub fn tested(app: &mut PipitApp, _account: &str, result: Result<ServerInfo, Fet
             if info.messages == 1 { "" } else { "s" },
             crate::cli::human_bytes(info.bytes)
         )),
-        Err(FetchError::Net(NetError::Certificate {
-            seen: Some(fp),
-            reason,
-            pinned: None,
-            ..
-        })) => TestStatus::Untrusted {
-            fingerprint: fp.to_string(),
-            reason,
-        },
+        Err(FetchError::Net(NetError::Certificate(cert)))
+            if cert.pinned.is_none() && cert.seen.is_some() =>
+        {
+            TestStatus::Untrusted {
+                fingerprint: cert
+                    .seen
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                reason: cert.reason.clone(),
+                about: cert.summary.as_ref().map(|s| {
+                    format!(
+                        "Certificate for {}, issued by {}, valid from {} to {}.",
+                        s.subject, s.issuer, s.not_before, s.not_after
+                    )
+                }),
+            }
+        }
         Err(e) => TestStatus::Failed(e.to_string()),
     };
 }

@@ -669,7 +669,7 @@ fn describe_progress(account: &str, p: Option<&Progress>) -> (f32, String) {
 fn headline(e: &FetchError) -> String {
     match e {
         FetchError::AuthRefused { .. } => "the server refused the password".into(),
-        FetchError::Net(NetError::Certificate { .. }) => {
+        FetchError::Net(NetError::Certificate(_)) => {
             "the server's certificate is not trusted".into()
         }
         FetchError::Net(NetError::Timeout { .. } | NetError::Unanswered { .. }) => {

@@ -1,6 +1,7 @@
 //! The only place with sockets and TLS: connecting, STLS, and a blocking
 //! driver for the IO-free [`pop3::Client`].
 
+pub mod certificate;
 pub mod tls;
 
 use std::io::{self, Read, Write};
@@ -16,6 +17,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 
 use crate::pop3::{self, Capabilities, Command, Limits, ProtocolError, Reply, RespCode};
+pub use certificate::CertificateSummary;
 pub use tls::{Fingerprint, Trust};
 
 /// How the connection is secured.
@@ -73,6 +75,28 @@ pub struct Endpoint {
     pub limits: Limits,
 }
 
+/// A server certificate that was refused, with what the user needs to decide.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the certificate of {host} is not trusted: {reason}.\n  It presented SHA-256 fingerprint {}{}{}",
+    seen.as_ref().map_or("(none)".to_string(), |f| f.to_string()),
+    summary.as_ref().map(|s| format!("\n  ({s})")).unwrap_or_default(),
+    match (pinned, seen) {
+        (Some(p), _) => format!("\n  but the account trusts {p}: the server's certificate has changed. Check with its administrator before trusting the new one."),
+        (None, Some(f)) => format!("\n  If you know this is your server's certificate, trust it with --trust-fingerprint {f}"),
+        (None, None) => String::new(),
+    }
+)]
+pub struct UntrustedCertificate {
+    pub host: String,
+    pub reason: String,
+    /// The fingerprint of the certificate the server showed.
+    pub seen: Option<Fingerprint>,
+    pub summary: Option<CertificateSummary>,
+    /// The fingerprint the account trusts, if it pins one.
+    pub pinned: Option<Fingerprint>,
+}
+
 /// What went wrong below the mail logic: the network, TLS, or the server's bytes.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -94,21 +118,8 @@ pub enum NetError {
     TooSlow { bytes: usize, secs: u64 },
     #[error("network error: {0}")]
     Io(io::Error),
-    #[error(
-        "the certificate of {host} is not trusted: {reason}.\n  It presented SHA-256 fingerprint {}{}",
-        seen.as_ref().map_or("(none)".to_string(), |f| f.to_string()),
-        match (pinned, seen) {
-            (Some(p), _) => format!("\n  but the account trusts {p}: the server's certificate has changed. Check with its administrator before trusting the new one."),
-            (None, Some(f)) => format!("\n  If you know this is your server's certificate, trust it with --trust-fingerprint {f}"),
-            (None, None) => String::new(),
-        }
-    )]
-    Certificate {
-        host: String,
-        reason: String,
-        seen: Option<Fingerprint>,
-        pinned: Option<Fingerprint>,
-    },
+    #[error(transparent)]
+    Certificate(Box<UntrustedCertificate>),
     #[error("TLS failed: {0}")]
     Tls(String),
     #[error("TLS setup: {0}")]
@@ -406,15 +417,19 @@ fn tls_handshake(
                 .and_then(|inner| inner.downcast_ref::<rustls::Error>())
                 .cloned();
             return Err(match tls_error {
-                Some(rustls::Error::InvalidCertificate(cert_error)) => NetError::Certificate {
+                Some(rustls::Error::InvalidCertificate(cert_error)) => {
+                    let (fingerprint, summary) = seen.lock().ok().and_then(|s| s.clone()).unzip();
+                    NetError::Certificate(Box::new(UntrustedCertificate {
                     host: endpoint.host.clone(),
                     reason: describe_certificate_error(&cert_error, &endpoint.host),
-                    seen: seen.lock().ok().and_then(|s| s.clone()),
+                    seen: fingerprint,
+                    summary: summary.flatten(),
                     pinned: match &endpoint.trust {
                         Trust::Fingerprint(p) => Some(p.clone()),
                         _ => None,
                     },
-                },
+                    }))
+                }
                 Some(other) => NetError::Tls(other.to_string()),
                 // A server that hangs up mid-handshake is not speaking TLS here.
                 None => match io_to_net(e, endpoint.timeout) {

@@ -14,6 +14,8 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use super::certificate::{CertificateSummary, summarize};
+
 /// Which certificates an account accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Trust {
@@ -79,7 +81,7 @@ impl fmt::Debug for Fingerprint {
 }
 
 /// The certificate the server presented, kept for error messages.
-pub type Seen = Arc<Mutex<Option<Fingerprint>>>;
+pub type Seen = Arc<Mutex<Option<(Fingerprint, Option<CertificateSummary>)>>>;
 
 /// Builds the rustls configuration for `trust`; `seen` receives the fingerprint
 /// of the certificate the server presents.
@@ -156,7 +158,7 @@ impl ServerCertVerifier for RecordingVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         if let Ok(mut seen) = self.seen.lock() {
-            *seen = Some(Fingerprint::of(end_entity));
+            *seen = Some((Fingerprint::of(end_entity), summarize(end_entity)));
         }
         self.inner
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)

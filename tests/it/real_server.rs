@@ -299,6 +299,7 @@ fn untrusted_certificate_exits_4_naming_its_fingerprint_and_can_then_be_trusted(
         err.contains("not trusted") && err.contains(&fingerprint),
         "{err}"
     );
+    assert!(err.contains("subject CN=localhost"), "{err}");
     assert!(
         err.contains(&format!("--trust-fingerprint {fingerprint}")),
         "{err}"

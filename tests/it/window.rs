@@ -96,6 +96,8 @@ fn first_start_get_mail_read_preview_delete_restore_and_search() {
             .is_some_and(|d| format!("{:?}", d.status).contains("Untrusted"))
     });
     h.get_by_label(&server.fingerprint());
+    h.get_by_label_contains("Certificate for CN=localhost");
+    h.get_by_label_contains("valid from");
     h.get_by_label("Trust this certificate").click();
     wait(&mut h, "the test to pass", |app| {
         app.account_dialog
