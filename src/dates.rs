@@ -1,6 +1,11 @@
 //! Unix seconds to calendar dates (UTC), for the few places that print one,
 //! without a date crate.
 
+const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// A moment in UTC, split into calendar fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Civil {
@@ -49,12 +54,22 @@ impl Civil {
         )
     }
 
+    /// `Mon, 2 Nov 2026 10:00:00 +0000`, as a Date header (RFC 5322).
+    pub fn rfc5322(&self) -> String {
+        format!(
+            "{}, {} {} {} {:02}:{:02}:{:02} +0000",
+            DAYS[self.weekday as usize],
+            self.day,
+            MONTHS[self.month as usize - 1],
+            self.year,
+            self.hour,
+            self.minute,
+            self.second
+        )
+    }
+
     /// `Mon Nov  2 10:00:00 2026`, as mbox "From " lines write dates.
     pub fn asctime(&self) -> String {
-        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
         format!(
             "{} {} {:>2} {:02}:{:02}:{:02} {}",
             DAYS[self.weekday as usize],
@@ -85,5 +100,9 @@ mod tests {
         );
         assert_eq!(Civil::from_unix(1_793_613_600).short(), "2026-11-02 10:00");
         assert_eq!(Civil::from_unix(-1).short(), "1969-12-31 23:59");
+        assert_eq!(
+            Civil::from_unix(1_793_613_600).rfc5322(),
+            "Mon, 2 Nov 2026 10:00:00 +0000"
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod dates;
+pub mod demo;
 pub mod mime;
 pub mod net;
 pub mod paths;

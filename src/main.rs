@@ -15,7 +15,7 @@ fn main() {
         }
     };
     let Some(command) = args.command else {
-        if let Err(e) = pipit::app::run(paths) {
+        if let Err(e) = pipit::app::run(paths, pipit::app::Startup::default()) {
             eprintln!("pipit: {e}");
             std::process::exit(exit::OTHER);
         }

@@ -8,6 +8,7 @@ mod library;
 mod list;
 mod reader;
 mod sidebar;
+mod viewer;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -24,21 +25,66 @@ pub use account_dialog::AccountDraft;
 pub use commands::UiCommand;
 use library::{Answer, Library, Opened, Query};
 pub use library::{Column, Sort, View};
+pub use viewer::Viewer;
+
+/// How the window starts.
+#[derive(Clone, Debug, Default)]
+pub struct Startup {
+    /// Get Mail as soon as the window is up (the demo does).
+    pub fetch_now: bool,
+    /// Words added to the window's title ("demo").
+    pub title_note: Option<String>,
+}
+
+fn native_options(title: &str) -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(title)
+        .with_app_id("pipit")
+        .with_inner_size([1200.0, 760.0])
+        .with_min_inner_size([640.0, 400.0]);
+    if let Ok(icon) =
+        eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icons/pipit-256.png"))
+    {
+        viewport = viewport.with_icon(std::sync::Arc::new(icon));
+    }
+    eframe::NativeOptions {
+        viewport,
+        ..eframe::NativeOptions::default()
+    }
+}
 
 /// Opens the window; returns when it is closed.
-pub fn run(paths: Paths) -> Result<(), String> {
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Pipit")
-            .with_app_id("pipit")
-            .with_inner_size([1200.0, 760.0])
-            .with_min_inner_size([640.0, 400.0]),
-        ..eframe::NativeOptions::default()
+pub fn run(paths: Paths, startup: Startup) -> Result<(), String> {
+    let title = match &startup.title_note {
+        Some(note) => format!("Pipit ({note})"),
+        None => "Pipit".to_string(),
     };
     eframe::run_native(
-        "Pipit",
-        options,
-        Box::new(move |cc| Ok(Box::new(PipitApp::new(paths, Some(cc.egui_ctx.clone()))))),
+        &title,
+        native_options(&title),
+        Box::new(move |cc| {
+            let mut app = PipitApp::new(paths, Some(cc.egui_ctx.clone()));
+            if startup.fetch_now {
+                app.get_mail();
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| format!("cannot open the window: {e}"))
+}
+
+/// Shows one message file in a window of its own.
+pub fn open_file(path: &std::path::Path) -> Result<(), String> {
+    let viewer = Viewer::load(path)?;
+    let title = format!(
+        "{} — Pipit",
+        path.file_name()
+            .map_or("message".into(), |n| n.to_string_lossy())
+    );
+    eframe::run_native(
+        &title,
+        native_options(&title),
+        Box::new(move |_| Ok(Box::new(viewer))),
     )
     .map_err(|e| format!("cannot open the window: {e}"))
 }

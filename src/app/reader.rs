@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use egui::RichText;
 
+use super::library::Opened;
 use super::{PipitApp, Preview, Reading};
 use crate::mime::Attachment;
 use crate::store::MessageState;
@@ -30,6 +31,18 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
         }
         Some(Reading::Ready(opened)) => opened.clone(),
     };
+    if opened.detail.summary.state == MessageState::Headers {
+        headers_ui(ui, &opened);
+        on_server_ui(ui, app, id, opened.detail.summary.size);
+        return;
+    }
+    if let Some(banner) = message_ui(ui, &opened) {
+        app.banner = Some(banner);
+    }
+}
+
+/// Subject, From, To, Cc, Date and account.
+fn headers_ui(ui: &mut egui::Ui, opened: &Opened) {
     let d = &opened.detail;
     ui.add_space(4.0);
     ui.label(RichText::new(super::list::display_subject(&d.summary.subject)).heading());
@@ -56,12 +69,14 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
             field(ui, "Account", &d.summary.account);
         });
     ui.separator();
+}
 
-    if d.summary.state == MessageState::Headers {
-        on_server_ui(ui, app, id, d.summary.size);
-        return;
-    }
-
+/// A whole message: headers, attachments with Save… and Open, and the text.
+/// Returns what to tell the user after a click on Save or Open.
+pub(super) fn message_ui(ui: &mut egui::Ui, opened: &Opened) -> Option<super::Banner> {
+    headers_ui(ui, opened);
+    let d = &opened.detail;
+    let mut said = None;
     if !opened.attachments.is_empty() {
         for (i, a) in opened.attachments.iter().enumerate() {
             ui.horizontal(|ui| {
@@ -75,14 +90,14 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
                     .on_hover_text("Save to your Downloads folder")
                     .clicked()
                 {
-                    attachment_action(app, save(a), "Saved");
+                    said = Some(attachment_banner(save(a), "Saved"));
                 }
                 if ui
                     .small_button("Open")
                     .on_hover_text("Open with the program your desktop chooses")
                     .clicked()
                 {
-                    attachment_action(app, open(a, id, i), "Opened");
+                    said = Some(attachment_banner(open(a, d.summary.id, i), "Opened"));
                 }
             });
         }
@@ -99,6 +114,7 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
             };
             ui.add(egui::Label::new(text).selectable(true).wrap());
         });
+    said
 }
 
 fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64) {
@@ -158,8 +174,8 @@ fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64) {
     }
 }
 
-fn attachment_action(app: &mut PipitApp, result: Result<PathBuf, String>, done: &str) {
-    app.banner = Some(match result {
+fn attachment_banner(result: Result<PathBuf, String>, done: &str) -> super::Banner {
+    match result {
         Ok(path) => super::Banner {
             error: false,
             text: format!("{done} {}", path.display()),
@@ -172,7 +188,7 @@ fn attachment_action(app: &mut PipitApp, result: Result<PathBuf, String>, done: 
             detail: Some(e),
             wrong_password: None,
         },
-    });
+    }
 }
 
 /// A file name safe to create: no directories, no leading dots.

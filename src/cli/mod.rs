@@ -95,6 +95,14 @@ pub enum CliCommand {
     },
     /// Write a consistent copy of the mail store to FILE.
     Backup { file: PathBuf },
+    /// Try Pipit on a built-in POP3 server with sample mail (a throwaway profile, never yours).
+    Demo {
+        /// Only serve, and print how to reach the server from the command line.
+        #[arg(long)]
+        headless: bool,
+    },
+    /// Show one message file (.eml) in a window.
+    Open { file: PathBuf },
 }
 
 /// A command that did not succeed: what to print, and the exit status.
@@ -157,7 +165,31 @@ pub fn run(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
         CliCommand::Delete { id } => messages::delete(paths, id),
         CliCommand::Export { mbox } => messages::export(paths, &mbox),
         CliCommand::Backup { file } => messages::backup(paths, &file),
+        CliCommand::Demo { headless } => demo(headless),
+        CliCommand::Open { file } => {
+            crate::app::open_file(&file).map_err(|e| Failure::new(exit::OTHER, e))
+        }
     }
+}
+
+/// `pipit demo`: serve the sample mailbox, and open the window on it (or
+/// print how to reach it).
+fn demo(headless: bool) -> Result<(), Failure> {
+    let demo = crate::demo::Demo::start().map_err(|e| Failure::new(exit::OTHER, e))?;
+    if headless {
+        emit(&demo.instructions(&crate::demo::suggested_home()));
+        loop {
+            std::thread::park();
+        }
+    }
+    crate::app::run(
+        demo.paths(),
+        crate::app::Startup {
+            fetch_now: true,
+            title_note: Some("demo".into()),
+        },
+    )
+    .map_err(|e| Failure::new(exit::OTHER, e))
 }
 
 /// Reads a password from standard input (one line; the newline is dropped).

@@ -10,7 +10,7 @@ use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension as _, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::dates::Civil;
@@ -197,12 +197,17 @@ impl Store {
         }
         if !path.exists() {
             // Created here so it is 0600 from the start; SQLite gives the WAL the same mode.
-            OpenOptions::new()
+            // Another connection may create it at the same moment: that is fine.
+            match OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
                 .open(path)
-                .map_err(|e| open_error(e.to_string()))?;
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(open_error(e.to_string())),
+            }
         }
         let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
         let mut store = Store {
@@ -271,7 +276,16 @@ impl Store {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction()?;
+            // Take the write lock first, then look again: another connection
+            // (the window's and the worker's open the store at once) may have
+            // run this step while we waited.
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if now > i as i64 {
+                continue;
+            }
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;

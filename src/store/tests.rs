@@ -229,3 +229,23 @@ fn restore_and_empty_trash_keep_tombstones_for_mail_still_on_the_server() {
     batch.commit().unwrap();
     assert_eq!(store.known("home").unwrap().len(), 1);
 }
+
+#[test]
+fn many_connections_opening_a_new_store_at_once_all_succeed() {
+    // The window's store thread and the fetch worker open it together.
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipit.db");
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    Store::open(&path).map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
+        }
+    }
+}
