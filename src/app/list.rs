@@ -178,7 +178,7 @@ fn row_ui(
     x += DATE_WIDTH;
     let size = crate::cli::human_bytes(row.size);
     let size = if row.state == MessageState::Headers {
-        format!("on server · {size}")
+        format!("☁ {size}")
     } else {
         size
     };

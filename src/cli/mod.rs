@@ -101,8 +101,8 @@ pub enum CliCommand {
         #[arg(long)]
         headless: bool,
     },
-    /// Show one message file (.eml) in a window.
-    Open { file: PathBuf },
+    /// Show one message file (.eml) in a window; with no file, the main window.
+    Open { file: Option<PathBuf> },
 }
 
 /// A command that did not succeed: what to print, and the exit status.
@@ -166,8 +166,12 @@ pub fn run(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
         CliCommand::Export { mbox } => messages::export(paths, &mbox),
         CliCommand::Backup { file } => messages::backup(paths, &file),
         CliCommand::Demo { headless } => demo(headless),
-        CliCommand::Open { file } => {
+        CliCommand::Open { file: Some(file) } => {
             crate::app::open_file(&file).map_err(|e| Failure::new(exit::OTHER, e))
+        }
+        CliCommand::Open { file: None } => {
+            crate::app::run(paths.clone(), crate::app::Startup::default())
+                .map_err(|e| Failure::new(exit::OTHER, e))
         }
     }
 }

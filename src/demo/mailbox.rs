@@ -25,15 +25,14 @@ pub fn messages(now: i64) -> Vec<Vec<u8>> {
         &next_date(),
         "<welcome@pipit.example>",
         None,
-        "Hello!\n\nThis is a demo mailbox on a POP3 server that Pipit started on your own\n\
-machine, over TLS with a certificate it made for the occasion.\n\n\
+        "Hello!\n\n\
+This is a demo mailbox on a POP3 server that Pipit started on your own machine, over TLS, with a certificate it made for the occasion.\n\n\
 Things to try:\n\
-  * Click a column title to sort; type in Search to find mail as you type.\n\
-  * Open \"On server\": large messages wait there with only their headers.\n\
-    Select one to preview its first lines (fetched with TOP), then\n\
-    Download it or Delete it on the server.\n\
-  * Press Delete to move a message to Trash, and restore it from there.\n\
-  * F5 gets new mail.\n\nHappy reading,\nthe Pipit team\n",
+- Click a column title to sort. Type in Search (Ctrl+F) to find mail as you type.\n\
+- Open \"On server\": large messages wait there with only their headers. Select one to preview its first lines (fetched with TOP), then Download it or Delete it on the server.\n\
+- Press Delete to move a message to Trash, and restore it from there.\n\
+- F5 gets new mail.\n\n\
+Happy reading,\nthe Pipit team\n",
     ));
     out.push(html(
         "The Birdwatcher's Weekly <news@birdwatch.example>",

@@ -2,6 +2,7 @@
 //! and against a scripted server for faults Dovecot will not produce.
 
 mod cli;
+mod demo;
 mod faults;
 mod keychain;
 mod local_faults;
