@@ -226,7 +226,18 @@ impl Store {
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
                 r.get::<_, i64>(0)
             })?;
-        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Switching a new database to WAL needs it alone for a moment, and
+        // SQLite does not wait for that with the busy timeout: retry.
+        let mut tries = 0;
+        loop {
+            match self.conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) && tries < 200 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                other => break other?,
+            }
+        }
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(())
@@ -251,18 +262,19 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| self.classify(e))?;
-        let app_id: i64 = self
-            .conn
-            .pragma_query_value(None, "application_id", |r| r.get(0))
-            .map_err(|e| self.classify(e))?;
+        // Read all three in one transaction, so they agree even while another
+        // connection is creating the schema.
+        let (version, app_id, empty) = (|| {
+            let tx = self.conn.transaction()?;
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let app_id: i64 = tx.pragma_query_value(None, "application_id", |r| r.get(0))?;
+            let empty: bool =
+                tx.query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
+            tx.commit()?;
+            Ok((version, app_id, empty))
+        })()
+        .map_err(|e| self.classify(e))?;
         let supported = MIGRATIONS.len() as i64;
-        let empty: bool =
-            self.conn
-                .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
         if app_id != APPLICATION_ID && !(app_id == 0 && version == 0 && empty) {
             return Err(StoreError::Foreign {
                 path: self.path.clone(),

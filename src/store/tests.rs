@@ -233,7 +233,7 @@ fn restore_and_empty_trash_keep_tombstones_for_mail_still_on_the_server() {
 #[test]
 fn many_connections_opening_a_new_store_at_once_all_succeed() {
     // The window's store thread and the fetch worker open it together.
-    for _ in 0..5 {
+    for _ in 0..20 {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pipit.db");
         let handles: Vec<_> = (0..8)
