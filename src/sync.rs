@@ -9,6 +9,8 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -146,6 +148,9 @@ Pipit did not connect. Try again in {} seconds", delay - ago
     Cancelled,
     #[error("the message is no longer on the server")]
     NotOnServer,
+    /// The store writer stopped; its own error says why.
+    #[error("the store stopped taking messages")]
+    WriterStopped,
     /// The server stopped answering while several commands were in flight.
     #[error("the server stopped answering pipelined commands")]
     PipeliningBroken,
@@ -370,12 +375,15 @@ impl Pass<'_> {
         {
             let mut batch = store.batch()?;
             let mut pending = 0;
-            for chunk in new.chunks(PIPELINE_WINDOW.max(window)) {
-                let replies = if have_top {
-                    pipeline(session, chunk, window, self.cancel, |m| Command::Top {
+            for chunk in new.chunks(BATCH_MESSAGES) {
+                let replies: Vec<Option<Reply>> = if have_top {
+                    pipeline_all(session, chunk, window, self.cancel, |m| Command::Top {
                         message: m.number,
                         lines: 0,
                     })?
+                    .into_iter()
+                    .map(Some)
+                    .collect()
                 } else {
                     chunk.iter().map(|_| None).collect()
                 };
@@ -452,39 +460,40 @@ impl Pass<'_> {
             })
             .collect();
         self.summary.headers_only += new.iter().filter(|m| m.size > limit).count();
-        let mut durable: HashSet<i64> = HashSet::new();
+        let writer = StoreWriter::spawn(store.path(), now);
         let mut done = 0;
-        for chunk in chunk_by_bytes(&to_download) {
-            let replies = pipeline(session, chunk, window, self.cancel, |(m, _)| {
-                Command::Retr(m.number)
-            })?;
-            let batch = store.batch()?;
-            let mut stored = Vec::new();
-            for ((m, id), reply) in chunk.iter().zip(replies) {
-                let reply = reply.expect("pipeline returns a reply per item");
+        let summary = &mut *self.summary;
+        let fetched = pipeline(
+            session,
+            &to_download,
+            window,
+            self.cancel,
+            |(m, _)| Command::Retr(m.number),
+            |(m, id), reply, bytes| {
                 if !reply.is_ok() {
-                    self.summary
+                    summary
                         .errors
                         .push(format!("RETR {} failed: {}", m.number, reply.text));
-                    continue;
+                    return Ok(());
                 }
-                let raw = reply.body.unwrap_or_default();
-                let parsed = mime::parse(&raw);
-                batch.complete(*id, &raw, &parsed, now)?;
+                if !writer.send(*id, reply.body.unwrap_or_default()) {
+                    return Err(FetchError::WriterStopped);
+                }
                 done += 1;
-                stored.push(*id);
                 progress(Progress::Downloaded {
                     account: name.to_string(),
                     done,
                     of: to_download.len(),
-                    bytes: session.bytes_received,
+                    bytes,
                 });
-            }
-            // Durable from here on: only now may the server delete these.
-            batch.commit()?;
-            self.summary.downloaded += stored.len();
-            durable.extend(stored);
-        }
+                Ok(())
+            },
+        );
+        // Durable from here on: only these may the server delete. A store
+        // failure says more than the stop it caused in the download.
+        let durable: HashSet<i64> = writer.finish()?.into_iter().collect();
+        fetched?;
+        self.summary.downloaded += durable.len();
 
         // 3. Deletions, per policy and per the user's wishes.
         let dele: Vec<(&OnServer, i64)> = listing
@@ -512,19 +521,24 @@ impl Pass<'_> {
                 account: name.to_string(),
                 count: dele.len(),
             });
-            let replies = pipeline(session, &dele, window, self.cancel, |(m, _)| {
-                Command::Dele(m.number)
-            })?;
-            for ((m, id), reply) in dele.iter().zip(replies) {
-                match reply {
-                    Some(r) if r.is_ok() => deleted.push(*id),
-                    Some(r) => self
-                        .summary
-                        .errors
-                        .push(format!("DELE {} failed: {}", m.number, r.text)),
-                    None => {}
-                }
-            }
+            let summary = &mut *self.summary;
+            pipeline(
+                session,
+                &dele,
+                window,
+                self.cancel,
+                |(m, _)| Command::Dele(m.number),
+                |(m, id), reply, _| {
+                    if reply.is_ok() {
+                        deleted.push(*id);
+                    } else {
+                        summary
+                            .errors
+                            .push(format!("DELE {} failed: {}", m.number, reply.text));
+                    }
+                    Ok(())
+                },
+            )?;
         }
         let again = !new.is_empty() && new.len() == listing.messages.len();
         Ok((again, deleted))
@@ -643,47 +657,107 @@ pub fn preview(
     expect_body(reply, "TOP")
 }
 
-/// Groups downloads so one batch holds about `BATCH_BYTES` or `BATCH_MESSAGES`.
-fn chunk_by_bytes<'a, 'b>(items: &'a [(&'b OnServer, i64)]) -> Vec<&'a [(&'b OnServer, i64)]> {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    let mut bytes = 0u64;
-    for (i, (m, _)) in items.iter().enumerate() {
-        bytes += m.size;
-        if bytes >= BATCH_BYTES as u64 || i + 1 - start >= BATCH_MESSAGES {
-            chunks.push(&items[start..=i]);
-            start = i + 1;
-            bytes = 0;
-        }
-    }
-    if start < items.len() {
-        chunks.push(&items[start..]);
-    }
-    chunks
-}
-
-/// Sends one command per item, keeping up to `window` in flight, and returns
-/// the replies in order. Stops between replies when cancelled.
+/// Sends one command per item, keeping up to `window` in flight, and hands
+/// each reply to `each` as it arrives, in order. Stops between replies when
+/// cancelled, or when `each` fails.
 fn pipeline<T>(
     session: &mut Session,
     items: &[T],
     window: usize,
     cancel: &AtomicBool,
     command: impl Fn(&T) -> Command,
-) -> Result<Vec<Option<Reply>>, FetchError> {
-    let mut replies = Vec::with_capacity(items.len());
+    mut each: impl FnMut(&T, Reply, u64) -> Result<(), FetchError>,
+) -> Result<(), FetchError> {
     let mut sent = 0;
-    while replies.len() < items.len() {
+    for (done, item) in items.iter().enumerate() {
         if cancel.load(Ordering::Relaxed) {
             return Err(FetchError::Cancelled);
         }
-        while sent < items.len() && sent - replies.len() < window.max(1) {
+        while sent < items.len() && sent - done < window.max(1) {
             session.send(&command(&items[sent]));
             sent += 1;
         }
-        replies.push(Some(session.read_reply()?));
+        let reply = session.read_reply()?;
+        each(item, reply, session.bytes_received)?;
     }
+    Ok(())
+}
+
+/// [`pipeline`], collecting the replies.
+fn pipeline_all<T>(
+    session: &mut Session,
+    items: &[T],
+    window: usize,
+    cancel: &AtomicBool,
+    command: impl Fn(&T) -> Command,
+) -> Result<Vec<Reply>, FetchError> {
+    let mut replies = Vec::with_capacity(items.len());
+    pipeline(session, items, window, cancel, command, |_, reply, _| {
+        replies.push(reply);
+        Ok(())
+    })?;
     Ok(replies)
+}
+
+/// Parses and stores downloaded messages on a thread of its own, with its
+/// own connection to the store, so the socket keeps flowing meanwhile.
+/// Batches commit durably; `finish` says which messages are durable.
+struct StoreWriter {
+    queue: Option<mpsc::SyncSender<(i64, Vec<u8>)>>,
+    thread: Option<thread::JoinHandle<Result<Vec<i64>, StoreError>>>,
+}
+
+impl StoreWriter {
+    fn spawn(path: &Path, now: i64) -> StoreWriter {
+        // A short queue: memory stays bounded by a few messages, not the mailbox.
+        let (queue, incoming) = mpsc::sync_channel::<(i64, Vec<u8>)>(8);
+        let path = path.to_path_buf();
+        let thread = thread::Builder::new()
+            .name("pipit-store-writer".into())
+            .spawn(move || {
+                let mut store = Store::open(&path)?;
+                let mut durable = Vec::new();
+                loop {
+                    let batch = store.batch()?;
+                    let (mut ids, mut bytes, mut ended) = (Vec::new(), 0usize, false);
+                    while ids.len() < BATCH_MESSAGES && bytes < BATCH_BYTES {
+                        let Ok((id, raw)) = incoming.recv() else {
+                            ended = true;
+                            break;
+                        };
+                        batch.complete(id, &raw, &mime::parse(&raw), now)?;
+                        bytes += raw.len();
+                        ids.push(id);
+                    }
+                    batch.commit()?;
+                    durable.extend(ids);
+                    if ended {
+                        return Ok(durable);
+                    }
+                }
+            })
+            .expect("cannot start the store writer thread");
+        StoreWriter {
+            queue: Some(queue),
+            thread: Some(thread),
+        }
+    }
+
+    /// Queues a whole message; false if the writer has stopped (see `finish`).
+    fn send(&self, id: i64, raw: Vec<u8>) -> bool {
+        self.queue
+            .as_ref()
+            .is_some_and(|q| q.send((id, raw)).is_ok())
+    }
+
+    /// Commits what is queued and returns the ids now durable, or why not.
+    fn finish(mut self) -> Result<Vec<i64>, StoreError> {
+        drop(self.queue.take());
+        match self.thread.take().map(thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            _ => Err(StoreError::Sql(rusqlite::Error::InvalidQuery)),
+        }
+    }
 }
 
 struct Listing {
@@ -735,7 +809,7 @@ fn list_messages(
         });
     }
     // No UIDL: identify each message by its header block (TOP n 0, else RETR).
-    let replies = pipeline(session, &sizes, window, &AtomicBool::new(false), |l| {
+    let replies = pipeline_all(session, &sizes, window, &AtomicBool::new(false), |l| {
         if try_top {
             Command::Top {
                 message: l.number,
@@ -746,7 +820,6 @@ fn list_messages(
         }
     })?;
     for (l, reply) in sizes.iter().zip(replies) {
-        let reply = reply.expect("pipeline returns a reply per item");
         let body = expect_body(reply, if try_top { "TOP" } else { "RETR" })?;
         let header_end = find_header_end(&body);
         let digest = ring::digest::digest(&ring::digest::SHA256, &body[..header_end]);

@@ -239,6 +239,8 @@ impl Store {
             }
         }
         self.conn.pragma_update(None, "synchronous", "FULL")?;
+        // Statement journals in memory, not in temporary files.
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(())
     }
@@ -663,10 +665,17 @@ impl Batch<'_> {
                 parsed.text,
             ],
         )?;
-        self.tx.execute(
-            "INSERT OR REPLACE INTO message_bytes (message_id, raw) VALUES (?1, ?2)",
+        // The header block is there already: replace its bytes in place.
+        let replaced = self.tx.execute(
+            "UPDATE message_bytes SET raw = ?2 WHERE message_id = ?1",
             params![id, raw],
         )?;
+        if replaced == 0 {
+            self.tx.execute(
+                "INSERT INTO message_bytes (message_id, raw) VALUES (?1, ?2)",
+                params![id, raw],
+            )?;
+        }
         Ok(())
     }
 
