@@ -24,8 +24,12 @@ use crate::pop3::{Command, Indicator, ProtocolError, Reply, RespCode};
 use crate::secrets::{Password, SecretError};
 use crate::store::{AccountState, Known, MessageState, NewMessage, Store, StoreError};
 
-/// Commands kept in flight when the server advertises PIPELINING.
-const PIPELINE_WINDOW: usize = 32;
+/// Commands kept in flight when the server advertises PIPELINING: enough to
+/// cover a long round trip with small messages (each command is ~10 bytes).
+const PIPELINE_WINDOW: usize = 128;
+/// A session that showed at least this many messages, all of them new, may
+/// be a server that shows its mailbox piecemeal (Gmail: about 250 a session).
+const CAPPED_SESSION: usize = 200;
 /// A batch of stored messages is committed once it holds this many bytes…
 const BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// …or this many messages.
@@ -540,7 +544,7 @@ impl Pass<'_> {
                 },
             )?;
         }
-        let again = !new.is_empty() && new.len() == listing.messages.len();
+        let again = new.len() >= CAPPED_SESSION && new.len() == listing.messages.len();
         Ok((again, deleted))
     }
 }

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The fetch benchmark: Pipit against mpop and fetchmail, and the raw burst
+# (every RETR at once through openssl, output thrown away: the limit), on one
+# real Dovecot on loopback, implicit TLS, mail left on the server. Each client
+# fetches the whole mailbox into a fresh place. Prints seconds, ratios to the
+# raw burst and to mpop, and peak memory.
+#
+# usage: tests/bench/fetch.sh [--quick]     (--quick: smaller mailboxes)
+# needs root or sudo the first time, to install dovecot-pop3d mpop fetchmail time.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+inbox=2000; small=500
+[ "${1:-}" = "--quick" ] && { inbox=300; small=100; }
+
+need=()
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-pop3d)
+command -v mpop >/dev/null || need+=(mpop)
+command -v fetchmail >/dev/null || need+=(fetchmail)
+[ -x /usr/bin/time ] || need+=(time)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null \
+    || { echo "fetch.sh: cannot install ${need[*]}" >&2; exit 1; }
+fi
+cargo build --release --locked -q
+pipit=$root/target/release/pipit
+
+work=$(mktemp -d /tmp/pipit-bench-XXXXXX); chmod 755 "$work"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_dovecot NAME PROFILE COUNT -> sets $lab and $tls
+start_dovecot() {
+  lab=$work/$1; mkdir -p "$lab"/{run,state} "$lab/home/alice/Maildir"/{cur,new,tmp}
+  chmod 755 "$lab" "$lab/run" "$lab/home"
+  python3 "$root/tests/bench/genmail.py" "$lab/src" --count "$3" --profile "$2"
+  local i=0; for f in "$lab"/src/*; do i=$((i+1)); cp "$f" "$lab/home/alice/Maildir/cur/1700000000.$i.bench:2,"; done
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE \
+    -keyout "$lab/key.pem" -out "$lab/cert.pem" 2>/dev/null
+  local uid gid internal login
+  if [ "$(id -u)" = 0 ]; then
+    chown -R nobody:nogroup "$lab/home"; uid=$(id -u nobody); gid=$(id -g nobody); internal=dovecot; login=dovenull
+  else
+    uid=$(id -u); gid=$(id -g); internal=$(id -un); login=$internal
+  fi
+  echo "alice:{PLAIN}secret:$uid:$gid::$lab/home/alice::" > "$lab/users"
+  tls=$(free_port); local plain; plain=$(free_port)
+  cat > "$lab/dovecot.conf" <<CONF
+base_dir = $lab/run
+state_dir = $lab/state
+log_path = $lab/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <$lab/cert.pem
+ssl_key = <$lab/key.pem
+disable_plaintext_auth = no
+mail_location = maildir:~/Maildir
+pop3_uidl_format = %08Xu%08Xv
+default_internal_user = $internal
+default_login_user = $login
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $lab/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $lab/users
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = $plain
+  }
+  inet_listener pop3s {
+    port = $tls
+    ssl = yes
+  }
+  chroot =
+}
+service anvil {
+  chroot =
+}
+CONF
+  /usr/sbin/dovecot -c "$lab/dovecot.conf" </dev/null >/dev/null 2>&1
+  for _ in $(seq 100); do [ -f "$lab/run/master.pid" ] && break; sleep 0.05; done
+  pids+=("$(cat "$lab/run/master.pid")")
+  # Warm the server (index files, page cache) with one untimed pass.
+  run_client raw "$lab" "$tls" "$3" >/dev/null
+}
+
+# run_client CLIENT LAB PORT COUNT -> prints "seconds peak-kB"
+run_client() {
+  local client=$1 lab=$2 port=$3 count=$4 dir; dir=$(mktemp -d "$work/run-XXXXXX"); chmod 755 "$dir"
+  local cmd
+  case $client in
+    raw)
+      { printf 'USER alice\r\nPASS secret\r\n'; for i in $(seq "$count"); do printf 'RETR %d\r\n' "$i"; done; printf 'QUIT\r\n'; } > "$dir/cmds"
+      cmd=(sh -c "openssl s_client -quiet -connect 127.0.0.1:$port -CAfile $lab/cert.pem < $dir/cmds 2>/dev/null > /dev/null") ;;
+    pipit)
+      "$pipit" --home "$dir/home" account add bench --host 127.0.0.1 --port "$port" --user alice \
+        --password-command 'printf secret' --ca-file "$lab/cert.pem" --policy keep >/dev/null 2>&1
+      cmd=("$pipit" --home "$dir/home" fetch) ;;
+    mpop)
+      mkdir -p "$dir/md"/{cur,new,tmp}
+      cmd=(mpop --host=127.0.0.1 --port="$port" --tls=on --tls-starttls=off --tls-trust-file="$lab/cert.pem"
+           --auth=user --user=alice --passwordeval='echo secret' --keep=on --only-new=off
+           --uidls-file="$dir/uidls" --received-header=off --delivery=maildir,"$dir/md" -q) ;;
+    fetchmail)
+      printf 'set no bouncemail\npoll localhost service %s protocol pop3 user alice password secret ssl sslcertck sslcertfile %s keep fetchall bsmtp %s\n' \
+        "$port" "$lab/cert.pem" "$dir/out.bsmtp" > "$dir/rc"; chmod 600 "$dir/rc"
+      cmd=(env HOME="$dir" fetchmail -s -f "$dir/rc" --pidfile "$dir/pid") ;;
+  esac
+  /usr/bin/time -f "%e %M" -o "$dir/time" "${cmd[@]}" >/dev/null 2>"$dir/err" || [ "$client" = fetchmail ] || {
+    echo "fetch.sh: $client failed:" >&2; cat "$dir/err" >&2; exit 1; }
+  cat "$dir/time"
+  rm -rf "$dir"
+}
+
+rows=()
+race() {  # race LABEL PORT COUNT
+  local label=$1 port=$2 count=$3 raw mpop line
+  for client in raw pipit mpop fetchmail; do
+    read -r secs kb < <(run_client "$client" "$lab" "$port" "$count" | tail -n 1)
+    case $client in raw) raw=$secs;; mpop) mpop=$secs;; esac
+    rows+=("$label|$client|$secs|$kb")
+  done
+  rows+=("$label|=raw=$raw|=mpop=$mpop|")
+}
+
+start_dovecot inbox inbox "$inbox"
+race "$inbox inbox messages" "$tls" "$inbox"
+start_dovecot small small "$small"
+race "$small small messages" "$tls" "$small"
+delayed=$(free_port)
+python3 "$root/tests/bench/delay_proxy.py" "$delayed" "$tls" --delay-ms 25 >/dev/null 2>&1 & pids+=($!)
+sleep 0.5
+race "$small small, 50 ms round trip" "$delayed" "$small"
+
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); Dovecot $(/usr/sbin/dovecot --version | cut -d' ' -f1), implicit TLS on loopback"
+printf '%-34s %-10s %9s %8s %8s %10s\n' workload client seconds '×raw' '×mpop' 'peak MB'
+label=""; raw=""; mpop=""
+# Two passes: find each workload's raw and mpop times, then print.
+declare -A raw_of mpop_of
+for r in "${rows[@]}"; do IFS='|' read -r l c s k <<<"$r"; case $c in =raw=*) raw_of[$l]=${c#=raw=}; mpop_of[$l]=${s#=mpop=};; esac; done
+for r in "${rows[@]}"; do
+  IFS='|' read -r l c s k <<<"$r"
+  case $c in =raw=*) continue;; esac
+  printf '%-34s %-10s %9.2f %8.2f %8.2f %10.1f\n' "$l" "$c" "$s" \
+    "$(awk "BEGIN{print $s/${raw_of[$l]}}")" "$(awk "BEGIN{print $s/${mpop_of[$l]}}")" "$(awk "BEGIN{print $k/1024}")"
+done
