@@ -27,9 +27,12 @@ use crate::store::{AccountState, Known, MessageState, NewMessage, Store, StoreEr
 /// Commands kept in flight when the server advertises PIPELINING: enough to
 /// cover a long round trip with small messages (each command is ~10 bytes).
 const PIPELINE_WINDOW: usize = 128;
-/// A session that showed at least this many messages, all of them new, may
-/// be a server that shows its mailbox piecemeal (Gmail: about 250 a session).
-const CAPPED_SESSION: usize = 200;
+/// A session that showed about this many messages, all of them new, may be a
+/// server that shows its mailbox piecemeal (Gmail: about 250 a session); only
+/// then is another session worth its round trips.
+const CAPPED_SESSION: std::ops::RangeInclusive<usize> = 200..=300;
+/// Header blocks stored (and committed, so the window shows them) per group.
+const HEADER_GROUP: usize = 512;
 /// A batch of stored messages is committed once it holds this many bytes…
 const BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// …or this many messages.
@@ -379,7 +382,7 @@ impl Pass<'_> {
         {
             let mut batch = store.batch()?;
             let mut pending = 0;
-            for chunk in new.chunks(BATCH_MESSAGES) {
+            for chunk in new.chunks(HEADER_GROUP) {
                 let replies: Vec<Option<Reply>> = if have_top {
                     pipeline_all(session, chunk, window, self.cancel, |m| Command::Top {
                         message: m.number,
@@ -544,7 +547,7 @@ impl Pass<'_> {
                 },
             )?;
         }
-        let again = new.len() >= CAPPED_SESSION && new.len() == listing.messages.len();
+        let again = CAPPED_SESSION.contains(&new.len()) && new.len() == listing.messages.len();
         Ok((again, deleted))
     }
 }
