@@ -5,19 +5,7 @@
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::support::{Pipit, describe};
-
-fn have(tool: &str) {
-    assert!(
-        Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .unwrap()
-            .status
-            .success(),
-        "{tool} is not installed: run tests/run.sh (it installs what the tests need)"
-    );
-}
+use crate::support::{Pipit, describe, require_tool};
 
 /// Kills the demo server when the test ends, however it ends.
 struct Running(std::process::Child);
@@ -94,7 +82,7 @@ fn the_headless_demo_serves_and_the_cli_fetches_every_message() {
 #[test]
 fn the_demo_window_shows_mail_under_xvfb() {
     for tool in ["xvfb-run", "xauth", "xdotool", "import", "convert"] {
-        have(tool);
+        require_tool(tool);
     }
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo.png");
     let _ = std::fs::remove_file(&shot);
@@ -120,8 +108,8 @@ fn the_demo_window_shows_mail_under_xvfb() {
 
 #[test]
 fn the_desktop_entry_and_appstream_metadata_validate() {
-    have("desktop-file-validate");
-    have("appstreamcli");
+    require_tool("desktop-file-validate");
+    require_tool("appstreamcli");
     let root = env!("CARGO_MANIFEST_DIR");
     let out = Command::new("desktop-file-validate")
         .arg(format!("{root}/packaging/org.pipit.Pipit.desktop"))

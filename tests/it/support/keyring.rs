@@ -16,15 +16,7 @@ pub struct SecretService {
 impl SecretService {
     pub fn start() -> SecretService {
         for tool in ["dbus-run-session", "gnome-keyring-daemon", "secret-tool"] {
-            assert!(
-                Command::new("sh")
-                    .args(["-c", &format!("command -v {tool}")])
-                    .output()
-                    .unwrap()
-                    .status
-                    .success(),
-                "{tool} is not installed: run tests/run.sh, or apt-get install dbus gnome-keyring libsecret-tools"
-            );
+            super::require_tool(tool);
         }
         let dir = tempfile::tempdir().unwrap();
         for sub in ["home", "run"] {

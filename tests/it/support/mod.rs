@@ -153,6 +153,18 @@ impl Pipit {
     }
 }
 
+/// Fails the test, saying how to get it, unless `tool` is on the PATH.
+pub fn require_tool(tool: &str) {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "{tool} is not installed: run tests/run.sh, which installs what the tests need"
+    );
+}
+
 /// Exit status, standard output and standard error, for assertion messages.
 pub fn describe(out: &Output) -> String {
     format!(
