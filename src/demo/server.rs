@@ -223,48 +223,9 @@ fn reply(stream: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
     stream.flush()
 }
 
-/// "+OK", then the message (or its header block and `body_lines` lines),
-/// dot-stuffed, then the terminating ".".
+/// "+OK", then the message (or its header block and `body_lines` lines).
 fn multiline(message: &[u8], body_lines: Option<usize>) -> Vec<u8> {
     let mut out = b"+OK\r\n".to_vec();
-    let mut in_body = false;
-    let mut body_seen = 0;
-    for line in message.split_inclusive(|&b| b == b'\n') {
-        if in_body && body_lines.is_some_and(|max| body_seen >= max) {
-            break;
-        }
-        if line.starts_with(b".") {
-            out.push(b'.');
-        }
-        out.extend_from_slice(line);
-        if in_body {
-            body_seen += 1;
-        } else if line == b"\r\n" || line == b"\n" {
-            in_body = true;
-        }
-    }
-    if !out.ends_with(b"\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b".\r\n");
+    out.extend_from_slice(&crate::pop3::dot_stuff(message, body_lines));
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::multiline;
-
-    #[test]
-    fn top_stops_after_the_asked_lines_and_dots_are_stuffed() {
-        let m = b"Subject: x\r\n\r\n.one\r\ntwo\r\nthree\r\n";
-        assert_eq!(multiline(m, Some(0)), b"+OK\r\nSubject: x\r\n\r\n.\r\n");
-        assert_eq!(
-            multiline(m, Some(2)),
-            b"+OK\r\nSubject: x\r\n\r\n..one\r\ntwo\r\n.\r\n"
-        );
-        assert_eq!(
-            multiline(m, None),
-            b"+OK\r\nSubject: x\r\n\r\n..one\r\ntwo\r\nthree\r\n.\r\n"
-        );
-    }
 }

@@ -225,22 +225,10 @@ mod tests {
         assert_eq!(err, Some(ProtocolError::StatusLineTooLong { limit: 100 }));
     }
 
-    /// What a server does to a message on the way out: dot-stuff each line
-    /// and add the terminator (RFC 1939 §3).
+    /// What a server sends for a RETR of `message`.
     fn stuff(message: &[u8]) -> Vec<u8> {
         let mut out = b"+OK\r\n".to_vec();
-        let mut at_line_start = true;
-        for &b in message {
-            if at_line_start && b == b'.' {
-                out.push(b'.');
-            }
-            out.push(b);
-            at_line_start = b == b'\n';
-        }
-        if !at_line_start {
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(b".\r\n");
+        out.extend_from_slice(&crate::pop3::dot_stuff(message, None));
         out
     }
 

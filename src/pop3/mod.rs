@@ -7,8 +7,10 @@ pub mod client;
 pub mod command;
 pub mod listing;
 pub mod reply;
+pub mod stuffing;
 
 pub use capa::Capabilities;
 pub use client::Client;
 pub use command::{Command, Limits, ReplyShape};
 pub use reply::{Indicator, ProtocolError, Reply, RespCode};
+pub use stuffing::dot_stuff;

@@ -161,28 +161,7 @@ impl Drop for FakeServer {
 }
 
 fn stuffed(message: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(message.len() + 16);
-    let mut at_start = true;
-    for &b in message {
-        if at_start && b == b'.' {
-            out.push(b'.');
-        }
-        out.push(b);
-        at_start = b == b'\n';
-    }
-    if !at_start {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b".\r\n");
-    out
-}
-
-fn header_block(message: &[u8]) -> &[u8] {
-    let end = message
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(message.len(), |p| p + 4);
-    &message[..end]
+    pipit::pop3::dot_stuff(message, None)
 }
 
 fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
@@ -332,7 +311,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             "TOP" => match number(0) {
                 Some(n) => {
                     let mut r = b"+OK\r\n".to_vec();
-                    r.extend_from_slice(&stuffed(header_block(&snapshot[n - 1].1)));
+                    r.extend_from_slice(&pipit::pop3::dot_stuff(&snapshot[n - 1].1, Some(0)));
                     r
                 }
                 None => b"-ERR no such message\r\n".to_vec(),
