@@ -380,8 +380,6 @@ impl Pass<'_> {
         let mut have_top = try_top;
         let mut headers_done = 0;
         {
-            let mut batch = store.batch()?;
-            let mut pending = 0;
             for chunk in new.chunks(HEADER_GROUP) {
                 let replies: Vec<Option<Reply>> = if have_top {
                     pipeline_all(session, chunk, window, self.cancel, |m| Command::Top {
@@ -394,6 +392,9 @@ impl Pass<'_> {
                 } else {
                     chunk.iter().map(|_| None).collect()
                 };
+                // The write lock is taken only now, with the replies in hand,
+                // and held only while they are stored.
+                let batch = store.batch()?;
                 for (m, reply) in chunk.iter().zip(replies) {
                     let header = match reply {
                         Some(r) if r.is_ok() => r.body.unwrap_or_default(),
@@ -427,20 +428,14 @@ impl Pass<'_> {
                     })?;
                     ids.insert(m.number, id);
                     headers_done += 1;
-                    pending += 1;
                     progress(Progress::Headers {
                         account: name.to_string(),
                         done: headers_done,
                         of: new.len(),
                     });
                 }
-                if pending >= BATCH_MESSAGES {
-                    batch.commit()?;
-                    batch = store.batch()?;
-                    pending = 0;
-                }
+                batch.commit()?;
             }
-            batch.commit()?;
         }
 
         // 2. Bodies: new ones within the size limit, and any headers-only
@@ -724,12 +719,14 @@ impl StoreWriter {
             .spawn(move || {
                 let mut store = Store::open(&path)?;
                 let mut durable = Vec::new();
-                loop {
+                // Wait for a message outside any transaction, so a slow link
+                // never holds the store's write lock; then take what is queued.
+                while let Ok((id, raw)) = incoming.recv() {
                     let batch = store.batch()?;
-                    let (mut ids, mut bytes, mut ended) = (Vec::new(), 0usize, false);
+                    batch.complete(id, &raw, &mime::parse(&raw), now)?;
+                    let (mut ids, mut bytes) = (vec![id], raw.len());
                     while ids.len() < BATCH_MESSAGES && bytes < BATCH_BYTES {
-                        let Ok((id, raw)) = incoming.recv() else {
-                            ended = true;
+                        let Ok((id, raw)) = incoming.try_recv() else {
                             break;
                         };
                         batch.complete(id, &raw, &mime::parse(&raw), now)?;
@@ -738,10 +735,8 @@ impl StoreWriter {
                     }
                     batch.commit()?;
                     durable.extend(ids);
-                    if ended {
-                        return Ok(durable);
-                    }
                 }
+                Ok(durable)
             })
             .expect("cannot start the store writer thread");
         StoreWriter {

@@ -142,54 +142,79 @@ fn run(
     inbox: &Receiver<Request>,
     outbox: &Sender<Event>,
     cancel: &AtomicBool,
-    notify: &dyn Fn(),
+    notify: &(dyn Fn() + Sync),
 ) {
-    let mut store: Option<Store> = None;
     let send = |event: Event| {
         let _ = outbox.send(event);
         notify();
     };
-    while let Ok(request) = inbox.recv() {
-        match request {
-            Request::Shutdown => return,
-            Request::Fetch { account, password } => {
-                let result = (|| {
-                    let password = password.password()?;
-                    let store = open_store(&mut store, paths)?;
-                    sync::fetch(&account, &password, store, &paths.locks, cancel, &mut |p| {
-                        send(Event::Progress(p));
-                    })
-                })();
-                send(Event::Finished {
-                    account: account.name.clone(),
-                    result,
-                });
-            }
-            Request::Preview {
-                account,
-                password,
-                id,
-                lines,
-            } => {
-                let result = (|| {
-                    let password = password.password()?;
-                    let store = open_store(&mut store, paths)?;
-                    sync::preview(&account, &password, store, &paths.locks, id, lines)
-                })();
-                send(Event::Preview { id, result });
-            }
-            Request::TestConnection { account, password } => {
-                let result = password
-                    .password()
-                    .map_err(FetchError::from)
-                    .and_then(|p| sync::test_connection(&account, &p));
-                send(Event::Tested {
-                    account: account.name.clone(),
-                    result,
-                });
+    // Fetches run side by side, one thread and one store connection each (the
+    // account lock keeps one account to one fetch); the rest run here in turn.
+    thread::scope(|scope| {
+        let mut store: Option<Store> = None;
+        while let Ok(request) = inbox.recv() {
+            match request {
+                Request::Shutdown => return,
+                Request::Fetch { account, password } => {
+                    let send = &send;
+                    let name = account.name.clone();
+                    let spawned = thread::Builder::new()
+                        .name(format!("pipit-fetch-{}", account.name))
+                        .spawn_scoped(scope, move || {
+                            let result = (|| {
+                                let password = password.password()?;
+                                let mut store = Store::open(&paths.store)?;
+                                sync::fetch(
+                                    &account,
+                                    &password,
+                                    &mut store,
+                                    &paths.locks,
+                                    cancel,
+                                    &mut |p| {
+                                        send(Event::Progress(p));
+                                    },
+                                )
+                            })();
+                            send(Event::Finished {
+                                account: account.name.clone(),
+                                result,
+                            });
+                        });
+                    if let Err(e) = spawned {
+                        send(Event::Finished {
+                            account: name,
+                            result: Err(FetchError::Setup(format!(
+                                "cannot start a fetch thread: {e}"
+                            ))),
+                        });
+                    }
+                }
+                Request::Preview {
+                    account,
+                    password,
+                    id,
+                    lines,
+                } => {
+                    let result = (|| {
+                        let password = password.password()?;
+                        let store = open_store(&mut store, paths)?;
+                        sync::preview(&account, &password, store, &paths.locks, id, lines)
+                    })();
+                    send(Event::Preview { id, result });
+                }
+                Request::TestConnection { account, password } => {
+                    let result = password
+                        .password()
+                        .map_err(FetchError::from)
+                        .and_then(|p| sync::test_connection(&account, &p));
+                    send(Event::Tested {
+                        account: account.name.clone(),
+                        result,
+                    });
+                }
             }
         }
-    }
+    });
 }
 
 fn open_store<'a>(

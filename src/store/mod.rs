@@ -372,9 +372,15 @@ impl Store {
     }
 
     /// Starts a group of writes that become durable together on [`Batch::commit`].
+    ///
+    /// It takes the write lock at once (BEGIN IMMEDIATE), waiting for it as
+    /// long as the busy timeout allows: a deferred transaction that read
+    /// first would fail at once when another connection writes meanwhile.
     pub fn batch(&mut self) -> Result<Batch<'_>> {
         Ok(Batch {
-            tx: self.conn.transaction()?,
+            tx: self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?,
         })
     }
 

@@ -722,3 +722,51 @@ fn two_fetches_of_one_account_at_once_one_refuses() {
     assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(invariant::stored_messages(&pipit.store_path()).len(), 20);
 }
+
+#[test]
+fn several_accounts_fetch_side_by_side() {
+    let a = FakeServer::start(
+        mail::varied(6),
+        Faults {
+            retr_delay_ms: 40,
+            ..Faults::well_behaved()
+        },
+    );
+    let b = FakeServer::start(
+        mail::varied(6),
+        Faults {
+            retr_delay_ms: 40,
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    for (name, server) in [("a", &a), ("b", &b)] {
+        pipit.ok(&[
+            "account",
+            "add",
+            name,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &server.port.to_string(),
+            "--security",
+            "plain",
+            "--user",
+            "alice",
+            "--password-command",
+            "printf secret",
+        ]);
+    }
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 12, "{report:#}");
+    // Each logged in before the other said goodbye: the sessions overlapped.
+    let moment = |server: &FakeServer, verb: &str| {
+        server
+            .timeline()
+            .into_iter()
+            .find(|(_, c)| c.starts_with(verb))
+            .map(|(t, _)| t)
+            .unwrap()
+    };
+    assert!(moment(&a, "PASS") < moment(&b, "QUIT") && moment(&b, "PASS") < moment(&a, "QUIT"));
+}

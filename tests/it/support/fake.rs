@@ -74,6 +74,8 @@ struct State {
     dele_check: Option<std::path::PathBuf>,
     /// DELEs that came for a message not durably stored at that moment.
     violations: Vec<String>,
+    /// When each command arrived.
+    timeline: Vec<(std::time::Instant, String)>,
 }
 
 pub struct FakeServer {
@@ -138,6 +140,11 @@ impl FakeServer {
     /// arrives: the message must already be there, whole and committed.
     pub fn check_deletes_against(&self, store: &std::path::Path) {
         self.state.lock().unwrap().dele_check = Some(store.to_path_buf());
+    }
+
+    /// Every command with the moment it arrived, in order.
+    pub fn timeline(&self) -> Vec<(std::time::Instant, String)> {
+        self.state.lock().unwrap().timeline.clone()
     }
 
     /// DELEs that broke the rule "never before the bytes are durable".
@@ -211,7 +218,11 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             input.consume(pending);
         }
         let cmd = line.trim_end().to_string();
-        state.lock().unwrap().sessions[session].push(cmd.clone());
+        {
+            let mut s = state.lock().unwrap();
+            s.sessions[session].push(cmd.clone());
+            s.timeline.push((std::time::Instant::now(), cmd.clone()));
+        }
         let mut words = cmd.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
         let args: Vec<&str> = words.collect();
