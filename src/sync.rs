@@ -24,9 +24,10 @@ use crate::pop3::{Command, Indicator, ProtocolError, Reply, RespCode};
 use crate::secrets::{Password, SecretError};
 use crate::store::{AccountState, Known, MessageState, NewMessage, Store, StoreError};
 
-/// Commands kept in flight when the server advertises PIPELINING: enough to
-/// cover a long round trip with small messages (each command is ~10 bytes).
-const PIPELINE_WINDOW: usize = 128;
+/// Commands kept in flight when the server advertises PIPELINING: enough for
+/// a long round trip full of small messages. At about 12 bytes a command
+/// they stay well within any TCP window, as RFC 2449 asks.
+const PIPELINE_WINDOW: usize = 1024;
 /// A session that showed about this many messages, all of them new, may be a
 /// server that shows its mailbox piecemeal (Gmail: about 250 a session); only
 /// then is another session worth its round trips.
@@ -283,8 +284,19 @@ impl Pass<'_> {
     ) -> Result<bool, FetchError> {
         let account = self.account;
         let name = account.name.clone();
-        let mut session = log_in(account, self.password, progress)?;
+        let mut session = connect_and_authenticate(account, self.password, progress)?;
         self.summary.sessions += 1;
+        // Ask CAPA again (some servers, Gmail among them, show more after
+        // login); a server that pipelines gets UIDL and LIST in the same flight.
+        let listing_sent = session.caps().pipelining && self.pipelining;
+        if listing_sent {
+            session.send(&Command::Capa);
+            send_listing(&mut session);
+            let capa = session.read_reply()?;
+            session.apply_capabilities(capa);
+        } else {
+            session.refresh_capabilities()?;
+        }
         let caps = session.caps();
         store.record_login(&name, unix_now(), caps.login_delay.unwrap_or(0) as i64)?;
         let window = if caps.pipelining && self.pipelining {
@@ -294,17 +306,23 @@ impl Pass<'_> {
         };
         // A server that does not know CAPA may still know TOP: try it.
         let try_top = caps.top || session.capabilities.is_none();
-        let result = match self.transact(&mut session, store, progress, window, try_top) {
-            Err(FetchError::Net(NetError::Unanswered { .. })) if window > 1 => {
-                Err(FetchError::PipeliningBroken)
-            }
-            other => other,
-        };
+        let result =
+            match self.transact(&mut session, store, progress, window, try_top, listing_sent) {
+                Err(FetchError::Net(NetError::Unanswered { .. })) if window > 1 => {
+                    Err(FetchError::PipeliningBroken)
+                }
+                other => other,
+            };
         let bytes = session.bytes_received;
         self.summary.bytes += bytes;
-        let (again, to_confirm) = result?;
+        let done = result?;
+        let (again, to_confirm) = (done.again, done.deleted);
         // Deletions count only once the server has said +OK to QUIT.
-        let quit = session.command(&Command::Quit)?;
+        let quit = if done.quit_sent {
+            session.read_reply()?
+        } else {
+            session.command(&Command::Quit)?
+        };
         if !quit.is_ok() {
             return Err(FetchError::CommandFailed {
                 command: "QUIT".into(),
@@ -321,8 +339,9 @@ impl Pass<'_> {
         Ok(again && caps.login_delay.unwrap_or(0) == 0)
     }
 
-    /// The TRANSACTION state: list, headers, bodies, deletions. Returns
-    /// whether to look again, and the ids of messages DELE'd in this session.
+    /// The TRANSACTION state: list, then headers and bodies in one pipelined
+    /// flight, then deletions.
+    #[allow(clippy::too_many_arguments)] // one pass's context; a struct would only rename it
     fn transact(
         &mut self,
         session: &mut Session,
@@ -330,10 +349,11 @@ impl Pass<'_> {
         progress: &mut dyn FnMut(Progress),
         window: usize,
         try_top: bool,
-    ) -> Result<(bool, Vec<i64>), FetchError> {
+        listing_sent: bool,
+    ) -> Result<Transacted, FetchError> {
         let name = self.account.name.as_str();
         let now = unix_now();
-        let listing = list_messages(session, window, try_top)?;
+        let listing = list_messages(session, window, try_top, listing_sent)?;
         if listing.used_digests {
             note(
                 self.summary,
@@ -375,119 +395,128 @@ impl Pass<'_> {
             new: new.len(),
         });
 
-        // 1. Headers of new messages first, so a list fills before any body arrives.
+        // What to fetch: the header block of each new message first (so the
+        // list fills before any body arrives), then the bodies of new ones
+        // within the size limit and of headers-only ones within it or asked for.
+        let limit = self.account.max_size.unwrap_or(u64::MAX);
+        let mut steps: Vec<Step<'_>> = Vec::new();
         let mut ids: HashMap<u32, i64> = HashMap::new();
-        let mut have_top = try_top;
-        let mut headers_done = 0;
-        {
-            for chunk in new.chunks(HEADER_GROUP) {
-                let replies: Vec<Option<Reply>> = if have_top {
-                    pipeline_all(session, chunk, window, self.cancel, |m| Command::Top {
-                        message: m.number,
-                        lines: 0,
-                    })?
-                    .into_iter()
-                    .map(Some)
-                    .collect()
-                } else {
-                    chunk.iter().map(|_| None).collect()
-                };
-                // The write lock is taken only now, with the replies in hand,
-                // and held only while they are stored.
-                let batch = store.batch()?;
-                for (m, reply) in chunk.iter().zip(replies) {
-                    let header = match reply {
-                        Some(r) if r.is_ok() => r.body.unwrap_or_default(),
-                        Some(r) => {
-                            if have_top && headers_done == 0 {
-                                // The first TOP failed: this server has no TOP.
-                                have_top = false;
-                                note(
-                                    self.summary,
-                                    "the server has no TOP: headers come with the whole message",
-                                );
-                            } else if have_top {
-                                self.summary
-                                    .errors
-                                    .push(format!("TOP {} failed: {}", m.number, r.text));
-                            }
-                            Vec::new()
-                        }
-                        None => Vec::new(),
-                    };
-                    let parsed = mime::parse(&header);
-                    let id = batch.insert(&NewMessage {
-                        account: name,
-                        uid: &m.uid,
-                        uid_seq: m.uid_seq,
-                        size: m.size,
-                        first_seen: now,
-                        raw: &header,
-                        state: MessageState::Headers,
-                        parsed: &parsed,
-                    })?;
-                    ids.insert(m.number, id);
-                    headers_done += 1;
-                    progress(Progress::Headers {
-                        account: name.to_string(),
-                        done: headers_done,
-                        of: new.len(),
-                    });
+        if try_top {
+            steps.extend(new.iter().map(|m| Step::Top(m)));
+        } else {
+            // No TOP: rows without headers now; the bodies bring them.
+            let batch = store.batch()?;
+            for m in &new {
+                ids.insert(m.number, insert_headers(&batch, name, m, &[], now)?);
+            }
+            batch.commit()?;
+        }
+        for m in &listing.messages {
+            match known.get(&(m.uid.clone(), m.uid_seq)) {
+                None if m.size <= limit => steps.push(Step::Retr(m, None)),
+                Some(k)
+                    if k.state == MessageState::Headers
+                        && (m.size <= limit || k.download_requested) =>
+                {
+                    steps.push(Step::Retr(m, Some(k.id)));
                 }
-                batch.commit()?;
+                _ => {}
             }
         }
-
-        // 2. Bodies: new ones within the size limit, and any headers-only
-        //    message within it or asked for by the user.
-        let limit = self.account.max_size.unwrap_or(u64::MAX);
-        let to_download: Vec<(&OnServer, i64)> = listing
-            .messages
-            .iter()
-            .filter_map(|m| {
-                let key = (m.uid.clone(), m.uid_seq);
-                match known.get(&key) {
-                    None => ids
-                        .get(&m.number)
-                        .map(|&id| (m, id))
-                        .filter(|_| m.size <= limit),
-                    Some(k)
-                        if k.state == MessageState::Headers
-                            && (m.size <= limit || k.download_requested) =>
-                    {
-                        Some((m, k.id))
-                    }
-                    Some(_) => None,
-                }
-            })
-            .collect();
         self.summary.headers_only += new.iter().filter(|m| m.size > limit).count();
+        let to_download = steps.iter().filter(|s| matches!(s, Step::Retr(..))).count();
+
+        // Keeping everything and nothing to delete: QUIT can follow the last
+        // command at once (only to a server that pipelines).
+        let may_delete = self.account.policy != Policy::Keep
+            || known.values().any(|k| {
+                k.on_server && k.delete_on_server && on_server.contains(&(k.uid.clone(), k.uid_seq))
+            });
+        let quit_early = !may_delete && window > 1;
+
         let writer = StoreWriter::spawn(store.path(), now);
-        let mut done = 0;
+        let tops = steps.iter().filter(|s| matches!(s, Step::Top(_))).count();
+        let mut headers: Vec<(&OnServer, Reply)> = Vec::new();
+        let (mut headers_done, mut downloaded, mut have_top) = (0, 0, try_top);
         let summary = &mut *self.summary;
-        let fetched = pipeline(
+        let fetched = pipeline_then(
             session,
-            &to_download,
+            &steps,
             window,
             self.cancel,
-            |(m, _)| Command::Retr(m.number),
-            |(m, id), reply, bytes| {
-                if !reply.is_ok() {
-                    summary
-                        .errors
-                        .push(format!("RETR {} failed: {}", m.number, reply.text));
-                    return Ok(());
+            quit_early.then_some(Command::Quit),
+            |step| match step {
+                Step::Top(m) => Command::Top {
+                    message: m.number,
+                    lines: 0,
+                },
+                Step::Retr(m, _) => Command::Retr(m.number),
+            },
+            |step, reply, bytes| {
+                match step {
+                    Step::Top(m) => {
+                        headers.push((m, reply));
+                        if headers.len() == HEADER_GROUP || headers_done + headers.len() == tops {
+                            // Stored in groups, each committed so the window shows them.
+                            let batch = store.batch()?;
+                            for (m, reply) in headers.drain(..) {
+                                let header = if reply.is_ok() {
+                                    reply.body.unwrap_or_default()
+                                } else {
+                                    if have_top && headers_done == 0 {
+                                        // The first TOP failed: this server has no TOP.
+                                        have_top = false;
+                                        note(
+                                            summary,
+                                            "the server has no TOP: headers come with the whole message",
+                                        );
+                                    } else if have_top {
+                                        summary.errors.push(format!(
+                                            "TOP {} failed: {}",
+                                            m.number, reply.text
+                                        ));
+                                    }
+                                    Vec::new()
+                                };
+                                ids.insert(
+                                    m.number,
+                                    insert_headers(&batch, name, m, &header, now)?,
+                                );
+                                headers_done += 1;
+                            }
+                            batch.commit()?;
+                            progress(Progress::Headers {
+                                account: name.to_string(),
+                                done: headers_done,
+                                of: tops,
+                            });
+                        }
+                    }
+                    Step::Retr(m, known_id) => {
+                        let Some(id) = known_id.or_else(|| ids.get(&m.number).copied()) else {
+                            return Err(FetchError::Protocol(format!(
+                                "no row for message {}",
+                                m.number
+                            )));
+                        };
+                        if !reply.is_ok() {
+                            summary
+                                .errors
+                                .push(format!("RETR {} failed: {}", m.number, reply.text));
+                            return Ok(());
+                        }
+                        if !writer.send(id, reply.body.unwrap_or_default()) {
+                            return Err(FetchError::WriterStopped);
+                        }
+                        downloaded += 1;
+                        progress(Progress::Downloaded {
+                            account: name.to_string(),
+                            done: downloaded,
+                            of: to_download,
+                            bytes,
+                        });
+                    }
                 }
-                if !writer.send(*id, reply.body.unwrap_or_default()) {
-                    return Err(FetchError::WriterStopped);
-                }
-                done += 1;
-                progress(Progress::Downloaded {
-                    account: name.to_string(),
-                    done,
-                    of: to_download.len(),
-                    bytes,
-                });
                 Ok(())
             },
         );
@@ -497,54 +526,96 @@ impl Pass<'_> {
         fetched?;
         self.summary.downloaded += durable.len();
 
-        // 3. Deletions, per policy and per the user's wishes.
-        let dele: Vec<(&OnServer, i64)> = listing
-            .messages
-            .iter()
-            .filter_map(|m| {
-                let key = (m.uid.clone(), m.uid_seq);
-                let (id, state, first_seen, user_wants) = match known.get(&key) {
-                    Some(k) => (k.id, k.state, k.first_seen, k.delete_on_server),
-                    None => (*ids.get(&m.number)?, MessageState::Headers, now, false),
-                };
-                let full = state == MessageState::Full || durable.contains(&id);
-                let by_policy = full
-                    && match self.account.policy {
-                        Policy::Keep => false,
-                        Policy::Delete => true,
-                        Policy::KeepDays(days) => now - first_seen >= i64::from(days) * 86_400,
-                    };
-                (by_policy || user_wants).then_some((m, id))
-            })
-            .collect();
+        // Deletions, per policy and per the user's wishes.
         let mut deleted = Vec::new();
-        if !dele.is_empty() {
-            progress(Progress::Deleting {
-                account: name.to_string(),
-                count: dele.len(),
-            });
-            let summary = &mut *self.summary;
-            pipeline(
-                session,
-                &dele,
-                window,
-                self.cancel,
-                |(m, _)| Command::Dele(m.number),
-                |(m, id), reply, _| {
-                    if reply.is_ok() {
-                        deleted.push(*id);
-                    } else {
-                        summary
-                            .errors
-                            .push(format!("DELE {} failed: {}", m.number, reply.text));
-                    }
-                    Ok(())
-                },
-            )?;
+        if !quit_early {
+            let dele: Vec<(&OnServer, i64)> = listing
+                .messages
+                .iter()
+                .filter_map(|m| {
+                    let key = (m.uid.clone(), m.uid_seq);
+                    let (id, state, first_seen, user_wants) = match known.get(&key) {
+                        Some(k) => (k.id, k.state, k.first_seen, k.delete_on_server),
+                        None => (*ids.get(&m.number)?, MessageState::Headers, now, false),
+                    };
+                    let full = state == MessageState::Full || durable.contains(&id);
+                    let by_policy = full
+                        && match self.account.policy {
+                            Policy::Keep => false,
+                            Policy::Delete => true,
+                            Policy::KeepDays(days) => now - first_seen >= i64::from(days) * 86_400,
+                        };
+                    (by_policy || user_wants).then_some((m, id))
+                })
+                .collect();
+            if !dele.is_empty() {
+                progress(Progress::Deleting {
+                    account: name.to_string(),
+                    count: dele.len(),
+                });
+                let summary = &mut *self.summary;
+                pipeline(
+                    session,
+                    &dele,
+                    window,
+                    self.cancel,
+                    |(m, _)| Command::Dele(m.number),
+                    |(m, id), reply, _| {
+                        if reply.is_ok() {
+                            deleted.push(*id);
+                        } else {
+                            summary
+                                .errors
+                                .push(format!("DELE {} failed: {}", m.number, reply.text));
+                        }
+                        Ok(())
+                    },
+                )?;
+            }
         }
-        let again = CAPPED_SESSION.contains(&new.len()) && new.len() == listing.messages.len();
-        Ok((again, deleted))
+        Ok(Transacted {
+            again: CAPPED_SESSION.contains(&new.len()) && new.len() == listing.messages.len(),
+            deleted,
+            quit_sent: quit_early,
+        })
     }
+}
+
+/// One command of the fetch flight.
+enum Step<'a> {
+    /// The header block of a new message.
+    Top(&'a OnServer),
+    /// A whole message, with its row id when it already has one.
+    Retr(&'a OnServer, Option<i64>),
+}
+
+/// What one session's transaction did.
+struct Transacted {
+    /// Another session may find more.
+    again: bool,
+    /// Ids of the messages DELE'd, to count once QUIT is answered.
+    deleted: Vec<i64>,
+    /// QUIT already went out behind the last command.
+    quit_sent: bool,
+}
+
+fn insert_headers(
+    batch: &crate::store::Batch<'_>,
+    account: &str,
+    m: &OnServer,
+    header: &[u8],
+    now: i64,
+) -> Result<i64, FetchError> {
+    Ok(batch.insert(&NewMessage {
+        account,
+        uid: &m.uid,
+        uid_seq: m.uid_seq,
+        size: m.size,
+        first_seen: now,
+        raw: header,
+        state: MessageState::Headers,
+        parsed: &mime::parse(header),
+    })?)
 }
 
 /// Refuses, without connecting, a login the server asked not to have yet (LOGIN-DELAY).
@@ -570,6 +641,16 @@ fn log_in(
     password: &Password,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Session, FetchError> {
+    let mut session = connect_and_authenticate(account, password, progress)?;
+    session.refresh_capabilities()?;
+    Ok(session)
+}
+
+fn connect_and_authenticate(
+    account: &Account,
+    password: &Password,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Session, FetchError> {
     let name = account.name.clone();
     let endpoint = account.endpoint().map_err(FetchError::Setup)?;
     progress(Progress::Connecting {
@@ -582,7 +663,6 @@ fn log_in(
     });
     authenticate(&mut session, account, password)?;
     progress(Progress::Authenticated { account: name });
-    session.refresh_capabilities()?;
     Ok(session)
 }
 
@@ -644,7 +724,7 @@ pub fn preview(
         caps.login_delay.unwrap_or(0) as i64,
     )?;
     let try_top = caps.top || session.capabilities.is_none();
-    let listing = list_messages(&mut session, 1, try_top)?;
+    let listing = list_messages(&mut session, 1, try_top, false)?;
     let number = listing
         .messages
         .iter()
@@ -668,9 +748,28 @@ fn pipeline<T>(
     window: usize,
     cancel: &AtomicBool,
     command: impl Fn(&T) -> Command,
+    each: impl FnMut(&T, Reply, u64) -> Result<(), FetchError>,
+) -> Result<(), FetchError> {
+    pipeline_then(session, items, window, cancel, None, command, each)
+}
+
+/// [`pipeline`], with `trailer` sent right behind the last item's command;
+/// its reply is left for the caller to read.
+fn pipeline_then<T>(
+    session: &mut Session,
+    items: &[T],
+    window: usize,
+    cancel: &AtomicBool,
+    mut trailer: Option<Command>,
+    command: impl Fn(&T) -> Command,
     mut each: impl FnMut(&T, Reply, u64) -> Result<(), FetchError>,
 ) -> Result<(), FetchError> {
     let mut sent = 0;
+    if items.is_empty()
+        && let Some(t) = trailer.take()
+    {
+        session.send(&t);
+    }
     for (done, item) in items.iter().enumerate() {
         if cancel.load(Ordering::Relaxed) {
             return Err(FetchError::Cancelled);
@@ -678,6 +777,11 @@ fn pipeline<T>(
         while sent < items.len() && sent - done < window.max(1) {
             session.send(&command(&items[sent]));
             sent += 1;
+            if sent == items.len()
+                && let Some(t) = trailer.take()
+            {
+                session.send(&t);
+            }
         }
         let reply = session.read_reply()?;
         each(item, reply, session.bytes_received)?;
@@ -767,15 +871,24 @@ struct Listing {
     used_digests: bool,
 }
 
-/// UIDL and LIST; without UIDL, a digest of each header block stands in.
+/// Queues UIDL and LIST, the two halves of a listing.
+fn send_listing(session: &mut Session) {
+    session.send(&Command::Uidl(None));
+    session.send(&Command::List(None));
+}
+
+/// UIDL and LIST (already queued when `already_sent`); without UIDL, a
+/// digest of each header block stands in.
 fn list_messages(
     session: &mut Session,
     window: usize,
     try_top: bool,
+    already_sent: bool,
 ) -> Result<Listing, FetchError> {
-    let (uidl, list) = if window > 1 {
-        session.send(&Command::Uidl(None));
-        session.send(&Command::List(None));
+    let (uidl, list) = if already_sent {
+        (session.read_reply()?, session.read_reply()?)
+    } else if window > 1 {
+        send_listing(session);
         (session.read_reply()?, session.read_reply()?)
     } else {
         let uidl = session.command(&Command::Uidl(None))?;

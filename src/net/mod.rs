@@ -247,13 +247,18 @@ impl Session {
     /// Asks CAPA; a server that does not know it leaves `capabilities` as `None`.
     pub fn refresh_capabilities(&mut self) -> Result<(), NetError> {
         let reply = self.command(&Command::Capa)?;
+        self.apply_capabilities(reply);
+        Ok(())
+    }
+
+    /// Takes in the reply to a CAPA that was sent (perhaps pipelined) earlier.
+    pub fn apply_capabilities(&mut self, reply: Reply) {
         self.capabilities = match reply.body {
             Some(body) if reply.indicator == pop3::Indicator::Ok => {
                 Some(Capabilities::parse(&body))
             }
             _ => None,
         };
-        Ok(())
     }
 
     /// The capabilities, or the empty set if the server does not know CAPA.
