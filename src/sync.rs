@@ -805,35 +805,51 @@ fn pipeline_all<T>(
     Ok(replies)
 }
 
-/// Parses and stores downloaded messages on a thread of its own, with its
-/// own connection to the store, so the socket keeps flowing meanwhile.
-/// Batches commit durably; `finish` says which messages are durable.
+/// Parses and stores downloaded messages beside the socket: one thread
+/// parses (MIME decoding is the heavy part), another writes with its own
+/// connection to the store, so network, parsing and disk overlap. Batches
+/// commit durably; `finish` says which messages are durable.
 struct StoreWriter {
     queue: Option<mpsc::SyncSender<(i64, Vec<u8>)>>,
-    thread: Option<thread::JoinHandle<Result<Vec<i64>, StoreError>>>,
+    parser: Option<thread::JoinHandle<()>>,
+    writer: Option<thread::JoinHandle<Result<Vec<i64>, StoreError>>>,
 }
+
+type Parsed = (i64, Vec<u8>, mime::Parsed);
 
 impl StoreWriter {
     fn spawn(path: &Path, now: i64) -> StoreWriter {
-        // A short queue: memory stays bounded by a few messages, not the mailbox.
+        // Short queues: memory stays bounded by a few messages, not the mailbox.
         let (queue, incoming) = mpsc::sync_channel::<(i64, Vec<u8>)>(8);
+        let (to_writer, parsed) = mpsc::sync_channel::<Parsed>(8);
+        let parser = thread::Builder::new()
+            .name("pipit-parser".into())
+            .spawn(move || {
+                for (id, raw) in incoming {
+                    let fields = mime::parse(&raw);
+                    if to_writer.send((id, raw, fields)).is_err() {
+                        return; // the writer stopped; `finish` reports why
+                    }
+                }
+            })
+            .expect("cannot start the parser thread");
         let path = path.to_path_buf();
-        let thread = thread::Builder::new()
+        let writer = thread::Builder::new()
             .name("pipit-store-writer".into())
             .spawn(move || {
                 let mut store = Store::open(&path)?;
                 let mut durable = Vec::new();
                 // Wait for a message outside any transaction, so a slow link
                 // never holds the store's write lock; then take what is queued.
-                while let Ok((id, raw)) = incoming.recv() {
+                while let Ok((id, raw, fields)) = parsed.recv() {
                     let batch = store.batch()?;
-                    batch.complete(id, &raw, &mime::parse(&raw), now)?;
+                    batch.complete(id, &raw, &fields, now)?;
                     let (mut ids, mut bytes) = (vec![id], raw.len());
                     while ids.len() < BATCH_MESSAGES && bytes < BATCH_BYTES {
-                        let Ok((id, raw)) = incoming.try_recv() else {
+                        let Ok((id, raw, fields)) = parsed.try_recv() else {
                             break;
                         };
-                        batch.complete(id, &raw, &mime::parse(&raw), now)?;
+                        batch.complete(id, &raw, &fields, now)?;
                         bytes += raw.len();
                         ids.push(id);
                     }
@@ -845,7 +861,8 @@ impl StoreWriter {
             .expect("cannot start the store writer thread");
         StoreWriter {
             queue: Some(queue),
-            thread: Some(thread),
+            parser: Some(parser),
+            writer: Some(writer),
         }
     }
 
@@ -859,7 +876,10 @@ impl StoreWriter {
     /// Commits what is queued and returns the ids now durable, or why not.
     fn finish(mut self) -> Result<Vec<i64>, StoreError> {
         drop(self.queue.take());
-        match self.thread.take().map(thread::JoinHandle::join) {
+        if let Some(parser) = self.parser.take() {
+            let _ = parser.join();
+        }
+        match self.writer.take().map(thread::JoinHandle::join) {
             Some(Ok(result)) => result,
             _ => Err(StoreError::Sql(rusqlite::Error::InvalidQuery)),
         }
