@@ -30,12 +30,14 @@ fn dovecot_binary() -> PathBuf {
     panic!("Dovecot is not installed: run tests/run.sh, or apt-get install dovecot-pop3d");
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two distinct free ports, chosen while both are held.
+fn free_ports() -> (u16, u16) {
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -133,14 +135,16 @@ impl Dovecot {
         )
         .unwrap();
 
-        let plain_port = free_port();
-        let tls_port = free_port();
-        let r = root.display();
-        let conf = root.join("dovecot.conf");
-        fs::write(
-            &conf,
-            format!(
-                "base_dir = {r}/run
+        let mut attempt = 0;
+        let (plain_port, tls_port) = loop {
+            attempt += 1;
+            let (plain_port, tls_port) = free_ports();
+            let r = root.display();
+            let conf = root.join("dovecot.conf");
+            fs::write(
+                &conf,
+                format!(
+                    "base_dir = {r}/run
 state_dir = {r}/state
 log_path = {r}/dovecot.log
 protocols = pop3
@@ -176,25 +180,27 @@ service pop3-login {{
 service anvil {{
   chroot =
 }}
-"
-            ),
-        )
-        .unwrap();
-        // Dovecot daemonises and keeps its output open: so no pipes, just a file.
-        let startup_log = fs::File::create(root.join("startup.log")).unwrap();
-        let status = Command::new(&binary)
-            .arg("-c")
-            .arg(&conf)
-            .stdin(std::process::Stdio::null())
-            .stdout(startup_log.try_clone().unwrap())
-            .stderr(startup_log)
-            .status()
-            .expect("run dovecot");
-        assert!(
-            status.success(),
-            "dovecot did not start: {}",
-            fs::read_to_string(root.join("startup.log")).unwrap_or_default()
-        );
+    "
+                ),
+            )
+            .unwrap();
+            // Dovecot daemonises and keeps its output open: so no pipes, just a file.
+            let startup_log = fs::File::create(root.join("startup.log")).unwrap();
+            let status = Command::new(&binary)
+                .arg("-c")
+                .arg(&conf)
+                .stdin(std::process::Stdio::null())
+                .stdout(startup_log.try_clone().unwrap())
+                .stderr(startup_log)
+                .status()
+                .expect("run dovecot");
+            if status.success() {
+                break (plain_port, tls_port);
+            }
+            // Another test may have taken a port between choosing and binding.
+            let log = fs::read_to_string(root.join("startup.log")).unwrap_or_default();
+            assert!(attempt < 5, "dovecot did not start: {log}");
+        };
         let server = Dovecot {
             dir,
             plain_port,
