@@ -32,7 +32,11 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# free_ports N: N distinct free ports, chosen while all are held.
+free_ports() { python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"; }
 
 # start_dovecot NAME PROFILE COUNT -> sets $lab and $tls
 start_dovecot() {
@@ -50,7 +54,7 @@ start_dovecot() {
     uid=$(id -u); gid=$(id -g); internal=$(id -un); login=$internal
   fi
   echo "alice:{PLAIN}secret:$uid:$gid::$lab/home/alice::" > "$lab/users"
-  tls=$(free_port); local plain; plain=$(free_port)
+  local plain; read -r tls plain < <(free_ports 2)
   cat > "$lab/dovecot.conf" <<CONF
 base_dir = $lab/run
 state_dir = $lab/state
@@ -138,7 +142,7 @@ start_dovecot inbox inbox "$inbox"
 race "$inbox inbox messages" "$tls" "$inbox"
 start_dovecot small small "$small"
 race "$small small messages" "$tls" "$small"
-delayed=$(free_port)
+delayed=$(free_ports 1)
 python3 "$root/tests/bench/delay_proxy.py" "$delayed" "$tls" --delay-ms 25 >/dev/null 2>&1 & pids+=($!)
 sleep 0.5
 race "$small small, 50 ms round trip" "$delayed" "$small"
