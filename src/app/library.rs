@@ -84,8 +84,6 @@ pub enum Query {
 pub struct Opened {
     pub detail: Detail,
     pub attachments: Vec<Attachment>,
-    /// The header block (for messages known only by their headers).
-    pub raw_headers: String,
 }
 
 /// What the store thread answers.
@@ -190,7 +188,6 @@ fn answer(store: &mut Store, query: Query, send: &dyn Fn(Answer)) {
                 store.set_seen(id, true)?;
                 Ok::<_, crate::store::StoreError>(Box::new(Opened {
                     attachments: mime::attachments(&raw),
-                    raw_headers: String::from_utf8_lossy(&raw[..header_len(&raw)]).into_owned(),
                     detail,
                 }))
             })();
@@ -213,14 +210,6 @@ fn changed(send: &dyn Fn(Answer), result: Result<(), crate::store::StoreError>, 
         Ok(()) => Answer::Changed { what: what.into() },
         Err(e) => Answer::Failed(e.to_string()),
     });
-}
-
-fn header_len(raw: &[u8]) -> usize {
-    raw.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4)
-        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
-        .unwrap_or(raw.len())
 }
 
 pub fn sort_rows(rows: &mut [Summary], sort: Sort) {

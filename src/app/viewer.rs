@@ -45,7 +45,6 @@ impl Viewer {
                 text: parsed.text,
             },
             attachments: mime::attachments(raw),
-            raw_headers: String::new(),
         };
         Viewer {
             opened,

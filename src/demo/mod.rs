@@ -44,10 +44,6 @@ impl Demo {
         Paths::under(self.home.path())
     }
 
-    pub fn home(&self) -> &Path {
-        self.home.path()
-    }
-
     /// What `pipit demo --headless` prints: where the server is and how to fetch from it.
     pub fn instructions(&self, home_hint: &Path) -> String {
         let p = self.server.port;
