@@ -5,12 +5,15 @@
 use crate::support::fake::{FakeServer, Faults};
 use crate::support::{Pipit, describe, invariant, mail, stderr};
 
+/// Adds the test account for `server`, and has the server check every DELE
+/// against this account's store as it arrives.
 fn add(pipit: &Pipit, server: &FakeServer, security: &str, policy: &str) {
     pipit.add_account(
         server.port,
         security,
         &["--policy", policy, "--timeout", "5"],
     );
+    server.check_deletes_against(&pipit.store_path());
 }
 
 fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
@@ -78,7 +81,6 @@ fn a_cut_in_the_middle_of_retr_stores_nothing_partial_and_deletes_nothing() {
     let server = FakeServer::start(messages.clone(), faults);
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
-    server.check_deletes_against(&pipit.store_path());
 
     let (code, report) = pipit.fetch(&[]);
     assert_eq!(code, 5, "a cut connection is a network error: {report:#}");
@@ -114,7 +116,6 @@ fn a_session_cut_before_quit_is_answered_deletes_on_the_next_fetch_without_dupli
     let server = FakeServer::start(messages.clone(), faults);
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
-    server.check_deletes_against(&pipit.store_path());
 
     let (code, report) = pipit.fetch(&[]);
     assert_eq!(code, 5, "{report:#}");
@@ -151,7 +152,6 @@ fn a_starttls_account_never_sends_credentials_to_a_server_without_stls() {
     let server = FakeServer::start(messages.clone(), Faults::well_behaved());
     let pipit = Pipit::new();
     add(&pipit, &server, "starttls", "keep");
-    server.check_deletes_against(&pipit.store_path());
     fetch_fails(&pipit, &server, &messages, 4, "does not offer STLS");
     for session in server.sessions() {
         for c in session {
@@ -170,7 +170,6 @@ fn a_starttls_account_never_sends_credentials_to_a_server_without_stls() {
     let server = FakeServer::start(messages.clone(), Faults::default());
     let pipit = Pipit::new();
     add(&pipit, &server, "starttls", "keep");
-    server.check_deletes_against(&pipit.store_path());
     let out = pipit.run(&["fetch"]);
     assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
@@ -192,7 +191,6 @@ fn an_endless_line_ends_in_a_protocol_error_with_bounded_memory() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
-    server.check_deletes_against(&pipit.store_path());
     let out = run_capped(&pipit, &["fetch"]);
     assert_nothing_lost(&pipit, &messages, &server);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
@@ -214,7 +212,6 @@ fn a_lying_size_and_an_endless_message_end_in_a_protocol_error_with_the_store_in
     let server = FakeServer::start(messages.clone(), faults);
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
-    server.check_deletes_against(&pipit.store_path());
     let out = run_capped(&pipit, &["fetch"]);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
     assert!(
@@ -256,7 +253,6 @@ fn invalid_utf8_and_nul_bytes_are_stored_exactly_and_parsed_best_effort() {
     let server = FakeServer::start(messages.clone(), Faults::well_behaved());
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
-    server.check_deletes_against(&pipit.store_path());
     pipit.fetch_ok();
     let list = pipit.list();
     assert_eq!(list.len(), 1);
@@ -283,7 +279,6 @@ fn duplicate_uids_never_hide_a_message() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
-    server.check_deletes_against(&pipit.store_path());
     assert_eq!(pipit.fetch_ok()["downloaded"], 4);
     assert_eq!(pipit.all_raw(), sorted(messages.clone()));
     assert_eq!(pipit.fetch_ok()["downloaded"], 0);
@@ -302,7 +297,6 @@ fn a_server_without_uidl_or_top_still_works() {
     let server = FakeServer::start(messages.clone(), faults);
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
-    server.check_deletes_against(&pipit.store_path());
     let report = pipit.fetch_ok();
     assert_eq!(report["downloaded"], 5, "{report:#}");
     let notes = report["accounts"][0]["notes"].to_string();
@@ -368,7 +362,6 @@ fn refusals_are_told_apart_by_their_response_codes() {
         );
         let pipit = Pipit::new();
         add(&pipit, &server, "plain", "keep");
-        server.check_deletes_against(&pipit.store_path());
         let out = fetch_fails(&pipit, &server, &messages, code, says);
         assert!(
             !stderr(&out).contains("secret"),
@@ -390,7 +383,6 @@ fn a_refusing_greeting_and_a_garbage_greeting() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
-    server.check_deletes_against(&pipit.store_path());
     let out = fetch_fails(&pipit, &server, &messages, 1, "too many connections");
     assert!(
         stderr(&out).contains("Try again later"),
@@ -408,7 +400,6 @@ fn a_refusing_greeting_and_a_garbage_greeting() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "keep");
-    server.check_deletes_against(&pipit.store_path());
     fetch_fails(&pipit, &server, &messages, 6, "SSH-2.0");
 }
 
@@ -426,7 +417,6 @@ fn a_cancelled_fetch_keeps_what_it_stored_and_deletes_nothing() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
-    server.check_deletes_against(&pipit.store_path());
     let config = pipit::config::Config::load(&pipit.home().join("config.toml")).unwrap();
     let worker = Worker::spawn(pipit::paths::Paths::under(pipit.home()));
     worker.fetch(
@@ -508,7 +498,6 @@ fn a_list_of_ten_million_messages_is_refused_with_bounded_memory() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
-    server.check_deletes_against(&pipit.store_path());
     let out = run_capped(&pipit, &["fetch"]);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
     assert!(
@@ -531,7 +520,6 @@ fn err_on_some_retrs_leaves_those_on_the_server_for_next_time() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
-    server.check_deletes_against(&pipit.store_path());
     let (code, report) = pipit.fetch(&[]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["downloaded"], 8);
@@ -703,7 +691,6 @@ fn two_fetches_of_one_account_at_once_one_refuses() {
     );
     let pipit = Pipit::new();
     add(&pipit, &server, "plain", "delete");
-    server.check_deletes_against(&pipit.store_path());
     let first = pipit
         .command()
         .arg("fetch")

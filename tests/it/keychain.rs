@@ -5,7 +5,7 @@ use std::process::Output;
 
 use crate::support::dovecot::{Dovecot, USER};
 use crate::support::keyring::SecretService;
-use crate::support::{Pipit, describe, mail, stderr};
+use crate::support::{Pipit, account_add_args, describe, mail, stderr};
 
 const PASSWORD: &str = "Pw-7fQx9-only-in-the-keychain";
 const WRONG: &str = "Wrong-3kLp2-not-the-password";
@@ -52,25 +52,16 @@ fn a_password_lives_in_the_keychain_and_nowhere_else() {
     let keyring = SecretService::start();
     let server = Dovecot::start_with_password(&mail::varied(20), PASSWORD);
     let pipit = Pipit::with_keyring(&keyring);
-    let port = server.tls_port.to_string();
     let cert = server.cert();
     let mut outputs = Vec::new();
 
+    let args = account_add_args(
+        server.tls_port,
+        "tls",
+        &["--ca-file", cert.to_str().unwrap(), "--password-stdin"],
+    );
     let add = pipit.run_with_stdin(
-        &[
-            "account",
-            "add",
-            "lab",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--user",
-            USER,
-            "--ca-file",
-            cert.to_str().unwrap(),
-            "--password-stdin",
-        ],
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
         format!("{PASSWORD}\n").as_bytes(),
     );
     assert_eq!(add.status.code(), Some(0), "{}", describe(&add));

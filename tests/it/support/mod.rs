@@ -58,25 +58,8 @@ impl Pipit {
     /// Adds account "lab": user alice at 127.0.0.1:`port`, password from
     /// `printf secret` unless `extra` names another source, plus `extra`.
     pub fn add_account(&self, port: u16, security: &str, extra: &[&str]) {
-        let port = port.to_string();
-        let mut args = vec![
-            "account",
-            "add",
-            "lab",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--security",
-            security,
-            "--user",
-            "alice",
-        ];
-        if !extra.iter().any(|a| a.starts_with("--password")) {
-            args.extend_from_slice(&["--password-command", "printf secret"]);
-        }
-        args.extend_from_slice(extra);
-        self.ok(&args);
+        let args = account_add_args(port, security, extra);
+        self.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
 
     /// Runs `pipit --home HOME args…` with nothing on standard input.
@@ -151,6 +134,30 @@ impl Pipit {
         all.sort();
         all
     }
+}
+
+/// `account add lab` for user alice at 127.0.0.1:`port`, with `extra`; the
+/// password comes from `printf secret` unless `extra` names another source.
+pub fn account_add_args(port: u16, security: &str, extra: &[&str]) -> Vec<String> {
+    let port = port.to_string();
+    let mut args = vec![
+        "account",
+        "add",
+        "lab",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        security,
+        "--user",
+        "alice",
+    ];
+    if !extra.iter().any(|a| a.starts_with("--password")) {
+        args.extend_from_slice(&["--password-command", "printf secret"]);
+    }
+    args.extend_from_slice(extra);
+    args.into_iter().map(String::from).collect()
 }
 
 /// Fails the test, saying how to get it, unless `tool` is on the PATH.
