@@ -2,7 +2,9 @@
 //! mail-parser. Best effort: broken mail still yields what can be read, and
 //! the raw bytes are always kept as they came.
 
-use mail_parser::{Address, MessageParser, MimeHeaders as _};
+use std::borrow::Cow;
+
+use mail_parser::{Address, Message, MessageParser, MimeHeaders as _, PartType};
 
 /// The fields of one message that the store keeps beside its raw bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,9 +26,18 @@ const MAX_TEXT: usize = 1024 * 1024;
 
 /// Parses a whole message or just its header block.
 pub fn parse(raw: &[u8]) -> Parsed {
-    let Some(message) = MessageParser::default().parse(raw) else {
-        return Parsed::default();
-    };
+    let parser = MessageParser::default();
+    let skeleton = Skeleton::of(raw);
+    if !skeleton.cuts.is_empty()
+        && let Some(message) = parser.parse(&skeleton.bytes[..])
+        && skeleton.cut_only_binary_parts(&message)
+    {
+        return fields(&message);
+    }
+    parser.parse(raw).map(|m| fields(&m)).unwrap_or_default()
+}
+
+fn fields(message: &Message<'_>) -> Parsed {
     let mut text = String::new();
     for i in 0..message.text_body_count() {
         if let Some(part) = message.body_text(i) {
@@ -57,6 +68,194 @@ pub fn parse(raw: &[u8]) -> Parsed {
             .collect(),
         text,
     }
+}
+
+/// The message without the bodies of its base64 parts that are not text
+/// (attachments, images): the index never reads them, and decoding them was
+/// most of the time a fetch spent parsing. Header blocks stay, so attachment
+/// names do. Only lines made wholly of base64 are left out, and only after a
+/// header block that says base64 and not text; `cut_only_binary_parts` then
+/// checks that the parser saw each cut inside such a part, so broken MIME
+/// that the parser reads another way is parsed whole instead.
+struct Skeleton<'a> {
+    bytes: Cow<'a, [u8]>,
+    /// Where lines were left out, as offsets into `bytes`.
+    cuts: Vec<usize>,
+}
+
+impl<'a> Skeleton<'a> {
+    fn of(raw: &'a [u8]) -> Skeleton<'a> {
+        let mut kept: Vec<u8> = Vec::new(); // filled once a line is left out
+        let mut cuts = Vec::new();
+        let mut copied = 0; // raw[..copied] is in `kept`
+        let mut boundaries: Vec<&[u8]> = Vec::new();
+        let mut header_block: Option<usize> = Some(0); // where the one being read starts
+        let mut skipping = false;
+        let mut at = 0;
+        while at < raw.len() {
+            if skipping {
+                // Leave out whole lines up to the first with another byte.
+                let stop = at + base64_run(&raw[at..]);
+                let next = match stop {
+                    _ if stop == raw.len() => stop,
+                    _ => memchr::memrchr(b'\n', &raw[at..stop]).map_or(at, |i| at + i + 1),
+                };
+                if next > at {
+                    kept.extend_from_slice(&raw[copied..at]);
+                    cuts.push(kept.len());
+                    copied = next;
+                    at = next;
+                }
+                skipping = false;
+                continue;
+            }
+            let end = memchr::memchr(b'\n', &raw[at..]).map_or(raw.len(), |i| at + i + 1);
+            let line = &raw[at..end];
+            if let Some(start) = header_block {
+                if line == b"\r\n" || line == b"\n" {
+                    let part = PartShape::of(&raw[start..at]);
+                    boundaries.extend(part.boundary);
+                    skipping = part.binary;
+                    header_block = None;
+                }
+            } else if let Some(boundary) = line
+                .strip_prefix(b"--")
+                .and_then(|rest| boundaries.iter().find(|b| rest.starts_with(b)))
+                && !line[2 + boundary.len()..].starts_with(b"--")
+            {
+                header_block = Some(end);
+            }
+            at = end;
+        }
+        if cuts.is_empty() {
+            return Skeleton {
+                bytes: Cow::Borrowed(raw),
+                cuts,
+            };
+        }
+        kept.extend_from_slice(&raw[copied..]);
+        Skeleton {
+            bytes: Cow::Owned(kept),
+            cuts,
+        }
+    }
+
+    /// Whether the parser put every cut inside a binary part, and none inside
+    /// text or a nested message: then the fields are what the whole message gives.
+    fn cut_only_binary_parts(&self, message: &Message<'_>) -> bool {
+        self.cuts.iter().all(|&cut| {
+            let holds = |p: &&mail_parser::MessagePart<'_>| {
+                (p.offset_body as usize..=p.offset_end as usize).contains(&cut)
+            };
+            let mut parts = message.parts.iter().filter(holds);
+            let mut in_binary = false;
+            parts.all(|p| match p.body {
+                PartType::Binary(_) | PartType::InlineBinary(_) => {
+                    in_binary = true;
+                    true
+                }
+                PartType::Multipart(_) => true,
+                _ => false,
+            }) && in_binary
+        })
+    }
+}
+
+/// How many bytes at the start of `bytes` are base64 or white space. Checks
+/// 64 at a time without branching, so the compiler can use vector instructions.
+fn base64_run(bytes: &[u8]) -> usize {
+    let mut run = 0;
+    for chunk in bytes.chunks(64) {
+        if !chunk
+            .iter()
+            .fold(true, |all, &b| all & is_base64_or_space(b))
+        {
+            return run + chunk.iter().take_while(|&&b| is_base64_or_space(b)).count();
+        }
+        run += chunk.len();
+    }
+    run
+}
+
+fn is_base64_or_space(b: u8) -> bool {
+    b.is_ascii_alphanumeric() | matches!(b, b'+' | b'/' | b'=' | b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// What a part's header block says about the body below it.
+struct PartShape<'a> {
+    /// Base64 and not text, a multipart or a message.
+    binary: bool,
+    /// The boundary of a multipart.
+    boundary: Option<&'a [u8]>,
+}
+
+impl<'a> PartShape<'a> {
+    fn of(block: &'a [u8]) -> PartShape<'a> {
+        let (mut content_type, mut base64): (&[u8], bool) = (b"", false);
+        for field in header_fields(block) {
+            let Some(colon) = field.iter().position(|&b| b == b':') else {
+                continue;
+            };
+            let (name, value) = (field[..colon].trim_ascii(), field[colon + 1..].trim_ascii());
+            if name.eq_ignore_ascii_case(b"content-type") {
+                content_type = value;
+            } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") {
+                base64 = value.eq_ignore_ascii_case(b"base64");
+            }
+        }
+        let kind = |prefix: &[u8]| {
+            content_type.len() >= prefix.len()
+                && content_type[..prefix.len()].eq_ignore_ascii_case(prefix)
+        };
+        PartShape {
+            binary: base64
+                && !content_type.is_empty()
+                && !kind(b"text/")
+                && !kind(b"multipart/")
+                && !kind(b"message/"),
+            boundary: if kind(b"multipart/") {
+                parameter(content_type, b"boundary")
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// The fields of a header block, each with its folded lines.
+fn header_fields(block: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= block.len() {
+            return None;
+        }
+        let start = at;
+        loop {
+            at = block[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(block.len(), |i| at + i + 1);
+            if !matches!(block.get(at), Some(b' ' | b'\t')) {
+                return Some(&block[start..at]);
+            }
+        }
+    })
+}
+
+/// A parameter's value in a header value (`; name="value"` or `; name=value`).
+fn parameter<'a>(value: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    value.split(|&b| b == b';').skip(1).find_map(|param| {
+        let eq = param.iter().position(|&b| b == b'=')?;
+        if !param[..eq].trim_ascii().eq_ignore_ascii_case(name) {
+            return None;
+        }
+        let v = param[eq + 1..].trim_ascii();
+        let v = match v.strip_prefix(b"\"") {
+            Some(quoted) => &quoted[..quoted.iter().position(|&b| b == b'"')?],
+            None => v,
+        };
+        (!v.is_empty()).then_some(v)
+    })
 }
 
 /// One attachment, decoded.
@@ -117,6 +316,59 @@ Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>caf=C3=A9</p>\r\n--b\r\n\
 Content-Type: application/octet-stream; name*=UTF-8''a%20b.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n\
 AAEC\r\n--b--\r\n";
 
+    /// Nested multiparts, a base64 text part, a base64 image and a PDF whose
+    /// boundary is quoted and folded onto its own line.
+    const RICH_MESSAGE: &[u8] = b"From: a@example.org\r\nSubject: rich\r\n\
+Content-Type: multipart/mixed;\r\n boundary=\"outer=_1\"\r\n\r\npreamble\r\n--outer=_1\r\n\
+Content-Type: multipart/alternative; boundary=inner\r\n\r\n--inner\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nS8O2bG4gY2Fmw6k=\r\n\
+--inner\r\nContent-Type: text/html\r\n\r\n<p>K&ouml;ln</p>\r\n--inner--\r\n--outer=_1\r\n\
+Content-Type: image/png; name=dot.png\r\nContent-Transfer-Encoding: BASE64\r\n\r\n\
+iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==\r\n\
+--outer=_1\r\ncontent-type: Application/PDF\r\ncontent-disposition: attachment;\r\n\tfilename=r.pdf\r\n\
+content-transfer-encoding: base64\r\n\r\nJVBERi0xLjQK\r\nJVBERi0xLjQK\r\n\r\n--outer=_1--\r\nepilogue\r\n";
+
+    #[test]
+    fn attachment_bodies_are_left_out_of_the_parse_and_nothing_else() {
+        let skeleton = Skeleton::of(RICH_MESSAGE);
+        assert_eq!(skeleton.cuts.len(), 2);
+        let skeleton = std::str::from_utf8(&skeleton.bytes).unwrap();
+        assert!(!skeleton.contains("iVBOR") && !skeleton.contains("JVBER"));
+        assert!(
+            skeleton.contains("S8O2bG4gY2Fmw6k="),
+            "a base64 text part stays"
+        );
+        assert!(skeleton.contains("filename=r.pdf") && skeleton.contains("name=dot.png"));
+        let p = parse(RICH_MESSAGE);
+        assert_eq!(p, whole(RICH_MESSAGE));
+        assert_eq!(
+            p.attachments,
+            vec!["dot.png".to_string(), "r.pdf".to_string()]
+        );
+        assert!(p.text.contains("Köln café"), "{:?}", p.text);
+        // A message without such parts is parsed as it is, not copied.
+        let plain = b"Subject: s\r\n\r\nQUJD\r\n";
+        assert!(matches!(Skeleton::of(plain).bytes, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_demo_mailbox_parses_the_same_without_attachment_bodies() {
+        let mut cut = 0;
+        for raw in crate::demo::mailbox::messages(1_800_000_000) {
+            cut += usize::from(!Skeleton::of(&raw).cuts.is_empty());
+            assert_eq!(parse(&raw), whole(&raw));
+        }
+        assert!(cut >= 2, "the demo mailbox has attachments to leave out");
+    }
+
+    /// The fields of the whole message, attachments decoded.
+    fn whole(raw: &[u8]) -> Parsed {
+        MessageParser::default()
+            .parse(raw)
+            .map(|m| fields(&m))
+            .unwrap_or_default()
+    }
+
     // Fuzzing on stable: PROPTEST_CASES=100000 cargo test mime::tests::fuzz runs longer.
     proptest! {
         #[test]
@@ -133,6 +385,18 @@ AAEC\r\n--b--\r\n";
                 if byte % 3 == 0 { raw.remove(i); } else { raw.insert(i, byte); }
             }
             let _ = parse(&raw);
+        }
+
+        /// Leaving attachment bodies out changes nothing the store keeps,
+        /// however the MIME structure is broken.
+        #[test]
+        fn fuzz_leaving_out_attachment_bodies_changes_no_field(edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..24)) {
+            let mut raw = RICH_MESSAGE.to_vec();
+            for (at, byte) in edits {
+                let i = at.index(raw.len());
+                if byte % 3 == 0 { raw.remove(i); } else { raw.insert(i, byte); }
+            }
+            prop_assert_eq!(parse(&raw), whole(&raw));
         }
     }
 

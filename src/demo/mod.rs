@@ -2,7 +2,7 @@
 //! mailbox, and a throwaway profile whose account trusts the server's new
 //! certificate by fingerprint. Never the user's real profile or keychain.
 
-mod mailbox;
+pub(crate) mod mailbox;
 mod server;
 
 use std::path::{Path, PathBuf};

@@ -187,11 +187,11 @@ impl ReplyReader {
                                 *at = LinePos::Dot;
                             }
                             LinePos::Start | LinePos::Middle => {
-                                // Copy up to and including the next LF in one go.
+                                // Copy in one go up to the next line that starts
+                                // with a dot (stuffed, or the end): most bodies
+                                // have none, so this is one copy per read.
                                 let rest = &input[used..];
-                                let n = rest
-                                    .iter()
-                                    .position(|&c| c == b'\n')
+                                let n = memchr::memmem::find(rest, b"\n.")
                                     .map_or(rest.len(), |p| p + 1);
                                 push_bounded(body, &rest[..n], limit)?;
                                 used += n;
