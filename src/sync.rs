@@ -838,6 +838,7 @@ impl StoreWriter {
             .name("pipit-store-writer".into())
             .spawn(move || {
                 let mut store = Store::open(&path)?;
+                store.for_bulk_writes()?;
                 let mut durable = Vec::new();
                 // Wait for a message outside any transaction, so a slow link
                 // never holds the store's write lock; then take what is queued.

@@ -375,6 +375,16 @@ impl Store {
         Ok(())
     }
 
+    /// Readies this connection to write one large flow of batches (a fetch's
+    /// downloads): dirty pages stay in memory until their batch commits
+    /// instead of spilling into the WAL midway, where rewriting them would
+    /// make SQLite read the whole batch back to redo its checksums. Memory
+    /// then grows with the batch, which the caller bounds.
+    pub fn for_bulk_writes(&self) -> Result<()> {
+        self.conn.pragma_update(None, "cache_spill", false)?;
+        Ok(())
+    }
+
     /// Starts a group of writes that become durable together on [`Batch::commit`].
     ///
     /// It takes the write lock at once (BEGIN IMMEDIATE), waiting for it as
