@@ -2,16 +2,26 @@
 # The fetch benchmark: Pipit against mpop and fetchmail, and the raw burst
 # (every RETR at once through openssl, output thrown away: the limit), on one
 # real Dovecot on loopback, implicit TLS, mail left on the server. Each client
-# fetches the whole mailbox into a fresh place. Prints seconds, ratios to the
-# raw burst and to mpop, and peak memory.
+# fetches the whole mailbox into a fresh place. Each round runs every client
+# once, in turn, after a `sync` so no one pays for the previous one's disk
+# writes; the table shows each client's median over the rounds (seconds,
+# ratios to the raw burst and to mpop) and its largest peak memory.
 #
-# usage: tests/bench/fetch.sh [--quick]     (--quick: smaller mailboxes)
+# usage: tests/bench/fetch.sh [--quick] [--rounds N]
+#   --quick: smaller mailboxes; --rounds: rounds per workload (default 3)
 # needs root or sudo the first time, to install dovecot-pop3d mpop fetchmail time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-inbox=2000; small=500
-[ "${1:-}" = "--quick" ] && { inbox=300; small=100; }
+inbox=2000; small=500; rounds=3
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) inbox=300; small=100 ;;
+    --rounds) rounds=$2; shift ;;
+    *) echo "usage: $0 [--quick] [--rounds N]" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 need=()
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-pop3d)
@@ -124,19 +134,28 @@ run_client() {
   /usr/bin/time -f "%e %M" -o "$dir/time" "${cmd[@]}" >/dev/null 2>"$dir/err" || [ "$client" = fetchmail ] || {
     echo "fetch.sh: $client failed:" >&2; cat "$dir/err" >&2; exit 1; }
   cat "$dir/time"
-  rm -rf "$dir"
+  # Kept until the end: ext4 searches longer for a free inode while many were
+  # deleted in the last half minute, which would slow whoever runs next
+  # (mpop, writing a file per message, most).
 }
 
 rows=()
 race() {  # race LABEL PORT COUNT
-  local label=$1 port=$2 count=$3 raw mpop line
-  for client in raw pipit mpop fetchmail; do
-    read -r secs kb < <(run_client "$client" "$lab" "$port" "$count" | tail -n 1)
-    case $client in raw) raw=$secs;; mpop) mpop=$secs;; esac
-    rows+=("$label|$client|$secs|$kb")
+  local label=$1 port=$2 count=$3 client secs kb
+  declare -A times peak
+  for _ in $(seq "$rounds"); do
+    for client in raw pipit mpop fetchmail; do
+      sync
+      read -r secs kb < <(run_client "$client" "$lab" "$port" "$count" | tail -n 1)
+      times[$client]+="$secs "
+      [ "$kb" -gt "${peak[$client]:-0}" ] && peak[$client]=$kb
+    done
   done
-  rows+=("$label|=raw=$raw|=mpop=$mpop|")
+  for client in raw pipit mpop fetchmail; do
+    rows+=("$label|$client|$(median ${times[$client]})|${peak[$client]}")
+  done
 }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 start_dovecot inbox inbox "$inbox"
 race "$inbox inbox messages" "$tls" "$inbox"
@@ -150,13 +169,14 @@ race "$small small, 50 ms round trip" "$delayed" "$small"
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); Dovecot $(/usr/sbin/dovecot --version | cut -d' ' -f1), implicit TLS on loopback"
 printf '%-34s %-10s %9s %8s %8s %10s\n' workload client seconds '×raw' '×mpop' 'peak MB'
-label=""; raw=""; mpop=""
-# Two passes: find each workload's raw and mpop times, then print.
 declare -A raw_of mpop_of
-for r in "${rows[@]}"; do IFS='|' read -r l c s k <<<"$r"; case $c in =raw=*) raw_of[$l]=${c#=raw=}; mpop_of[$l]=${s#=mpop=};; esac; done
 for r in "${rows[@]}"; do
   IFS='|' read -r l c s k <<<"$r"
-  case $c in =raw=*) continue;; esac
+  case $c in raw) raw_of[$l]=$s;; mpop) mpop_of[$l]=$s;; esac
+done
+for r in "${rows[@]}"; do
+  IFS='|' read -r l c s k <<<"$r"
   printf '%-34s %-10s %9.2f %8.2f %8.2f %10.1f\n' "$l" "$c" "$s" \
     "$(awk "BEGIN{print $s/${raw_of[$l]}}")" "$(awk "BEGIN{print $s/${mpop_of[$l]}}")" "$(awk "BEGIN{print $k/1024}")"
 done
+echo "(median of $rounds rounds; peak memory: the largest of them)"
