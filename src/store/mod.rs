@@ -438,8 +438,9 @@ impl Store {
     /// One message's fields.
     pub fn detail(&self, id: i64) -> Result<Detail> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, to_addr, cc_addr, message_id, body_text FROM messages
-             WHERE id = ?1 AND state != 'purged'"
+            "SELECT {SUMMARY_COLUMNS}, to_addr, cc_addr, message_id,
+                coalesce((SELECT body_text FROM message_text WHERE message_id = messages.id), '')
+             FROM messages WHERE id = ?1 AND state != 'purged'"
         );
         self.conn
             .query_row(&sql, [id], |r| {
@@ -503,8 +504,12 @@ impl Store {
             "DELETE FROM messages WHERE trashed_at IS NOT NULL AND on_server = 0",
             [],
         )?;
+        tx.execute(
+            "DELETE FROM message_text WHERE message_id IN (SELECT id FROM messages WHERE trashed_at IS NOT NULL)",
+            [],
+        )?;
         let tombstones = tx.execute(
-            "UPDATE messages SET state = 'purged', from_addr = '', subject = '', body_text = '', attachments = ''
+            "UPDATE messages SET state = 'purged', from_addr = '', subject = '', attachments = ''
              WHERE trashed_at IS NOT NULL",
             [],
         )?;
@@ -636,9 +641,9 @@ impl Batch<'_> {
     pub fn insert(&self, m: &NewMessage<'_>) -> Result<i64> {
         self.tx.execute(
             "INSERT INTO messages (account, uid, uid_seq, state, size, first_seen, downloaded_at,
-                from_addr, to_addr, cc_addr, subject, date, message_id, attachments, body_text)
+                from_addr, to_addr, cc_addr, subject, date, message_id, attachments)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'full' THEN ?6 END,
-                ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 m.account,
                 m.uid,
@@ -653,10 +658,12 @@ impl Batch<'_> {
                 m.parsed.date,
                 m.parsed.message_id,
                 m.parsed.attachments.join("\n"),
-                m.parsed.text,
             ],
         )?;
         let id = self.tx.last_insert_rowid();
+        if !m.parsed.text.is_empty() {
+            self.set_text(id, &m.parsed.text)?;
+        }
         self.tx.execute(
             "INSERT INTO message_bytes (message_id, raw) VALUES (?1, ?2)",
             params![id, m.raw],
@@ -669,7 +676,7 @@ impl Batch<'_> {
         self.tx.execute(
             "UPDATE messages SET state = 'full', size = ?2, downloaded_at = ?3, download_requested = 0,
                 from_addr = ?4, to_addr = ?5, cc_addr = ?6, subject = ?7, date = ?8, message_id = ?9,
-                attachments = ?10, body_text = ?11
+                attachments = ?10
              WHERE id = ?1",
             params![
                 id,
@@ -682,9 +689,9 @@ impl Batch<'_> {
                 parsed.date,
                 parsed.message_id,
                 parsed.attachments.join("\n"),
-                parsed.text,
             ],
         )?;
+        self.set_text(id, &parsed.text)?;
         // The header block is there already: replace its bytes in place.
         let replaced = self.tx.execute(
             "UPDATE message_bytes SET raw = ?2 WHERE message_id = ?1",
@@ -695,6 +702,23 @@ impl Batch<'_> {
                 "INSERT INTO message_bytes (message_id, raw) VALUES (?1, ?2)",
                 params![id, raw],
             )?;
+        }
+        Ok(())
+    }
+
+    /// A message's text for search (and the reader), kept apart from its row.
+    fn set_text(&self, id: i64, text: &str) -> Result<()> {
+        if text.is_empty() {
+            self.tx
+                .prepare_cached("DELETE FROM message_text WHERE message_id = ?1")?
+                .execute([id])?;
+        } else {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO message_text (message_id, body_text) VALUES (?1, ?2)
+                     ON CONFLICT (message_id) DO UPDATE SET body_text = excluded.body_text",
+                )?
+                .execute(params![id, text])?;
         }
         Ok(())
     }

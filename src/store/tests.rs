@@ -249,3 +249,98 @@ fn many_connections_opening_a_new_store_at_once_all_succeed() {
         }
     }
 }
+
+#[test]
+fn a_version_2_store_moves_its_text_apart_and_stays_searchable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipit.db");
+    {
+        // A store as Pipit left it at schema version 2, text inside the rows.
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO messages (id, account, uid, state, first_seen, from_addr, subject, body_text)
+             VALUES (1, 'home', 'u1', 'full', 0, 'Ana <ana@example.org>', 'Köln trip', 'meet at the café'),
+                    (2, 'home', 'u2', 'headers', 0, 'Bo <bo@example.org>', 'invoice', '');
+             INSERT INTO message_bytes (message_id, raw) VALUES (1, x'00'), (2, x'00');",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let all = Filter::default();
+    assert_eq!(store.detail(1).unwrap().text, "meet at the café");
+    assert_eq!(store.detail(2).unwrap().text, "");
+    assert_eq!(store.search("cafe", &all).unwrap()[0].id, 1);
+    assert_eq!(store.search("koln", &all).unwrap()[0].id, 1);
+    assert_eq!(store.search("invoice bo", &all).unwrap()[0].id, 2);
+    let columns: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM pragma_table_info('messages')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(!columns.iter().any(|c| c == "body_text"), "{columns:?}");
+    assert_eq!(store.integrity_check(), Ok(()));
+}
+
+#[test]
+fn the_index_follows_every_change_of_sender_subject_and_text() {
+    let (_dir, mut store) = temp_store();
+    let all = Filter::default();
+    let hits = |store: &Store, q: &str| -> Vec<i64> {
+        store
+            .search(q, &all)
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    let id = add(
+        &mut store,
+        "u1",
+        b"Subject: draft\r\n\r\n",
+        MessageState::Headers,
+    );
+    assert_eq!(hits(&store, "draft"), vec![id]);
+
+    // The whole message says otherwise: the headers' words go, the new ones come.
+    let full = b"Subject: final\r\nFrom: Ute <ute@example.org>\r\n\r\nthe harbour at dawn\r\n";
+    let batch = store.batch().unwrap();
+    batch.complete(id, full, &mime::parse(full), 2).unwrap();
+    batch.commit().unwrap();
+    assert!(hits(&store, "draft").is_empty());
+    assert_eq!(hits(&store, "final ute harbour"), vec![id]);
+
+    // Same headers, other text: only the text changes.
+    let again = b"Subject: final\r\nFrom: Ute <ute@example.org>\r\n\r\nthe mountain at noon\r\n";
+    let batch = store.batch().unwrap();
+    batch.complete(id, again, &mime::parse(again), 3).unwrap();
+    batch.commit().unwrap();
+    assert!(hits(&store, "harbour").is_empty());
+    assert_eq!(hits(&store, "final mountain"), vec![id]);
+
+    // Purged: nothing of it is found, in Trash or out.
+    store.trash(id, 4).unwrap();
+    store.empty_trash().unwrap();
+    let trash = Filter {
+        trash: true,
+        ..Filter::default()
+    };
+    for q in ["final", "ute", "mountain"] {
+        assert!(store.search(q, &all).unwrap().is_empty(), "{q}");
+        assert!(store.search(q, &trash).unwrap().is_empty(), "{q}");
+    }
+    let text_rows: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM message_text", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(text_rows, 0, "a tombstone keeps no text");
+    assert_eq!(store.integrity_check(), Ok(()));
+}
