@@ -141,24 +141,73 @@ fn serve(
             return;
         }
     };
+    let mut listed: Option<Listed> = None;
     while let Ok(mut query) = inbox.recv() {
         // Only the newest list request matters: skip those it replaces.
         while let Query::List { .. } = query {
             match inbox.try_recv() {
                 Ok(next @ Query::List { .. }) => query = next,
                 Ok(other) => {
-                    answer(&mut store, query, &send);
+                    answer(&mut store, &mut listed, query, &send);
                     query = other;
                     break;
                 }
                 Err(_) => break,
             }
         }
-        answer(&mut store, query, &send);
+        answer(&mut store, &mut listed, query, &send);
     }
 }
 
-fn answer(store: &mut Store, query: Query, send: &dyn Fn(Answer)) {
+/// The rows of the view last listed, sorted as last asked, and the store's
+/// data version they were read at. A search filters these with the ids the
+/// index gives, instead of reading tens of thousands of rows again, and so
+/// keeps the list's order.
+struct Listed {
+    view: View,
+    sort: Sort,
+    version: i64,
+    rows: Vec<Summary>,
+}
+
+/// The view's rows, read again only if the store changed since.
+fn rows_of<'a>(
+    store: &Store,
+    listed: &'a mut Option<Listed>,
+    view: View,
+    sort: Sort,
+) -> Result<&'a Listed, crate::store::StoreError> {
+    let version = store.data_version()?;
+    match listed {
+        Some(l) if l.view == view && l.version == version => {
+            if l.sort != sort {
+                sort_rows(&mut l.rows, sort);
+                l.sort = sort;
+            }
+        }
+        _ => {
+            let mut rows = store.messages(&view.filter())?;
+            sort_rows(&mut rows, sort);
+            *listed = Some(Listed {
+                view,
+                sort,
+                version,
+                rows,
+            });
+        }
+    }
+    Ok(listed.as_ref().expect("set above"))
+}
+
+fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &dyn Fn(Answer)) {
+    // This connection's own changes do not move the data version: forget the
+    // rows whenever it makes one the list shows.
+    if matches!(
+        query,
+        Query::Trash(_) | Query::Restore(_) | Query::EmptyTrash | Query::RequestDownload(_)
+    ) {
+        *listed = None;
+    }
     match query {
         Query::List {
             generation,
@@ -166,15 +215,16 @@ fn answer(store: &mut Store, query: Query, send: &dyn Fn(Answer)) {
             search,
             sort,
         } => {
-            let filter = view.filter();
-            let rows = if search.trim().is_empty() {
-                store.messages(&filter)
-            } else {
-                store.search(&search, &filter)
-            };
-            let rows = rows.map(|mut rows| {
-                sort_rows(&mut rows, sort);
-                rows
+            let rows = rows_of(store, listed, view, sort).and_then(|l| {
+                if search.trim().is_empty() {
+                    return Ok(l.rows.clone());
+                }
+                let ids = store.search_ids(&search)?;
+                Ok(l.rows
+                    .iter()
+                    .filter(|r| ids.binary_search(&r.id).is_ok())
+                    .cloned()
+                    .collect())
             });
             send(Answer::Rows {
                 generation,
@@ -191,6 +241,13 @@ fn answer(store: &mut Store, query: Query, send: &dyn Fn(Answer)) {
                     detail,
                 }))
             })();
+            if result.is_ok()
+                && let Some(row) = listed
+                    .as_mut()
+                    .and_then(|l| l.rows.iter_mut().find(|r| r.id == id))
+            {
+                row.seen = true;
+            }
             send(Answer::Opened {
                 id,
                 result: result.map_err(|e| e.to_string()),

@@ -8,6 +8,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior, params};
@@ -128,19 +129,21 @@ pub struct NewMessage<'a> {
     pub parsed: &'a Parsed,
 }
 
-/// One row of the message list.
+/// One row of the message list. Its text is shared, not copied, between the
+/// window's list and the store thread's (`Arc`): a search that matches most
+/// of 100,000 messages hands over that many rows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub id: i64,
-    pub account: String,
-    pub uid: String,
-    pub from: String,
-    pub subject: String,
+    pub account: Arc<str>,
+    pub uid: Arc<str>,
+    pub from: Arc<str>,
+    pub subject: Arc<str>,
     /// Seconds since the Unix epoch, from the Date header.
     pub date: Option<i64>,
     pub size: u64,
     pub state: MessageState,
-    pub attachments: Vec<String>,
+    pub attachments: Arc<[String]>,
     pub seen: bool,
     pub on_server: bool,
     pub trashed: bool,
@@ -435,6 +438,28 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The ids, ascending, of all messages whose sender, subject or text
+    /// match, from the index alone (no row is read): the window filters the
+    /// list it already has with them.
+    pub fn search_ids(&self, query: &str) -> Result<Vec<i64>> {
+        let Some(fts) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid",
+        )?;
+        let ids = stmt.query_map([fts], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Changes whenever another connection has committed a change since the
+    /// last call on this one (SQLite's `data_version`): when to read again.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
     /// One message's fields.
     pub fn detail(&self, id: i64) -> Result<Detail> {
         let sql = format!(
@@ -614,13 +639,14 @@ impl Store {
 const SUMMARY_COLUMNS: &str = "id, account, uid, from_addr, subject, date, size, state, attachments, seen, on_server, trashed_at IS NOT NULL";
 
 fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
-    let attachments: String = r.get(8)?;
+    let text = |i: usize| -> rusqlite::Result<Arc<str>> { Ok(Arc::from(r.get_ref(i)?.as_str()?)) };
+    let attachments = r.get_ref(8)?.as_str()?;
     Ok(Summary {
         id: r.get(0)?,
-        account: r.get(1)?,
-        uid: r.get(2)?,
-        from: r.get(3)?,
-        subject: r.get(4)?,
+        account: text(1)?,
+        uid: text(2)?,
+        from: text(3)?,
+        subject: text(4)?,
         date: r.get(5)?,
         size: r.get::<_, i64>(6)?.max(0) as u64,
         state: MessageState::from_sql(&r.get::<_, String>(7)?),

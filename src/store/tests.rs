@@ -104,7 +104,7 @@ fn headers_then_full_then_search_and_trash() {
     let d = store.detail(id).unwrap();
     assert_eq!(d.summary.state, MessageState::Full);
     assert_eq!(d.summary.size, full.len() as u64);
-    assert_eq!(d.summary.subject, "Köln trip");
+    assert_eq!(&*d.summary.subject, "Köln trip");
 
     let all = Filter::default();
     assert_eq!(store.search("koln cafe", &all).unwrap().len(), 1);
