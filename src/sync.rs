@@ -28,6 +28,13 @@ use crate::store::{AccountState, Known, MessageState, NewMessage, Store, StoreEr
 /// a long round trip full of small messages. At about 12 bytes a command
 /// they stay well within any TCP window, as RFC 2449 asks.
 const PIPELINE_WINDOW: usize = 1024;
+/// Reply bytes (by the server's LIST sizes) asked for ahead of those being
+/// read: more than a fast link carries in a long round trip (1 Gbit/s over
+/// 50 ms is 6 MB), so large messages still stream back to back, yet a cancel
+/// or a broken store waits for a few messages at most, not for 1,024 of them.
+const FLIGHT_BYTES: u64 = 8 * 1024 * 1024;
+/// What a header block (TOP n 0) is expected to weigh, for the same budget.
+const HEADER_BYTES: u64 = 4 * 1024;
 /// A session that showed about this many messages, all of them new, may be a
 /// server that shows its mailbox piecemeal (Gmail: about 250 a session); only
 /// then is another session worth its round trips.
@@ -442,7 +449,7 @@ impl Pass<'_> {
         let fetched = pipeline_then(
             session,
             &steps,
-            window,
+            Flight::new(window, FLIGHT_BYTES),
             self.cancel,
             quit_early.then_some(Command::Quit),
             |step| match step {
@@ -451,6 +458,10 @@ impl Pass<'_> {
                     lines: 0,
                 },
                 Step::Retr(m, _) => Command::Retr(m.number),
+            },
+            |step| match step {
+                Step::Top(_) => HEADER_BYTES,
+                Step::Retr(m, _) => m.size,
             },
             |step, reply, bytes| {
                 match step {
@@ -750,18 +761,22 @@ fn pipeline<T>(
     command: impl Fn(&T) -> Command,
     each: impl FnMut(&T, Reply, u64) -> Result<(), FetchError>,
 ) -> Result<(), FetchError> {
-    pipeline_then(session, items, window, cancel, None, command, each)
+    let flight = Flight::new(window, u64::MAX);
+    pipeline_then(session, items, flight, cancel, None, command, |_| 0, each)
 }
 
-/// [`pipeline`], with `trailer` sent right behind the last item's command;
-/// its reply is left for the caller to read.
+/// [`pipeline`] within `flight`, where `expected` tells how many reply
+/// bytes an item's command will bring, and with `trailer` sent right behind
+/// the last item's command; its reply is left for the caller to read.
+#[allow(clippy::too_many_arguments)] // each is one part of the flight; a struct would only rename them
 fn pipeline_then<T>(
     session: &mut Session,
     items: &[T],
-    window: usize,
+    mut flight: Flight,
     cancel: &AtomicBool,
     mut trailer: Option<Command>,
     command: impl Fn(&T) -> Command,
+    expected: impl Fn(&T) -> u64,
     mut each: impl FnMut(&T, Reply, u64) -> Result<(), FetchError>,
 ) -> Result<(), FetchError> {
     let mut sent = 0;
@@ -770,12 +785,13 @@ fn pipeline_then<T>(
     {
         session.send(&t);
     }
-    for (done, item) in items.iter().enumerate() {
+    for item in items {
         if cancel.load(Ordering::Relaxed) {
             return Err(FetchError::Cancelled);
         }
-        while sent < items.len() && sent - done < window.max(1) {
+        while sent < items.len() && flight.may_send(expected(&items[sent])) {
             session.send(&command(&items[sent]));
+            flight.sent(expected(&items[sent]));
             sent += 1;
             if sent == items.len()
                 && let Some(t) = trailer.take()
@@ -784,9 +800,50 @@ fn pipeline_then<T>(
             }
         }
         let reply = session.read_reply()?;
+        flight.answered(expected(item));
         each(item, reply, session.bytes_received)?;
     }
     Ok(())
+}
+
+/// The commands in flight, and how many reply bytes they will bring: the
+/// pipelining window adapts to the messages' sizes, many small ones in
+/// flight at once, a few large ones.
+#[derive(Clone, Copy, Debug)]
+struct Flight {
+    max_commands: usize,
+    max_bytes: u64,
+    commands: usize,
+    bytes: u64,
+}
+
+impl Flight {
+    fn new(max_commands: usize, max_bytes: u64) -> Flight {
+        Flight {
+            max_commands: max_commands.max(1),
+            max_bytes,
+            commands: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Whether a command expected to bring `bytes` may go now. With nothing
+    /// in flight one always may, however large its reply.
+    fn may_send(&self, bytes: u64) -> bool {
+        self.commands == 0
+            || (self.commands < self.max_commands
+                && self.bytes.saturating_add(bytes) <= self.max_bytes)
+    }
+
+    fn sent(&mut self, bytes: u64) {
+        self.commands += 1;
+        self.bytes = self.bytes.saturating_add(bytes);
+    }
+
+    fn answered(&mut self, bytes: u64) {
+        self.commands -= 1;
+        self.bytes = self.bytes.saturating_sub(bytes);
+    }
 }
 
 /// [`pipeline`], collecting the replies.
@@ -1161,6 +1218,42 @@ impl AccountLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_flight_holds_many_small_messages_and_few_large_ones() {
+        let mut flight = Flight::new(1024, FLIGHT_BYTES);
+        let mut small = 0;
+        while flight.may_send(2_000) {
+            flight.sent(2_000);
+            small += 1;
+        }
+        assert_eq!(
+            small, 1024,
+            "small messages: the command window is the limit"
+        );
+
+        let mut flight = Flight::new(1024, FLIGHT_BYTES);
+        let mut large = 0;
+        while flight.may_send(3_000_000) {
+            flight.sent(3_000_000);
+            large += 1;
+        }
+        assert_eq!(large, 2, "large ones: the byte budget is");
+        flight.answered(3_000_000);
+        assert!(flight.may_send(3_000_000), "an answer makes room");
+
+        // A message larger than the whole budget still goes, alone.
+        let mut flight = Flight::new(1024, FLIGHT_BYTES);
+        assert!(flight.may_send(50_000_000));
+        flight.sent(50_000_000);
+        assert!(!flight.may_send(1));
+
+        // Without pipelining: one command at a time, whatever its size.
+        let mut flight = Flight::new(1, u64::MAX);
+        assert!(flight.may_send(0));
+        flight.sent(0);
+        assert!(!flight.may_send(0));
+    }
 
     #[test]
     fn header_end_with_crlf_and_lf() {

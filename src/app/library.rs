@@ -280,3 +280,92 @@ pub fn sort_rows(rows: &mut [Summary], sort: Sort) {
         rows.reverse();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{MessageState, NewMessage};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn add(store: &mut Store, uid: &str, raw: &str) -> i64 {
+        let parsed = mime::parse(raw.as_bytes());
+        let batch = store.batch().unwrap();
+        let id = batch
+            .insert(&NewMessage {
+                account: "home",
+                uid,
+                uid_seq: 0,
+                size: raw.len() as u64,
+                first_seen: 0,
+                raw: raw.as_bytes(),
+                state: MessageState::Full,
+                parsed: &parsed,
+            })
+            .unwrap();
+        batch.commit().unwrap();
+        id
+    }
+
+    fn list(library: &Library, search: &str, sort: Sort) -> Vec<i64> {
+        library.ask(Query::List {
+            generation: 1,
+            view: View::All,
+            search: search.into(),
+            sort,
+        });
+        loop {
+            match library
+                .answers
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap()
+            {
+                Answer::Rows { rows, .. } => return rows.unwrap().iter().map(|r| r.id).collect(),
+                _ => continue,
+            }
+        }
+    }
+
+    #[test]
+    fn searches_see_new_mail_trash_and_the_list_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipit.db");
+        let mut store = Store::open(&path).unwrap();
+        let old = add(
+            &mut store,
+            "u1",
+            "Subject: harbour plans\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nboats\r\n",
+        );
+        let library = Library::spawn(path, Arc::new(|| {}));
+        let by_date = Sort::default();
+        assert_eq!(list(&library, "", by_date), vec![old]);
+        assert_eq!(list(&library, "harbour", by_date), vec![old]);
+
+        // Mail stored by another connection (the fetch worker's) is found.
+        let new = add(
+            &mut store,
+            "u2",
+            "Subject: harbour party\r\nDate: Tue, 3 Nov 2026 10:00:00 +0000\r\n\r\nboats\r\n",
+        );
+        assert_eq!(
+            list(&library, "harbour", by_date),
+            vec![new, old],
+            "newest first"
+        );
+        let oldest_first = Sort {
+            column: Column::Date,
+            ascending: true,
+        };
+        assert_eq!(
+            list(&library, "boats", oldest_first),
+            vec![old, new],
+            "in the list's order"
+        );
+        assert_eq!(list(&library, "party", by_date), vec![new]);
+
+        // A change this thread makes itself is seen too.
+        library.ask(Query::Trash(new));
+        assert_eq!(list(&library, "harbour", by_date), vec![old]);
+        assert!(list(&library, "nothing", by_date).is_empty());
+    }
+}

@@ -82,8 +82,8 @@ pub const MIGRATIONS: &[&str] = &[
     ",
     // 3: the text for search apart from the rows the list reads, which were
     // as wide as each message's text (and read whole for a column after it).
-    // The index keeps no copy of the text (contentless) and forgets a row by
-    // its id alone, so no trigger needs the old text to update it.
+    // The index keeps no copy of the text (contentless): the triggers tell it
+    // the old values of a row they replace, read from the two tables.
     "
     DROP TRIGGER messages_fts_insert;
     DROP TRIGGER messages_fts_delete;
@@ -100,42 +100,51 @@ pub const MIGRATIONS: &[&str] = &[
 
     CREATE VIRTUAL TABLE messages_fts USING fts5 (
         from_addr, subject, body_text,
-        content = '', contentless_delete = 1,
+        content = '',
         tokenize = 'unicode61 remove_diacritics 2'
     );
     INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
         SELECT m.id, m.from_addr, m.subject, coalesce(t.body_text, '')
         FROM messages m LEFT JOIN message_text t ON t.message_id = m.id;
 
-    -- Each message has one row in the index, written again whenever its
-    -- sender, subject or text changes.
+    -- Each message has one row in the index: its sender, subject and text
+    -- (empty until it has some). A row is replaced by deleting exactly what
+    -- was indexed, then indexing the new values.
     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
         INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
-        VALUES (new.id, new.from_addr, new.subject,
-            coalesce((SELECT body_text FROM message_text WHERE message_id = new.id), ''));
+        VALUES (new.id, new.from_addr, new.subject, '');
     END;
     CREATE TRIGGER messages_fts_update AFTER UPDATE OF from_addr, subject ON messages
     WHEN old.from_addr IS NOT new.from_addr OR old.subject IS NOT new.subject BEGIN
-        DELETE FROM messages_fts WHERE rowid = new.id;
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        VALUES ('delete', old.id, old.from_addr, old.subject,
+            coalesce((SELECT body_text FROM message_text WHERE message_id = old.id), ''));
         INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
         VALUES (new.id, new.from_addr, new.subject,
             coalesce((SELECT body_text FROM message_text WHERE message_id = new.id), ''));
     END;
-    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-        DELETE FROM messages_fts WHERE rowid = old.id;
+    -- Before, while the text is still there (the delete cascades to it).
+    CREATE TRIGGER messages_fts_delete BEFORE DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        VALUES ('delete', old.id, old.from_addr, old.subject,
+            coalesce((SELECT body_text FROM message_text WHERE message_id = old.id), ''));
     END;
     CREATE TRIGGER message_text_fts_insert AFTER INSERT ON message_text BEGIN
-        DELETE FROM messages_fts WHERE rowid = new.message_id;
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        SELECT 'delete', id, from_addr, subject, '' FROM messages WHERE id = new.message_id;
         INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
         SELECT id, from_addr, subject, new.body_text FROM messages WHERE id = new.message_id;
     END;
     CREATE TRIGGER message_text_fts_update AFTER UPDATE OF body_text ON message_text BEGIN
-        DELETE FROM messages_fts WHERE rowid = new.message_id;
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        SELECT 'delete', id, from_addr, subject, old.body_text FROM messages WHERE id = old.message_id;
         INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
         SELECT id, from_addr, subject, new.body_text FROM messages WHERE id = new.message_id;
     END;
+    -- Not when the message itself goes (its row is gone by the cascade).
     CREATE TRIGGER message_text_fts_delete AFTER DELETE ON message_text BEGIN
-        DELETE FROM messages_fts WHERE rowid = old.message_id;
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        SELECT 'delete', id, from_addr, subject, old.body_text FROM messages WHERE id = old.message_id;
         INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
         SELECT id, from_addr, subject, '' FROM messages WHERE id = old.message_id;
     END;

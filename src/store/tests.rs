@@ -342,5 +342,29 @@ fn the_index_follows_every_change_of_sender_subject_and_text() {
         .query_row("SELECT count(*) FROM message_text", [], |r| r.get(0))
         .unwrap();
     assert_eq!(text_rows, 0, "a tombstone keeps no text");
+    assert!(store.search_ids("final mountain").unwrap().is_empty());
+
+    // A message deleted with its text (the text goes by cascade) leaves
+    // nothing behind in the index either.
+    let other = add(
+        &mut store,
+        "u2",
+        b"Subject: lighthouse\r\n\r\nkeeper notes\r\n",
+        MessageState::Full,
+    );
+    assert_eq!(store.search_ids("keeper lighthouse").unwrap(), vec![other]);
+    store
+        .conn
+        .execute("DELETE FROM messages WHERE id = ?1", [other])
+        .unwrap();
+    assert!(store.search_ids("keeper").unwrap().is_empty());
+    assert!(store.search_ids("lighthouse").unwrap().is_empty());
+    store
+        .conn
+        .execute(
+            "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
     assert_eq!(store.integrity_check(), Ok(()));
 }
