@@ -284,28 +284,10 @@ pub fn sort_rows(rows: &mut [Summary], sort: Sort) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{MessageState, NewMessage};
+    use crate::store::MessageState;
+    use crate::store::tests::add;
     use std::sync::Arc;
     use std::time::Duration;
-
-    fn add(store: &mut Store, uid: &str, raw: &str) -> i64 {
-        let parsed = mime::parse(raw.as_bytes());
-        let batch = store.batch().unwrap();
-        let id = batch
-            .insert(&NewMessage {
-                account: "home",
-                uid,
-                uid_seq: 0,
-                size: raw.len() as u64,
-                first_seen: 0,
-                raw: raw.as_bytes(),
-                state: MessageState::Full,
-                parsed: &parsed,
-            })
-            .unwrap();
-        batch.commit().unwrap();
-        id
-    }
 
     fn list(library: &Library, search: &str, sort: Sort) -> Vec<i64> {
         library.ask(Query::List {
@@ -334,7 +316,8 @@ mod tests {
         let old = add(
             &mut store,
             "u1",
-            "Subject: harbour plans\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nboats\r\n",
+            b"Subject: harbour plans\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nboats\r\n",
+            MessageState::Full,
         );
         let library = Library::spawn(path, Arc::new(|| {}));
         let by_date = Sort::default();
@@ -345,7 +328,8 @@ mod tests {
         let new = add(
             &mut store,
             "u2",
-            "Subject: harbour party\r\nDate: Tue, 3 Nov 2026 10:00:00 +0000\r\n\r\nboats\r\n",
+            b"Subject: harbour party\r\nDate: Tue, 3 Nov 2026 10:00:00 +0000\r\n\r\nboats\r\n",
+            MessageState::Full,
         );
         assert_eq!(
             list(&library, "harbour", by_date),

@@ -816,4 +816,4 @@ fn write_mboxrd_body(raw: &[u8], out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

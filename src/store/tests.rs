@@ -7,7 +7,8 @@ fn temp_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-fn add(store: &mut Store, uid: &str, raw: &[u8], state: MessageState) -> i64 {
+/// Stores one message in a batch of its own; returns its id.
+pub(crate) fn add(store: &mut Store, uid: &str, raw: &[u8], state: MessageState) -> i64 {
     let parsed = mime::parse(raw);
     let batch = store.batch().unwrap();
     let id = batch
