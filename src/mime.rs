@@ -21,6 +21,10 @@ pub struct Parsed {
     pub text: String,
 }
 
+/// More multipart boundaries than real mail ever nests: a message with more
+/// is parsed whole (see `Skeleton`).
+const MAX_BOUNDARIES: usize = 64;
+
 /// Text beyond this is not indexed for search; the raw message keeps all of it.
 const MAX_TEXT: usize = 1024 * 1024;
 
@@ -115,6 +119,14 @@ impl<'a> Skeleton<'a> {
                 if line == b"\r\n" || line == b"\n" {
                     let part = PartShape::of(&raw[start..at]);
                     boundaries.extend(part.boundary);
+                    if boundaries.len() > MAX_BOUNDARIES {
+                        // Hostile or absurd: parse it whole rather than
+                        // compare every line with thousands of boundaries.
+                        return Skeleton {
+                            bytes: Cow::Borrowed(raw),
+                            cuts: Vec::new(),
+                        };
+                    }
                     skipping = part.binary;
                     header_block = None;
                 }
@@ -359,6 +371,25 @@ content-transfer-encoding: base64\r\n\r\nJVBERi0xLjQK\r\nJVBERi0xLjQK\r\n\r\n--o
             assert_eq!(parse(&raw), whole(&raw));
         }
         assert!(cut >= 2, "the demo mailbox has attachments to leave out");
+    }
+
+    #[test]
+    fn a_flood_of_boundaries_is_parsed_whole_and_quickly() {
+        let mut raw =
+            b"Subject: many\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n".to_vec();
+        for i in 1..20_000 {
+            raw.extend_from_slice(
+                format!(
+                    "--b{}\r\nContent-Type: multipart/mixed; boundary=b{i}\r\n\r\n",
+                    i - 1
+                )
+                .as_bytes(),
+            );
+        }
+        raw.extend_from_slice(b"--b19999\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n");
+        let skeleton = Skeleton::of(&raw);
+        assert!(skeleton.cuts.is_empty());
+        assert!(matches!(skeleton.bytes, Cow::Borrowed(_)));
     }
 
     /// The fields of the whole message, attachments decoded.
