@@ -100,9 +100,10 @@ impl<'a> Skeleton<'a> {
             if skipping {
                 // Leave out whole lines up to the first with another byte.
                 let stop = at + base64_run(&raw[at..]);
-                let next = match stop {
-                    _ if stop == raw.len() => stop,
-                    _ => memchr::memrchr(b'\n', &raw[at..stop]).map_or(at, |i| at + i + 1),
+                let next = if stop == raw.len() {
+                    stop
+                } else {
+                    memchr::memrchr(b'\n', &raw[at..stop]).map_or(at, |i| at + i + 1)
                 };
                 if next > at {
                     kept.extend_from_slice(&raw[copied..at]);
@@ -155,20 +156,16 @@ impl<'a> Skeleton<'a> {
     /// Whether the parser put every cut inside a binary part, and none inside
     /// text or a nested message: then the fields are what the whole message gives.
     fn cut_only_binary_parts(&self, message: &Message<'_>) -> bool {
+        let binary = |p: &mail_parser::MessagePart<'_>| {
+            matches!(p.body, PartType::Binary(_) | PartType::InlineBinary(_))
+        };
         self.cuts.iter().all(|&cut| {
-            let holds = |p: &&mail_parser::MessagePart<'_>| {
-                (p.offset_body as usize..=p.offset_end as usize).contains(&cut)
-            };
-            let mut parts = message.parts.iter().filter(holds);
-            let mut in_binary = false;
-            parts.all(|p| match p.body {
-                PartType::Binary(_) | PartType::InlineBinary(_) => {
-                    in_binary = true;
-                    true
-                }
-                PartType::Multipart(_) => true,
-                _ => false,
-            }) && in_binary
+            let mut holding = message
+                .parts
+                .iter()
+                .filter(|p| (p.offset_body as usize..=p.offset_end as usize).contains(&cut));
+            holding.clone().any(binary)
+                && holding.all(|p| binary(p) || matches!(p.body, PartType::Multipart(_)))
         })
     }
 }

@@ -789,9 +789,13 @@ fn pipeline_then<T>(
         if cancel.load(Ordering::Relaxed) {
             return Err(FetchError::Cancelled);
         }
-        while sent < items.len() && flight.may_send(expected(&items[sent])) {
-            session.send(&command(&items[sent]));
-            flight.sent(expected(&items[sent]));
+        while let Some(next) = items.get(sent) {
+            let bytes = expected(next);
+            if !flight.may_send(bytes) {
+                break;
+            }
+            session.send(&command(next));
+            flight.sent(bytes);
             sent += 1;
             if sent == items.len()
                 && let Some(t) = trailer.take()

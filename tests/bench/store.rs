@@ -34,14 +34,7 @@ fn main() {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_ui_state(|ui, app: &mut PipitApp| app.ui(ui), app);
-    while h.state().rows.len() < count {
-        h.step();
-        std::thread::sleep(Duration::from_millis(1));
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the list never loaded"
-        );
-    }
+    step_until(&mut h, |app| app.rows.len() == count);
     h.step();
     let first_screen = started.elapsed();
 
@@ -64,18 +57,13 @@ fn main() {
         app.search = q.to_string();
         app.rows_loaded = false;
         app.reload();
-        while !h.state().rows_loaded {
-            h.step();
-            std::thread::sleep(Duration::from_micros(100));
-        }
+        step_until(&mut h, |app| app.rows_loaded);
         query_times.push((q, t.elapsed(), h.state().rows.len()));
     }
     let app = h.state_mut();
     app.search.clear();
     app.reload();
-    while h.state().rows.len() < count {
-        h.step();
-    }
+    step_until(&mut h, |app| app.rows.len() == count);
 
     // 3. Frames while scrolling.
     let mut frames = Vec::new();
@@ -128,6 +116,19 @@ fn main() {
         ms(frames[frames.len() * 99 / 100]),
         "< 16 ms"
     );
+}
+
+/// Steps the window until `done` holds: the store thread answers between frames.
+fn step_until(h: &mut Harness<'_, PipitApp>, done: impl Fn(&PipitApp) -> bool) {
+    let started = Instant::now();
+    while !done(h.state()) {
+        h.step();
+        std::thread::sleep(Duration::from_micros(100));
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the window never showed the list"
+        );
+    }
 }
 
 /// Messages like an inbox's: 400 words of text (about 2.6 KB) each, the low
