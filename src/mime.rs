@@ -314,6 +314,46 @@ fn addresses(address: Option<&Address<'_>>) -> String {
         .join(", ")
 }
 
+/// A message's identity beside its UID: SHA-256 over its header block.
+pub type HeaderDigest = [u8; 32];
+
+/// Enough of a message's front for [`header_digest`]: the bound a header
+/// block from TOP is held to.
+pub const HEADER_DIGEST_SCAN: usize = 1024 * 1024;
+
+/// The header block at the front of a message: up to and including the
+/// blank line that ends it (all of it, if it has none).
+pub fn header_block(raw: &[u8]) -> &[u8] {
+    let mut at = 0;
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        at += line.len();
+        if line == b"\n" || line == b"\r\n" {
+            return &raw[..at];
+        }
+    }
+    raw
+}
+
+/// The digest of a message's header block: its header lines, each ended by
+/// LF whatever the server wrote, without the blank line that ends the block.
+/// So the reply to `TOP n 0` and the front of the whole message give the same
+/// digest, from any server, with or without that blank line.
+pub fn header_digest(raw: &[u8]) -> HeaderDigest {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text.is_empty() && line.ends_with(b"\n") {
+            break; // the blank line: the body follows
+        }
+        context.update(text);
+        context.update(b"\n");
+    }
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(context.finish().as_ref());
+    digest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,5 +519,35 @@ Content-Disposition: attachment; filename=\"r.pdf\"\r\nContent-Transfer-Encoding
         assert!(p.subject.starts_with("caf"));
         assert!(p.text.contains("body"));
         assert_eq!(parse(b""), Parsed::default());
+    }
+
+    #[test]
+    fn the_header_digest_is_the_same_from_top_and_retr_with_any_line_endings() {
+        let top = header_digest(b"From: a@b\r\nSubject: hi\r\n\r\n");
+        assert_eq!(
+            top,
+            header_digest(b"From: a@b\r\nSubject: hi\r\n\r\nbody\r\n")
+        );
+        assert_eq!(top, header_digest(b"From: a@b\nSubject: hi\n\nbody\n"));
+        assert_eq!(
+            top,
+            header_digest(b"From: a@b\r\nSubject: hi\r\n"),
+            "no blank line"
+        );
+        assert_ne!(top, header_digest(b"From: a@b\r\nSubject: ho\r\n\r\n"));
+        assert_ne!(
+            top,
+            header_digest(b"From: a@b\r\nSubject: hi\r\nX: 1\r\n\r\n"),
+            "one more header"
+        );
+        assert_ne!(header_digest(b""), top);
+        assert_eq!(
+            header_digest(b""),
+            header_digest(b"\r\nbody"),
+            "no header at all"
+        );
+        assert_eq!(header_block(b"A: b\r\n\r\nbody"), b"A: b\r\n\r\n");
+        assert_eq!(header_block(b"A: b\n\nbody"), b"A: b\n\n");
+        assert_eq!(header_block(b"A: b\r\n"), b"A: b\r\n");
     }
 }

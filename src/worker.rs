@@ -8,6 +8,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 
 use crate::config::Account;
+use crate::failpoint;
 use crate::paths::Paths;
 use crate::secrets::PasswordSource;
 use crate::store::Store;
@@ -161,7 +162,8 @@ fn run(
                     let spawned = thread::Builder::new()
                         .name(format!("pipit-fetch-{}", account.name))
                         .spawn_scoped(scope, move || {
-                            let result = (|| {
+                            let result = guarded("the fetch", || {
+                                failpoint::hit(&format!("fetch:{}", account.name));
                                 let password = password.password()?;
                                 let mut store = Store::open(&paths.store)?;
                                 sync::fetch(
@@ -174,7 +176,7 @@ fn run(
                                         send(Event::Progress(p));
                                     },
                                 )
-                            })();
+                            });
                             send(Event::Finished {
                                 account: account.name.clone(),
                                 result,
@@ -195,18 +197,18 @@ fn run(
                     id,
                     lines,
                 } => {
-                    let result = (|| {
+                    let result = guarded("the preview", || {
                         let password = password.password()?;
                         let store = open_store(&mut store, paths)?;
                         sync::preview(&account, &password, store, &paths.locks, id, lines)
-                    })();
+                    });
                     send(Event::Preview { id, result });
                 }
                 Request::TestConnection { account, password } => {
-                    let result = password
-                        .password()
-                        .map_err(FetchError::from)
-                        .and_then(|p| sync::test_connection(&account, &p));
+                    let result = guarded("the connection test", || {
+                        let password = password.password()?;
+                        sync::test_connection(&account, &password)
+                    });
                     send(Event::Tested {
                         account: account.name.clone(),
                         result,
@@ -215,6 +217,19 @@ fn run(
             }
         }
     });
+}
+
+/// Runs `work`; a panic in it becomes an internal error naming `what`, so
+/// whoever waits for the result hears of it (a window's Get Mail never stays
+/// disabled), and the worker lives on. Nothing is deleted after a panic: the
+/// session it cut short never reached QUIT.
+fn guarded<T>(what: &str, work: impl FnOnce() -> Result<T, FetchError>) -> Result<T, FetchError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        Err(FetchError::Internal(format!(
+            "{what} stopped unexpectedly ({})",
+            failpoint::panic_text(&*panic)
+        )))
+    })
 }
 
 fn open_store<'a>(

@@ -33,7 +33,21 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     };
     if opened.detail.summary.state == MessageState::Headers {
         headers_ui(ui, &opened);
-        on_server_ui(ui, app, id, opened.detail.summary.size);
+        if !opened.detail.problem.is_empty() {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("Why only its headers are here: {}.", opened.detail.problem),
+            );
+        }
+        if opened.detail.summary.on_server {
+            on_server_ui(ui, app, id, opened.detail.summary.size);
+        } else {
+            // Nothing to download or delete: offer nothing that cannot work.
+            ui.label(format!(
+                "This message ({}) is no longer on the server: only its headers were downloaded, and they are all Pipit has of it.",
+                crate::cli::human_bytes(opened.detail.summary.size)
+            ));
+        }
         return;
     }
     if let Some(banner) = message_ui(ui, &opened) {

@@ -43,6 +43,7 @@ impl Viewer {
                 cc: parsed.cc,
                 message_id: parsed.message_id,
                 text: parsed.text,
+                problem: String::new(),
             },
             attachments: mime::attachments(raw),
         };

@@ -18,6 +18,7 @@ struct Report {
     new: usize,
     downloaded: usize,
     headers_only: usize,
+    linked: usize,
     deleted_on_server: usize,
     bytes: u64,
     errors: Vec<String>,
@@ -108,6 +109,7 @@ pub fn run(
                 report.new += summary.new;
                 report.downloaded += summary.downloaded;
                 report.headers_only += summary.headers_only;
+                report.linked += summary.linked;
                 report.deleted_on_server += summary.deleted_on_server;
                 report.bytes += summary.bytes;
                 report
@@ -144,6 +146,12 @@ fn describe(s: &FetchSummary) -> String {
         line.push_str(&format!(
             ", {} kept as headers only (over the size limit)",
             s.headers_only
+        ));
+    }
+    if s.linked > 0 {
+        line.push_str(&format!(
+            ", {} found under new UIDs and linked to the copies stored (not downloaded again)",
+            s.linked
         ));
     }
     for note in &s.notes {

@@ -138,6 +138,9 @@ Use --security tls (port 995) if the server supports it"
     },
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
+    /// A command was refused before it was sent (see [`pop3::UnsafeArgument`]).
+    #[error(transparent)]
+    UnsafeArgument(#[from] pop3::UnsafeArgument),
 }
 
 enum Stream {
@@ -261,14 +264,19 @@ impl Session {
         };
     }
 
+    /// The bounds the replies are read within.
+    pub fn limits(&self) -> Limits {
+        *self.client.limits()
+    }
+
     /// The capabilities, or the empty set if the server does not know CAPA.
     pub fn caps(&self) -> Capabilities {
         self.capabilities.clone().unwrap_or_default()
     }
 
     /// Queues a command without waiting (pipelining); see [`Session::read_reply`].
-    pub fn send(&mut self, command: &Command) {
-        self.client.send(command);
+    pub fn send(&mut self, command: &Command) -> Result<(), NetError> {
+        Ok(self.client.send(command)?)
     }
 
     /// Replies still owed for commands sent.
@@ -283,7 +291,7 @@ impl Session {
                 "internal: a command was sent while replies were still owed",
             )));
         }
-        self.client.send(command);
+        self.client.send(command)?;
         self.read_reply()
     }
 

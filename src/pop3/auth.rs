@@ -41,6 +41,13 @@ pub enum SaslError {
     BadScram(&'static str),
     #[error("the server could not prove it knows the password (SCRAM signature mismatch)")]
     ServerNotVerified,
+    /// A success came before the exchange reached its end: for SCRAM, before
+    /// the server proved it knows the password. Nothing is accepted then.
+    #[error(
+        "the server said the login succeeded without proving it knows the password ({0} exchange unfinished); \
+Pipit does not trust it. If this is your server, check its setup, or use another --auth"
+    )]
+    Unfinished(&'static str),
     #[error("the server sent more SASL challenges than {0} needs")]
     TooManySteps(&'static str),
 }
@@ -64,6 +71,9 @@ enum ScramState {
     SentFinal {
         server_signature: Vec<u8>,
     },
+    /// The server's signature was right: the server knows the password.
+    Verified,
+    /// Over: refused, or already answered.
     Done,
 }
 
@@ -168,9 +178,23 @@ impl SaslSession {
                 if B64.decode(v).ok().as_deref() != Some(server_signature.as_slice()) {
                     return Err(SaslError::ServerNotVerified);
                 }
+                self.scram = ScramState::Verified;
                 Ok(String::new())
             }
-            ScramState::Done => Err(SaslError::TooManySteps("SCRAM-SHA-256")),
+            ScramState::Verified | ScramState::Done => {
+                Err(SaslError::TooManySteps("SCRAM-SHA-256"))
+            }
+        }
+    }
+
+    /// Whether a `+OK` now ends the exchange well: every mechanism whose last
+    /// step is the server's must have taken it (SCRAM: the server's signature
+    /// checked). Call on `+OK`; an error means the login must fail.
+    pub fn succeeded(&self) -> Result<(), SaslError> {
+        match (self.mechanism, &self.scram) {
+            (Mechanism::Plain | Mechanism::CramMd5, _) => Ok(()),
+            (Mechanism::ScramSha256, ScramState::Verified) => Ok(()),
+            (Mechanism::ScramSha256, _) => Err(SaslError::Unfinished("SCRAM-SHA-256")),
         }
     }
 }
@@ -307,10 +331,50 @@ mod tests {
             String::from_utf8(final_msg).unwrap(),
             "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
         );
+        assert_eq!(s.succeeded(), Err(SaslError::Unfinished("SCRAM-SHA-256")));
         assert_eq!(
             s.respond(&B64.encode("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="))
                 .unwrap(),
             ""
+        );
+        assert_eq!(s.succeeded(), Ok(()), "verified: a +OK now ends it well");
+    }
+
+    #[test]
+    fn a_success_before_the_server_proves_itself_is_refused() {
+        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil");
+        assert!(s.succeeded().is_err(), "before anything");
+        s.initial_response();
+        assert!(s.succeeded().is_err(), "after client-first");
+        let SaslSession {
+            scram: ScramState::SentFirst { nonce, .. },
+            ..
+        } = &s
+        else {
+            panic!("client-first sent")
+        };
+        let server_first = format!("r={nonce}xyz,s=QUJD,i=4096");
+        s.respond(&B64.encode(server_first)).unwrap();
+        assert_eq!(
+            s.succeeded(),
+            Err(SaslError::Unfinished("SCRAM-SHA-256")),
+            "after client-final, without the server's signature"
+        );
+        assert!(
+            s.succeeded()
+                .unwrap_err()
+                .to_string()
+                .contains("without proving"),
+            "says what happened"
+        );
+        // Mechanisms that end on the client's side end with the server's +OK.
+        assert_eq!(
+            SaslSession::new(Mechanism::Plain, "a", "b").succeeded(),
+            Ok(())
+        );
+        assert_eq!(
+            SaslSession::new(Mechanism::CramMd5, "a", "b").succeeded(),
+            Ok(())
         );
     }
 

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use super::command::{Command, Limits, ReplyShape};
+use super::command::{Command, Limits, ReplyShape, UnsafeArgument};
 use super::reply::{ProtocolError, Reply, ReplyReader, excerpt};
 
 #[derive(Debug)]
@@ -45,12 +45,14 @@ impl Client {
         &self.limits
     }
 
-    /// Queues a command; its bytes join [`Client::output`].
-    pub fn send(&mut self, command: &Command) {
-        command.encode(&mut self.output);
+    /// Queues a command; its bytes join [`Client::output`]. A command whose
+    /// arguments would not stay on its line is refused, and nothing queued.
+    pub fn send(&mut self, command: &Command) -> Result<(), UnsafeArgument> {
+        command.encode(&mut self.output)?;
         let pipelined = !self.awaiting.is_empty();
         self.awaiting
             .push_back((command.reply_shape(&self.limits), pipelined));
+        Ok(())
     }
 
     /// Bytes waiting to be written to the server.
@@ -163,7 +165,7 @@ mod tests {
         let (commands, server) = transcript();
         let mut client = Client::new(Limits::default());
         for c in &commands {
-            client.send(c);
+            client.send(c).unwrap();
         }
         let mut replies = Vec::new();
         for piece in server.chunks(chunk) {
@@ -258,7 +260,7 @@ mod tests {
             let wire = stuff(&message);
             let mut client = Client::new(Limits::default());
             client.awaiting.clear();
-            client.send(&Command::Retr(1));
+            client.send(&Command::Retr(1)).unwrap();
             let mut got = None;
             for piece in wire.chunks(chunk) {
                 client.feed(piece);
@@ -274,9 +276,9 @@ mod tests {
         fn fuzz_arbitrary_bytes_never_panic_and_stay_bounded(input in proptest::collection::vec(any::<u8>(), 0..2048)) {
             let limits = Limits { status_line: 64, header_block: 256, message: 512, listing: 512 };
             let mut client = Client::new(limits);
-            client.send(&Command::Capa);
-            client.send(&Command::Retr(1));
-            client.send(&Command::Top { message: 1, lines: 0 });
+            client.send(&Command::Capa).unwrap();
+            client.send(&Command::Retr(1)).unwrap();
+            client.send(&Command::Top { message: 1, lines: 0 }).unwrap();
             client.feed(&input);
             while let Ok(Some(r)) = client.next_reply() {
                 prop_assert!(r.body.map_or(0, |b| b.len()) <= 512);

@@ -36,13 +36,44 @@ pub enum Command {
     Quit,
 }
 
+/// An argument that would break out of its command line: a CR or LF would
+/// start another command on the wire, a NUL would cut a SASL message short.
+/// Such a command is refused before anything is sent; nothing is stripped.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the {what} contains {character}, which POP3 cannot carry (it would end the command early); \
+nothing was sent. Correct the {what}"
+)]
+pub struct UnsafeArgument {
+    /// Which argument: "user name", "password", …
+    pub what: &'static str,
+    /// The character, named: "a line break (LF)", …
+    pub character: &'static str,
+}
+
+/// Refuses a value with CR, LF or NUL in it, naming `what` it is.
+pub fn check_argument(what: &'static str, value: &str) -> Result<(), UnsafeArgument> {
+    let character = if value.contains('\n') {
+        "a line break (LF)"
+    } else if value.contains('\r') {
+        "a carriage return (CR)"
+    } else if value.contains('\0') {
+        "a NUL character"
+    } else {
+        return Ok(());
+    };
+    Err(UnsafeArgument { what, character })
+}
+
 /// What shape of reply a command expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyShape {
     /// A status line only.
     Single,
-    /// A status line; on `+OK` a dot-terminated body follows, of at most `limit` bytes.
-    Multi { limit: usize },
+    /// A status line; on `+OK` a dot-terminated body follows, of at most
+    /// `limit` bytes kept. One longer is read to its end and dropped (the
+    /// reply says so) up to `tolerate` bytes; past that it is an error.
+    Multi { limit: usize, tolerate: usize },
     /// A status line or a SASL continuation (`+ challenge`).
     Sasl,
 }
@@ -72,8 +103,36 @@ impl Default for Limits {
 }
 
 impl Command {
-    /// The bytes on the wire, CRLF included.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    /// Refuses a command whose arguments would not stay on its own line.
+    pub fn check(&self) -> Result<(), UnsafeArgument> {
+        match self {
+            Command::User(user) => check_argument("user name", user),
+            Command::Pass(password) => check_argument("password", password),
+            Command::Apop { user, digest } => {
+                check_argument("user name", user)?;
+                check_argument("APOP digest", digest)
+            }
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => {
+                check_argument("SASL mechanism", mechanism)?;
+                check_argument("SASL response", initial_response.as_deref().unwrap_or(""))
+            }
+            Command::AuthResponse(response) => check_argument("SASL response", response),
+            _ => Ok(()),
+        }
+    }
+
+    /// The bytes on the wire, CRLF included; nothing for a command whose
+    /// arguments [`Command::check`] refuses.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), UnsafeArgument> {
+        self.check()?;
+        self.write(out);
+        Ok(())
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
         let line = match self {
             Command::Capa => "CAPA".to_string(),
             Command::Stls => "STLS".to_string(),
@@ -114,12 +173,17 @@ impl Command {
         match self {
             Command::Capa | Command::List(None) | Command::Uidl(None) => ReplyShape::Multi {
                 limit: limits.listing,
+                tolerate: limits.listing,
             },
+            // A header block over its bound is that message's problem, not
+            // the session's: read past (up to a message's bound), not kept.
             Command::Top { lines: 0, .. } => ReplyShape::Multi {
                 limit: limits.header_block,
+                tolerate: limits.message,
             },
             Command::Top { .. } | Command::Retr(_) => ReplyShape::Multi {
                 limit: limits.message,
+                tolerate: limits.message,
             },
             Command::Auth { .. } | Command::AuthResponse(_) => ReplyShape::Sasl,
             _ => ReplyShape::Single,
@@ -138,7 +202,7 @@ impl Command {
             Command::AuthResponse(_) => "***".to_string(),
             other => {
                 let mut out = Vec::new();
-                other.encode(&mut out);
+                other.write(&mut out);
                 String::from_utf8_lossy(&out).trim_end().to_string()
             }
         }
@@ -172,8 +236,55 @@ mod tests {
 
     fn wire(c: &Command) -> String {
         let mut out = Vec::new();
-        c.encode(&mut out);
+        c.encode(&mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn an_argument_that_would_start_another_command_is_refused_unsent() {
+        let cases = [
+            (
+                Command::User("alice\r\nDELE 1".into()),
+                "user name",
+                "line break",
+            ),
+            (
+                Command::Pass("pw\rQUIT".into()),
+                "password",
+                "carriage return",
+            ),
+            (Command::Pass("pw\0x".into()), "password", "NUL"),
+            (
+                Command::Apop {
+                    user: "a\nb".into(),
+                    digest: "0".into(),
+                },
+                "user name",
+                "line break",
+            ),
+            (
+                Command::AuthResponse("x\ny".into()),
+                "SASL response",
+                "line break",
+            ),
+        ];
+        for (command, what, character) in cases {
+            let mut out = Vec::new();
+            let err = command.encode(&mut out).unwrap_err();
+            assert!(out.is_empty(), "nothing written for {command:?}");
+            assert_eq!(err.what, what);
+            assert!(err.character.contains(character), "{err}");
+            let text = err.to_string();
+            assert!(text.contains("nothing was sent"), "{text}");
+            assert!(
+                !text.contains("DELE") && !text.contains("QUIT"),
+                "the value is not shown: {text}"
+            );
+        }
+        assert_eq!(
+            wire(&Command::Pass("pässwörd with spaces".into())),
+            "PASS pässwörd with spaces\r\n"
+        );
     }
 
     #[test]
@@ -214,7 +325,10 @@ mod tests {
         let l = Limits::default();
         assert_eq!(
             Command::List(None).reply_shape(&l),
-            ReplyShape::Multi { limit: l.listing }
+            ReplyShape::Multi {
+                limit: l.listing,
+                tolerate: l.listing
+            }
         );
         assert_eq!(Command::List(Some(1)).reply_shape(&l), ReplyShape::Single);
         assert_eq!(
@@ -224,7 +338,8 @@ mod tests {
             }
             .reply_shape(&l),
             ReplyShape::Multi {
-                limit: l.header_block
+                limit: l.header_block,
+                tolerate: l.message
             }
         );
         assert_eq!(Command::Dele(1).reply_shape(&l), ReplyShape::Single);

@@ -11,6 +11,6 @@ pub mod stuffing;
 
 pub use capa::Capabilities;
 pub use client::Client;
-pub use command::{Command, Limits, ReplyShape};
+pub use command::{Command, Limits, ReplyShape, UnsafeArgument, check_argument};
 pub use reply::{Indicator, ProtocolError, Reply, RespCode};
 pub use stuffing::dot_stuff;

@@ -59,6 +59,10 @@ pub struct Reply {
     /// The dot-unstuffed body of a multi-line `+OK`, line endings as received,
     /// the terminating `.` line removed.
     pub body: Option<Vec<u8>>,
+    /// A body longer than the limit for it, where the command tolerates that
+    /// (a header block from `TOP n 0`): it was read to its end, so the next
+    /// reply is found, but not kept. How many bytes it had.
+    pub oversized: Option<usize>,
 }
 
 impl Reply {
@@ -74,6 +78,7 @@ impl fmt::Debug for Reply {
             .field("code", &self.code)
             .field("text", &self.text)
             .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("oversized", &self.oversized)
             .finish()
     }
 }
@@ -108,10 +113,39 @@ enum ReadState {
     /// Inside a multi-line body.
     Body {
         head: Box<Reply>,
-        body: Vec<u8>,
-        limit: usize,
+        body: Body,
         at: LinePos,
     },
+}
+
+/// A body being read: kept up to `limit` bytes; past that, read on and
+/// dropped up to `tolerate` bytes in all; past that, an error.
+#[derive(Debug)]
+struct Body {
+    kept: Vec<u8>,
+    dropped: usize,
+    limit: usize,
+    tolerate: usize,
+}
+
+impl Body {
+    fn push(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        if self.dropped > 0 || self.kept.len() + bytes.len() > self.limit {
+            if self.dropped == 0 {
+                self.dropped = self.kept.len();
+                self.kept = Vec::new();
+            }
+            self.dropped += bytes.len();
+            if self.dropped > self.tolerate || self.tolerate <= self.limit {
+                return Err(ProtocolError::ReplyTooLarge {
+                    limit: self.tolerate.max(self.limit),
+                });
+            }
+            return Ok(());
+        }
+        self.kept.extend_from_slice(bytes);
+        Ok(())
+    }
 }
 
 /// Where in a body line the reader stands; enough to undo dot-stuffing and
@@ -161,24 +195,22 @@ impl ReplyReader {
                     used += nl + 1;
                     let reply = parse_status(line, self.shape)?;
                     match self.shape {
-                        ReplyShape::Multi { limit } if reply.is_ok() => {
+                        ReplyShape::Multi { limit, tolerate } if reply.is_ok() => {
                             self.state = ReadState::Body {
                                 head: Box::new(reply),
-                                body: Vec::new(),
-                                limit,
+                                body: Body {
+                                    kept: Vec::new(),
+                                    dropped: 0,
+                                    limit,
+                                    tolerate,
+                                },
                                 at: LinePos::Start,
                             };
                         }
                         _ => return Ok((used, Some(reply))),
                     }
                 }
-                ReadState::Body {
-                    head,
-                    body,
-                    limit,
-                    at,
-                } => {
-                    let limit = *limit;
+                ReadState::Body { head, body, at } => {
                     while used < input.len() {
                         let b = input[used];
                         match *at {
@@ -193,7 +225,7 @@ impl ReplyReader {
                                 let rest = &input[used..];
                                 let n = memchr::memmem::find(rest, b"\n.")
                                     .map_or(rest.len(), |p| p + 1);
-                                push_bounded(body, &rest[..n], limit)?;
+                                body.push(&rest[..n])?;
                                 used += n;
                                 *at = if rest[n - 1] == b'\n' {
                                     LinePos::Start
@@ -209,7 +241,7 @@ impl ReplyReader {
                                     b'\n' => return Ok((used, Some(finish(head, body)))),
                                     // A stuffed dot: the first '.' is dropped.
                                     _ => {
-                                        push_bounded(body, &[b], limit)?;
+                                        body.push(&[b])?;
                                         *at = LinePos::Middle;
                                     }
                                 }
@@ -220,7 +252,7 @@ impl ReplyReader {
                                     return Ok((used, Some(finish(head, body))));
                                 }
                                 // ".\r" then more: not a terminator; keep the CR as data.
-                                push_bounded(body, b"\r", limit)?;
+                                body.push(b"\r")?;
                                 *at = LinePos::Middle;
                             }
                         }
@@ -232,15 +264,7 @@ impl ReplyReader {
     }
 }
 
-fn push_bounded(body: &mut Vec<u8>, bytes: &[u8], limit: usize) -> Result<(), ProtocolError> {
-    if body.len() + bytes.len() > limit {
-        return Err(ProtocolError::ReplyTooLarge { limit });
-    }
-    body.extend_from_slice(bytes);
-    Ok(())
-}
-
-fn finish(head: &mut Reply, body: &mut Vec<u8>) -> Reply {
+fn finish(head: &mut Reply, body: &mut Body) -> Reply {
     let mut reply = std::mem::replace(
         head,
         Reply {
@@ -248,9 +272,14 @@ fn finish(head: &mut Reply, body: &mut Vec<u8>) -> Reply {
             code: None,
             text: String::new(),
             body: None,
+            oversized: None,
         },
     );
-    reply.body = Some(std::mem::take(body));
+    if body.dropped > 0 {
+        reply.oversized = Some(body.dropped);
+    } else {
+        reply.body = Some(std::mem::take(&mut body.kept));
+    }
     reply
 }
 
@@ -280,6 +309,7 @@ fn parse_status(raw: &[u8], shape: ReplyShape) -> Result<Reply, ProtocolError> {
             code: None,
             text,
             body: None,
+            oversized: None,
         });
     }
     let (code, text) = match text.strip_prefix('[').and_then(|t| t.split_once(']')) {
@@ -293,6 +323,7 @@ fn parse_status(raw: &[u8], shape: ReplyShape) -> Result<Reply, ProtocolError> {
         code,
         text,
         body: None,
+        oversized: None,
     })
 }
 
@@ -380,7 +411,14 @@ mod tests {
     #[test]
     fn multi_line_body_is_unstuffed_and_keeps_line_endings() {
         let input = b"+OK 3 octets\r\nline one\r\n..dotted\r\n.\r\nbare lf\n\r\n.\r\nNEXT";
-        let (used, reply) = read_one(ReplyShape::Multi { limit: 1000 }, input).unwrap();
+        let (used, reply) = read_one(
+            ReplyShape::Multi {
+                limit: 1000,
+                tolerate: 1000,
+            },
+            input,
+        )
+        .unwrap();
         let reply = reply.unwrap();
         assert_eq!(reply.body.unwrap(), b"line one\r\n.dotted\r\n");
         // The first ".\r\n" ended it; the rest belongs to the next reply.
@@ -389,21 +427,37 @@ mod tests {
 
     #[test]
     fn multi_line_terminated_by_bare_lf() {
-        let (_, reply) = read_one(ReplyShape::Multi { limit: 1000 }, b"+OK\nA\n..B\n.\n").unwrap();
+        let (_, reply) = read_one(
+            ReplyShape::Multi {
+                limit: 1000,
+                tolerate: 1000,
+            },
+            b"+OK\nA\n..B\n.\n",
+        )
+        .unwrap();
         assert_eq!(reply.unwrap().body.unwrap(), b"A\n.B\n");
     }
 
     #[test]
     fn dot_cr_not_followed_by_lf_is_data() {
-        let (_, reply) =
-            read_one(ReplyShape::Multi { limit: 1000 }, b"+OK\r\n.\rX\r\n.\r\n").unwrap();
+        let (_, reply) = read_one(
+            ReplyShape::Multi {
+                limit: 1000,
+                tolerate: 1000,
+            },
+            b"+OK\r\n.\rX\r\n.\r\n",
+        )
+        .unwrap();
         assert_eq!(reply.unwrap().body.unwrap(), b"\rX\r\n");
     }
 
     #[test]
     fn err_to_a_multi_line_command_has_no_body() {
         let (used, reply) = read_one(
-            ReplyShape::Multi { limit: 10 },
+            ReplyShape::Multi {
+                limit: 10,
+                tolerate: 10,
+            },
             b"-ERR no such message\r\nrest",
         )
         .unwrap();
@@ -421,8 +475,55 @@ mod tests {
         let mut body = b"+OK\r\n".to_vec();
         body.extend(std::iter::repeat_n(b'x', 11));
         assert_eq!(
-            read_one(ReplyShape::Multi { limit: 10 }, &body).unwrap_err(),
+            read_one(
+                ReplyShape::Multi {
+                    limit: 10,
+                    tolerate: 10
+                },
+                &body
+            )
+            .unwrap_err(),
             ProtocolError::ReplyTooLarge { limit: 10 }
+        );
+    }
+
+    #[test]
+    fn a_body_over_its_limit_is_read_past_when_tolerated_and_the_next_reply_found() {
+        let mut wire = b"+OK\r\n".to_vec();
+        wire.extend(b"X-Long: header line\r\n".repeat(100));
+        wire.extend(b".\r\n+OK next\r\n");
+        let shape = ReplyShape::Multi {
+            limit: 50,
+            tolerate: 10_000,
+        };
+        for chunk in [1, 2, 7, 64, 4096] {
+            let mut reader = ReplyReader::new(shape, 512);
+            let mut at = 0;
+            let reply = loop {
+                let end = (at + chunk).min(wire.len());
+                let (used, reply) = reader.feed(&wire[at..end]).unwrap();
+                at += used;
+                if let Some(r) = reply {
+                    break r;
+                }
+            };
+            assert!(reply.is_ok());
+            assert_eq!(reply.body, None, "chunk {chunk}: not kept");
+            assert_eq!(reply.oversized, Some(2100), "chunk {chunk}");
+            assert_eq!(
+                &wire[at..],
+                b"+OK next\r\n",
+                "chunk {chunk}: the next reply is intact"
+            );
+        }
+        let tight = ReplyShape::Multi {
+            limit: 50,
+            tolerate: 100,
+        };
+        assert_eq!(
+            ReplyReader::new(tight, 512).feed(&wire).unwrap_err(),
+            ProtocolError::ReplyTooLarge { limit: 100 },
+            "past what is tolerated, the session cannot go on"
         );
     }
 }

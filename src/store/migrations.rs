@@ -149,4 +149,170 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT id, from_addr, subject, '' FROM messages WHERE id = old.message_id;
     END;
     ",
+    // 4: a message is who it is, not where its UID points. The server's
+    // copies of a message move to a ledger of their own: one message may have
+    // several (a mailbox that moved, renumbered UIDs, a duplicate), each known
+    // by its UID, its listed size and the digest of its header block. The
+    // messages table is rebuilt without (uid, uid_seq) as its identity; ids,
+    // and so the full-text index, stay as they were. `migrate` runs this with
+    // foreign keys off (dropping the old table must not cascade to the bytes),
+    // and `finish` fills in the digests from the stored bytes.
+    "
+    DROP TRIGGER messages_fts_insert;
+    DROP TRIGGER messages_fts_update;
+    DROP TRIGGER messages_fts_delete;
+    DROP TRIGGER message_text_fts_insert;
+    DROP TRIGGER message_text_fts_update;
+    DROP TRIGGER message_text_fts_delete;
+
+    CREATE TABLE messages_v4 (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        -- The UID it was first stored under, for people reading a listing;
+        -- '' when it had none. Identity lives in the ledger.
+        uid TEXT NOT NULL DEFAULT '',
+        -- 'headers': only the header block is here; 'full': the whole message;
+        -- 'purged': removed from Trash for good, kept as a tombstone while the
+        -- server may still hold it, so it is never downloaded again.
+        state TEXT NOT NULL CHECK (state IN ('headers', 'full', 'purged')),
+        -- Whether the last session's listing showed a copy of it (the ledger
+        -- has one); kept in step with the ledger by the store.
+        on_server INTEGER NOT NULL DEFAULT 1,
+        -- When its last copy left the server without Pipit deleting it; such
+        -- a message may come back under another UID (a mailbox that moved).
+        vanished_at INTEGER,
+        -- Bytes stored: the whole message when full, else what LIST said.
+        size INTEGER NOT NULL DEFAULT 0,
+        -- What the server listed for it when it was first seen; NULL if unknown.
+        listed_size INTEGER,
+        -- SHA-256 of its header block (line endings as LF, no blank line).
+        header_digest BLOB,
+        first_seen INTEGER NOT NULL,
+        downloaded_at INTEGER,
+        from_addr TEXT NOT NULL DEFAULT '',
+        to_addr TEXT NOT NULL DEFAULT '',
+        cc_addr TEXT NOT NULL DEFAULT '',
+        subject TEXT NOT NULL DEFAULT '',
+        date INTEGER,
+        message_id TEXT NOT NULL DEFAULT '',
+        attachments TEXT NOT NULL DEFAULT '',
+        seen INTEGER NOT NULL DEFAULT 0,
+        trashed_at INTEGER,
+        delete_on_server INTEGER NOT NULL DEFAULT 0,
+        download_requested INTEGER NOT NULL DEFAULT 0,
+        -- Why only its headers are here, when that is not the user's choice
+        -- (a header block or a message larger than Pipit reads); '' if none.
+        problem TEXT NOT NULL DEFAULT ''
+    ) STRICT;
+    INSERT INTO messages_v4 (id, account, uid, state, on_server, size, listed_size, first_seen,
+            downloaded_at, from_addr, to_addr, cc_addr, subject, date, message_id, attachments,
+            seen, trashed_at, delete_on_server, download_requested)
+        SELECT id, account, CASE WHEN uid LIKE 'digest:%' THEN '' ELSE uid END, state, on_server,
+            size, CASE WHEN state = 'headers' THEN size END, first_seen, downloaded_at, from_addr,
+            to_addr, cc_addr, subject, date, message_id, attachments, seen, trashed_at,
+            delete_on_server, download_requested
+        FROM messages;
+
+    -- Each copy of a message that the server listed in the last session.
+    CREATE TABLE ledger (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        -- Its UIDL; NULL when the server has none or gave one Pipit cannot use.
+        uid TEXT,
+        -- What LIST said; NULL until the next listing (stores from before
+        -- version 4 kept the stored size, not the listed one).
+        size INTEGER,
+        -- SHA-256 of its header block, once read.
+        header_digest BLOB,
+        message INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        first_seen INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO ledger (account, uid, size, message, first_seen)
+        SELECT account, CASE WHEN uid LIKE 'digest:%' THEN NULL ELSE uid END,
+            CASE WHEN state = 'headers' THEN size END, id, first_seen
+        FROM messages WHERE on_server = 1;
+
+    -- UIDs the server has given to more than one message, now or before: a
+    -- copy under one of them is told apart by its header digest too.
+    CREATE TABLE suspect_uids (
+        account TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        PRIMARY KEY (account, uid)
+    ) STRICT, WITHOUT ROWID;
+    INSERT OR IGNORE INTO suspect_uids (account, uid)
+        SELECT account, uid FROM messages WHERE uid_seq > 0 AND uid NOT LIKE 'digest:%';
+
+    DROP TABLE messages;
+    ALTER TABLE messages_v4 RENAME TO messages;
+    CREATE INDEX messages_by_date ON messages (date);
+    CREATE INDEX messages_by_digest ON messages (account, header_digest);
+    CREATE INDEX ledger_by_account ON ledger (account, uid);
+    CREATE INDEX ledger_by_message ON ledger (message);
+
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
+        VALUES (new.id, new.from_addr, new.subject, '');
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF from_addr, subject ON messages
+    WHEN old.from_addr IS NOT new.from_addr OR old.subject IS NOT new.subject BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        VALUES ('delete', old.id, old.from_addr, old.subject,
+            coalesce((SELECT body_text FROM message_text WHERE message_id = old.id), ''));
+        INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
+        VALUES (new.id, new.from_addr, new.subject,
+            coalesce((SELECT body_text FROM message_text WHERE message_id = new.id), ''));
+    END;
+    CREATE TRIGGER messages_fts_delete BEFORE DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        VALUES ('delete', old.id, old.from_addr, old.subject,
+            coalesce((SELECT body_text FROM message_text WHERE message_id = old.id), ''));
+    END;
+    CREATE TRIGGER message_text_fts_insert AFTER INSERT ON message_text BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        SELECT 'delete', id, from_addr, subject, '' FROM messages WHERE id = new.message_id;
+        INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
+        SELECT id, from_addr, subject, new.body_text FROM messages WHERE id = new.message_id;
+    END;
+    CREATE TRIGGER message_text_fts_update AFTER UPDATE OF body_text ON message_text BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        SELECT 'delete', id, from_addr, subject, old.body_text FROM messages WHERE id = old.message_id;
+        INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
+        SELECT id, from_addr, subject, new.body_text FROM messages WHERE id = old.message_id;
+    END;
+    CREATE TRIGGER message_text_fts_delete AFTER DELETE ON message_text BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, from_addr, subject, body_text)
+        SELECT 'delete', id, from_addr, subject, old.body_text FROM messages WHERE id = old.message_id;
+        INSERT INTO messages_fts (rowid, from_addr, subject, body_text)
+        SELECT id, from_addr, subject, '' FROM messages WHERE id = old.message_id;
+    END;
+    ",
 ];
+
+/// What a migration needs beyond SQL, run in its transaction after its SQL.
+pub fn finish(step: usize, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    if step == 3 {
+        backfill_header_digests(tx)?;
+    }
+    Ok(())
+}
+
+/// Version 4: the header digest of every message whose bytes are stored,
+/// read from the front of those bytes only (the header block is bounded).
+fn backfill_header_digests(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let ids: Vec<i64> = tx
+        .prepare("SELECT message_id FROM message_bytes")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut set_message =
+        tx.prepare("UPDATE messages SET header_digest = ?2 WHERE id = ?1 AND state != 'purged'")?;
+    let mut set_copies = tx.prepare("UPDATE ledger SET header_digest = ?2 WHERE message = ?1")?;
+    let mut front = vec![0u8; crate::mime::HEADER_DIGEST_SCAN];
+    for id in ids {
+        let blob = tx.blob_open(rusqlite::MAIN_DB, "message_bytes", "raw", id, true)?;
+        let n = blob.read_at(&mut front, 0)?;
+        let digest = crate::mime::header_digest(&front[..n]);
+        set_message.execute(rusqlite::params![id, digest.as_slice()])?;
+        set_copies.execute(rusqlite::params![id, digest.as_slice()])?;
+    }
+    Ok(())
+}

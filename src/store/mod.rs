@@ -2,6 +2,7 @@
 //! with every commit durable (`synchronous = FULL`) — the fetch relies on
 //! that before it lets the server delete anything.
 
+mod ledger;
 mod migrations;
 
 use std::fs::{self, OpenOptions};
@@ -15,7 +16,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavio
 use serde::Serialize;
 
 use crate::dates::Civil;
-use crate::mime::Parsed;
+pub use ledger::{Copy, Download, Ledger, Left, NewCopy, NewMessage, Stored, TOMBSTONE_SECS};
 use migrations::{APPLICATION_ID, MIGRATIONS};
 
 /// What can go wrong with the store. Each message says what was left untouched.
@@ -102,33 +103,6 @@ impl MessageState {
     }
 }
 
-/// What the fetch needs to know of a message already in the store.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Known {
-    pub id: i64,
-    pub uid: String,
-    pub uid_seq: i64,
-    pub state: MessageState,
-    pub on_server: bool,
-    pub first_seen: i64,
-    pub delete_on_server: bool,
-    pub download_requested: bool,
-}
-
-/// A message to add.
-pub struct NewMessage<'a> {
-    pub account: &'a str,
-    pub uid: &'a str,
-    pub uid_seq: i64,
-    /// The size the server listed.
-    pub size: u64,
-    pub first_seen: i64,
-    /// The header block, or the whole message when `state` is `Full`.
-    pub raw: &'a [u8],
-    pub state: MessageState,
-    pub parsed: &'a Parsed,
-}
-
 /// One row of the message list. Its text is shared, not copied, between the
 /// window's list and the store thread's (`Arc`): a search that matches most
 /// of 100,000 messages hands over that many rows.
@@ -158,6 +132,8 @@ pub struct Detail {
     pub cc: String,
     pub message_id: String,
     pub text: String,
+    /// Why only its headers are here, when that is not the user's choice.
+    pub problem: String,
 }
 
 /// What Pipit remembers about an account's server between fetches.
@@ -174,7 +150,7 @@ pub struct Filter {
     pub account: Option<String>,
     /// Only messages in Trash (else only those outside it).
     pub trash: bool,
-    /// Only messages known by their headers alone (still on the server).
+    /// Only messages known by their headers alone that are still on the server.
     pub headers_only: bool,
 }
 
@@ -296,6 +272,18 @@ impl Store {
                 supported,
             });
         }
+        if version < supported {
+            // A migration may rebuild a table: dropping the old one must not
+            // cascade to the rows that refer to it. (SQLite ignores this
+            // pragma inside a transaction, so it is set around them.)
+            self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        }
+        let migrated = self.run_migrations(version);
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrated
+    }
+
+    fn run_migrations(&mut self, version: i64) -> Result<()> {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             // Take the write lock first, then look again: another connection
             // (the window's and the worker's open the store at once) may have
@@ -308,6 +296,23 @@ impl Store {
                 continue;
             }
             tx.execute_batch(sql)?;
+            migrations::finish(i, &tx)?;
+            let broken: Option<String> = tx
+                .query_row(
+                    "SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(table) = broken {
+                return Err(StoreError::Damaged {
+                    path: self.path.clone(),
+                    detail: format!(
+                        "after migration {}, {table} refers to rows that do not exist",
+                        i + 1
+                    ),
+                });
+            }
             tx.pragma_update(None, "application_id", APPLICATION_ID)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit()?;
@@ -317,27 +322,6 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// What the store knows of `account`'s messages.
-    pub fn known(&self, account: &str) -> Result<Vec<Known>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, uid, uid_seq, state, on_server, first_seen, delete_on_server, download_requested
-             FROM messages WHERE account = ?1",
-        )?;
-        let rows = stmt.query_map([account], |r| {
-            Ok(Known {
-                id: r.get(0)?,
-                uid: r.get(1)?,
-                uid_seq: r.get(2)?,
-                state: MessageState::from_sql(&r.get::<_, String>(3)?),
-                on_server: r.get(4)?,
-                first_seen: r.get(5)?,
-                delete_on_server: r.get(6)?,
-                download_requested: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn account_state(&self, account: &str) -> Result<AccountState> {
@@ -406,7 +390,7 @@ impl Store {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM messages
              WHERE state != 'purged' AND (?1 IS NULL OR account = ?1) AND (trashed_at IS NOT NULL) = ?2
-               AND (?3 = 0 OR state = 'headers')
+               AND (?3 = 0 OR (state = 'headers' AND on_server = 1))
              ORDER BY date DESC, id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -427,7 +411,7 @@ impl Store {
             "SELECT {SUMMARY_COLUMNS} FROM messages
              WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
                AND state != 'purged' AND (?2 IS NULL OR account = ?2) AND (trashed_at IS NOT NULL) = ?3
-               AND (?4 = 0 OR state = 'headers')
+               AND (?4 = 0 OR (state = 'headers' AND on_server = 1))
              ORDER BY date DESC, id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -464,7 +448,8 @@ impl Store {
     pub fn detail(&self, id: i64) -> Result<Detail> {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS}, to_addr, cc_addr, message_id,
-                coalesce((SELECT body_text FROM message_text WHERE message_id = messages.id), '')
+                coalesce((SELECT body_text FROM message_text WHERE message_id = messages.id), ''),
+                problem
              FROM messages WHERE id = ?1 AND state != 'purged'"
         );
         self.conn
@@ -475,20 +460,9 @@ impl Store {
                     cc: r.get(13)?,
                     message_id: r.get(14)?,
                     text: r.get(15)?,
+                    problem: r.get(16)?,
                 })
             })
-            .optional()?
-            .ok_or(StoreError::NoSuchMessage(id))
-    }
-
-    /// The server identity of a message: its UID and which occurrence of it.
-    pub fn locate(&self, id: i64) -> Result<(String, i64)> {
-        self.conn
-            .query_row(
-                "SELECT uid, uid_seq FROM messages WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
             .optional()?
             .ok_or(StoreError::NoSuchMessage(id))
     }
@@ -663,75 +637,6 @@ pub struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// Adds a message; returns its id.
-    pub fn insert(&self, m: &NewMessage<'_>) -> Result<i64> {
-        self.tx.execute(
-            "INSERT INTO messages (account, uid, uid_seq, state, size, first_seen, downloaded_at,
-                from_addr, to_addr, cc_addr, subject, date, message_id, attachments)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'full' THEN ?6 END,
-                ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                m.account,
-                m.uid,
-                m.uid_seq,
-                m.state.as_sql(),
-                m.size as i64,
-                m.first_seen,
-                m.parsed.from,
-                m.parsed.to,
-                m.parsed.cc,
-                m.parsed.subject,
-                m.parsed.date,
-                m.parsed.message_id,
-                m.parsed.attachments.join("\n"),
-            ],
-        )?;
-        let id = self.tx.last_insert_rowid();
-        if !m.parsed.text.is_empty() {
-            self.set_text(id, &m.parsed.text)?;
-        }
-        self.tx.execute(
-            "INSERT INTO message_bytes (message_id, raw) VALUES (?1, ?2)",
-            params![id, m.raw],
-        )?;
-        Ok(id)
-    }
-
-    /// Turns a headers-only message into a full one.
-    pub fn complete(&self, id: i64, raw: &[u8], parsed: &Parsed, now: i64) -> Result<()> {
-        self.tx.execute(
-            "UPDATE messages SET state = 'full', size = ?2, downloaded_at = ?3, download_requested = 0,
-                from_addr = ?4, to_addr = ?5, cc_addr = ?6, subject = ?7, date = ?8, message_id = ?9,
-                attachments = ?10
-             WHERE id = ?1",
-            params![
-                id,
-                raw.len() as i64,
-                now,
-                parsed.from,
-                parsed.to,
-                parsed.cc,
-                parsed.subject,
-                parsed.date,
-                parsed.message_id,
-                parsed.attachments.join("\n"),
-            ],
-        )?;
-        self.set_text(id, &parsed.text)?;
-        // The header block is there already: replace its bytes in place.
-        let replaced = self.tx.execute(
-            "UPDATE message_bytes SET raw = ?2 WHERE message_id = ?1",
-            params![id, raw],
-        )?;
-        if replaced == 0 {
-            self.tx.execute(
-                "INSERT INTO message_bytes (message_id, raw) VALUES (?1, ?2)",
-                params![id, raw],
-            )?;
-        }
-        Ok(())
-    }
-
     /// A message's text for search (and the reader), kept apart from its row.
     fn set_text(&self, id: i64, text: &str) -> Result<()> {
         if text.is_empty() {
@@ -745,21 +650,6 @@ impl Batch<'_> {
                      ON CONFLICT (message_id) DO UPDATE SET body_text = excluded.body_text",
                 )?
                 .execute(params![id, text])?;
-        }
-        Ok(())
-    }
-
-    /// The server no longer holds these messages. Tombstones of purged ones go.
-    pub fn mark_gone(&self, ids: &[i64]) -> Result<()> {
-        let mut gone = self.tx.prepare_cached(
-            "UPDATE messages SET on_server = 0, delete_on_server = 0 WHERE id = ?1",
-        )?;
-        let mut drop_tombstone = self
-            .tx
-            .prepare_cached("DELETE FROM messages WHERE id = ?1 AND state = 'purged'")?;
-        for id in ids {
-            gone.execute([id])?;
-            drop_tombstone.execute([id])?;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::mime;
+use std::collections::HashSet;
 
 fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -11,20 +12,45 @@ fn temp_store() -> (tempfile::TempDir, Store) {
 pub(crate) fn add(store: &mut Store, uid: &str, raw: &[u8], state: MessageState) -> i64 {
     let parsed = mime::parse(raw);
     let batch = store.batch().unwrap();
-    let id = batch
+    let (id, _) = batch
         .insert(&NewMessage {
-            account: "home",
-            uid,
-            uid_seq: 0,
-            size: raw.len() as u64,
-            first_seen: 1000,
+            copy: NewCopy {
+                account: "home",
+                uid: Some(uid),
+                size: raw.len() as u64,
+                digest: Some(&mime::header_digest(raw)),
+                first_seen: 1000,
+            },
             raw,
             state,
             parsed: &parsed,
+            problem: "",
         })
         .unwrap();
     batch.commit().unwrap();
     id
+}
+
+/// The store's view of one of `home`'s messages, as the fetch sees it.
+fn stored(store: &Store, id: i64) -> Stored {
+    store.ledger("home").unwrap().messages[&id].clone()
+}
+
+/// Completes a headers-only message with `full`, as a download does.
+fn complete(store: &mut Store, id: i64, full: &[u8], now: i64) {
+    let copy = store.copies_of(id).unwrap()[0].id;
+    let batch = store.batch().unwrap();
+    let got = batch
+        .store_download(
+            Download { copy, message: id },
+            full,
+            &mime::parse(full),
+            &mime::header_digest(full),
+            now,
+        )
+        .unwrap();
+    batch.commit().unwrap();
+    assert_eq!(got, id);
 }
 
 #[test]
@@ -89,18 +115,12 @@ fn headers_then_full_then_search_and_trash() {
     let (_dir, mut store) = temp_store();
     let header = b"From: Ana <ana@example.org>\r\nSubject: K\xc3\xb6ln trip\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\n";
     let id = add(&mut store, "u1", header, MessageState::Headers);
-    let known = store.known("home").unwrap();
-    assert_eq!(known.len(), 1);
-    assert_eq!(known[0].state, MessageState::Headers);
+    assert_eq!(stored(&store, id).state, MessageState::Headers);
     assert_eq!(store.raw(id).unwrap(), header);
 
     let mut full = header.to_vec();
     full.extend_from_slice(b"We meet at the caf\xc3\xa9 by the station.\r\n");
-    let batch = store.batch().unwrap();
-    batch
-        .complete(id, &full, &mime::parse(&full), 2000)
-        .unwrap();
-    batch.commit().unwrap();
+    complete(&mut store, id, &full, 2000);
     assert_eq!(store.raw(id).unwrap(), full);
     let d = store.detail(id).unwrap();
     assert_eq!(d.summary.state, MessageState::Full);
@@ -126,7 +146,7 @@ fn headers_then_full_then_search_and_trash() {
         })
         .unwrap();
     assert_eq!(trash.len(), 1);
-    assert!(store.known("home").unwrap()[0].delete_on_server);
+    assert!(stored(&store, id).delete_on_server);
     assert!(matches!(
         store.trash(999, 1).unwrap_err(),
         StoreError::NoSuchMessage(999)
@@ -175,20 +195,11 @@ fn restore_and_empty_trash_keep_tombstones_for_mail_still_on_the_server() {
     store.trash(a, 10).unwrap();
     store.trash(b, 10).unwrap();
     store.restore(a).unwrap();
-    assert!(
-        !store
-            .known("home")
-            .unwrap()
-            .iter()
-            .find(|k| k.id == a)
-            .unwrap()
-            .delete_on_server
-    );
+    assert!(!stored(&store, a).delete_on_server);
     assert_eq!(store.messages(&Filter::default()).unwrap().len(), 1);
 
     assert_eq!(store.empty_trash().unwrap(), 1);
-    let known = store.known("home").unwrap();
-    let tomb = known.iter().find(|k| k.id == b).unwrap();
+    let tomb = stored(&store, b);
     assert_eq!(
         tomb.state,
         MessageState::Purged,
@@ -224,11 +235,14 @@ fn restore_and_empty_trash_keep_tombstones_for_mail_still_on_the_server() {
             .is_empty()
     );
 
-    // Once the server no longer has it, the tombstone goes too.
+    // Once Pipit has deleted it on the server, the tombstone goes too.
+    let copies: Vec<i64> = store.copies_of(b).unwrap().iter().map(|c| c.id).collect();
     let batch = store.batch().unwrap();
-    batch.mark_gone(&[b]).unwrap();
+    batch.forget_copies(&copies, Left::Deleted, 20).unwrap();
     batch.commit().unwrap();
-    assert_eq!(store.known("home").unwrap().len(), 1);
+    let ledger = store.ledger("home").unwrap();
+    assert_eq!(ledger.messages.keys().collect::<Vec<_>>(), vec![&a]);
+    assert_eq!(ledger.copies.len(), 1);
 }
 
 #[test]
@@ -311,19 +325,23 @@ fn the_index_follows_every_change_of_sender_subject_and_text() {
     );
     assert_eq!(hits(&store, "draft"), vec![id]);
 
-    // The whole message says otherwise: the headers' words go, the new ones come.
+    // The whole message says otherwise (a server without TOP: the row's
+    // header block was empty): the headers' words go, the new ones come.
     let full = b"Subject: final\r\nFrom: Ute <ute@example.org>\r\n\r\nthe harbour at dawn\r\n";
-    let batch = store.batch().unwrap();
-    batch.complete(id, full, &mime::parse(full), 2).unwrap();
-    batch.commit().unwrap();
+    let rewrite = |store: &mut Store, raw: &[u8], now| {
+        let batch = store.batch().unwrap();
+        batch
+            .complete(id, raw, &mime::parse(raw), &mime::header_digest(raw), now)
+            .unwrap();
+        batch.commit().unwrap();
+    };
+    rewrite(&mut store, full, 2);
     assert!(hits(&store, "draft").is_empty());
     assert_eq!(hits(&store, "final ute harbour"), vec![id]);
 
     // Same headers, other text: only the text changes.
     let again = b"Subject: final\r\nFrom: Ute <ute@example.org>\r\n\r\nthe mountain at noon\r\n";
-    let batch = store.batch().unwrap();
-    batch.complete(id, again, &mime::parse(again), 3).unwrap();
-    batch.commit().unwrap();
+    rewrite(&mut store, again, 3);
     assert!(hits(&store, "harbour").is_empty());
     assert_eq!(hits(&store, "final mountain"), vec![id]);
 
@@ -368,4 +386,164 @@ fn the_index_follows_every_change_of_sender_subject_and_text() {
         )
         .unwrap();
     assert_eq!(store.integrity_check(), Ok(()));
+}
+
+#[test]
+fn a_version_3_store_gets_a_ledger_and_keeps_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipit.db");
+    let full = b"From: Ana <ana@example.org>\r\nSubject: harbour\r\n\r\nat dawn\r\n";
+    let headers = b"From: Bo <bo@example.org>\r\nSubject: invoice\r\n\r\n";
+    {
+        // A store as Pipit left it at schema version 3: identity in (uid, uid_seq).
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO messages (id, account, uid, uid_seq, state, on_server, size, first_seen, from_addr, subject)
+             VALUES (1, 'home', 'u1', 0, 'full', 1, 60, 5, 'Ana <ana@example.org>', 'harbour'),
+                    (2, 'home', 'u1', 1, 'headers', 1, 9000, 6, 'Bo <bo@example.org>', 'invoice'),
+                    (3, 'home', 'digest:00ff', 0, 'full', 1, 60, 7, '', ''),
+                    (4, 'home', 'u4', 0, 'full', 0, 60, 8, '', ''),
+                    (5, 'home', 'u5', 0, 'purged', 1, 0, 9, '', '');
+             INSERT INTO message_text (message_id, body_text) VALUES (1, 'at dawn');",
+        )
+        .unwrap();
+        let mut add = conn
+            .prepare("INSERT INTO message_bytes (message_id, raw) VALUES (?1, ?2)")
+            .unwrap();
+        for (id, raw) in [
+            (1, &full[..]),
+            (2, &headers[..]),
+            (3, &full[..]),
+            (4, &full[..]),
+        ] {
+            add.execute(params![id, raw]).unwrap();
+        }
+    }
+    let store = Store::open(&path).unwrap();
+    let ledger = store.ledger("home").unwrap();
+    assert_eq!(ledger.messages.len(), 5, "every message kept");
+    let copies: Vec<(Option<&str>, Option<u64>, i64)> = ledger
+        .copies
+        .iter()
+        .map(|c| (c.uid.as_deref(), c.size, c.message))
+        .collect();
+    assert_eq!(
+        copies,
+        vec![
+            (Some("u1"), None, 1),
+            (Some("u1"), Some(9000), 2),
+            (None, None, 3),
+            (Some("u5"), None, 5),
+        ],
+        "a copy for each message on the server; the listed size of full ones is unknown"
+    );
+    assert_eq!(ledger.suspect_uids, HashSet::from(["u1".to_string()]));
+    let digest = mime::header_digest(full);
+    assert_eq!(ledger.messages[&1].digest, Some(digest));
+    assert_eq!(
+        ledger.messages[&2].digest,
+        Some(mime::header_digest(headers))
+    );
+    assert_eq!(ledger.copies[2].digest, Some(digest));
+    assert_eq!(ledger.messages[&5].digest, None, "a tombstone has no bytes");
+    assert!(!store.detail(4).unwrap().summary.on_server);
+    assert_eq!(&*store.detail(3).unwrap().summary.uid, "");
+    assert_eq!(store.raw(1).unwrap(), full);
+    assert_eq!(store.search_ids("harbour dawn").unwrap(), vec![1]);
+    assert_eq!(store.search_ids("invoice").unwrap(), vec![2]);
+    store
+        .conn
+        .execute(
+            "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(store.integrity_check(), Ok(()));
+    let fk: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(fk, 0);
+    let on: i64 = store
+        .conn
+        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+        .unwrap();
+    assert_eq!(on, 1, "foreign keys are on again after the migration");
+}
+
+#[test]
+fn identical_bytes_join_one_message_and_other_bytes_never_fill_a_row_they_are_not() {
+    let (_dir, mut store) = temp_store();
+    let raw = b"Subject: same\r\n\r\nbody\r\n";
+    let first = add(&mut store, "u1", raw, MessageState::Full);
+    // The same message again under another UID, as a headers-only row first.
+    let twin = add(
+        &mut store,
+        "u2",
+        b"Subject: same\r\n\r\n",
+        MessageState::Headers,
+    );
+    let twin_copy = store.copies_of(twin).unwrap()[0].id;
+    let batch = store.batch().unwrap();
+    let got = batch
+        .store_download(
+            Download {
+                copy: twin_copy,
+                message: twin,
+            },
+            raw,
+            &mime::parse(raw),
+            &mime::header_digest(raw),
+            50,
+        )
+        .unwrap();
+    batch.commit().unwrap();
+    assert_eq!(got, first, "joined, not stored twice");
+    assert!(matches!(
+        store.detail(twin),
+        Err(StoreError::NoSuchMessage(_))
+    ));
+    assert_eq!(store.copies_of(first).unwrap().len(), 2);
+
+    // Bytes with other headers than a headers-only row shows are not its.
+    let shown = add(
+        &mut store,
+        "u3",
+        b"Subject: shown\r\n\r\n",
+        MessageState::Headers,
+    );
+    let copy = store.copies_of(shown).unwrap()[0].id;
+    let other = b"Subject: other\r\n\r\nbody\r\n";
+    let batch = store.batch().unwrap();
+    let got = batch
+        .store_download(
+            Download {
+                copy,
+                message: shown,
+            },
+            other,
+            &mime::parse(other),
+            &mime::header_digest(other),
+            60,
+        )
+        .unwrap();
+    batch.commit().unwrap();
+    assert_ne!(got, shown);
+    assert_eq!(store.raw(got).unwrap(), other);
+    assert_eq!(stored(&store, shown).state, MessageState::Headers);
+    assert!(store.copies_of(shown).unwrap().is_empty());
+    assert!(!store.detail(shown).unwrap().summary.on_server);
+    assert_eq!(
+        store.copies_of(got).unwrap()[0].digest,
+        Some(mime::header_digest(other)),
+        "the copy now says what it holds"
+    );
 }

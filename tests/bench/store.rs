@@ -11,7 +11,7 @@ use egui_kittest::Harness;
 use pipit::app::PipitApp;
 use pipit::mime;
 use pipit::paths::Paths;
-use pipit::store::{MessageState, NewMessage, Store};
+use pipit::store::{MessageState, NewCopy, NewMessage, Store};
 
 fn main() {
     let count: usize = std::env::args()
@@ -178,14 +178,17 @@ fn build_store(paths: &Paths, count: usize) {
             let parsed = mime::parse(raw.as_bytes());
             batch
                 .insert(&NewMessage {
-                    account: "bench",
-                    uid: &format!("uid-{i}"),
-                    uid_seq: 0,
-                    size: raw.len() as u64,
-                    first_seen: 0,
+                    copy: NewCopy {
+                        account: "bench",
+                        uid: Some(&format!("uid-{i}")),
+                        size: raw.len() as u64,
+                        digest: Some(&mime::header_digest(raw.as_bytes())),
+                        first_seen: 0,
+                    },
                     raw: raw.as_bytes(),
                     state: MessageState::Full,
                     parsed: &parsed,
+                    problem: "",
                 })
                 .unwrap();
         }

@@ -372,6 +372,66 @@ fn refusals_are_told_apart_by_their_response_codes() {
 }
 
 #[test]
+fn a_scram_server_that_never_proves_it_knows_the_password_is_not_trusted() {
+    let messages = mail::varied(2);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            capa: Some(
+                ["SASL SCRAM-SHA-256", "TOP", "UIDL", "PIPELINING"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            scram_without_proof: true,
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    fetch_fails(
+        &pipit,
+        &server,
+        &messages,
+        6,
+        "without proving it knows the password",
+    );
+    for verb in ["UIDL", "LIST", "RETR"] {
+        assert_eq!(
+            commands_of(&server, 0, verb),
+            0,
+            "{verb} after an unproven login"
+        );
+    }
+}
+
+#[test]
+fn a_password_with_a_line_break_is_refused_before_anything_is_sent() {
+    let messages = mail::varied(2);
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    // A password command whose output would smuggle a DELE onto the wire.
+    pipit.add_account(
+        server.port,
+        "plain",
+        &["--password-command", "printf 'secret\\r\\nDELE 1\\n'"],
+    );
+    let out = fetch_fails(
+        &pipit,
+        &server,
+        &messages,
+        1,
+        "the password contains a line break",
+    );
+    assert!(
+        stderr(&out).contains("nothing was sent"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!stderr(&out).contains("DELE"), "{}", describe(&out));
+    assert!(server.sessions().is_empty(), "not even connected");
+}
+
+#[test]
 fn a_refusing_greeting_and_a_garbage_greeting() {
     let messages: Vec<Vec<u8>> = vec![];
     let server = FakeServer::start(

@@ -100,3 +100,43 @@ fn a_store_from_a_newer_pipit_is_refused_untouched() {
     assert_eq!(std::fs::read(pipit.store_path()).unwrap(), before);
     assert!(Path::new(&pipit.store_path()).exists());
 }
+
+#[test]
+fn pipit_breaking_inside_is_said_plainly_and_deletes_nothing() {
+    for (failpoint, says) in [
+        ("writer", "the store writer stopped unexpectedly"),
+        ("parser", "the message parser stopped unexpectedly"),
+        ("fetch:lab", "the fetch stopped unexpectedly"),
+    ] {
+        let messages = mail::varied(6);
+        let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+        let pipit = Pipit::new();
+        add(&pipit, &server);
+        server.check_deletes_against(&pipit.store_path());
+        let out = pipit
+            .command()
+            .arg("fetch")
+            .env("PIPIT_FAILPOINT", failpoint)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{failpoint}: {}",
+            describe(&out)
+        );
+        assert!(
+            stderr(&out).contains("Pipit failed inside") && stderr(&out).contains(says),
+            "{failpoint}: {}",
+            describe(&out)
+        );
+        assert_eq!(dele_count(&server), 0, "{failpoint}: no DELE after it");
+        invariant::check(&pipit.store_path(), &messages, &server.mailbox());
+        // Without the fault, the next fetch does the whole job.
+        let report = pipit.fetch_ok();
+        assert_eq!(report["deleted_on_server"], 6, "{failpoint}: {report:#}");
+        invariant::check(&pipit.store_path(), &messages, &server.mailbox());
+        assert_eq!(server.violations(), Vec::<String>::new());
+    }
+}

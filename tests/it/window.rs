@@ -300,3 +300,73 @@ Content-Disposition: attachment; filename=\"minutes.pdf\"\r\nContent-Transfer-En
     h.get_by_label_contains("Attachment: minutes.pdf (5 B)");
     h.get_by_label("Save…");
 }
+
+#[test]
+fn a_headers_only_message_that_left_the_server_offers_nothing_that_cannot_work() {
+    use crate::support::fake::{FakeServer, Faults};
+    let big = mail::sized(1, 30_000);
+    let server = FakeServer::start(vec![mail::sized(2, 500), big], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &["--max-size", "10000"]);
+    home.fetch_ok();
+    server.delete_elsewhere(1);
+    home.fetch_ok();
+
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 2);
+    h.get_by_label("On server").click();
+    wait(&mut h, "the On server view, empty", |app| {
+        app.view == View::OnServer && app.rows.is_empty()
+    });
+    h.get_by_label("All mail").click();
+    wait(&mut h, "All mail", |app| {
+        app.view == View::All && app.rows.len() == 2
+    });
+    let gone = h
+        .state()
+        .rows
+        .iter()
+        .find(|r| !r.on_server)
+        .map(|r| r.id)
+        .expect("the big one is no longer on the server");
+    h.state_mut().select(gone);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label_contains("no longer on the server");
+    assert!(h.query_by_label("Download").is_none());
+    assert!(h.query_by_label("Delete on server").is_none());
+    assert!(
+        h.state().previews.is_empty(),
+        "no preview asked of the server"
+    );
+}
+
+#[test]
+fn a_fetch_that_breaks_inside_is_shown_and_get_mail_works_again() {
+    use crate::support::fake::{FakeServer, Faults};
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    // Its own account name: the failpoint is armed for this whole process.
+    let path = home.home().join("config.toml");
+    let mut config = pipit::config::Config::load(&path).unwrap();
+    config.accounts[0].name = "breaks".into();
+    config.save(&path).unwrap();
+    pipit::failpoint::arm("fetch:breaks");
+
+    let mut h = window(&home);
+    h.step();
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the failure to be shown", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label_contains("Pipit failed inside");
+    // The window is not stuck: Get Mail starts another fetch, which ends too.
+    h.state_mut().banner = None;
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "a second try, and its end", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label_contains("Pipit failed inside");
+}

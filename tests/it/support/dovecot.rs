@@ -59,6 +59,17 @@ impl Dovecot {
 
     /// A Dovecot whose user `alice` has this password.
     pub fn start_with_password(messages: &[Vec<u8>], password: &str) -> Dovecot {
+        Dovecot::start_with(messages, password, "%08Xu%08Xv")
+    }
+
+    /// A Dovecot that writes its UIDLs with `uidl_format` (`pop3_uidl_format`):
+    /// two servers with the same mail and other formats are one mailbox that
+    /// moved.
+    pub fn start_with_uidl_format(messages: &[Vec<u8>], uidl_format: &str) -> Dovecot {
+        Dovecot::start_with(messages, PASSWORD, uidl_format)
+    }
+
+    fn start_with(messages: &[Vec<u8>], password: &str, uidl_format: &str) -> Dovecot {
         let binary = dovecot_binary();
         // Under /tmp, so Dovecot's unprivileged processes can reach it.
         let dir = tempfile::Builder::new()
@@ -155,7 +166,7 @@ ssl_key = <{r}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login apop cram-md5 scram-sha-256
 mail_location = maildir:~/Maildir
-pop3_uidl_format = %08Xu%08Xv
+pop3_uidl_format = {uidl_format}
 default_internal_user = {internal}
 default_login_user = {login}
 first_valid_uid = 1
@@ -252,6 +263,16 @@ service anvil {{
 
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
+    /// Messages sent whole (RETR) over every session so far, as Dovecot logs
+    /// them when a session ends (`retr=N/bytes`).
+    pub fn retrieved(&self) -> usize {
+        self.log()
+            .lines()
+            .filter_map(|l| l.split("retr=").nth(1))
+            .filter_map(|r| r.split('/').next()?.parse::<usize>().ok())
+            .sum()
     }
 }
 

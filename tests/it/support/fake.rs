@@ -42,12 +42,17 @@ pub struct Faults {
     pub huge_list: bool,
     /// RETR of the messages with these UIDLs answers -ERR.
     pub retr_errors: Vec<String>,
+    /// RETR of these very messages answers -ERR.
+    pub retr_errors_of: Vec<Vec<u8>>,
     /// Close the connection as soon as PASS arrives.
     pub close_after_pass: bool,
     /// Answer STLS with +OK and then go on in plain text (with this extra line, if any).
     pub fake_stls: Option<String>,
     /// Read one command at a time and throw away whatever else was already sent.
     pub drop_pipelined: bool,
+    /// Answer AUTH SCRAM-SHA-256 with a server-first message, then +OK right
+    /// after the client's final message: never proving it knows the password.
+    pub scram_without_proof: bool,
 }
 
 impl Faults {
@@ -87,14 +92,20 @@ pub struct FakeServer {
 
 impl FakeServer {
     pub fn start(mailbox: Vec<Vec<u8>>, faults: Faults) -> FakeServer {
+        let with_uids = mailbox
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| (format!("uid-{:04}", i + 1), m))
+            .collect();
+        FakeServer::start_with_uids(with_uids, faults)
+    }
+
+    /// A server whose messages have the UIDLs given (repeated ones, odd ones).
+    pub fn start_with_uids(mailbox: Vec<(String, Vec<u8>)>, faults: Faults) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(State {
-            mailbox: mailbox
-                .into_iter()
-                .enumerate()
-                .map(|(i, m)| (format!("uid-{:04}", i + 1), m))
-                .collect(),
+            mailbox,
             faults,
             ..State::default()
         }));
@@ -152,6 +163,29 @@ impl FakeServer {
         self.state.lock().unwrap().violations.clone()
     }
 
+    /// Gives every message a new UIDL, as a mailbox that moved or a server
+    /// that renumbered (or repaired) its UIDs does.
+    pub fn renumber(&self, uid: impl Fn(usize, &str) -> String) {
+        let mut state = self.state.lock().unwrap();
+        for (i, (u, _)) in state.mailbox.iter_mut().enumerate() {
+            *u = uid(i, u);
+        }
+    }
+
+    /// Removes a message, as another client deleting it would.
+    pub fn delete_elsewhere(&self, index: usize) {
+        self.state.lock().unwrap().mailbox.remove(index);
+    }
+
+    /// How many times each command was sent, over all sessions.
+    pub fn count(&self, verb: &str) -> usize {
+        self.sessions()
+            .iter()
+            .flatten()
+            .filter(|c| c.split_whitespace().next() == Some(verb))
+            .count()
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         self.state.lock().unwrap().faults = faults;
     }
@@ -207,6 +241,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     }
     let mut deleted = vec![false; snapshot.len()];
     let mut authed = false;
+    let mut scram_final_next = false;
     let mut line = String::new();
     loop {
         line.clear();
@@ -235,7 +270,27 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             None => snapshot[n - 1].0.clone(),
         };
         let size = |n: usize| faults.list_size.unwrap_or(snapshot[n - 1].1.len() as u64);
+        if scram_final_next {
+            // Whatever the client's proof, "+OK": the server skips its own.
+            scram_final_next = false;
+            authed = true;
+            out.write_all(b"+OK logged in\r\n")?;
+            continue;
+        }
         let reply: Vec<u8> = match verb.as_str() {
+            "AUTH" if faults.scram_without_proof && args.first() == Some(&"SCRAM-SHA-256") => {
+                use base64::Engine as _;
+                let b64 = base64::engine::general_purpose::STANDARD;
+                let first = b64.decode(args.get(1).unwrap_or(&"")).unwrap_or_default();
+                let first = String::from_utf8_lossy(&first);
+                let nonce = first.split("r=").nth(1).unwrap_or("").to_string();
+                scram_final_next = true;
+                format!(
+                    "+ {}\r\n",
+                    b64.encode(format!("r={nonce}server,s=QUJD,i=4096"))
+                )
+                .into_bytes()
+            }
             "CAPA" => match &faults.capa {
                 Some(caps) => format!("+OK\r\n{}\r\n.\r\n", caps.join("\r\n")).into_bytes(),
                 None => b"-ERR unknown command\r\n".to_vec(),
@@ -327,7 +382,12 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 }
                 None => b"-ERR no such message\r\n".to_vec(),
             },
-            "RETR" if number(0).is_some_and(|n| faults.retr_errors.contains(&uid(n))) => {
+            "RETR"
+                if number(0).is_some_and(|n| {
+                    faults.retr_errors.contains(&uid(n))
+                        || faults.retr_errors_of.contains(&snapshot[n - 1].1)
+                }) =>
+            {
                 b"-ERR [SYS/TEMP] cannot read that message now\r\n".to_vec()
             }
             "RETR" => match number(0) {

@@ -1,0 +1,41 @@
+//! Places where a test can make Pipit fail on purpose, to show what the user
+//! sees when Pipit itself breaks (a thread that panics). Only in debug
+//! builds, which is what the tests run: `PIPIT_FAILPOINT=writer pipit fetch`
+//! panics in the store writer; a test in the same process arms one with
+//! [`arm`]. Release builds compile these to nothing.
+
+#[cfg(debug_assertions)]
+static ARMED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Panics if the `PIPIT_FAILPOINT` environment variable, or [`arm`], names `name`.
+#[inline]
+pub fn hit(name: &str) {
+    #[cfg(debug_assertions)]
+    {
+        let armed = ARMED.lock().is_ok_and(|a| a.iter().any(|a| a == name));
+        if armed || std::env::var("PIPIT_FAILPOINT").is_ok_and(|v| v == name) {
+            panic!("failpoint {name}");
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+}
+
+/// Makes [`hit`] panic at `name` in this process (debug builds only).
+pub fn arm(name: &str) {
+    #[cfg(debug_assertions)]
+    if let Ok(mut armed) = ARMED.lock() {
+        armed.push(name.to_string());
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+}
+
+/// What a panic said, for an error message.
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no reason given".into())
+}

@@ -1,0 +1,568 @@
+//! Whole sessions against a real store, with a simulated server: the property
+//! test of the plan, the ledger and the session's bookkeeping together.
+//!
+//! The server repeats UIDs, renumbers them (a mailbox that moved), loses
+//! UIDL, gives UIDs Pipit cannot use, holds messages whose header blocks and
+//! sizes are the same but whose bodies differ, and holds the same message
+//! twice. Sessions meet -ERRs, crashes and lost QUITs; the user deletes
+//! messages here; others delete them elsewhere. At every DELE, and after
+//! every session, the promises are checked:
+//! - a DELE goes only to a message whose bytes are stored whole (or one the
+//!   user deleted here, shown to be it by its headers and size);
+//! - no message is stored twice;
+//! - once sessions run without faults, nothing the policy deletes is left
+//!   on the server.
+//!
+//! CI runs 1,000 cases; `PROPTEST_CASES=100000 cargo test sessions_` runs more.
+
+use std::collections::{HashMap, HashSet};
+
+use proptest::prelude::*;
+
+use super::plan::{self, Action, Evidence, Listed};
+use super::session::{insert_new, record_listing, resolve};
+use super::writer::Durable;
+use crate::config::Policy;
+use crate::mime;
+use crate::store::{Download, Left, MessageState, Store};
+
+const ACCOUNT: &str = "home";
+const DAY: i64 = 86_400;
+
+/// A message's content, from a small set so that identical messages are
+/// common. With `collide`, header blocks come from a smaller set than bodies,
+/// and bodies have two lengths: messages that differ only in their body's
+/// letters (the same header block and size) are common too. Pipit's
+/// evidence of identity is the header block and the size (see `plan`), so
+/// those are judged by that standard; the others byte for byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Content {
+    header: u8,
+    long: bool,
+    letter: u8,
+    collide: bool,
+}
+
+impl Content {
+    fn raw(self) -> Vec<u8> {
+        let body = if self.collide {
+            String::new()
+        } else {
+            format!("X-Body: {}{}\r\n", self.letter, self.long)
+        };
+        let mut raw = format!(
+            "From: sender{h}@example.org\r\nSubject: note {h}\r\nMessage-ID: <{h}@example.org>\r\n{body}\r\n",
+            h = self.header
+        )
+        .into_bytes();
+        let len = if self.long { 900 } else { 40 };
+        raw.extend(std::iter::repeat_n(b'a' + self.letter, len));
+        raw.extend_from_slice(b"\r\n");
+        raw
+    }
+}
+
+fn content() -> impl Strategy<Value = Content> {
+    (0u8..4, any::<bool>(), 0u8..3).prop_map(|(header, long, letter)| Content {
+        header,
+        long,
+        letter,
+        collide: false,
+    })
+}
+
+/// One message in the server's mailbox.
+#[derive(Clone, Debug)]
+struct Held {
+    content: Content,
+    uid: u32,
+    /// Its UID is one Pipit cannot use.
+    odd: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Server {
+    mailbox: Vec<Held>,
+    /// Bumped when the mailbox moves: every UID changes.
+    epoch: u32,
+    no_uidl: bool,
+    next_uid: u32,
+}
+
+impl Server {
+    fn listing(&self) -> Vec<Listed> {
+        self.mailbox
+            .iter()
+            .enumerate()
+            .map(|(i, h)| Listed {
+                number: i as u32 + 1,
+                size: h.content.raw().len() as u64,
+                uid: (!self.no_uidl && !h.odd).then(|| format!("{}-{}", self.epoch, h.uid)),
+            })
+            .collect()
+    }
+
+    fn raw(&self, number: u32) -> Vec<u8> {
+        self.mailbox[number as usize - 1].content.raw()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quit {
+    Confirmed,
+    /// The server deleted, but its +OK never arrived.
+    LostAfterDeleting,
+    /// The connection broke before the server acted on QUIT.
+    LostBeforeDeleting,
+}
+
+#[derive(Clone, Debug)]
+struct Faults {
+    top_errors: Vec<u32>,
+    retr_errors: Vec<u32>,
+    /// The program dies after this many downloads are committed.
+    crash_after: Option<usize>,
+    quit: Quit,
+}
+
+impl Faults {
+    fn none() -> Faults {
+        Faults {
+            top_errors: Vec::new(),
+            retr_errors: Vec::new(),
+            crash_after: None,
+            quit: Quit::Confirmed,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Event {
+    Deliver(Content),
+    /// Delivered under the UID of a message already there.
+    DeliverUnderUsedUid(Content, usize),
+    Session(Faults),
+    UserDeletes(usize),
+    EmptyTrash,
+    DeletedElsewhere(usize),
+    MailboxMoves,
+    UidlOff(bool),
+    OddUid(usize),
+    DaysPass(u8),
+}
+
+fn faults() -> impl Strategy<Value = Faults> {
+    let numbers = proptest::collection::vec(1u32..12, 0..3);
+    let quit = prop_oneof![
+        6 => Just(Quit::Confirmed),
+        1 => Just(Quit::LostAfterDeleting),
+        1 => Just(Quit::LostBeforeDeleting),
+    ];
+    (
+        numbers.clone(),
+        numbers,
+        proptest::option::weighted(0.2, 0usize..6),
+        quit,
+    )
+        .prop_map(|(top_errors, retr_errors, crash_after, quit)| Faults {
+            top_errors,
+            retr_errors,
+            crash_after,
+            quit,
+        })
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        6 => content().prop_map(Event::Deliver),
+        2 => (content(), 0usize..20).prop_map(|(c, i)| Event::DeliverUnderUsedUid(c, i)),
+        5 => faults().prop_map(Event::Session),
+        1 => (0usize..20).prop_map(Event::UserDeletes),
+        1 => Just(Event::EmptyTrash),
+        1 => (0usize..20).prop_map(Event::DeletedElsewhere),
+        1 => Just(Event::MailboxMoves),
+        1 => any::<bool>().prop_map(Event::UidlOff),
+        1 => (0usize..20).prop_map(Event::OddUid),
+        1 => (0u8..4).prop_map(Event::DaysPass),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    prop_oneof![
+        Just(Policy::Keep),
+        Just(Policy::Delete),
+        Just(Policy::KeepDays(0)),
+        Just(Policy::KeepDays(2)),
+    ]
+}
+
+/// The test's view of the store: which content each message row was made
+/// from, to judge each DELE by.
+struct World {
+    store: Store,
+    db: rusqlite::Connection,
+    server: Server,
+    policy: Policy,
+    limit: u64,
+    now: i64,
+    origin: HashMap<i64, Content>,
+}
+
+impl World {
+    fn stored_whole(&self, raw: &[u8]) -> bool {
+        self.db
+            .query_row(
+                "SELECT count(*) FROM messages m JOIN message_bytes b ON b.message_id = m.id
+                 WHERE m.state = 'full' AND b.raw = ?1",
+                [raw],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+            > 0
+    }
+
+    /// Stored whole, or (where header blocks collide) a message with the same
+    /// header block and size is: Pipit's standard of identity.
+    fn stored_as_far_as_can_be_told(&self, raw: &[u8], collide: bool) -> bool {
+        let like: i64 = self
+            .db
+            .query_row(
+                "SELECT count(*) FROM messages WHERE state = 'full' AND header_digest = ?1 AND size = ?2",
+                rusqlite::params![mime::header_digest(raw).as_slice(), raw.len() as i64],
+                |r| r.get(0),
+            )
+            .unwrap();
+        self.stored_whole(raw) || (collide && like > 0)
+    }
+
+    fn stored_twice(&self) -> Option<String> {
+        self.db
+            .query_row(
+                "SELECT count(*) - count(DISTINCT b.raw) FROM messages m
+                 JOIN message_bytes b ON b.message_id = m.id WHERE m.state = 'full'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .ok()
+            .filter(|&twice| twice > 0)
+            .map(|twice| format!("{twice} message(s) stored twice"))
+    }
+
+    /// One session, as `session::Pass::transact` runs it, with the server's
+    /// replies simulated. Returns what broke a promise, if anything did.
+    fn session(&mut self, faults: &Faults) -> Result<(), String> {
+        let listing = self.server.listing();
+        let ledger = self.store.ledger(ACCOUNT).unwrap();
+        let needed = plan::headers_needed(&listing, &ledger, self.now);
+        let known: HashSet<mime::HeaderDigest> = ledger
+            .messages
+            .values()
+            .filter_map(|m| m.digest)
+            .chain(ledger.copies.iter().filter_map(|c| c.digest))
+            .collect();
+        let mut digests = HashMap::new();
+        let mut blocks = HashMap::new();
+        for &n in needed.iter().filter(|n| !faults.top_errors.contains(n)) {
+            let raw = self.server.raw(n);
+            let digest = mime::header_digest(&raw);
+            if !known.contains(&digest) {
+                blocks.insert(n, mime::header_block(&raw).to_vec());
+            }
+            digests.insert(n, digest);
+        }
+        let sizes = plan::Sizes {
+            limit: self.limit,
+            largest: u64::MAX,
+        };
+        let plan = plan::plan(&listing, &ledger, &digests, self.policy, sizes, self.now);
+        let mut copies =
+            record_listing(&mut self.store, ACCOUNT, &plan, &blocks, true, self.now).unwrap();
+        for e in &plan.entries {
+            let n = e.listed.number;
+            match e.action {
+                Action::New if blocks.contains_key(&n) => {
+                    self.origin
+                        .insert(copies[&n].0, self.server.mailbox[n as usize - 1].content);
+                }
+                Action::New => {
+                    let header = if faults.top_errors.contains(&n) {
+                        Vec::new()
+                    } else {
+                        mime::header_block(&self.server.raw(n)).to_vec()
+                    };
+                    let batch = self.store.batch().unwrap();
+                    let ids = insert_new(&batch, ACCOUNT, e, &header, "", self.now).unwrap();
+                    batch.commit().unwrap();
+                    self.origin
+                        .insert(ids.0, self.server.mailbox[n as usize - 1].content);
+                    copies.insert(n, ids);
+                }
+                _ => {}
+            }
+        }
+        let mut durable = Vec::new();
+        for e in plan.entries.iter().filter(|e| e.retr) {
+            let n = e.listed.number;
+            if faults.retr_errors.contains(&n) {
+                continue;
+            }
+            if faults.crash_after == Some(durable.len()) {
+                return self.check_after();
+            }
+            let raw = self.server.raw(n);
+            let (message, copy) = copies[&n];
+            let batch = self.store.batch().unwrap();
+            let stored = batch
+                .store_download(
+                    Download { copy, message },
+                    &raw,
+                    &mime::parse(&raw),
+                    &mime::header_digest(&raw),
+                    self.now,
+                )
+                .unwrap();
+            batch.commit().unwrap();
+            self.origin
+                .entry(stored)
+                .or_insert(self.server.mailbox[n as usize - 1].content);
+            durable.push(Durable {
+                number: n,
+                message: stored,
+            });
+        }
+        if faults.crash_after.is_some_and(|k| k >= durable.len()) {
+            return self.check_after();
+        }
+
+        let resolved = resolve(&plan, &copies, &durable, &ledger, self.now);
+        let due = plan::deletions(&resolved, self.policy, self.now);
+        let mut dele = due.now;
+        let mut liars = Vec::new();
+        for r in due.after_headers {
+            if faults.top_errors.contains(&r.number) {
+                continue;
+            }
+            if plan::header_confirms(r, &mime::header_digest(&self.server.raw(r.number))) {
+                dele.push(r);
+            } else {
+                liars.extend(listing[r.number as usize - 1].uid.clone());
+            }
+        }
+        let batch = self.store.batch().unwrap();
+        batch.add_suspect_uids(ACCOUNT, &liars).unwrap();
+        batch.commit().unwrap();
+        for r in &dele {
+            let raw = self.server.raw(r.number);
+            let collide = self.server.mailbox[r.number as usize - 1].content.collide;
+            if self.stored_as_far_as_can_be_told(&raw, collide) {
+                continue;
+            }
+            // Not stored: only the user's wish, for this very message, allows it.
+            let theirs = self.origin.get(&r.message).map(|c| c.raw());
+            let same_headers = theirs.as_deref().is_some_and(|t| {
+                mime::header_digest(t) == mime::header_digest(&raw) && t.len() == raw.len()
+            });
+            if !(r.delete_on_server && same_headers && r.evidence != Evidence::Weak) {
+                return Err(format!(
+                    "DELE {} of a message not stored whole ({:?}, evidence {:?}, user's wish {})",
+                    r.number,
+                    self.server.mailbox[r.number as usize - 1],
+                    r.evidence,
+                    r.delete_on_server
+                ));
+            }
+        }
+        let numbers: HashSet<u32> = dele.iter().map(|r| r.number).collect();
+        let copies_deleted: Vec<i64> = dele.iter().map(|r| r.copy).collect();
+        if faults.quit != Quit::LostBeforeDeleting {
+            let mut n = 0;
+            self.server.mailbox.retain(|_| {
+                n += 1;
+                !numbers.contains(&n)
+            });
+        }
+        if faults.quit == Quit::Confirmed {
+            let batch = self.store.batch().unwrap();
+            batch
+                .forget_copies(&copies_deleted, Left::Deleted, self.now)
+                .unwrap();
+            batch.commit().unwrap();
+        }
+        self.check_after()
+    }
+
+    fn check_after(&self) -> Result<(), String> {
+        match self.stored_twice() {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        }
+    }
+
+    fn stored_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .store
+            .ledger(ACCOUNT)
+            .unwrap()
+            .messages
+            .values()
+            .filter(|m| m.state != MessageState::Purged)
+            .map(|m| m.id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    fn apply(&mut self, event: &Event) -> Result<(), String> {
+        let len = self.server.mailbox.len();
+        match event {
+            Event::Deliver(c) => {
+                self.server.next_uid += 1;
+                let uid = self.server.next_uid;
+                self.server.mailbox.push(Held {
+                    content: *c,
+                    uid,
+                    odd: false,
+                });
+            }
+            Event::DeliverUnderUsedUid(c, i) => {
+                let uid = match len {
+                    0 => {
+                        self.server.next_uid += 1;
+                        self.server.next_uid
+                    }
+                    _ => self.server.mailbox[i % len].uid,
+                };
+                self.server.mailbox.push(Held {
+                    content: *c,
+                    uid,
+                    odd: false,
+                });
+            }
+            Event::Session(faults) => return self.session(faults),
+            Event::UserDeletes(i) => {
+                let ids = self.stored_ids();
+                if !ids.is_empty() {
+                    self.store.trash(ids[i % ids.len()], self.now).unwrap();
+                }
+            }
+            Event::EmptyTrash => {
+                self.store.empty_trash().unwrap();
+            }
+            Event::DeletedElsewhere(i) if len > 0 => {
+                self.server.mailbox.remove(i % len);
+            }
+            Event::MailboxMoves => self.server.epoch += 1,
+            Event::UidlOff(off) => self.server.no_uidl = *off,
+            Event::OddUid(i) if len > 0 => self.server.mailbox[i % len].odd = true,
+            Event::DaysPass(days) => self.now += i64::from(*days) * DAY,
+            Event::DeletedElsewhere(_) | Event::OddUid(_) => {}
+        }
+        Ok(())
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn sessions_never_delete_what_is_not_stored_never_store_twice_and_finish_the_job(
+        events in proptest::collection::vec(event(), 1..40),
+        policy in policy(),
+        limit in prop_oneof![Just(u64::MAX), Just(500u64)],
+        collide in any::<bool>(),
+    ) {
+        let events: Vec<Event> = events
+            .into_iter()
+            .map(|e| match e {
+                Event::Deliver(c) => Event::Deliver(Content { collide, ..c }),
+                Event::DeliverUnderUsedUid(c, i) => {
+                    Event::DeliverUnderUsedUid(Content { collide, ..c }, i)
+                }
+                other => other,
+            })
+            .collect();
+        let dir = tempfile::tempdir_in("/dev/shm").or_else(|_| tempfile::tempdir()).unwrap();
+        let path = dir.path().join("pipit.db");
+        let store = Store::open(&path).unwrap();
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let mut world = World {
+            store,
+            db,
+            server: Server::default(),
+            policy,
+            limit,
+            now: 1_700_000_000,
+            origin: HashMap::new(),
+        };
+        for event in &events {
+            if let Err(broken) = world.apply(event) {
+                prop_assert!(false, "{broken}\nafter {event:?}");
+            }
+        }
+        // Then the user stops deleting, the server stops misbehaving, and
+        // time passes: a few clean sessions finish what the policy asks.
+        world.server.no_uidl = false;
+        world.now += 3 * DAY;
+        for _ in 0..3 {
+            if let Err(broken) = world.session(&Faults::none()) {
+                prop_assert!(false, "{broken}\nin a clean session at the end");
+            }
+        }
+        if policy != Policy::Keep && policy != Policy::KeepDays(2) {
+            for held in &world.server.mailbox {
+                let raw = held.content.raw();
+                // Larger than the limit and its bytes not stored whole (but
+                // perhaps in Trash, read to prove which of two look-alikes
+                // the user deleted).
+                let stored_outside_trash: i64 = world
+                    .db
+                    .query_row(
+                        "SELECT count(*) FROM messages m JOIN message_bytes b ON b.message_id = m.id
+                         WHERE m.state = 'full' AND m.trashed_at IS NULL AND b.raw = ?1",
+                        [&raw],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                // Or larger than the limit and looking like another message on
+                // the server (the same header block and size): which one its
+                // stored bytes belong to is not known without reading both.
+                let look_alikes = world
+                    .server
+                    .mailbox
+                    .iter()
+                    .filter(|h| {
+                        let other = h.content.raw();
+                        other.len() == raw.len()
+                            && mime::header_digest(&other) == mime::header_digest(&raw)
+                    })
+                    .count();
+                // Or the user deleted it here before its header block was
+                // ever read: nothing shows the listed message is that one.
+                let uid = format!("{}-{}", world.server.epoch, held.uid);
+                let deleted_unseen: i64 = world
+                    .db
+                    .query_row(
+                        "SELECT count(*) FROM ledger l JOIN messages m ON m.id = l.message
+                         WHERE l.uid = ?1 AND m.header_digest IS NULL AND m.delete_on_server = 1",
+                        [&uid],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                let left_for_a_reason = deleted_unseen > 0
+                    || (raw.len() as u64 > limit && (stored_outside_trash == 0 || look_alikes > 1));
+                prop_assert!(
+                    left_for_a_reason,
+                    "{held:?} is still on the server under policy {policy}, stored whole: {}",
+                    world.stored_whole(&raw)
+                );
+            }
+        }
+    }
+}
