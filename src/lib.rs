@@ -13,6 +13,7 @@ pub mod mime;
 pub mod net;
 pub mod paths;
 pub mod pop3;
+pub mod reveal;
 pub mod secrets;
 pub mod store;
 pub mod sync;
