@@ -5,6 +5,7 @@
 //! `store`, `mime`, `secrets` and `config` serve `sync` and the faces.
 
 pub mod app;
+pub mod attachment;
 pub mod cli;
 pub mod config;
 pub mod dates;
