@@ -300,3 +300,44 @@ Content-Disposition: attachment; filename=\"minutes.pdf\"\r\nContent-Transfer-En
     h.get_by_label_contains("Attachment: minutes.pdf (5 B)");
     h.get_by_label("Save…");
 }
+
+#[test]
+fn the_account_dialog_refuses_settings_that_cannot_work_and_saves_nothing() {
+    let home = Pipit::new();
+    let mut h = window(&home);
+    h.step();
+    type_into(&mut h, "User name", "alice");
+    type_into(&mut h, "Password", "secret");
+    type_into(&mut h, "Server", "pop example.org");
+    h.get_by_label("Save").click();
+    h.step();
+    h.step();
+    h.get_by_label(
+        "Server: \"pop example.org\" is not a server name: it has a space; \
+give a name like pop.example.org, or an address like 192.0.2.7.",
+    );
+    assert!(h.state().account_dialog.is_some(), "the dialog stays open");
+
+    // The port, once the server is right.
+    let server = h.get_by_label("Server");
+    server.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Server").type_text("pop.example.org");
+    let port = h.get_by_label("Port");
+    port.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Port").type_text("0");
+    h.step();
+    h.get_by_label("Test connection").click();
+    h.step();
+    h.step();
+    h.get_by_label_contains("Port: 0 is not a port; use a number from 1 to 65535 (995 for tls).");
+    assert!(
+        !home.home().join("config.toml").exists(),
+        "no account was saved"
+    );
+}
