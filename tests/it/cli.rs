@@ -141,23 +141,45 @@ fn account_settings_that_cannot_work_are_usage_errors_that_save_nothing() {
 
 #[test]
 fn accounts_are_added_listed_and_removed_without_their_password() {
+    // The password lives in a file outside Pipit's home; the account names
+    // only the command that prints it. A fetch uses it, so Pipit has held it.
+    let server = fake::FakeServer::start(
+        vec![b"Subject: hi\r\n\r\nbody\r\n".to_vec()],
+        fake::Faults::well_behaved(),
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let password_file = elsewhere.path().join("pw");
+    std::fs::write(&password_file, fake::PASSWORD).unwrap();
+    let command = format!("cat {}", password_file.display());
     let pipit = Pipit::new();
-    pipit.ok(&[
+    let port = server.port.to_string();
+    let mut outputs = vec![pipit.ok(&[
         "account",
         "add",
         "home",
         "--host",
-        "pop.example.org",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        "plain",
         "--user",
         "alice",
         "--password-command",
-        "printf hunter2",
-    ]);
+        &command,
+    ])];
     let out = pipit.ok(&["account", "list", "--json"]);
     let accounts: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(accounts.len(), 1);
-    assert_eq!(accounts[0]["port"], 995, "TLS on 995 by default");
-    assert_eq!(accounts[0]["security"], "tls");
+    assert_eq!(accounts[0]["password_command"], command.as_str());
+    outputs.push(out);
+    outputs.push(pipit.ok(&["account", "list"]));
+    outputs.push(pipit.ok(&["fetch"]));
+    assert!(
+        server.sessions()[0].contains(&format!("PASS {}", fake::PASSWORD)),
+        "the fetch logged in with the password: {:?}",
+        server.sessions()
+    );
     let dup = pipit.run(&[
         "account",
         "add",
@@ -171,7 +193,36 @@ fn accounts_are_added_listed_and_removed_without_their_password() {
     ]);
     assert_eq!(dup.status.code(), Some(1));
     assert!(stderr(&dup).contains("exists already"));
-    pipit.ok(&["account", "remove", "home"]);
+    outputs.push(dup);
+    let config = std::fs::read_to_string(pipit.home().join("config.toml")).unwrap();
+    outputs.push(pipit.ok(&["account", "remove", "home"]));
+
+    // The password is in no output and no file of Pipit's, before or after
+    // the removal; the config held the command, never what it printed.
+    assert!(config.contains(&command), "{config}");
+    let mut files = vec![(
+        "config.toml before removal".to_string(),
+        config.into_bytes(),
+    )];
+    for entry in std::fs::read_dir(pipit.home()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    assert!(files.len() > 2, "the store was written: {files:?}");
+    for out in &outputs {
+        files.push((describe(out), [&out.stdout[..], &out.stderr].concat()));
+    }
+    for (what, bytes) in files {
+        assert!(
+            !bytes
+                .windows(fake::PASSWORD.len())
+                .any(|w| w == fake::PASSWORD.as_bytes()),
+            "the password is in {what}"
+        );
+    }
+
     let out = pipit.run(&["account", "remove", "home"]);
     assert!(
         stderr(&out).contains("no account named"),
