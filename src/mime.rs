@@ -33,6 +33,8 @@ const MAX_TEXT: usize = 1024 * 1024;
 /// and the reader show these on every frame. The raw message keeps all of it.
 const MAX_FIELD: usize = 8 * 1024;
 const MAX_NAME: usize = 1024;
+/// Bytes kept of the end of a name cut short.
+const NAME_TAIL: usize = 32;
 
 /// Attachment names kept for the list and `show`; the reader decodes the
 /// message again and offers every attachment.
@@ -101,7 +103,19 @@ fn attachment_name(name: Option<&str>) -> String {
     } else {
         name.to_string()
     };
-    bounded(name, MAX_NAME)
+    if name.len() <= MAX_NAME {
+        return name;
+    }
+    // Cut in the middle: the end of a name, its extension, says what it is.
+    let mut head = MAX_NAME - CUT.len() - NAME_TAIL;
+    while !name.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = name.len() - NAME_TAIL;
+    while !name.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{}{CUT}{}", &name[..head], &name[tail..])
 }
 
 /// `value`, cut to at most `max` bytes and marked where it was cut.
@@ -490,7 +504,15 @@ Message-ID: <{huge}@example.org>\r\nContent-Type: multipart/mixed; boundary=b\r\
             assert!(value.ends_with(CUT), "{name} is marked as cut");
         }
         assert_eq!(p.attachments.len(), MAX_NAMES + 1);
-        assert!(p.attachments[0].len() <= MAX_NAME && p.attachments[0].ends_with(CUT));
+        assert!(
+            p.attachments[0].len() <= MAX_NAME,
+            "{}",
+            p.attachments[0].len()
+        );
+        assert!(
+            p.attachments[0].ends_with("éééé.pdf") && p.attachments[0].contains(CUT),
+            "cut in the middle, its extension kept"
+        );
         assert_eq!(
             p.attachments[1], "a.pdf[U+000D][U+000A]b.exe",
             "one name, on one line"

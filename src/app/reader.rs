@@ -14,6 +14,10 @@ use crate::store::MessageState;
 /// Attachment rows in view at once; more scroll.
 const ATTACHMENT_ROWS: f32 = 16.0;
 
+/// Bytes of text the reader lays out. egui lays a label's text out whole,
+/// on the UI thread: a megabyte takes seconds. The store keeps all of it.
+const SHOWN_TEXT: usize = 64 * 1024;
+
 pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     let Some(id) = app.selected else {
         ui.add_space(20.0);
@@ -49,7 +53,8 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
 fn headers_ui(ui: &mut egui::Ui, opened: &Opened) {
     let d = &opened.detail;
     ui.add_space(4.0);
-    ui.label(RichText::new(super::list::display_subject(&d.summary.subject)).heading());
+    let subject = super::list::display_subject(&d.summary.subject);
+    few_lines(ui, &subject, egui::TextStyle::Heading);
     egui::Grid::new("headers")
         .num_columns(2)
         .spacing([8.0, 2.0])
@@ -57,7 +62,7 @@ fn headers_ui(ui: &mut egui::Ui, opened: &Opened) {
             let field = |ui: &mut egui::Ui, name: &str, value: &str| {
                 if !value.is_empty() {
                     ui.label(RichText::new(name).weak());
-                    ui.add(egui::Label::new(reveal::field(value)).wrap());
+                    few_lines(ui, &reveal::field(value), egui::TextStyle::Body);
                     ui.end_row();
                 }
             };
@@ -84,6 +89,25 @@ fn headers_ui(ui: &mut egui::Ui, opened: &Opened) {
     ui.separator();
 }
 
+/// Header text on at most three lines, cut with "…", the whole of it on
+/// hover: a header can run to thousands of characters, and the attachments
+/// and the text below it must stay in view.
+fn few_lines(ui: &mut egui::Ui, text: &str, style: egui::TextStyle) {
+    let mut job = egui::text::LayoutJob::simple(
+        text.to_owned(),
+        style.resolve(ui.style()),
+        ui.visuals().text_color(),
+        ui.available_width(),
+    );
+    job.wrap.max_rows = 3;
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    let elided = galley.elided;
+    let shown = ui.add(egui::Label::new(galley));
+    if elided {
+        shown.on_hover_text(text);
+    }
+}
+
 /// A whole message: headers, attachments with Save… and Open, and the text.
 /// Returns what to tell the user after a click on Save or Open.
 pub(super) fn message_ui(
@@ -107,16 +131,8 @@ pub(super) fn message_ui(
             .show_rows(ui, row_height, count, |ui, rows| {
                 for a in &opened.attachments[rows] {
                     let runnable = crate::attachment::runnable(a);
+                    // The buttons first: a long name never pushes them out of reach.
                     ui.horizontal(|ui| {
-                        let mut text = format!(
-                            "Attachment: {} ({})",
-                            reveal::field(&a.name),
-                            crate::cli::human_bytes(a.bytes.len() as u64)
-                        );
-                        if let Some(why) = &runnable {
-                            text.push_str(&format!(" — {}: Save only", why.kind));
-                        }
-                        ui.label(text);
                         if ui
                             .small_button("Save…")
                             .on_hover_text("Save to your Downloads folder")
@@ -137,6 +153,15 @@ of showing it. Save it instead if you trust it and its sender."
                         if open.clicked() {
                             said = Some(attachment_banner(folders.open(a), "opened"));
                         }
+                        let mut text = format!(
+                            "Attachment: {} ({})",
+                            short_name(&a.name),
+                            crate::cli::human_bytes(a.bytes.len() as u64)
+                        );
+                        if let Some(why) = &runnable {
+                            text.push_str(&format!(" — {}: Save only", why.kind));
+                        }
+                        ui.label(text).on_hover_text(reveal::field(&a.name));
                     });
                 }
             });
@@ -146,14 +171,42 @@ of showing it. Save it instead if you trust it and its sender."
         .id_salt("body")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            let text = if d.text.trim().is_empty() {
-                "(This message has no text.)".into()
-            } else {
-                reveal::text(&d.text)
-            };
-            ui.add(egui::Label::new(text).selectable(true).wrap());
+            if d.text.trim().is_empty() {
+                ui.label("(This message has no text.)");
+                return;
+            }
+            let mut cut = SHOWN_TEXT.min(d.text.len());
+            while !d.text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            ui.add(
+                egui::Label::new(reveal::text(&d.text[..cut]))
+                    .selectable(true)
+                    .wrap(),
+            );
+            if cut < d.text.len() {
+                ui.weak(format!(
+                    "The text goes on for {} more, not shown here: the message itself is kept \
+whole, and Export writes all of it.",
+                    crate::cli::human_bytes((d.text.len() - cut) as u64)
+                ));
+            }
         });
     said
+}
+
+/// An attachment's name as its row shows it: revealed, and a long one cut in
+/// the middle, so its end, where the extension is, always shows.
+fn short_name(name: &str) -> String {
+    const HEAD: usize = 40;
+    const TAIL: usize = 20;
+    let count = name.chars().count();
+    if count <= HEAD + TAIL + 1 {
+        return reveal::field(name).into_owned();
+    }
+    let head: String = name.chars().take(HEAD).collect();
+    let tail: String = name.chars().skip(count - TAIL).collect();
+    format!("{}…{}", reveal::field(&head), reveal::field(&tail))
 }
 
 fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64) {
