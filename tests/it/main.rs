@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod faults;
+mod hostile;
 mod keychain;
 mod local_faults;
 mod never_lost;
