@@ -669,6 +669,55 @@ mod tests {
     }
 
     #[test]
+    fn failures_say_what_happened_and_what_to_do() {
+        let a = attachment("notes.txt", b"hello");
+        let nowhere = Folders {
+            save_dir: Some("/nonexistent/pipit".into()),
+            ..Folders::default()
+        };
+        assert_eq!(
+            nowhere.save(&a).unwrap_err().to_string(),
+            "cannot write /nonexistent/pipit/notes.txt: No such file or directory (os error 2)"
+        );
+        assert_eq!(
+            PrivateFolder::make(Path::new("/nonexistent"))
+                .err()
+                .unwrap()
+                .to_string(),
+            "cannot make a private folder in /nonexistent: No such file or directory (os error 2)"
+        );
+        let mut no_opener = Folders {
+            opener: "/nonexistent/xdg-open".into(),
+            ..Folders::default()
+        };
+        let err = no_opener.open(&a).unwrap_err().to_string();
+        let written = no_opener.private_folder().unwrap().join("notes.txt");
+        assert_eq!(
+            err,
+            format!(
+                "cannot start \"/nonexistent/xdg-open\" to open {}: No such file or directory (os error 2)",
+                written.display()
+            )
+        );
+        let full = tempfile::tempdir().unwrap();
+        let crowded = Folders {
+            save_dir: Some(full.path().to_path_buf()),
+            ..Folders::default()
+        };
+        fs::write(full.path().join("notes.txt"), b"").unwrap();
+        for n in 1..NAMESAKES {
+            fs::write(full.path().join(format!("notes ({n}).txt")), b"").unwrap();
+        }
+        assert_eq!(
+            crowded.save(&a).unwrap_err().to_string(),
+            format!(
+                "{} holds 1000 files named like notes.txt: move some away",
+                full.path().display()
+            )
+        );
+    }
+
+    #[test]
     fn a_program_is_never_handed_to_the_desktop() {
         let mut folders = Folders {
             // Were it called, the test would see the file it was given.

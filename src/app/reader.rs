@@ -161,6 +161,9 @@ of showing it. Save it instead if you trust it and its sender."
                         if let Some(why) = &runnable {
                             text.push_str(&format!(" — {}: Save only", why.kind));
                         }
+                        if let Some(mix) = reveal::lookalikes(&a.name) {
+                            text.push_str(&format!(" — caution: {mix}"));
+                        }
                         ui.label(text).on_hover_text(reveal::field(&a.name));
                     });
                 }

@@ -335,18 +335,21 @@ fn read_in_the_window(home: &Path, corpus: &[Hostile], ids: &[i64]) {
         );
         match message.subject {
             "Spoof" => {
-                assert_eq!(programs, 7, "all but notes.txt would run");
+                assert_eq!(programs, 7, "all but notes.txt and the PDF would run");
                 let row = h.get_by_label_contains("Attachment: invoice[U+202E]fdp.exe (");
                 let row = text_of(&row);
                 assert!(row.ends_with(" — a program: Save only"), "{row}");
                 h.get_by_label_contains("Attachment: notes.txt");
+                h.get_by_label_contains(
+                    "nvoice.pdf (9 B) — caution: Latin and Cyrillic letters mixed in one word",
+                );
                 h.get_by_label_contains(
                     "Caution: the sender has Latin and Cyrillic letters mixed in one word",
                 );
                 h.get_by_label_contains(
                     "Caution: the subject has characters that change how it reads",
                 );
-                // The one that is not a program opens, from a private folder.
+                // One that is not a program opens, from a private folder.
                 h.query_all(By::new().label("Open"))
                     .find(|n| !n.accesskit_node().is_disabled())
                     .unwrap()

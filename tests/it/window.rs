@@ -341,3 +341,23 @@ give a name like pop.example.org, or an address like 192.0.2.7.",
         "no account was saved"
     );
 }
+
+#[test]
+fn the_reader_says_why_an_attachment_was_not_saved() {
+    let raw = b"From: Ana <ana@example.org>\r\nSubject: Minutes\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+--b\r\nContent-Type: application/pdf\r\n\
+Content-Disposition: attachment; filename=\"minutes.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
+    let mut viewer = pipit::app::Viewer::from_bytes(raw, "minutes.eml");
+    viewer.attachment_folders.save_dir = Some("/nonexistent/folder".into());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 600.0))
+        .build_ui_state(|ui, v: &mut pipit::app::Viewer| v.ui(ui), viewer);
+    h.step();
+    h.get_by_label("Save…").click();
+    h.step();
+    h.step();
+    h.get_by_label("The attachment was not saved");
+    h.get_by_label(
+        "cannot write /nonexistent/folder/minutes.pdf: No such file or directory (os error 2)",
+    );
+}

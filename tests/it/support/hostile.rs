@@ -250,6 +250,8 @@ pub fn spoofing() -> Vec<u8> {
         ("setup.EXE", b"MZ\x90\x00"),
         ("statement.pdf .exe", b"MZ\x90\x00"),
         ("notes.txt", b"Just notes.\n"),
+        // A Cyrillic "і" (U+0456) for the Latin "i".
+        ("\u{0456}nvoice.pdf", b"%PDF-1.4\n"),
     ] {
         m.push_str(&format!(
             "--s\r\nContent-Type: application/octet-stream\r\n\
