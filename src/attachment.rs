@@ -70,125 +70,25 @@ const SCRIPT: &str = "a script";
 const LAUNCHER: &str = "a launcher that starts a program";
 
 /// Extensions of files a desktop runs, or installs, rather than shows.
-const RUNNABLE_EXTENSIONS: &[(&str, &[&str])] = &[
+/// Generic data (.bin, .dat, .out) is not among them: its first bytes say
+/// whether it is a program.
+const RUNNABLE_EXTENSIONS: [(&str, &str); 3] = [
     (
         PROGRAM,
-        &[
-            "exe",
-            "com",
-            "scr",
-            "pif",
-            "msi",
-            "msp",
-            "mst",
-            "cpl",
-            "dll",
-            "ocx",
-            "sys",
-            "drv",
-            "efi",
-            "app",
-            "ipa",
-            "apk",
-            "appimage",
-            "bin",
-            "run",
-            "elf",
-            "out",
-            "deb",
-            "rpm",
-            "snap",
-            "flatpak",
-            "pkg",
-            "mpkg",
-            "dmg",
-            "jar",
-            "jnlp",
-            "class",
-            "xbap",
-            "so",
-            "dylib",
-            "ko",
-            "x86_64",
-            "xpi",
-            "crx",
-            "vsix",
-            "msix",
-            "appx",
-            "appxbundle",
-        ],
+        "exe com scr pif msi msp mst cpl dll ocx sys drv efi app ipa apk appimage run elf \
+         deb rpm snap flatpak pkg mpkg dmg jar jnlp class xbap so dylib ko x86_64 xpi crx vsix \
+         msix appx appxbundle",
     ),
     (
         SCRIPT,
-        &[
-            "sh",
-            "bash",
-            "zsh",
-            "csh",
-            "tcsh",
-            "ksh",
-            "fish",
-            "command",
-            "tool",
-            "py",
-            "pyc",
-            "pyo",
-            "pyw",
-            "pyz",
-            "pl",
-            "pm",
-            "rb",
-            "php",
-            "phar",
-            "lua",
-            "tcl",
-            "awk",
-            "js",
-            "jse",
-            "mjs",
-            "cjs",
-            "vbs",
-            "vbe",
-            "wsf",
-            "wsc",
-            "wsh",
-            "ws",
-            "ps1",
-            "psm1",
-            "psd1",
-            "ps1xml",
-            "bat",
-            "cmd",
-            "hta",
-            "reg",
-            "inf",
-            "scpt",
-            "applescript",
-            "workflow",
-            "action",
-            "msh",
-            "gadget",
-        ],
+        "sh bash zsh csh tcsh ksh fish command tool py pyc pyo pyw pyz pl pm rb php phar lua \
+         tcl awk js jse mjs cjs vbs vbe wsf wsc wsh ws ps1 psm1 psd1 ps1xml bat cmd hta reg inf \
+         scpt applescript workflow action msh gadget",
     ),
     (
         LAUNCHER,
-        &[
-            "desktop",
-            "kdelnk",
-            "lnk",
-            "url",
-            "scf",
-            "terminal",
-            "webloc",
-            "inetloc",
-            "fileloc",
-            "appref-ms",
-            "application",
-            "settingcontent-ms",
-            "library-ms",
-            "flatpakref",
-            "flatpakrepo",
-        ],
+        "desktop kdelnk lnk url scf terminal webloc inetloc fileloc appref-ms application \
+         settingcontent-ms library-ms flatpakref flatpakrepo",
     ),
 ];
 
@@ -220,7 +120,7 @@ pub fn runnable(a: &Attachment) -> Option<Runnable> {
     let extension = real_extension(&a.name);
     if let Some(ext) = &extension {
         for (kind, extensions) in RUNNABLE_EXTENSIONS {
-            if extensions.contains(&ext.as_str()) {
+            if extensions.split_whitespace().any(|e| e == ext) {
                 return Some(Runnable {
                     kind,
                     evidence: format!("its name ends in .{ext}"),
@@ -597,6 +497,7 @@ mod tests {
             "archive.tar.gz",
             "README",
             "x.exe.pdf",
+            "data.bin",
         ] {
             assert_eq!(runnable(&attachment(name, harmless)), None, "{name:?}");
         }
