@@ -206,6 +206,7 @@ pub fn safe_file_name(name: &str) -> String {
         stem.trim_end().to_ascii_uppercase().as_str(),
         "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
     ) || (stem.len() == 4
+        && stem.is_ascii()
         && ["COM", "LPT"]
             .iter()
             .any(|p| stem[..3].eq_ignore_ascii_case(p))
@@ -229,7 +230,8 @@ fn shorten(name: &str) -> String {
     while !stem.is_char_boundary(cut) {
         cut -= 1;
     }
-    format!("{}{ext}", &stem[..cut])
+    // The cut may leave a dot or a space at the end, which Windows drops.
+    format!("{}{ext}", stem[..cut].trim_end_matches(['.', ' ']))
 }
 
 /// "report.pdf" → ("report", ".pdf"); a name with no dot but the first has no extension.
@@ -437,8 +439,22 @@ mod tests {
             ("CONTRACT.pdf", "CONTRACT.pdf"),
             ("COM.pdf", "COM.pdf"),
             ("COMA.pdf", "COMA.pdf"),
+            ("a€.txt", "a€.txt"),
+            ("é€.txt", "é€.txt"),
         ] {
             assert_eq!(safe_file_name(given), safe, "{given:?}");
+        }
+    }
+
+    // Fuzzing on stable: PROPTEST_CASES=100000 cargo test attachment::tests::fuzz runs longer.
+    proptest::proptest! {
+        #[test]
+        fn fuzz_any_name_becomes_one_safe_file_name(name in "\\PC{0,300}") {
+            let safe = safe_file_name(&name);
+            proptest::prop_assert!(!safe.is_empty() && safe.len() <= NAME_BYTES);
+            proptest::prop_assert!(!safe.contains(['/', '\\', '\0']) && !safe.starts_with('.'));
+            proptest::prop_assert!(!safe.chars().any(crate::reveal::hides), "{:?}", safe);
+            proptest::prop_assert!(safe != ".." && !safe.ends_with(['.', ' ']));
         }
     }
 

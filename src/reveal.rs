@@ -240,6 +240,18 @@ mod tests {
         assert_eq!(text("עברית\u{200F} stays"), "עברית\u{200F} stays");
     }
 
+    // Fuzzing on stable: PROPTEST_CASES=100000 cargo test reveal::tests::fuzz runs longer.
+    proptest::proptest! {
+        #[test]
+        fn fuzz_nothing_that_hides_gets_through(given in "\\PC{0,200}|[\\x00-\\x7f\\u{80}-\\u{9f}\\u{200b}-\\u{206f}a-z]{0,200}") {
+            proptest::prop_assert!(!field(&given).chars().any(hides));
+            let shown = text(&given);
+            proptest::prop_assert!(!shown.char_indices().any(|(i, c)| c.is_control()
+                && c != '\n' && c != '\t' && !(c == '\r' && shown[i + 1..].starts_with('\n'))));
+            let _ = lookalikes(&given);
+        }
+    }
+
     #[test]
     fn a_field_is_shown_up_to_its_bound() {
         let long = "é".repeat(FIELD_CHARS + 10);

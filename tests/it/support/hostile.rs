@@ -74,6 +74,7 @@ pub fn climbing_attachment_names() -> Vec<String> {
         "LPT9".into(),
         "/dev/sda".into(),
         "trailing dot.".into(),
+        "a€.txt".into(),
         format!("{}.pdf", "a".repeat(9_996)),
         format!("{}.txt", "é".repeat(5_000)),
     ]
