@@ -472,6 +472,11 @@ mod tests {
         );
         let no_ext = "b".repeat(300);
         assert_eq!(safe_file_name(&no_ext).len(), NAME_BYTES);
+        let space_at_the_cut = format!("{} {}", "c".repeat(NAME_BYTES - 1), "d".repeat(100));
+        assert_eq!(
+            safe_file_name(&space_at_the_cut),
+            "c".repeat(NAME_BYTES - 1)
+        );
     }
 
     #[test]
