@@ -135,7 +135,110 @@ fn default_timeout() -> u64 {
     30
 }
 
+/// The longest wait for a server that makes sense: an hour.
+const MAX_TIMEOUT_SECS: u64 = 3600;
+
+/// A setting a user typed, named as each face names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    Name,
+    Host,
+    Port,
+    User,
+    MaxSize,
+    Timeout,
+    PasswordCommand,
+}
+
+impl Setting {
+    /// How the command line names it.
+    pub fn option(self) -> &'static str {
+        match self {
+            Setting::Name => "NAME",
+            Setting::Host => "--host",
+            Setting::Port => "--port",
+            Setting::User => "--user",
+            Setting::MaxSize => "--max-size",
+            Setting::Timeout => "--timeout",
+            Setting::PasswordCommand => "--password-command",
+        }
+    }
+
+    /// How the window's account dialog labels it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Setting::Name => "Account name",
+            Setting::Host => "Server",
+            Setting::Port => "Port",
+            Setting::User => "User name",
+            Setting::MaxSize => "Size limit",
+            Setting::Timeout => "Timeout",
+            Setting::PasswordCommand => "Password command",
+        }
+    }
+}
+
+/// A setting that cannot be right, and what to write instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{problem}")]
+pub struct InvalidSetting {
+    pub setting: Setting,
+    pub problem: String,
+}
+
 impl Account {
+    /// Checks every setting a user types. The command line and the window's
+    /// dialog both call this before they save anything, so neither can save
+    /// an account that could never connect, or a user name that would put a
+    /// second command on the wire.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        let invalid = |setting, problem: String| Err(InvalidSetting { setting, problem });
+        if let Some(problem) = name_problem(&self.name) {
+            return invalid(Setting::Name, problem);
+        }
+        if let Some(problem) = host_problem(&self.host) {
+            return invalid(Setting::Host, problem);
+        }
+        if self.port == 0 {
+            return invalid(
+                Setting::Port,
+                format!(
+                    "0 is not a port; use a number from 1 to 65535 ({} for {})",
+                    self.security.default_port(),
+                    self.security.name()
+                ),
+            );
+        }
+        if let Some(problem) = user_problem(&self.user) {
+            return invalid(Setting::User, problem);
+        }
+        if self.max_size == Some(0) {
+            return invalid(
+                Setting::MaxSize,
+                "a limit of 0 bytes would keep every message on the server; give a size of \
+at least 1 byte, or no limit"
+                    .into(),
+            );
+        }
+        if !(1..=MAX_TIMEOUT_SECS).contains(&self.timeout_secs) {
+            return invalid(
+                Setting::Timeout,
+                format!(
+                    "{} seconds is not a timeout Pipit can use; give a number of seconds from 1 to {MAX_TIMEOUT_SECS}",
+                    self.timeout_secs
+                ),
+            );
+        }
+        if let Some(command) = &self.password_command {
+            match crate::secrets::split_command(command) {
+                Ok(words) if !words.is_empty() => {}
+                Ok(_) => return invalid(Setting::PasswordCommand, "the command is empty".into()),
+                Err(e) => return invalid(Setting::PasswordCommand, e.to_string()),
+            }
+        }
+        Ok(())
+    }
+
     /// Where the password comes from: the command if one is set, else the keychain.
     pub fn password_source(&self) -> PasswordSource {
         match &self.password_command {
@@ -271,6 +374,109 @@ impl Config {
     }
 }
 
+/// What is wrong with an account name, if anything. Names are typed again
+/// with `--account NAME`, so they must be plain words on one line.
+fn name_problem(name: &str) -> Option<String> {
+    let hint = "give it a short name like home or work";
+    if name.trim().is_empty() {
+        return Some(format!("the account name is empty; {hint}"));
+    }
+    if name.chars().any(char::is_control) {
+        return Some(format!("{name:?} has a control character; {hint}"));
+    }
+    if name.trim() != name {
+        return Some(format!("{name:?} starts or ends with a space; {hint}"));
+    }
+    if name.starts_with('-') {
+        return Some(format!(
+            "{name:?} starts with '-', which the command line reads as an option; {hint}"
+        ));
+    }
+    if name.chars().count() > 64 {
+        return Some(format!(
+            "the account name is longer than 64 characters; {hint}"
+        ));
+    }
+    None
+}
+
+/// What is wrong with a server name, if anything: it must be an IP address,
+/// or a DNS name in ASCII (what TLS checks a certificate against).
+fn host_problem(host: &str) -> Option<String> {
+    let hint = "give a name like pop.example.org, or an address like 192.0.2.7";
+    if host.is_empty() {
+        return Some(format!("the server name is empty; {hint}"));
+    }
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    let not = |why: &str| Some(format!("{host:?} is not a server name: {why}; {hint}"));
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'))
+        && inner.parse::<std::net::Ipv6Addr>().is_ok()
+    {
+        return not("write an IPv6 address without its brackets");
+    }
+    if host.chars().any(char::is_control) {
+        return not("it has a control character");
+    }
+    if host.chars().any(char::is_whitespace) {
+        return not("it has a space");
+    }
+    if host.contains(':') || host.contains('/') {
+        return not(
+            "give the name alone, without pop3:// or a port (the port has its own setting)",
+        );
+    }
+    if !host.is_ascii() {
+        return not(
+            "it has letters outside ASCII; write it as your provider does in ASCII (xn--…)",
+        );
+    }
+    if let Some(c) = host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+    {
+        return not(&format!("no server name has {c:?} in it"));
+    }
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if name.len() > 253 {
+        return not("it is longer than 253 characters");
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return not("it has two dots in a row, or starts with one");
+        }
+        if label.len() > 63 {
+            return not("a part between dots is longer than 63 characters");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return not("a part between dots starts or ends with '-'");
+        }
+    }
+    None
+}
+
+/// What is wrong with a user name, if anything. It goes on the wire in
+/// `USER name`: a line break in it would send a command of its own.
+fn user_problem(user: &str) -> Option<String> {
+    let hint = "give the name the server knows you by, often your address";
+    if user.is_empty() {
+        return Some(format!("the user name is empty; {hint}"));
+    }
+    if user.chars().any(char::is_control) {
+        return Some(format!(
+            "{user:?} has a control character (a line break, perhaps); {hint}"
+        ));
+    }
+    if user.trim() != user {
+        return Some(format!("{user:?} starts or ends with a space; {hint}"));
+    }
+    if user.len() > 255 {
+        return Some(format!("the user name is longer than 255 bytes; {hint}"));
+    }
+    None
+}
+
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map_or("config".into(), |n| n.to_string_lossy().into_owned())
@@ -337,6 +543,117 @@ mod tests {
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("damaged") && err.contains("line 4"), "{err}");
         assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn settings_that_could_never_work_are_refused_with_what_to_write() {
+        assert_eq!(account("home").validate(), Ok(()));
+        let refused = |change: fn(&mut Account)| {
+            let mut a = account("home");
+            change(&mut a);
+            a.validate().expect_err("refused")
+        };
+        type Case = (fn(&mut Account), Setting, &'static str);
+        let cases: [Case; 17] = [
+            (
+                |a| a.name = String::new(),
+                Setting::Name,
+                "the account name is empty",
+            ),
+            (
+                |a| a.name = " home".into(),
+                Setting::Name,
+                "starts or ends with a space",
+            ),
+            (
+                |a| a.name = "-x".into(),
+                Setting::Name,
+                "reads as an option",
+            ),
+            (
+                |a| a.name = "a\nb".into(),
+                Setting::Name,
+                "control character",
+            ),
+            (
+                |a| a.host = String::new(),
+                Setting::Host,
+                "the server name is empty",
+            ),
+            (
+                |a| a.host = "pop example.org".into(),
+                Setting::Host,
+                "it has a space",
+            ),
+            (
+                |a| a.host = "pop.example.org\r".into(),
+                Setting::Host,
+                "control character",
+            ),
+            (
+                |a| a.host = "pop.example.org:995".into(),
+                Setting::Host,
+                "without pop3:// or a port",
+            ),
+            (
+                |a| a.host = "pop..example.org".into(),
+                Setting::Host,
+                "two dots in a row",
+            ),
+            (
+                |a| a.host = "-pop.example.org".into(),
+                Setting::Host,
+                "starts or ends with '-'",
+            ),
+            (
+                |a| a.host = "pop.exämple.org".into(),
+                Setting::Host,
+                "outside ASCII",
+            ),
+            (
+                |a| a.host = "[::1]".into(),
+                Setting::Host,
+                "without its brackets",
+            ),
+            (
+                |a| a.port = 0,
+                Setting::Port,
+                "0 is not a port; use a number from 1 to 65535 (995 for tls)",
+            ),
+            (
+                |a| a.user = "alice\r\nDELE 1".into(),
+                Setting::User,
+                "control character",
+            ),
+            (
+                |a| a.max_size = Some(0),
+                Setting::MaxSize,
+                "at least 1 byte",
+            ),
+            (|a| a.timeout_secs = 0, Setting::Timeout, "from 1 to 3600"),
+            (
+                |a| a.password_command = Some("pass 'show".into()),
+                Setting::PasswordCommand,
+                "unclosed quote",
+            ),
+        ];
+        for (change, setting, says) in cases {
+            let e = refused(change);
+            assert_eq!(e.setting, setting, "{e}");
+            assert!(e.to_string().contains(says), "{setting:?}: {e}");
+        }
+        for host in [
+            "pop.example.org",
+            "POP.Example.ORG.",
+            "127.0.0.1",
+            "::1",
+            "mail_1.local",
+            "localhost",
+        ] {
+            let mut a = account("home");
+            a.host = host.into();
+            assert_eq!(a.validate(), Ok(()), "{host}");
+        }
     }
 
     #[test]

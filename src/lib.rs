@@ -5,6 +5,7 @@
 //! `store`, `mime`, `secrets` and `config` serve `sync` and the faces.
 
 pub mod app;
+pub mod attachment;
 pub mod cli;
 pub mod config;
 pub mod dates;
@@ -14,6 +15,7 @@ pub mod mime;
 pub mod net;
 pub mod paths;
 pub mod pop3;
+pub mod reveal;
 pub mod secrets;
 pub mod store;
 pub mod sync;

@@ -74,45 +74,41 @@ impl AccountDraft {
         }
     }
 
-    /// The account these fields describe, or what is wrong with them.
+    /// The account these fields describe, or what is wrong with them: the
+    /// numbers are read here, and the account is then checked as the command
+    /// line checks it (`Account::validate`).
     pub fn to_account(&self) -> Result<Account, String> {
         let host = self.host.trim();
         let user = self.user.trim();
-        if host.is_empty() {
-            return Err("Enter the server's name, as pop.example.org.".into());
-        }
-        if user.is_empty() {
-            return Err("Enter your user name (often your address).".into());
-        }
-        let port: u16 =
-            self.port.trim().parse().map_err(|_| {
-                format!("The port {:?} is not a number from 1 to 65535.", self.port)
-            })?;
+        let port: u16 = self
+            .port
+            .trim()
+            .parse()
+            .map_err(|_| format!("Port: {:?} is not a number from 1 to 65535.", self.port))?;
         let policy = match self.policy {
             PolicyChoice::Keep => Policy::Keep,
             PolicyChoice::Delete => Policy::Delete,
-            PolicyChoice::KeepDays => Policy::KeepDays(
-                self.keep_days
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{:?} is not a number of days.", self.keep_days))?,
-            ),
+            PolicyChoice::KeepDays => {
+                Policy::KeepDays(self.keep_days.trim().parse().map_err(|_| {
+                    format!("Keep for: {:?} is not a number of days.", self.keep_days)
+                })?)
+            }
         };
         let max_size = match self.max_size_mb.trim() {
             "" => None,
             mb => Some(
                 mb.parse::<f64>()
                     .ok()
-                    .filter(|m| *m > 0.0)
+                    .filter(|m| m.is_finite() && *m > 0.0)
                     .map(|m| (m * 1_000_000.0) as u64)
-                    .ok_or_else(|| format!("{mb:?} is not a size in MB."))?,
+                    .ok_or_else(|| format!("Size limit: {mb:?} is not a size in MB."))?,
             ),
         };
         let check_every_minutes = match self.check_minutes.trim() {
             "" | "0" => None,
             m => Some(
                 m.parse()
-                    .map_err(|_| format!("{m:?} is not a number of minutes."))?,
+                    .map_err(|_| format!("Check every: {m:?} is not a number of minutes."))?,
             ),
         };
         let name = if self.name.trim().is_empty() {
@@ -120,7 +116,7 @@ impl AccountDraft {
         } else {
             self.name.trim().to_string()
         };
-        Ok(Account {
+        let account = Account {
             name,
             host: host.to_string(),
             port,
@@ -135,7 +131,11 @@ impl AccountDraft {
             ca_file: None,
             timeout_secs: 30,
             check_every_minutes,
-        })
+        };
+        account
+            .validate()
+            .map_err(|e| format!("{}: {e}.", e.setting.label()))?;
+        Ok(account)
     }
 
     fn password_source(&self) -> PasswordSource {

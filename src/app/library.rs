@@ -2,6 +2,7 @@
 //! so the UI thread never waits on SQLite, however large the mailbox.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
@@ -94,7 +95,7 @@ pub enum Answer {
     },
     Opened {
         id: i64,
-        result: Result<Box<Opened>, String>,
+        result: Result<Arc<Opened>, String>,
     },
     /// A change was made: lists should be asked for again.
     Changed {
@@ -236,7 +237,7 @@ fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &d
                 let detail = store.detail(id)?;
                 let raw = store.raw(id)?;
                 store.set_seen(id, true)?;
-                Ok::<_, crate::store::StoreError>(Box::new(Opened {
+                Ok::<_, crate::store::StoreError>(Arc::new(Opened {
                     attachments: mime::attachments(&raw),
                     detail,
                 }))

@@ -186,7 +186,7 @@ fn row_ui(
     response
 }
 
-/// The sender's name if it has one, else the address.
+/// The sender's name if it has one, else the address, as `reveal::field` shows it.
 pub fn display_from(from: &str) -> String {
     let name = from
         .split(" <")
@@ -197,14 +197,15 @@ pub fn display_from(from: &str) -> String {
     if name.is_empty() {
         "(no sender)".into()
     } else {
-        name.to_string()
+        crate::reveal::field(name).into_owned()
     }
 }
 
+/// The subject as `reveal::field` shows it.
 pub fn display_subject(subject: &str) -> String {
     if subject.trim().is_empty() {
         "(no subject)".into()
     } else {
-        subject.to_string()
+        crate::reveal::field(subject).into_owned()
     }
 }

@@ -103,7 +103,8 @@ pub struct Banner {
 #[derive(Clone, Debug)]
 pub enum Reading {
     Loading,
-    Ready(Box<Opened>),
+    /// Shared, not copied, with each frame that draws it: attachments can be megabytes.
+    Ready(Arc<Opened>),
     Failed(String),
 }
 
@@ -136,6 +137,8 @@ pub struct PipitApp {
     pub fetching: HashSet<String>,
     pub progress: HashMap<String, Progress>,
     pub banner: Option<Banner>,
+    /// Where Save… and Open put attachments.
+    pub attachment_folders: crate::attachment::Folders,
     /// A short word on the last change ("Moved to Trash").
     pub notice: Option<String>,
     pub account_dialog: Option<AccountDraft>,
@@ -191,6 +194,7 @@ impl PipitApp {
             fetching: HashSet::new(),
             progress: HashMap::new(),
             banner,
+            attachment_folders: crate::attachment::Folders::default(),
             notice: None,
             account_dialog: first_start.then(|| AccountDraft::new(true)),
             password_dialog: None,

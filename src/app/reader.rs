@@ -1,15 +1,22 @@
 //! The reading pane: headers, the text, attachments with Save and Open, and
 //! for a message still on the server its TOP preview with Download and
-//! Delete on server.
-
-use std::path::PathBuf;
+//! Delete on server. Everything a message says is shown through
+//! `crate::reveal`, so no character in it can pass one thing for another.
 
 use egui::RichText;
 
 use super::library::Opened;
 use super::{PipitApp, Preview, Reading};
-use crate::mime::Attachment;
+use crate::attachment::{AttachmentError, Folders};
+use crate::reveal;
 use crate::store::MessageState;
+
+/// Attachment rows in view at once; more scroll.
+const ATTACHMENT_ROWS: f32 = 16.0;
+
+/// Bytes of text the reader lays out. egui lays a label's text out whole,
+/// on the UI thread: a megabyte takes seconds. The store keeps all of it.
+const SHOWN_TEXT: usize = 64 * 1024;
 
 pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     let Some(id) = app.selected else {
@@ -50,16 +57,18 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
         }
         return;
     }
-    if let Some(banner) = message_ui(ui, &opened) {
+    if let Some(banner) = message_ui(ui, &opened, &mut app.attachment_folders) {
         app.banner = Some(banner);
     }
 }
 
-/// Subject, From, To, Cc, Date and account.
+/// Subject, From, To, Cc, Date and account, and a caution where the sender
+/// or the subject may imitate something else.
 fn headers_ui(ui: &mut egui::Ui, opened: &Opened) {
     let d = &opened.detail;
     ui.add_space(4.0);
-    ui.label(RichText::new(super::list::display_subject(&d.summary.subject)).heading());
+    let subject = super::list::display_subject(&d.summary.subject);
+    few_lines(ui, &subject, egui::TextStyle::Heading);
     egui::Grid::new("headers")
         .num_columns(2)
         .spacing([8.0, 2.0])
@@ -67,7 +76,7 @@ fn headers_ui(ui: &mut egui::Ui, opened: &Opened) {
             let field = |ui: &mut egui::Ui, name: &str, value: &str| {
                 if !value.is_empty() {
                     ui.label(RichText::new(name).weak());
-                    ui.add(egui::Label::new(value).wrap());
+                    few_lines(ui, &reveal::field(value), egui::TextStyle::Body);
                     ui.end_row();
                 }
             };
@@ -82,53 +91,139 @@ fn headers_ui(ui: &mut egui::Ui, opened: &Opened) {
             field(ui, "Date", &date);
             field(ui, "Account", &d.summary.account);
         });
+    for caution in [
+        reveal::caution("sender", &d.summary.from),
+        reveal::caution("subject", &d.summary.subject),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        ui.colored_label(ui.visuals().warn_fg_color, caution);
+    }
     ui.separator();
+}
+
+/// Header text on at most three lines, cut with "…", the whole of it on
+/// hover: a header can run to thousands of characters, and the attachments
+/// and the text below it must stay in view.
+fn few_lines(ui: &mut egui::Ui, text: &str, style: egui::TextStyle) {
+    let mut job = egui::text::LayoutJob::simple(
+        text.to_owned(),
+        style.resolve(ui.style()),
+        ui.visuals().text_color(),
+        ui.available_width(),
+    );
+    job.wrap.max_rows = 3;
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    let elided = galley.elided;
+    let shown = ui.add(egui::Label::new(galley));
+    if elided {
+        shown.on_hover_text(text);
+    }
 }
 
 /// A whole message: headers, attachments with Save… and Open, and the text.
 /// Returns what to tell the user after a click on Save or Open.
-pub(super) fn message_ui(ui: &mut egui::Ui, opened: &Opened) -> Option<super::Banner> {
+pub(super) fn message_ui(
+    ui: &mut egui::Ui,
+    opened: &Opened,
+    folders: &mut Folders,
+) -> Option<super::Banner> {
     headers_ui(ui, opened);
     let d = &opened.detail;
     let mut said = None;
-    if !opened.attachments.is_empty() {
-        for (i, a) in opened.attachments.iter().enumerate() {
-            ui.horizontal(|ui| {
-                ui.label(format!(
-                    "Attachment: {} ({})",
-                    a.name,
-                    crate::cli::human_bytes(a.bytes.len() as u64)
-                ));
-                if ui
-                    .small_button("Save…")
-                    .on_hover_text("Save to your Downloads folder")
-                    .clicked()
-                {
-                    said = Some(attachment_banner(save(a), "Saved"));
-                }
-                if ui
-                    .small_button("Open")
-                    .on_hover_text("Open with the program your desktop chooses")
-                    .clicked()
-                {
-                    said = Some(attachment_banner(open(a, d.summary.id, i), "Opened"));
+    let count = opened.attachments.len();
+    if count > 0 {
+        if count as f32 > ATTACHMENT_ROWS {
+            ui.label(format!("{count} attachments"));
+        }
+        let row_height = ui.spacing().interact_size.y;
+        // Only the rows in view are laid out: a message can have 100,000.
+        egui::ScrollArea::vertical()
+            .id_salt("attachments")
+            .max_height((row_height + ui.spacing().item_spacing.y) * ATTACHMENT_ROWS)
+            .show_rows(ui, row_height, count, |ui, rows| {
+                for a in &opened.attachments[rows] {
+                    let runnable = crate::attachment::runnable(a);
+                    // The buttons first: a long name never pushes them out of reach.
+                    ui.horizontal(|ui| {
+                        if ui
+                            .small_button("Save…")
+                            .on_hover_text("Save to your Downloads folder")
+                            .clicked()
+                        {
+                            said = Some(attachment_banner(folders.save(a), "saved"));
+                        }
+                        let open = ui
+                            .add_enabled(runnable.is_none(), egui::Button::new("Open").small())
+                            .on_hover_text("Open with the program your desktop chooses");
+                        let open = match &runnable {
+                            Some(why) => open.on_disabled_hover_text(format!(
+                                "Not opened: it is {why}, and the desktop may run it instead \
+of showing it. Save it instead if you trust it and its sender."
+                            )),
+                            None => open,
+                        };
+                        if open.clicked() {
+                            said = Some(attachment_banner(folders.open(a), "opened"));
+                        }
+                        let mut text = format!(
+                            "Attachment: {} ({})",
+                            short_name(&a.name),
+                            crate::cli::human_bytes(a.bytes.len() as u64)
+                        );
+                        if let Some(why) = &runnable {
+                            text.push_str(&format!(" — {}: Save only", why.kind));
+                        }
+                        if let Some(mix) = reveal::lookalikes(&a.name) {
+                            text.push_str(&format!(" — caution: {mix}"));
+                        }
+                        ui.label(text).on_hover_text(reveal::field(&a.name));
+                    });
                 }
             });
-        }
         ui.separator();
     }
     egui::ScrollArea::vertical()
         .id_salt("body")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            let text = if d.text.trim().is_empty() {
-                "(This message has no text.)"
-            } else {
-                d.text.as_str()
-            };
-            ui.add(egui::Label::new(text).selectable(true).wrap());
+            if d.text.trim().is_empty() {
+                ui.label("(This message has no text.)");
+                return;
+            }
+            let mut cut = SHOWN_TEXT.min(d.text.len());
+            while !d.text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            ui.add(
+                egui::Label::new(reveal::text(&d.text[..cut]))
+                    .selectable(true)
+                    .wrap(),
+            );
+            if cut < d.text.len() {
+                ui.weak(format!(
+                    "The text goes on for {} more, not shown here: the message itself is kept \
+whole, and Export writes all of it.",
+                    crate::cli::human_bytes((d.text.len() - cut) as u64)
+                ));
+            }
         });
     said
+}
+
+/// An attachment's name as its row shows it: revealed, and a long one cut in
+/// the middle, so its end, where the extension is, always shows.
+fn short_name(name: &str) -> String {
+    const HEAD: usize = 40;
+    const TAIL: usize = 20;
+    let count = name.chars().count();
+    if count <= HEAD + TAIL + 1 {
+        return reveal::field(name).into_owned();
+    }
+    let head: String = name.chars().take(HEAD).collect();
+    let tail: String = name.chars().skip(count - TAIL).collect();
+    format!("{}…{}", reveal::field(&head), reveal::field(&tail))
 }
 
 fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64) {
@@ -188,102 +283,30 @@ fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64) {
     }
 }
 
-fn attachment_banner(result: Result<PathBuf, String>, done: &str) -> super::Banner {
+fn attachment_banner(
+    result: Result<std::path::PathBuf, AttachmentError>,
+    done: &str,
+) -> super::Banner {
     match result {
         Ok(path) => super::Banner {
             error: false,
-            text: format!("{done} {}", path.display()),
+            text: format!("{} {}", capitalised(done), path.display()),
             detail: None,
             wrong_password: None,
         },
         Err(e) => super::Banner {
             error: true,
-            text: "The attachment could not be saved".into(),
-            detail: Some(e),
+            text: format!("The attachment was not {done}"),
+            detail: Some(e.to_string()),
             wrong_password: None,
         },
     }
 }
 
-/// A file name safe to create: no directories, no leading dots.
-fn safe_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let cleaned = cleaned.trim_start_matches('.').trim();
-    if cleaned.is_empty() {
-        "attachment".into()
-    } else {
-        cleaned.to_string()
-    }
-}
-
-/// Writes into the Downloads folder, never over an existing file.
-fn save(a: &Attachment) -> Result<PathBuf, String> {
-    let dir = directories::UserDirs::new()
-        .and_then(|u| u.download_dir().map(PathBuf::from))
-        .or_else(|| directories::UserDirs::new().map(|u| u.home_dir().to_path_buf()))
-        .ok_or("no Downloads folder was found")?;
-    let name = safe_name(&a.name);
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
-        _ => (name.clone(), String::new()),
-    };
-    for n in 0..1000 {
-        let candidate = if n == 0 {
-            dir.join(&name)
-        } else {
-            dir.join(format!("{stem} ({n}){ext}"))
-        };
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(mut f) => {
-                use std::io::Write as _;
-                f.write_all(&a.bytes)
-                    .map_err(|e| format!("cannot write {}: {e}", candidate.display()))?;
-                return Ok(candidate);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("cannot write {}: {e}", candidate.display())),
-        }
-    }
-    Err("too many files of that name in Downloads".into())
-}
-
-/// Writes to a private temporary folder and hands it to the desktop.
-fn open(a: &Attachment, id: i64, index: usize) -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir()
-        .join(format!("pipit-{}", std::process::id()))
-        .join(format!("{id}-{index}"));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let path = dir.join(safe_name(&a.name));
-    std::fs::write(&path, &a.bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    std::process::Command::new("xdg-open")
-        .arg(&path)
-        .spawn()
-        .map_err(|e| format!("cannot start xdg-open to open {}: {e}", path.display()))?;
-    Ok(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_name;
-
-    #[test]
-    fn attachment_names_cannot_escape_the_folder() {
-        assert_eq!(safe_name("../../etc/passwd"), "_.._etc_passwd");
-        assert_eq!(safe_name(".bashrc"), "bashrc");
-        assert_eq!(safe_name(""), "attachment");
-        assert_eq!(safe_name("report.pdf"), "report.pdf");
-    }
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -11,6 +11,8 @@ use crate::store::{Detail, MessageState, Summary};
 pub struct Viewer {
     opened: Opened,
     banner: Option<Banner>,
+    /// Where Save… and Open put attachments.
+    pub attachment_folders: crate::attachment::Folders,
 }
 
 impl Viewer {
@@ -50,6 +52,7 @@ impl Viewer {
         Viewer {
             opened,
             banner: None,
+            attachment_folders: crate::attachment::Folders::default(),
         }
     }
 
@@ -67,10 +70,14 @@ impl Viewer {
                         self.banner = None;
                     }
                 });
+                if let Some(detail) = &banner.detail {
+                    ui.label(detail);
+                }
             });
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            if let Some(banner) = reader::message_ui(ui, &self.opened) {
+            if let Some(banner) = reader::message_ui(ui, &self.opened, &mut self.attachment_folders)
+            {
                 self.banner = Some(banner);
             }
         });

@@ -108,9 +108,6 @@ pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
                     ca.display()
                 )));
             }
-            if name.trim().is_empty() {
-                return Err(usage("the account name is empty".into()));
-            }
             if !password_stdin && password_command.is_none() {
                 return Err(usage(
                     "say where the password comes from: --password-stdin (kept in the OS keychain) \
@@ -118,7 +115,6 @@ or --password-command CMD"
                         .into(),
                 ));
             }
-            let mut config = Config::load(&paths.config)?;
             let account = Account {
                 name: name.clone(),
                 port: port.unwrap_or(security.default_port()),
@@ -134,6 +130,11 @@ or --password-command CMD"
                 timeout_secs: timeout,
                 check_every_minutes: None,
             };
+            // Before the keychain and the config file: a bad value saves nothing.
+            account
+                .validate()
+                .map_err(|e| usage(format!("{}: {e}", e.setting.option())))?;
+            let mut config = Config::load(&paths.config)?;
             if config.accounts.iter().any(|a| a.name == account.name) {
                 return Err(ConfigError::Exists(account.name).into());
             }

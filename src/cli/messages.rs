@@ -1,9 +1,12 @@
 //! `pipit list|show|search|delete|export|backup`: the store, read and changed offline.
+//! What a message says reaches the terminal through `crate::reveal`: no
+//! escape sequence, bare carriage return or direction override gets through.
 
 use std::path::Path;
 
 use super::{Failure, exit, human_bytes};
 use crate::paths::Paths;
+use crate::reveal;
 use crate::store::{Filter, MessageState, Store, Summary};
 
 fn open(paths: &Paths) -> Result<Store, Failure> {
@@ -53,8 +56,8 @@ fn print_summaries(messages: &[Summary], json: bool) {
             "{:>6}  {}  {:<30.30}  {}{clip}{mark}  {}\n",
             m.id,
             m.date.map_or("                ".to_string(), format_date),
-            m.from,
-            m.subject,
+            reveal::field(&m.from),
+            reveal::field(&m.subject),
             human_bytes(m.size)
         ));
     }
@@ -68,20 +71,37 @@ pub fn show(paths: &Paths, id: i64, raw: bool) -> Result<(), Failure> {
         return Ok(());
     }
     let d = store.detail(id)?;
-    let mut text = format!("From:    {}\nTo:      {}\n", d.summary.from, d.to);
+    let mut text = format!(
+        "From:    {}\nTo:      {}\n",
+        reveal::field(&d.summary.from),
+        reveal::field(&d.to)
+    );
     if !d.cc.is_empty() {
-        text.push_str(&format!("Cc:      {}\n", d.cc));
+        text.push_str(&format!("Cc:      {}\n", reveal::field(&d.cc)));
     }
     text.push_str(&format!(
         "Subject: {}\nDate:    {}\n",
-        d.summary.subject,
+        reveal::field(&d.summary.subject),
         d.summary.date.map_or(String::new(), format_date)
     ));
     if !d.summary.attachments.is_empty() {
-        text.push_str(&format!(
-            "Attachments: {}\n",
-            d.summary.attachments.join(", ")
-        ));
+        let names: Vec<_> = d
+            .summary
+            .attachments
+            .iter()
+            .map(|a| reveal::field(a))
+            .collect();
+        text.push_str(&format!("Attachments: {}\n", names.join(", ")));
+    }
+    for caution in [
+        reveal::caution("sender", &d.summary.from),
+        reveal::caution("subject", &d.summary.subject),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text.push_str(&caution);
+        text.push('\n');
     }
     text.push('\n');
     if d.summary.state == MessageState::Headers {
@@ -90,7 +110,7 @@ pub fn show(paths: &Paths, id: i64, raw: bool) -> Result<(), Failure> {
             human_bytes(d.summary.size)
         ));
     } else {
-        text.push_str(&d.text);
+        text.push_str(&reveal::text(&d.text));
         text.push('\n');
     }
     super::emit_bytes(text.as_bytes());
@@ -104,7 +124,7 @@ pub fn preview(paths: &Paths, id: i64, lines: u32) -> Result<(), Failure> {
     let account = config.account(&summary.account)?;
     let password = account.password_source().password()?;
     let top = crate::sync::preview(account, &password, &store, &paths.locks, id, lines)?;
-    super::emit_bytes(&top);
+    super::emit_bytes(reveal::text(&String::from_utf8_lossy(&top)).as_bytes());
     Ok(())
 }
 

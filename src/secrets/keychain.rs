@@ -40,6 +40,7 @@ impl KeychainEntry {
     pub fn set(&self, password: &Password) -> Result<(), SecretError> {
         let secret = password.expose().to_string();
         self.call(move |e| e.set_password(&secret))
+            .map_err(|e| without_secret(e, password.expose()))
     }
 
     /// Removes the entry; `Ok(false)` if there was none.
@@ -73,6 +74,22 @@ impl KeychainEntry {
                 cause: format!("it did not answer within {} seconds", DEADLINE.as_secs()),
             })
         })
+    }
+}
+
+/// A keychain's own words, passed on in an error, may quote what it was
+/// given: never the password.
+fn without_secret(e: SecretError, secret: &str) -> SecretError {
+    if secret.is_empty() {
+        return e;
+    }
+    let scrub = |text: String| text.replace(secret, "***");
+    match e {
+        SecretError::Keychain(detail) => SecretError::Keychain(scrub(detail)),
+        SecretError::NoKeychain { cause } => SecretError::NoKeychain {
+            cause: scrub(cause),
+        },
+        other => other,
     }
 }
 
@@ -214,25 +231,49 @@ mod tests {
         assert!(odd.contains("keychain failed"), "{odd}");
     }
 
+    /// Each failure is injected where the secret is at hand: a backend that
+    /// quotes what it was asked to store, and one that hands back the
+    /// password's bytes with its complaint that they are not UTF-8.
     #[test]
     fn injected_failures_surface_without_the_password() {
         with_mock();
+        const SECRET: &str = "Tq9-topsecret-Zr4";
         let entry = KeychainEntry::new("bob", "pop.injected.example");
-        entry.set(&Password::new("topsecret".into())).unwrap();
-        // The mock store hands each Entry its own credential object: inject through one.
+        entry.set(&Password::new(SECRET.into())).unwrap();
+        // The mock store gives every Entry of one service and user the same
+        // credential: an error set through this one meets the next call.
         let e = Entry::new(&entry.service, &entry.user).unwrap();
         let cred: &mock::Cred = e.as_any().downcast_ref().unwrap();
+        let shown = |err: SecretError| format!("{err} {err:?}");
+
+        cred.set_error(keyring_core::Error::PlatformFailure(Box::new(
+            std::io::Error::other(format!("item {SECRET:?} rejected by policy")),
+        )));
+        let text = shown(entry.set(&Password::new(SECRET.into())).unwrap_err());
+        assert!(
+            text.contains("keychain failed") && text.contains("rejected by policy"),
+            "{text}"
+        );
+        assert!(!text.contains(SECRET), "{text}");
+
+        let mut not_utf8 = SECRET.as_bytes().to_vec();
+        not_utf8.push(0xff);
+        cred.set_error(keyring_core::Error::BadEncoding(not_utf8));
+        let text = shown(entry.get().unwrap_err());
+        assert!(
+            text.contains("not valid UTF-8") && !text.contains(SECRET),
+            "{text}"
+        );
+
         cred.set_error(keyring_core::Error::NoStorageAccess(Box::new(
             std::io::Error::other("locked"),
         )));
-        let err = e
-            .get_password()
-            .map_err(|e| classify(e, SERVICE, &entry.user))
-            .unwrap_err();
-        let text = format!("{err} {err:?}");
-        assert!(
-            text.contains("not reachable") && !text.contains("topsecret"),
-            "{text}"
+        let text = shown(entry.get().unwrap_err());
+        assert!(text.contains("not reachable"), "{text}");
+        assert_eq!(
+            entry.get().unwrap().expose(),
+            SECRET,
+            "the password is still there"
         );
     }
 }

@@ -347,19 +347,34 @@ impl Batch<'_> {
             .query_row([d.copy], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
             .ok_or(StoreError::NoSuchMessage(d.message))?;
-        let same: Option<i64> = self
+        // Bytes are compared only with messages of the same headers and
+        // size: for nearly every message there is none, and its bytes are
+        // not handed to SQLite twice.
+        let alike: i64 = self
             .tx
             .prepare_cached(
-                "SELECT m.id FROM messages m JOIN message_bytes b ON b.message_id = m.id
-                 WHERE m.account = ?1 AND m.header_digest = ?2 AND m.state = 'full'
-                   AND m.size = ?3 AND b.raw = ?4
-                 ORDER BY m.id != ?5, m.id LIMIT 1",
+                "SELECT count(*) FROM messages
+                 WHERE account = ?1 AND header_digest = ?2 AND state = 'full' AND size = ?3",
             )?
-            .query_row(
-                params![account, digest.as_slice(), raw.len() as i64, raw, d.message],
-                |r| r.get(0),
-            )
-            .optional()?;
+            .query_row(params![account, digest.as_slice(), raw.len() as i64], |r| {
+                r.get(0)
+            })?;
+        let same: Option<i64> = if alike == 0 {
+            None
+        } else {
+            self.tx
+                .prepare_cached(
+                    "SELECT m.id FROM messages m JOIN message_bytes b ON b.message_id = m.id
+                     WHERE m.account = ?1 AND m.header_digest = ?2 AND m.state = 'full'
+                       AND m.size = ?3 AND b.raw = ?4
+                     ORDER BY m.id != ?5, m.id LIMIT 1",
+                )?
+                .query_row(
+                    params![account, digest.as_slice(), raw.len() as i64, raw, d.message],
+                    |r| r.get(0),
+                )
+                .optional()?
+        };
         if let Some(same) = same {
             if same != d.message {
                 self.move_copy(d.copy, d.message, same, true, now)?;

@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod faults;
+mod hostile;
 mod identity;
 mod keychain;
 mod local_faults;

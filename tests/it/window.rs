@@ -343,6 +343,47 @@ fn a_headers_only_message_that_left_the_server_offers_nothing_that_cannot_work()
 }
 
 #[test]
+fn the_account_dialog_refuses_settings_that_cannot_work_and_saves_nothing() {
+    let home = Pipit::new();
+    let mut h = window(&home);
+    h.step();
+    type_into(&mut h, "User name", "alice");
+    type_into(&mut h, "Password", "secret");
+    type_into(&mut h, "Server", "pop example.org");
+    h.get_by_label("Save").click();
+    h.step();
+    h.step();
+    h.get_by_label(
+        "Server: \"pop example.org\" is not a server name: it has a space; \
+give a name like pop.example.org, or an address like 192.0.2.7.",
+    );
+    assert!(h.state().account_dialog.is_some(), "the dialog stays open");
+
+    // The port, once the server is right.
+    let server = h.get_by_label("Server");
+    server.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Server").type_text("pop.example.org");
+    let port = h.get_by_label("Port");
+    port.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Port").type_text("0");
+    h.step();
+    h.get_by_label("Test connection").click();
+    h.step();
+    h.step();
+    h.get_by_label_contains("Port: 0 is not a port; use a number from 1 to 65535 (995 for tls).");
+    assert!(
+        !home.home().join("config.toml").exists(),
+        "no account was saved"
+    );
+}
+
+#[test]
 fn a_fetch_that_breaks_inside_is_shown_and_get_mail_works_again() {
     use crate::support::fake::{FakeServer, Faults};
     let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
@@ -369,4 +410,24 @@ fn a_fetch_that_breaks_inside_is_shown_and_get_mail_works_again() {
         app.fetching.is_empty() && app.banner.is_some()
     });
     h.get_by_label_contains("Pipit failed inside");
+}
+
+#[test]
+fn the_reader_says_why_an_attachment_was_not_saved() {
+    let raw = b"From: Ana <ana@example.org>\r\nSubject: Minutes\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+--b\r\nContent-Type: application/pdf\r\n\
+Content-Disposition: attachment; filename=\"minutes.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
+    let mut viewer = pipit::app::Viewer::from_bytes(raw, "minutes.eml");
+    viewer.attachment_folders.save_dir = Some("/nonexistent/folder".into());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 600.0))
+        .build_ui_state(|ui, v: &mut pipit::app::Viewer| v.ui(ui), viewer);
+    h.step();
+    h.get_by_label("Save…").click();
+    h.step();
+    h.step();
+    h.get_by_label("The attachment was not saved");
+    h.get_by_label(
+        "cannot write /nonexistent/folder/minutes.pdf: No such file or directory (os error 2)",
+    );
 }

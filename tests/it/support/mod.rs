@@ -3,6 +3,7 @@
 
 pub mod dovecot;
 pub mod fake;
+pub mod hostile;
 pub mod invariant;
 pub mod keyring;
 pub mod mail;
@@ -86,6 +87,18 @@ impl Pipit {
         child.wait_with_output().unwrap()
     }
 
+    /// Runs under [`run_bounded`]'s caps.
+    pub fn run_bounded(
+        &self,
+        args: &[&str],
+        memory_mib: u64,
+        deadline: std::time::Duration,
+    ) -> (Output, std::time::Duration) {
+        let mut command = self.command();
+        command.args(args);
+        run_bounded(&command, memory_mib, deadline)
+    }
+
     /// Runs and insists on exit status 0.
     pub fn ok(&self, args: &[&str]) -> Output {
         let out = self.run(args);
@@ -158,6 +171,62 @@ pub fn account_add_args(port: u16, security: &str, extra: &[&str]) -> Vec<String
     }
     args.extend_from_slice(extra);
     args.into_iter().map(String::from).collect()
+}
+
+/// Runs `command` with its address space capped at `memory_mib` MiB
+/// (`ulimit -v`), killed if it takes longer than `deadline`; says how long
+/// it took. Standard output and error are read as they come, so a command
+/// that prints megabytes does not stall on a full pipe.
+pub fn run_bounded(
+    command: &Command,
+    memory_mib: u64,
+    deadline: std::time::Duration,
+) -> (Output, std::time::Duration) {
+    use std::io::Read as _;
+    let started = std::time::Instant::now();
+    let mut capped = Command::new("sh");
+    capped
+        .args(["-c", "ulimit -v \"$1\" && shift && exec \"$@\"", "sh"])
+        .arg((memory_mib * 1024).to_string())
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => capped.env(key, value),
+            None => capped.env_remove(key),
+        };
+    }
+    let mut child = capped.spawn().expect("run a capped command");
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the command") {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {deadline:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    let out = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    (out, took)
 }
 
 /// Fails the test, saying how to get it, unless `tool` is on the PATH.
