@@ -1,4 +1,4 @@
-//! `pipit account add|list|remove`.
+//! `pipit account add|list|edit|remove|set-password`.
 
 use std::path::PathBuf;
 
@@ -20,6 +20,11 @@ pub enum AccountCommand {
     },
     /// Remove an account and its keychain entry (its downloaded mail stays in the store).
     Remove { name: String },
+    /// Change an account's settings; its mail, and what Pipit knows of its
+    /// server, stay. Pointed at another server holding the same mail (a
+    /// move), the next fetch finds the messages it has instead of
+    /// downloading them again.
+    Edit(Box<EditArgs>),
     /// Store a new password for an account in the OS keychain.
     SetPassword {
         name: String,
@@ -67,6 +72,84 @@ pub struct AddArgs {
     pub timeout: u64,
 }
 
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    pub name: String,
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Default: unchanged, or the new security's port if the old one was the old default.
+    #[arg(long)]
+    pub port: Option<u16>,
+    #[arg(long, value_parser = ["tls", "starttls", "plain"])]
+    pub security: Option<String>,
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Read a new password from standard input and keep it in the OS keychain.
+    #[arg(long, conflicts_with = "password_command")]
+    pub password_stdin: bool,
+    /// A command whose output is the password, run at each fetch.
+    #[arg(long, value_name = "CMD")]
+    pub password_command: Option<String>,
+    /// keep, delete (after download) or keep-days:N.
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Messages larger than this many bytes stay headers-only until asked for.
+    #[arg(long, value_name = "BYTES", conflicts_with = "no_max_size")]
+    pub max_size: Option<u64>,
+    /// Download messages of any size.
+    #[arg(long)]
+    pub no_max_size: bool,
+    /// Trust exactly the server certificate with this SHA-256 fingerprint.
+    #[arg(long, value_name = "SHA256", conflicts_with_all = ["ca_file", "web_roots"])]
+    pub trust_fingerprint: Option<String>,
+    /// Trust certificates issued by the CA (or the self-signed certificate) in this PEM file.
+    #[arg(long, value_name = "PEM", conflicts_with = "web_roots")]
+    pub ca_file: Option<PathBuf>,
+    /// Trust the public certificate authorities again (no pinned fingerprint, no CA file).
+    #[arg(long)]
+    pub web_roots: bool,
+    /// auto, apop, user, plain, cram-md5 or scram-sha-256.
+    #[arg(long)]
+    pub auth: Option<String>,
+    /// Seconds to wait for the server before giving up.
+    #[arg(long)]
+    pub timeout: Option<u64>,
+}
+
+fn usage(message: String) -> Failure {
+    Failure::new(exit::USAGE, message)
+}
+
+/// A fingerprint as Pipit writes it, or a usage error.
+fn fingerprint(f: &str) -> Result<String, Failure> {
+    Fingerprint::parse(f).map(|f| f.to_string()).map_err(usage)
+}
+
+/// A CA file's absolute path, which must exist; or a usage error.
+fn ca_file_at(path: &std::path::Path) -> Result<PathBuf, Failure> {
+    let ca = std::path::absolute(path).map_err(|e| {
+        usage(format!(
+            "cannot use the CA file path {}: {e}",
+            path.display()
+        ))
+    })?;
+    if !ca.is_file() {
+        return Err(usage(format!(
+            "the CA file {} does not exist",
+            ca.display()
+        )));
+    }
+    Ok(ca)
+}
+
+/// Checks an account as typed, naming the option at fault: nothing is saved
+/// unless this passes.
+fn validated(account: &Account) -> Result<(), Failure> {
+    account
+        .validate()
+        .map_err(|e| usage(format!("{}: {e}", e.setting.option())))
+}
+
 pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
     match command {
         AccountCommand::Add(args) => {
@@ -85,29 +168,11 @@ pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
                 auth,
                 timeout,
             } = *args;
-            let usage = |m: String| Failure::new(exit::USAGE, m);
             let security: Security = security.parse().map_err(usage)?;
             let policy: Policy = policy.parse().map_err(usage)?;
             let auth: AuthMethod = auth.parse().map_err(usage)?;
-            let trust_fingerprint = trust_fingerprint
-                .map(|f| Fingerprint::parse(&f).map(|f| f.to_string()))
-                .transpose()
-                .map_err(usage)?;
-            let ca_file = ca_file
-                .map(|p| {
-                    std::path::absolute(&p).map_err(|e| {
-                        usage(format!("cannot use the CA file path {}: {e}", p.display()))
-                    })
-                })
-                .transpose()?;
-            if let Some(ca) = &ca_file
-                && !ca.is_file()
-            {
-                return Err(usage(format!(
-                    "the CA file {} does not exist",
-                    ca.display()
-                )));
-            }
+            let trust_fingerprint = trust_fingerprint.as_deref().map(fingerprint).transpose()?;
+            let ca_file = ca_file.as_deref().map(ca_file_at).transpose()?;
             if !password_stdin && password_command.is_none() {
                 return Err(usage(
                     "say where the password comes from: --password-stdin (kept in the OS keychain) \
@@ -131,9 +196,7 @@ or --password-command CMD"
                 check_every_minutes: None,
             };
             // Before the keychain and the config file: a bad value saves nothing.
-            account
-                .validate()
-                .map_err(|e| usage(format!("{}: {e}", e.setting.option())))?;
+            validated(&account)?;
             let mut config = Config::load(&paths.config)?;
             if config.accounts.iter().any(|a| a.name == account.name) {
                 return Err(ConfigError::Exists(account.name).into());
@@ -194,6 +257,7 @@ or --password-command CMD"
             }
             Ok(())
         }
+        AccountCommand::Edit(args) => edit(paths, *args),
         AccountCommand::SetPassword { name, .. } => {
             let mut config = Config::load(&paths.config)?;
             let account = config.account(&name)?.clone();
@@ -214,4 +278,108 @@ or --password-command CMD"
             Ok(())
         }
     }
+}
+
+/// `account edit`: the changed settings, checked as `add` checks them; the
+/// password follows the account to a new server or user name.
+fn edit(paths: &Paths, args: EditArgs) -> Result<(), Failure> {
+    let mut config = Config::load(&paths.config)?;
+    let old = config.account(&args.name)?.clone();
+    let mut account = old.clone();
+    if let Some(security) = &args.security {
+        let security: Security = security.parse().map_err(usage)?;
+        // A port left at the old security's default follows the new one.
+        if args.port.is_none() && account.port == account.security.default_port() {
+            account.port = security.default_port();
+        }
+        account.security = security;
+    }
+    if let Some(host) = args.host {
+        account.host = host;
+    }
+    if let Some(port) = args.port {
+        account.port = port;
+    }
+    if let Some(user) = args.user {
+        account.user = user;
+    }
+    if let Some(policy) = &args.policy {
+        account.policy = policy.parse().map_err(usage)?;
+    }
+    if let Some(auth) = &args.auth {
+        account.auth = auth.parse().map_err(usage)?;
+    }
+    if args.no_max_size {
+        account.max_size = None;
+    } else if let Some(bytes) = args.max_size {
+        account.max_size = Some(bytes);
+    }
+    if let Some(f) = &args.trust_fingerprint {
+        account.trust_fingerprint = Some(fingerprint(f)?);
+        account.ca_file = None;
+    } else if let Some(ca) = &args.ca_file {
+        account.ca_file = Some(ca_file_at(ca)?);
+        account.trust_fingerprint = None;
+    } else if args.web_roots {
+        account.trust_fingerprint = None;
+        account.ca_file = None;
+    }
+    if let Some(timeout) = args.timeout {
+        account.timeout_secs = timeout;
+    }
+    if let Some(command) = args.password_command {
+        account.password_command = Some(command);
+    } else if args.password_stdin {
+        account.password_command = None;
+    }
+    validated(&account)?;
+    if account == old && !args.password_stdin {
+        eprintln!("Nothing to change for {:?}.", old.name);
+        return Ok(());
+    }
+
+    // The password goes where the account now looks for it, before the
+    // config says to look there.
+    let moved = old.keychain_entry() != account.keychain_entry();
+    if args.password_stdin {
+        account
+            .keychain_entry()
+            .set(&super::password_from_stdin()?)?;
+    } else if account.password_command.is_none() && old.password_command.is_none() && moved {
+        let password = old.keychain_entry().get().map_err(|e| {
+            Failure::new(
+                exit::OTHER,
+                format!(
+                    "the account's password could not be moved to its new keychain entry ({e}); \
+nothing was changed. Give it again with --password-stdin"
+                ),
+            )
+        })?;
+        account.keychain_entry().set(&password)?;
+    }
+    if let Some(a) = config.accounts.iter_mut().find(|a| a.name == old.name) {
+        *a = account.clone();
+    }
+    config.save(&paths.config)?;
+    // The old keychain entry goes, unless another account still uses it.
+    if old.password_command.is_none() && (moved || account.password_command.is_some()) {
+        let shared = config
+            .accounts
+            .iter()
+            .any(|a| a.password_command.is_none() && a.keychain_entry() == old.keychain_entry());
+        if !shared && let Err(e) = old.keychain_entry().delete() {
+            eprintln!("pipit: warning: the old password may still be in the keychain: {e}");
+        }
+    }
+    let name = &account.name;
+    if account.host != old.host || account.port != old.port || account.user != old.user {
+        eprintln!(
+            "Changed account {name:?}: now {}@{}:{}. Its mail stays; the next fetch finds the \
+messages it already has on the new server by their headers, without downloading them again.",
+            account.user, account.host, account.port
+        );
+    } else {
+        eprintln!("Changed account {name:?}.");
+    }
+    Ok(())
 }

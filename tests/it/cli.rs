@@ -300,3 +300,98 @@ fn a_damaged_store_is_reported_and_left_alone() {
     );
     assert_eq!(std::fs::read(pipit.store_path()).unwrap(), junk);
 }
+
+#[test]
+fn account_edit_changes_what_it_is_told_checks_it_as_add_does_and_keeps_the_rest() {
+    let pipit = Pipit::new();
+    pipit.ok(&[
+        "account",
+        "add",
+        "home",
+        "--host",
+        "pop.example.org",
+        "--user",
+        "alice",
+        "--password-command",
+        "printf secret",
+        "--policy",
+        "delete",
+    ]);
+    let config = || std::fs::read_to_string(pipit.home().join("config.toml")).unwrap();
+    let before = config();
+
+    // A bad value is a usage error naming the option, and nothing changes.
+    for (args, says) in [
+        (
+            vec!["--host", "pop example.org"],
+            "--host: \"pop example.org\" is not a server name",
+        ),
+        (vec!["--port", "0"], "--port: 0 is not a port"),
+        (vec!["--user", ""], "--user: the user name is empty"),
+        (
+            vec!["--policy", "sometimes"],
+            "unknown policy \"sometimes\"",
+        ),
+        (
+            vec!["--ca-file", "/no/such.pem"],
+            "the CA file /no/such.pem does not exist",
+        ),
+    ] {
+        let mut all = vec!["account", "edit", "home"];
+        all.extend(&args);
+        let out = pipit.run(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", describe(&out));
+        assert_eq!(config(), before, "{args:?} changed the config");
+    }
+    let out = pipit.run(&["account", "edit", "nobody", "--port", "110"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("no account named \"nobody\""),
+        "{}",
+        describe(&out)
+    );
+
+    // Security moves a default port with it; the rest stays as it was.
+    let out = pipit.ok(&[
+        "account",
+        "edit",
+        "home",
+        "--security",
+        "starttls",
+        "--max-size",
+        "5000",
+    ]);
+    assert!(
+        stderr(&out).contains("Changed account \"home\""),
+        "{}",
+        describe(&out)
+    );
+    let accounts: Vec<serde_json::Value> =
+        serde_json::from_slice(&pipit.ok(&["account", "list", "--json"]).stdout).unwrap();
+    let a = &accounts[0];
+    assert_eq!(
+        (
+            &a["security"],
+            &a["port"],
+            &a["max_size"],
+            &a["policy"],
+            &a["host"]
+        ),
+        (
+            &serde_json::json!("starttls"),
+            &serde_json::json!(110),
+            &serde_json::json!(5000),
+            &serde_json::json!("delete"),
+            &serde_json::json!("pop.example.org")
+        )
+    );
+    let out = pipit.ok(&["account", "edit", "home", "--no-max-size"]);
+    assert!(stderr(&out).contains("Changed"), "{}", describe(&out));
+    let out = pipit.ok(&["account", "edit", "home"]);
+    assert!(
+        stderr(&out).contains("Nothing to change"),
+        "{}",
+        describe(&out)
+    );
+}

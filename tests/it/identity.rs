@@ -298,15 +298,12 @@ fn a_mailbox_moved_to_another_dovecot_is_remapped_without_a_single_retr() {
     // The same mail under UIDs of another shape: a provider's migration.
     let new = Dovecot::start_with_uidl_format(&messages, "moved-%08Xu%08Xv");
     let pipit = Pipit::new();
-    let add_for = |server: &Dovecot| {
-        let cert = server.cert();
-        pipit.add_account(
-            server.tls_port,
-            "tls",
-            &["--ca-file", cert.to_str().unwrap(), "--policy", "keep"],
-        );
-    };
-    add_for(&old);
+    let cert = old.cert();
+    pipit.add_account(
+        old.tls_port,
+        "tls",
+        &["--ca-file", cert.to_str().unwrap(), "--policy", "keep"],
+    );
     assert_eq!(pipit.fetch_ok()["downloaded"], 40);
     assert!(
         old.retrieved() >= 40,
@@ -315,8 +312,21 @@ fn a_mailbox_moved_to_another_dovecot_is_remapped_without_a_single_retr() {
     );
 
     // The account now points at the new server; its mail stays.
-    pipit.ok(&["account", "remove", "lab"]);
-    add_for(&new);
+    let cert = new.cert();
+    let edit = pipit.ok(&[
+        "account",
+        "edit",
+        "lab",
+        "--port",
+        &new.tls_port.to_string(),
+        "--ca-file",
+        cert.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&edit.stderr).contains("without downloading them again"),
+        "{}",
+        describe(&edit)
+    );
     let report = pipit.fetch_ok();
     assert_eq!(report["linked"], 40, "{report:#}");
     assert_eq!(report["new"], 0, "{report:#}");

@@ -179,3 +179,48 @@ fn no_keychain_reachable_is_one_clear_message() {
         describe(&out)
     );
 }
+
+#[test]
+fn editing_the_server_moves_the_password_to_its_new_keychain_entry() {
+    let keyring = SecretService::start();
+    let server = Dovecot::start_with_password(&mail::varied(3), PASSWORD);
+    let pipit = Pipit::with_keyring(&keyring);
+    let args = account_add_args(
+        server.tls_port,
+        "tls",
+        &[
+            "--trust-fingerprint",
+            &server.fingerprint(),
+            "--password-stdin",
+        ],
+    );
+    let add = pipit.run_with_stdin(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        PASSWORD.as_bytes(),
+    );
+    assert_eq!(add.status.code(), Some(0), "{}", describe(&add));
+    assert_eq!(pipit.fetch_ok()["downloaded"], 3);
+
+    // The same server by its name: the keychain entry is filed by host.
+    let edit = pipit.run(&["account", "edit", "lab", "--host", "localhost"]);
+    assert_eq!(edit.status.code(), Some(0), "{}", describe(&edit));
+    assert!(
+        stderr(&edit).contains("Its mail stays"),
+        "{}",
+        describe(&edit)
+    );
+    assert_eq!(keyring.lookup("alice@localhost").as_deref(), Some(PASSWORD));
+    assert_eq!(
+        keyring.lookup("alice@127.0.0.1"),
+        None,
+        "the old entry is gone"
+    );
+    let again = pipit.fetch_ok();
+    assert_eq!(
+        (again["new"].as_u64(), again["downloaded"].as_u64()),
+        (Some(0), Some(0)),
+        "{again:#}"
+    );
+    assert_eq!(pipit.list().len(), 3);
+    assert_secret_kept(&pipit, &[add, edit]);
+}
