@@ -95,7 +95,8 @@ fn name(mut rdns: &[u8]) -> Option<String> {
             [0x55, 0x04, 0x06] => "C",
             _ => continue,
         };
-        parts.push(format!("{label}={}", String::from_utf8_lossy(value)));
+        let value = String::from_utf8_lossy(value);
+        parts.push(format!("{label}={}", crate::reveal::field(&value)));
     }
     Some(if parts.is_empty() {
         "(no name)".into()

@@ -46,7 +46,9 @@ impl Capabilities {
                         None => None,
                     }
                 }
-                "IMPLEMENTATION" => caps.implementation = Some(args.join(" ")),
+                "IMPLEMENTATION" => {
+                    caps.implementation = Some(crate::reveal::field(&args.join(" ")).into_owned())
+                }
                 _ => {}
             }
         }

@@ -134,7 +134,7 @@ fn repeated(numbers: impl Iterator<Item = u32>) -> Vec<u32> {
 fn shown(bytes: &[u8]) -> String {
     let text: String = String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
         .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| if crate::reveal::hides(c) { '?' } else { c })
         .collect();
     if bytes.len() > 40 {
         format!("{text:?}… ({} bytes)", bytes.len())

@@ -302,7 +302,9 @@ fn parse_status(raw: &[u8], shape: ReplyShape) -> Result<Reply, ProtocolError> {
             line: excerpt(line),
         });
     }
-    let text = String::from_utf8_lossy(rest).trim().to_string();
+    // What a server says ends up on a terminal and in the window: control,
+    // direction and invisible characters are written out here, once.
+    let text = crate::reveal::field(String::from_utf8_lossy(rest).trim()).into_owned();
     if indicator == Indicator::Continue {
         return Ok(Reply {
             indicator,
@@ -337,7 +339,13 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
     let cut = &bytes[..bytes.len().min(80)];
     let mut s: String = String::from_utf8_lossy(cut)
         .chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .map(|c| {
+            if crate::reveal::hides(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
         .collect();
     if bytes.len() > 80 {
         s.push('…');

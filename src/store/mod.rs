@@ -677,7 +677,9 @@ fn mbox_from_line(from: &str, date: Option<i64>) -> String {
         .and_then(|(_, a)| a.strip_suffix('>'))
         .unwrap_or(from)
         .trim();
-    let addr = if addr.is_empty() || addr.contains(char::is_whitespace) {
+    // The separator line is the mbox's own: an address that could break it
+    // (spaces, control characters, anything but printable ASCII) is not used.
+    let addr = if addr.is_empty() || !addr.bytes().all(|b| b.is_ascii_graphic()) {
         "MAILER-DAEMON"
     } else {
         addr

@@ -178,6 +178,22 @@ From: Ana <ana@example.org>\r\nDate: Thu, 1 Jan 1970 00:00:10 +0000\r\n\r\n>From
 }
 
 #[test]
+fn an_mbox_separator_never_carries_what_a_sender_address_smuggles() {
+    assert_eq!(
+        mbox_from_line("Evil <ev\0il\u{1b}[2J@example.org>", Some(10)),
+        "From MAILER-DAEMON Thu Jan  1 00:00:10 1970\n"
+    );
+    assert_eq!(
+        mbox_from_line("<a@example.org\nFrom b@example.org>", Some(10)),
+        "From MAILER-DAEMON Thu Jan  1 00:00:10 1970\n"
+    );
+    assert_eq!(
+        mbox_from_line("Ana <ana@example.org>", Some(10)),
+        "From ana@example.org Thu Jan  1 00:00:10 1970\n"
+    );
+}
+
+#[test]
 fn restore_and_empty_trash_keep_tombstones_for_mail_still_on_the_server() {
     let (_dir, mut store) = temp_store();
     let a = add(
@@ -213,6 +229,19 @@ fn restore_and_empty_trash_keep_tombstones_for_mail_still_on_the_server() {
         matches!(store.raw(b), Err(StoreError::NoSuchMessage(_))),
         "its bytes are gone"
     );
+    // Below the queries that hide tombstones: its fields and its place in
+    // the index are gone too, not just filtered out.
+    let (subject, from): (String, String) = store
+        .conn
+        .query_row(
+            "SELECT subject, from_addr FROM messages WHERE id = ?1",
+            [b],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((subject.as_str(), from.as_str()), ("", ""));
+    assert!(store.search_ids("two").unwrap().is_empty(), "unindexed");
+    assert_eq!(store.search_ids("one").unwrap(), vec![a]);
     assert!(
         store
             .messages(&Filter {

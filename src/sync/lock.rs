@@ -17,13 +17,15 @@ impl AccountLock {
             source,
         };
         fs::create_dir_all(dir).map_err(lock_error)?;
+        // One file name per account name, and two names never share one:
+        // letters, digits and '-' stay, every other byte is written as _XX.
         let safe: String = account
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'-' {
+                    (b as char).to_string()
                 } else {
-                    '_'
+                    format!("_{b:02X}")
                 }
             })
             .collect();
@@ -55,6 +57,10 @@ mod tests {
         let err = AccountLock::take(dir.path(), "home").err().unwrap();
         assert!(err.to_string().contains("another Pipit"), "{err}");
         AccountLock::take(dir.path(), "work").unwrap();
+        // Names that differ only in what a file name cannot hold do not share a lock.
+        let _spaced = AccountLock::take(dir.path(), "a b").unwrap();
+        AccountLock::take(dir.path(), "a_b").unwrap();
+        AccountLock::take(dir.path(), "a/b").unwrap();
         drop(first);
         AccountLock::take(dir.path(), "home").unwrap();
     }

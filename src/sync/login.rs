@@ -90,7 +90,7 @@ fn authenticate(
             if !reply.is_ok() && mechanism != Mechanism::Plain {
                 // Servers list mechanisms they cannot use for every account
                 // (a hashed password rules out CRAM-MD5 and often SCRAM).
-                return Err(match login_error(reply) {
+                return Err(match login_error(reply, Some(password)) {
                     FetchError::AuthRefused { text } => FetchError::AuthRefused {
                         text: format!(
                             "{text} (with {}; if the password is right, the server may not support it \
@@ -118,7 +118,7 @@ for this account: try re-adding it with --auth plain)",
     if reply.is_ok() {
         Ok(())
     } else {
-        Err(login_error(reply))
+        Err(login_error(reply, Some(password)))
     }
 }
 
@@ -154,13 +154,17 @@ fn sasl(
     Err(FetchError::Protocol("the SASL exchange did not end".into()))
 }
 
-/// Tells a refused login apart by its RFC 2449/3206 code.
-fn login_error(reply: Reply) -> FetchError {
-    let text = if reply.text.is_empty() {
+/// Tells a refused login apart by its RFC 2449/3206 code. A server that
+/// repeats the password in its refusal does not get it shown.
+fn login_error(reply: Reply, password: Option<&Password>) -> FetchError {
+    let mut text = if reply.text.is_empty() {
         "no reason given".to_string()
     } else {
         reply.text
     };
+    if let Some(p) = password.map(Password::expose).filter(|p| !p.is_empty()) {
+        text = text.replace(p, "***");
+    }
     match reply.code {
         Some(RespCode::InUse) => FetchError::InUse { text },
         Some(RespCode::LoginDelay) => FetchError::LoginDelay { text, delay: None },
@@ -173,13 +177,16 @@ fn login_error(reply: Reply) -> FetchError {
 /// A greeting that is -ERR is the server refusing, often for a reason with a code.
 fn refused_to_fetch_error(e: NetError) -> FetchError {
     match e {
-        NetError::Refused { code, text } => login_error(Reply {
-            indicator: Indicator::Err,
-            code: code.or(Some(RespCode::SysTemp)),
-            text,
-            body: None,
-            oversized: None,
-        }),
+        NetError::Refused { code, text } => login_error(
+            Reply {
+                indicator: Indicator::Err,
+                code: code.or(Some(RespCode::SysTemp)),
+                text,
+                body: None,
+                oversized: None,
+            },
+            None,
+        ),
         other => FetchError::Net(other),
     }
 }

@@ -432,6 +432,30 @@ fn a_password_with_a_line_break_is_refused_before_anything_is_sent() {
 }
 
 #[test]
+fn what_a_server_says_is_shown_without_the_password_or_its_control_characters() {
+    let messages = mail::varied(1);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            pass_reply: Some(
+                "-ERR [AUTH] password secret is wrong\u{1b}[2J\u{202e}txt.exe for alice".into(),
+            ),
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    let out = fetch_fails(&pipit, &server, &messages, 3, "password *** is wrong");
+    let err = stderr(&out);
+    assert!(!err.contains("secret"), "the password is shown: {err}");
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "a control character reaches the terminal: {err:?}"
+    );
+    assert!(err.contains("[U+001B][2J[U+202E]txt.exe"), "{err:?}");
+}
+
+#[test]
 fn a_refusing_greeting_and_a_garbage_greeting() {
     let messages: Vec<Vec<u8>> = vec![];
     let server = FakeServer::start(
