@@ -86,7 +86,7 @@ pub fn run(
                 let (summary, ok, code) = match result {
                     Ok(s) => (s, true, exit::OK),
                     Err(e) => {
-                        let code = e.exit_code();
+                        let code = exit::of(e.kind());
                         let message = format!("{account}: {e}");
                         if !json {
                             eprintln!("pipit: {message}");

@@ -18,9 +18,22 @@ use crate::sync::FetchError;
 
 /// Exit statuses, as SPEC.md fixes them.
 pub mod exit {
+    use crate::sync::ErrorKind;
+
     pub const OK: i32 = 0;
     pub const OTHER: i32 = 1;
     pub const USAGE: i32 = 2;
+
+    /// The exit status for a fetch that failed this way.
+    pub fn of(kind: ErrorKind) -> i32 {
+        match kind {
+            ErrorKind::LoginRefused => 3,
+            ErrorKind::Tls => 4,
+            ErrorKind::Network => 5,
+            ErrorKind::Protocol => 6,
+            ErrorKind::Other => OTHER,
+        }
+    }
 }
 
 #[derive(Parser, Debug)]
@@ -123,7 +136,7 @@ impl Failure {
 
 impl From<FetchError> for Failure {
     fn from(e: FetchError) -> Self {
-        Failure::new(e.exit_code(), e.to_string())
+        Failure::new(exit::of(e.kind()), e.to_string())
     }
 }
 

@@ -1,22 +1,21 @@
-//! The only place with sockets and TLS: connecting, STLS, and a blocking
-//! driver for the IO-free [`pop3::Client`].
+//! The only place with sockets and TLS: connecting, the TLS handshake
+//! (at once, or when the engine says STLS succeeded), certificate trust,
+//! and a blocking driver that moves bytes and time for the IO-free
+//! [`pop3::Connection`].
 
 pub mod certificate;
 pub mod tls;
 
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The least average rate, in bytes a second, at which a reply must arrive
-/// once it has taken longer than the timeout.
-pub const MIN_RATE: f64 = 1024.0;
-
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 
-use crate::pop3::{self, Capabilities, Command, Limits, ProtocolError, Reply, RespCode};
+use crate::pop3::{self, Capabilities, Command, Event, Limits, ProtocolError, Reply, RespCode};
 pub use certificate::CertificateSummary;
 pub use tls::{Fingerprint, Trust};
 
@@ -141,6 +140,50 @@ Use --security tls (port 995) if the server supports it"
     /// A command was refused before it was sent (see [`pop3::UnsafeArgument`]).
     #[error(transparent)]
     UnsafeArgument(#[from] pop3::UnsafeArgument),
+    /// The server refused the login.
+    #[error("the server refused the login: {text}")]
+    LoginRefused {
+        refusal: pop3::connection::Refusal,
+        text: String,
+        mechanism: Option<pop3::auth::Mechanism>,
+    },
+    #[error(
+        "APOP was asked for, but the server's greeting has no timestamp, so it does not support APOP"
+    )]
+    NoApop,
+    #[error("the SASL exchange failed: {0}")]
+    Sasl(pop3::auth::SaslError),
+    /// Pipit's own bug: a command out of turn.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<pop3::connection::Error> for NetError {
+    fn from(e: pop3::connection::Error) -> NetError {
+        use pop3::connection::Error as E;
+        match e {
+            E::Greeting { code, text } => NetError::Refused { code, text },
+            E::StlsUnavailable => NetError::StlsUnavailable,
+            E::StlsRefused(text) => NetError::StlsRefused(text),
+            E::NoApop => NetError::NoApop,
+            E::Refused {
+                refusal,
+                text,
+                mechanism,
+            } => NetError::LoginRefused {
+                refusal,
+                text,
+                mechanism,
+            },
+            E::Sasl(e) => NetError::Sasl(e),
+            E::Protocol(e) => NetError::Protocol(e),
+            E::UnsafeArgument(e) => NetError::UnsafeArgument(e),
+            E::Timeout { timeout } => NetError::Timeout { timeout },
+            E::Unanswered { timeout, in_flight } => NetError::Unanswered { timeout, in_flight },
+            E::TooSlow { bytes, secs } => NetError::TooSlow { bytes, secs },
+            E::NotReady => NetError::Internal(e.to_string()),
+        }
+    }
 }
 
 enum Stream {
@@ -170,84 +213,109 @@ impl Stream {
             Stream::Upgrading => Err(upgrading()),
         }
     }
+
+    /// How long one read may wait, for the engine's next deadline.
+    fn set_read_timeout(&mut self, wait: Duration) -> io::Result<()> {
+        // A zero timeout means "block for ever" to the OS: never ask for it.
+        let wait = Some(wait.max(Duration::from_millis(1)));
+        match self {
+            Stream::Plain(s) => s.set_read_timeout(wait),
+            Stream::Tls(s) => s.sock.set_read_timeout(wait),
+            Stream::Upgrading => Err(upgrading()),
+        }
+    }
 }
 
-/// One open POP3 connection: a socket and the conversation on it.
+/// Who logs in, and how.
+#[derive(Clone)]
+pub struct Login {
+    pub user: String,
+    pub password: String,
+    pub method: pop3::Method,
+}
+
+/// One open POP3 connection: a socket, and the protocol engine
+/// ([`pop3::Connection`]) whose bytes and clock it carries. All the rules
+/// live in the engine; this only moves bytes and time.
 pub struct Session {
     stream: Stream,
-    client: pop3::Client,
+    connection: pop3::Connection,
     buf: Vec<u8>,
-    timeout: Duration,
-    /// The greeting's text (APOP needs its timestamp).
-    pub greeting: String,
-    /// The capabilities last read with CAPA.
-    pub capabilities: Option<Capabilities>,
-    /// Every byte read from the server so far.
-    pub bytes_received: u64,
+    /// Replies that came, oldest first, not yet read.
+    replies: VecDeque<Reply>,
+    /// Capabilities after the login, once asked again.
+    capabilities_after_login: Option<Option<Capabilities>>,
 }
 
 impl Session {
-    /// Connects, reads the greeting, and (for STARTTLS) upgrades with STLS
-    /// before anything else is sent. Returns with CAPA read on the final transport.
-    pub fn open(endpoint: &Endpoint) -> Result<Session, NetError> {
+    /// Connects, and converses until logged in: the greeting, CAPA, STLS
+    /// (for STARTTLS, before anything else is sent), then the login.
+    pub fn open(endpoint: &Endpoint, login: &Login) -> Result<Session, NetError> {
         let tcp = connect_tcp(&endpoint.host, endpoint.port, endpoint.timeout)?;
         let stream = match endpoint.security {
             Security::Tls => Stream::Tls(Box::new(tls_handshake(endpoint, tcp)?)),
             Security::Starttls | Security::Plain => Stream::Plain(tcp),
         };
+        let options = pop3::Options {
+            starttls: endpoint.security == Security::Starttls,
+            user: login.user.clone(),
+            password: login.password.clone(),
+            method: login.method,
+            limits: endpoint.limits,
+            timeout: endpoint.timeout,
+            nonce: pop3::auth::fresh_nonce(),
+        };
         let mut session = Session {
             stream,
-            client: pop3::Client::new(endpoint.limits),
+            connection: pop3::Connection::new(options, Instant::now()),
             buf: vec![0; 64 * 1024],
-            timeout: endpoint.timeout,
-            greeting: String::new(),
-            capabilities: None,
-            bytes_received: 0,
+            replies: VecDeque::new(),
+            capabilities_after_login: None,
         };
-        let greeting = session.read_reply()?;
-        if !greeting.is_ok() {
-            return Err(NetError::Refused {
-                code: greeting.code,
-                text: greeting.text,
-            });
+        loop {
+            match session.next_event()? {
+                Event::StartTls => session.start_tls(endpoint)?,
+                Event::LoggedIn => return Ok(session),
+                Event::Reply(..) => {
+                    return Err(NetError::Io(io::Error::other(
+                        "internal: a reply came before the login was over",
+                    )));
+                }
+            }
         }
-        session.greeting = greeting.text;
-        session.refresh_capabilities()?;
-        if endpoint.security == Security::Starttls {
-            session.start_tls(endpoint)?;
-            session.refresh_capabilities()?;
-        }
-        Ok(session)
     }
 
     fn start_tls(&mut self, endpoint: &Endpoint) -> Result<(), NetError> {
-        // A server that answered CAPA without STLS does not have it. One that
-        // does not know CAPA may still know STLS: ask, and stop on -ERR.
-        if self.capabilities.as_ref().is_some_and(|c| !c.stls) {
-            return Err(NetError::StlsUnavailable);
-        }
-        let reply = self.command(&Command::Stls)?;
-        if !reply.is_ok() {
-            return Err(NetError::StlsRefused(reply.text));
-        }
-        // Bytes that came after +OK but before TLS would be injected plaintext.
-        if self.client.has_unread_input() {
-            return Err(ProtocolError::Unsolicited {
-                excerpt: "bytes after the STLS reply, before TLS began".into(),
-            }
-            .into());
-        }
         let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Upgrading) else {
             return Err(NetError::Tls(
                 "STLS on a connection already encrypted".into(),
             ));
         };
         self.stream = Stream::Tls(Box::new(tls_handshake(endpoint, tcp)?));
-        self.client = pop3::Client::after_stls(*self.client.limits());
+        self.connection.tls_started(Instant::now());
         Ok(())
     }
 
-    /// Asks CAPA; a server that does not know it leaves `capabilities` as `None`.
+    /// The greeting's text.
+    pub fn greeting(&self) -> &str {
+        self.connection.greeting()
+    }
+
+    /// The capabilities last read: after the login if asked again, else from
+    /// before it. `None`: the server does not know CAPA.
+    pub fn capabilities(&self) -> Option<&Capabilities> {
+        match &self.capabilities_after_login {
+            Some(after) => after.as_ref(),
+            None => self.connection.capabilities(),
+        }
+    }
+
+    /// The capabilities, or the empty set if the server does not know CAPA.
+    pub fn caps(&self) -> Capabilities {
+        self.capabilities().cloned().unwrap_or_default()
+    }
+
+    /// Asks CAPA again (some servers show more after the login).
     pub fn refresh_capabilities(&mut self) -> Result<(), NetError> {
         let reply = self.command(&Command::Capa)?;
         self.apply_capabilities(reply);
@@ -256,103 +324,117 @@ impl Session {
 
     /// Takes in the reply to a CAPA that was sent (perhaps pipelined) earlier.
     pub fn apply_capabilities(&mut self, reply: Reply) {
-        self.capabilities = match reply.body {
+        self.capabilities_after_login = Some(match reply.body {
             Some(body) if reply.indicator == pop3::Indicator::Ok => {
                 Some(Capabilities::parse(&body))
             }
             _ => None,
-        };
+        });
     }
 
     /// The bounds the replies are read within.
     pub fn limits(&self) -> Limits {
-        *self.client.limits()
+        *self.connection.limits()
     }
 
-    /// The capabilities, or the empty set if the server does not know CAPA.
-    pub fn caps(&self) -> Capabilities {
-        self.capabilities.clone().unwrap_or_default()
+    /// Every byte read from the server so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.connection.bytes_received()
     }
 
-    /// Queues a command without waiting (pipelining); see [`Session::read_reply`].
+    /// Queues a command without waiting (pipelining); its reply comes, in
+    /// order, from [`Session::read_reply`].
     pub fn send(&mut self, command: &Command) -> Result<(), NetError> {
-        Ok(self.client.send(command)?)
+        self.connection.send(command, Instant::now())?;
+        Ok(())
     }
 
-    /// Replies still owed for commands sent.
-    pub fn in_flight(&self) -> usize {
-        self.client.in_flight()
-    }
-
-    /// Sends one command and waits for its reply (everything queued before it first).
+    /// Sends one command and waits for its reply.
     pub fn command(&mut self, command: &Command) -> Result<Reply, NetError> {
-        if self.client.in_flight() > 0 {
+        if self.connection.in_flight() > 0 || !self.replies.is_empty() {
             return Err(NetError::Io(io::Error::other(
                 "internal: a command was sent while replies were still owed",
             )));
         }
-        self.client.send(command)?;
+        self.send(command)?;
         self.read_reply()
     }
 
-    /// Writes whatever is queued and reads the next reply.
-    ///
-    /// Time is bounded, not just each read: past the timeout, a reply must
-    /// have come at [`MIN_RATE`] on average, or a server trickling a byte at
-    /// a time could hold Pipit for ever.
+    /// The next reply, in the order the commands went out.
     pub fn read_reply(&mut self) -> Result<Reply, NetError> {
-        self.flush()?;
-        let started = Instant::now();
-        let mut got = 0usize;
         loop {
-            if let Some(reply) = self.client.next_reply()? {
+            if let Some(reply) = self.replies.pop_front() {
                 return Ok(reply);
             }
-            let elapsed = started.elapsed();
-            if elapsed > self.timeout && (got as f64) < MIN_RATE * elapsed.as_secs_f64() {
-                return Err(NetError::TooSlow {
-                    bytes: got,
-                    secs: elapsed.as_secs(),
-                });
-            }
-            let n = match self.stream.read(&mut self.buf) {
-                Ok(n) => n,
-                Err(e) => {
-                    return Err(match self.io_error(e) {
-                        NetError::Timeout { timeout } if self.client.awaiting_pipelined() => {
-                            NetError::Unanswered {
-                                timeout,
-                                in_flight: self.client.in_flight(),
-                            }
-                        }
-                        other => other,
-                    });
+            match self.next_event()? {
+                Event::Reply(_, reply) => self.replies.push_back(reply),
+                Event::StartTls | Event::LoggedIn => {
+                    return Err(NetError::Io(io::Error::other(
+                        "internal: the login came again",
+                    )));
                 }
-            };
-            if n == 0 {
-                return Err(NetError::Closed);
             }
-            got += n;
-            self.bytes_received += n as u64;
-            self.client.feed(&self.buf[..n]);
         }
     }
 
-    /// Writes the queued commands.
-    pub fn flush(&mut self) -> Result<(), NetError> {
-        if self.client.output().is_empty() {
+    /// Moves bytes both ways, and time, until the engine has an event.
+    fn next_event(&mut self) -> Result<Event, NetError> {
+        loop {
+            self.flush()?;
+            if let Some(event) = self.connection.poll_event() {
+                return Ok(event?);
+            }
+            let now = Instant::now();
+            let wait = self
+                .connection
+                .poll_timeout()
+                .map(|deadline| deadline.saturating_duration_since(now));
+            match wait {
+                // The deadline has passed: the engine says what that means.
+                Some(w) if w.is_zero() => {
+                    self.connection.handle_timeout(now);
+                    continue;
+                }
+                Some(w) => self.stream.set_read_timeout(w).map_err(NetError::Io)?,
+                None => {
+                    return Err(NetError::Io(io::Error::other(
+                        "internal: waiting for a server that owes nothing",
+                    )));
+                }
+            }
+            match self.stream.read(&mut self.buf) {
+                Ok(0) => return Err(NetError::Closed),
+                Ok(n) => self.connection.handle_input(&self.buf[..n], Instant::now()),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    self.connection.handle_timeout(Instant::now());
+                }
+                Err(e) => return Err(io_to_net(e, self.timeout())),
+            }
+        }
+    }
+
+    fn timeout(&self) -> Duration {
+        self.connection.timeout()
+    }
+
+    /// Writes what the engine has to send.
+    fn flush(&mut self) -> Result<(), NetError> {
+        let pending = self.connection.poll_transmit();
+        if pending.is_empty() {
             return Ok(());
         }
-        let pending = self.client.output().to_vec();
+        let n = pending.len();
+        let timeout = self.timeout();
         self.stream
-            .write_all(&pending)
-            .map_err(|e| self.io_error(e))?;
-        self.client.consume_output(pending.len());
+            .write_all(pending)
+            .map_err(|e| io_to_net(e, timeout))?;
+        self.connection.consume_transmit(n);
         Ok(())
-    }
-
-    fn io_error(&self, e: io::Error) -> NetError {
-        io_to_net(e, self.timeout)
     }
 }
 

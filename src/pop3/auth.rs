@@ -33,7 +33,7 @@ impl Mechanism {
 }
 
 /// The SASL exchange went wrong on the server's side.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SaslError {
     #[error("the server's SASL challenge is not valid base64")]
     BadBase64,
@@ -57,6 +57,8 @@ pub struct SaslSession {
     mechanism: Mechanism,
     user: String,
     password: String,
+    /// SCRAM's client nonce: randomness comes in from outside.
+    nonce: String,
     scram: ScramState,
 }
 
@@ -78,11 +80,13 @@ enum ScramState {
 }
 
 impl SaslSession {
-    pub fn new(mechanism: Mechanism, user: &str, password: &str) -> Self {
+    /// An exchange; `nonce` is SCRAM's client nonce (see [`fresh_nonce`]).
+    pub fn new(mechanism: Mechanism, user: &str, password: &str, nonce: &str) -> Self {
         SaslSession {
             mechanism,
             user: user.to_string(),
             password: password.to_string(),
+            nonce: nonce.to_string(),
             scram: ScramState::Start,
         }
     }
@@ -94,7 +98,7 @@ impl SaslSession {
             Mechanism::Plain => Some(B64.encode(format!("\0{}\0{}", self.user, self.password))),
             Mechanism::CramMd5 => None,
             Mechanism::ScramSha256 => {
-                let nonce = random_nonce();
+                let nonce = self.nonce.clone();
                 let first_bare = format!("n={},r={nonce}", scram_name(&self.user));
                 let out = B64.encode(format!("n,,{first_bare}"));
                 self.scram = ScramState::SentFirst { nonce, first_bare };
@@ -242,7 +246,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn random_nonce() -> String {
+/// A SCRAM client nonce from the operating system's random source.
+pub fn fresh_nonce() -> String {
     let mut bytes = [0u8; 18];
     ring::rand::SystemRandom::new()
         .fill(&mut bytes)
@@ -280,7 +285,7 @@ mod tests {
 
     #[test]
     fn cram_md5_matches_rfc_2195_example() {
-        let mut s = SaslSession::new(Mechanism::CramMd5, "tim", "tanstaaftanstaaf");
+        let mut s = SaslSession::new(Mechanism::CramMd5, "tim", "tanstaaftanstaaf", "n");
         assert_eq!(s.initial_response(), None);
         let answer = s
             .respond(&B64.encode("<1896.697170952@postoffice.reston.mci.net>"))
@@ -293,7 +298,7 @@ mod tests {
 
     #[test]
     fn plain_initial_response() {
-        let mut s = SaslSession::new(Mechanism::Plain, "alice", "pw");
+        let mut s = SaslSession::new(Mechanism::Plain, "alice", "pw", "n");
         assert_eq!(
             B64.decode(s.initial_response().unwrap()).unwrap(),
             b"\0alice\0pw"
@@ -317,12 +322,16 @@ mod tests {
     /// RFC 7677 §3's example, with its client nonce put in place of a random one.
     #[test]
     fn scram_sha_256_matches_rfc_7677_example() {
-        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil");
-        s.initial_response();
-        s.scram = ScramState::SentFirst {
-            nonce: "rOprNGfwEbeRWgbNEkqO".into(),
-            first_bare: "n=user,r=rOprNGfwEbeRWgbNEkqO".into(),
-        };
+        let mut s = SaslSession::new(
+            Mechanism::ScramSha256,
+            "user",
+            "pencil",
+            "rOprNGfwEbeRWgbNEkqO",
+        );
+        assert_eq!(
+            B64.decode(s.initial_response().unwrap()).unwrap(),
+            b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"
+        );
         let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
         let final_msg = B64
             .decode(s.respond(&B64.encode(server_first)).unwrap())
@@ -342,7 +351,7 @@ mod tests {
 
     #[test]
     fn a_success_before_the_server_proves_itself_is_refused() {
-        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil");
+        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil", "abc");
         assert!(s.succeeded().is_err(), "before anything");
         s.initial_response();
         assert!(s.succeeded().is_err(), "after client-first");
@@ -369,18 +378,18 @@ mod tests {
         );
         // Mechanisms that end on the client's side end with the server's +OK.
         assert_eq!(
-            SaslSession::new(Mechanism::Plain, "a", "b").succeeded(),
+            SaslSession::new(Mechanism::Plain, "a", "b", "n").succeeded(),
             Ok(())
         );
         assert_eq!(
-            SaslSession::new(Mechanism::CramMd5, "a", "b").succeeded(),
+            SaslSession::new(Mechanism::CramMd5, "a", "b", "n").succeeded(),
             Ok(())
         );
     }
 
     #[test]
     fn scram_refuses_a_server_that_does_not_know_the_password() {
-        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil");
+        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil", "abc");
         s.scram = ScramState::SentFirst {
             nonce: "abc".into(),
             first_bare: "n=user,r=abc".into(),
@@ -390,7 +399,7 @@ mod tests {
             s.respond(&B64.encode("v=AAAA")).unwrap_err(),
             SaslError::ServerNotVerified
         );
-        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil");
+        let mut s = SaslSession::new(Mechanism::ScramSha256, "user", "pencil", "abc");
         s.scram = ScramState::SentFirst {
             nonce: "abc".into(),
             first_bare: "n=user,r=abc".into(),

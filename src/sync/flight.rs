@@ -75,7 +75,7 @@ pub(super) fn pipeline_then<T>(
         }
         let reply = session.read_reply()?;
         flight.answered(expected(item));
-        each(item, reply, session.bytes_received)?;
+        each(item, reply, session.bytes_received())?;
     }
     Ok(())
 }

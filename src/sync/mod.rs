@@ -178,30 +178,52 @@ impl From<ProtocolError> for FetchError {
     }
 }
 
+/// What kind of failure a fetch met: what the faces tell the user by
+/// (the command line's exit status, the window's headline), each in one
+/// table of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The server refused the credentials (or they cannot work: APOP
+    /// without a timestamp).
+    LoginRefused,
+    /// TLS, a certificate, or STARTTLS not to be had.
+    Tls,
+    /// The network: no route, no answer, a cut.
+    Network,
+    /// The server broke POP3.
+    Protocol,
+    /// The server refused for another reason (busy, in use, wait), the
+    /// store, the keychain, the setup, or Pipit itself.
+    Other,
+}
+
 impl FetchError {
-    /// The exit status the CLI gives this error: 3 authentication refused,
-    /// 4 TLS or certificate, 5 network or timeout, 6 protocol violation, 1 other.
-    pub fn exit_code(&self) -> i32 {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            FetchError::AuthRefused { .. } | FetchError::NoApop => 3,
+            FetchError::AuthRefused { .. } | FetchError::NoApop => ErrorKind::LoginRefused,
             FetchError::Net(net) => match net {
                 NetError::Certificate(_)
                 | NetError::Tls(_)
                 | NetError::TlsSetup(_)
                 | NetError::StlsUnavailable
-                | NetError::StlsRefused(_) => 4,
-                NetError::Protocol(_) => 6,
-                NetError::Refused { .. } | NetError::UnsafeArgument(_) => 1,
+                | NetError::StlsRefused(_) => ErrorKind::Tls,
+                NetError::Protocol(_) | NetError::Sasl(_) => ErrorKind::Protocol,
+                NetError::LoginRefused { .. } | NetError::NoApop => ErrorKind::LoginRefused,
+                NetError::Refused { .. } | NetError::UnsafeArgument(_) | NetError::Internal(_) => {
+                    ErrorKind::Other
+                }
                 NetError::Resolve { .. }
                 | NetError::Connect { .. }
                 | NetError::Timeout { .. }
                 | NetError::Unanswered { .. }
                 | NetError::TooSlow { .. }
                 | NetError::Closed
-                | NetError::Io(_) => 5,
+                | NetError::Io(_) => ErrorKind::Network,
             },
-            FetchError::Sasl(_) | FetchError::Protocol(_) | FetchError::CommandFailed { .. } => 6,
-            _ => 1,
+            FetchError::Sasl(_) | FetchError::Protocol(_) | FetchError::CommandFailed { .. } => {
+                ErrorKind::Protocol
+            }
+            _ => ErrorKind::Other,
         }
     }
 }

@@ -84,7 +84,7 @@ impl Pass<'_> {
         };
         // A server that does not know CAPA may still know TOP: try it.
         let top = Top {
-            try_it: caps.top || session.capabilities.is_none(),
+            try_it: caps.top || session.capabilities().is_none(),
             advertised: caps.top,
         };
         let result = match self.transact(&mut session, store, progress, window, top, listing_sent) {
@@ -93,7 +93,7 @@ impl Pass<'_> {
             }
             other => other,
         };
-        let bytes = session.bytes_received;
+        let bytes = session.bytes_received();
         self.summary.bytes += bytes;
         let done = result?;
         // Deletions count only once the server has said +OK to QUIT.
@@ -108,7 +108,7 @@ impl Pass<'_> {
                 text: quit.text,
             });
         }
-        self.summary.bytes += session.bytes_received - bytes;
+        self.summary.bytes += session.bytes_received() - bytes;
         if !done.deleted.is_empty() {
             let batch = store.batch()?;
             batch.forget_copies(&done.deleted, Left::Deleted, unix_now())?;

@@ -1,0 +1,606 @@
+//! One POP3 connection's protocol, without IO: the greeting, CAPA, the STLS
+//! upgrade and its no-downgrade rules, the login (APOP, SASL, USER/PASS)
+//! and its refusals, then commands paired with their replies, and the
+//! clocks that say a server has stalled.
+//!
+//! Bytes and time go in ([`Connection::handle_input`],
+//! [`Connection::handle_timeout`]); bytes to send, events and the next
+//! deadline come out ([`Connection::poll_transmit`],
+//! [`Connection::poll_event`], [`Connection::poll_timeout`]). Randomness (the
+//! SCRAM nonce) is an input too. `net` drives it over a socket; the tests
+//! here drive it with bytes alone, in every chunking.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::auth::{self, Mechanism, SaslError, SaslSession};
+use super::capa::Capabilities;
+use super::client::Client;
+use super::command::{Command, Limits, UnsafeArgument, check_argument};
+use super::reply::{Indicator, ProtocolError, Reply, RespCode};
+
+/// The least average rate, in bytes a second, at which a reply must arrive
+/// once it has taken longer than the timeout: a server trickling a byte at a
+/// time does not hold a session for ever.
+pub const MIN_RATE: f64 = 1024.0;
+
+/// Most SASL steps an exchange may take: more is a server going in circles.
+const SASL_STEPS: usize = 8;
+
+/// How to log in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// The strongest SASL mechanism the server offers, else USER/PASS.
+    Auto,
+    /// APOP: the password never crosses the wire.
+    Apop,
+    /// USER and PASS.
+    UserPass,
+    /// This SASL mechanism, whatever else is offered.
+    Sasl(Mechanism),
+}
+
+/// What a connection needs to know before its first byte.
+#[derive(Clone)]
+pub struct Options {
+    /// Upgrade with STLS before anything else, and refuse to go on without it.
+    pub starttls: bool,
+    pub user: String,
+    pub password: String,
+    pub method: Method,
+    pub limits: Limits,
+    /// How long the server may stay silent while a reply is owed.
+    pub timeout: Duration,
+    /// The SCRAM client nonce (see [`auth::fresh_nonce`]).
+    pub nonce: String,
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("starttls", &self.starttls)
+            .field("user", &self.user)
+            .field("password", &"***")
+            .field("method", &self.method)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A command's place in the conversation: its reply comes back with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Handle(u64);
+
+/// What the connection has to say.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Everything sent so far has gone out in plain text; switch the
+    /// transport to TLS now, then call [`Connection::tls_started`].
+    StartTls,
+    /// Logged in: commands may be sent.
+    LoggedIn,
+    /// The reply to the command sent under this handle.
+    Reply(Handle, Reply),
+}
+
+/// How a server refused a login, by its RFC 2449 / 3206 response code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// `[AUTH]`, or no code: the credentials.
+    Credentials,
+    /// `[IN-USE]`: another session holds the mailbox.
+    InUse,
+    /// `[LOGIN-DELAY]`: too soon after the last login.
+    LoginDelay,
+    /// `[SYS/TEMP]`: the server has a passing problem.
+    Temporary,
+    /// `[SYS/PERM]`: the server has a lasting problem.
+    Permanent,
+}
+
+impl Refusal {
+    /// The refusal a response code means.
+    pub fn of(code: Option<&RespCode>) -> Refusal {
+        match code {
+            Some(RespCode::InUse) => Refusal::InUse,
+            Some(RespCode::LoginDelay) => Refusal::LoginDelay,
+            Some(RespCode::SysTemp) => Refusal::Temporary,
+            Some(RespCode::SysPerm) => Refusal::Permanent,
+            _ => Refusal::Credentials,
+        }
+    }
+}
+
+/// Why a connection cannot go on. The text a server sent comes with each,
+/// already safe to show (see [`crate::reveal`]), and never the password.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The greeting was -ERR.
+    #[error("the server refused the connection: {text}")]
+    Greeting {
+        code: Option<RespCode>,
+        text: String,
+    },
+    #[error(
+        "the server does not offer STLS, so the connection cannot be encrypted; nothing was sent. \
+Use --security tls (port 995) if the server supports it"
+    )]
+    StlsUnavailable,
+    #[error("the server refused STLS ({0}); nothing was sent")]
+    StlsRefused(String),
+    /// APOP was asked for and the greeting has no timestamp.
+    #[error(
+        "APOP was asked for, but the server's greeting has no timestamp, so it does not support APOP"
+    )]
+    NoApop,
+    /// The server refused the login.
+    #[error("the server refused the login: {text}")]
+    Refused {
+        refusal: Refusal,
+        text: String,
+        /// The SASL mechanism refused, if it was one other than PLAIN: the
+        /// server may list mechanisms it cannot use for every account.
+        mechanism: Option<Mechanism>,
+    },
+    #[error("the SASL exchange failed: {0}")]
+    Sasl(#[from] SaslError),
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    #[error(transparent)]
+    UnsafeArgument(#[from] UnsafeArgument),
+    /// Nothing came for the timeout while a reply was owed.
+    #[error("the server did not answer within {} seconds", timeout.as_secs())]
+    Timeout { timeout: Duration },
+    /// A command sent behind others got not one byte of its reply: the mark
+    /// of a server that drops pipelined commands.
+    #[error("the server did not answer within {} seconds ({in_flight} commands unanswered)", timeout.as_secs())]
+    Unanswered { timeout: Duration, in_flight: usize },
+    #[error(
+        "the server sends too slowly ({bytes} bytes in {secs} seconds for one reply); Pipit gave up"
+    )]
+    TooSlow { bytes: usize, secs: u64 },
+    /// A command before the login is over, or after a failure: Pipit's own bug.
+    #[error("a command was sent before the login was over")]
+    NotReady,
+}
+
+/// Where the conversation stands: each state is named for what it expects.
+enum State {
+    ExpectGreeting,
+    /// CAPA before the login; `upgraded` once TLS is up after STLS.
+    ExpectCapa {
+        upgraded: bool,
+    },
+    ExpectStls,
+    /// STLS was accepted: nothing may come until TLS is up.
+    AwaitTls,
+    ExpectUser,
+    ExpectPass,
+    ExpectApop,
+    ExpectSasl {
+        exchange: Box<SaslSession>,
+        mechanism: Mechanism,
+        steps: usize,
+    },
+    /// Logged in: replies go back with their handles.
+    Transaction,
+    Failed,
+}
+
+/// Clocks of the reply being waited for.
+struct Clock {
+    /// When the reply now owed began to be waited for.
+    started: Instant,
+    /// Bytes of it so far.
+    bytes: usize,
+    /// When the last byte came (or the wait began).
+    last: Instant,
+}
+
+/// The protocol state of one POP3 connection.
+pub struct Connection {
+    options: Options,
+    client: Client,
+    state: State,
+    events: VecDeque<Result<Event, Error>>,
+    /// Handles of the commands sent in the TRANSACTION state, oldest first.
+    handles: VecDeque<Handle>,
+    next_handle: u64,
+    greeting: String,
+    capabilities: Option<Capabilities>,
+    clock: Option<Clock>,
+    bytes_received: u64,
+}
+
+impl Connection {
+    /// A new connection, at `now`, waiting for the server's greeting.
+    pub fn new(options: Options, now: Instant) -> Connection {
+        let client = Client::new(options.limits);
+        let mut connection = Connection {
+            options,
+            client,
+            state: State::ExpectGreeting,
+            events: VecDeque::new(),
+            handles: VecDeque::new(),
+            next_handle: 0,
+            greeting: String::new(),
+            capabilities: None,
+            clock: None,
+            bytes_received: 0,
+        };
+        connection.start_clock(now);
+        connection
+    }
+
+    /// The greeting's text (APOP's timestamp is in it).
+    pub fn greeting(&self) -> &str {
+        &self.greeting
+    }
+
+    /// The capabilities from the last CAPA answered before the login
+    /// (`None`: the server does not know CAPA). Commands sent after the
+    /// login can ask again ([`Capabilities::parse`] reads the reply).
+    pub fn capabilities(&self) -> Option<&Capabilities> {
+        self.capabilities.as_ref()
+    }
+
+    pub fn limits(&self) -> &Limits {
+        self.client.limits()
+    }
+
+    /// How long the server may stay silent while a reply is owed.
+    pub fn timeout(&self) -> Duration {
+        self.options.timeout
+    }
+
+    /// Every byte received so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received
+    }
+
+    /// Replies still owed.
+    pub fn in_flight(&self) -> usize {
+        self.client.in_flight()
+    }
+
+    /// Bytes to write to the server, if any: write them all, then
+    /// [`Connection::consume_transmit`].
+    pub fn poll_transmit(&self) -> &[u8] {
+        self.client.output()
+    }
+
+    /// Marks `n` bytes of [`Connection::poll_transmit`] as written.
+    pub fn consume_transmit(&mut self, n: usize) {
+        self.client.consume_output(n);
+    }
+
+    /// The next event, or the failure that ended the conversation.
+    pub fn poll_event(&mut self) -> Option<Result<Event, Error>> {
+        self.events.pop_front()
+    }
+
+    /// When [`Connection::handle_timeout`] must be called if nothing comes
+    /// before: `None` while no reply is owed.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let clock = self.clock.as_ref()?;
+        if self.client.in_flight() == 0 && !matches!(self.state, State::ExpectGreeting) {
+            return None;
+        }
+        let timeout = self.options.timeout;
+        let silent = clock.last + timeout;
+        // The rate is first checked once the reply has taken the timeout,
+        // then whenever it would have fallen below MIN_RATE.
+        let slow =
+            clock.started + timeout.max(Duration::from_secs_f64(clock.bytes as f64 / MIN_RATE));
+        Some(silent.min(slow))
+    }
+
+    /// Bytes read from the server, at `now`.
+    pub fn handle_input(&mut self, bytes: &[u8], now: Instant) {
+        if matches!(self.state, State::Failed) {
+            return;
+        }
+        self.bytes_received += bytes.len() as u64;
+        if let Some(clock) = &mut self.clock {
+            clock.bytes += bytes.len();
+            clock.last = now;
+        }
+        if matches!(self.state, State::AwaitTls) {
+            // Bytes after STLS's +OK, before TLS: injected plain text.
+            return self.fail(Error::Protocol(ProtocolError::Unsolicited {
+                excerpt: "bytes after the STLS reply, before TLS began".into(),
+            }));
+        }
+        self.client.feed(bytes);
+        loop {
+            match self.client.next_reply() {
+                Ok(Some(reply)) => {
+                    self.start_clock(now);
+                    if let Err(e) = self.on_reply(reply) {
+                        return self.fail(e);
+                    }
+                    if matches!(self.state, State::Failed | State::AwaitTls) {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return self.fail(e.into()),
+            }
+        }
+        if let Some(e) = self.rate_error(now) {
+            self.fail(e);
+        }
+    }
+
+    /// The time has come that [`Connection::poll_timeout`] named (or later).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if matches!(self.state, State::Failed) {
+            return;
+        }
+        let Some(deadline) = self.poll_timeout() else {
+            return;
+        };
+        if now < deadline {
+            return;
+        }
+        let timeout = self.options.timeout;
+        let silent = self
+            .clock
+            .as_ref()
+            .is_some_and(|c| now.duration_since(c.last) >= timeout);
+        if silent {
+            let e = if self.client.awaiting_pipelined() {
+                Error::Unanswered {
+                    timeout,
+                    in_flight: self.client.in_flight(),
+                }
+            } else {
+                Error::Timeout { timeout }
+            };
+            return self.fail(e);
+        }
+        if let Some(e) = self.rate_error(now) {
+            self.fail(e);
+        }
+    }
+
+    /// TLS is up after [`Event::StartTls`]: the conversation goes on over it,
+    /// and the capabilities are asked again (they may differ).
+    pub fn tls_started(&mut self, now: Instant) {
+        if !matches!(self.state, State::AwaitTls) {
+            return self.fail(Error::NotReady);
+        }
+        self.client = Client::after_stls(self.options.limits);
+        self.state = State::ExpectCapa { upgraded: true };
+        self.start_clock(now);
+        self.queue(&Command::Capa);
+    }
+
+    /// Sends a command in the TRANSACTION state (after [`Event::LoggedIn`]);
+    /// its reply comes back as [`Event::Reply`] with the handle returned.
+    /// Commands may be sent while others are still owed (pipelining).
+    pub fn send(&mut self, command: &Command, now: Instant) -> Result<Handle, Error> {
+        if !matches!(self.state, State::Transaction) {
+            return Err(Error::NotReady);
+        }
+        if self.client.in_flight() == 0 {
+            self.start_clock(now);
+        }
+        self.client.send(command)?;
+        let handle = Handle(self.next_handle);
+        self.next_handle += 1;
+        self.handles.push_back(handle);
+        Ok(handle)
+    }
+
+    fn start_clock(&mut self, now: Instant) {
+        self.clock = Some(Clock {
+            started: now,
+            bytes: 0,
+            last: now,
+        });
+    }
+
+    fn rate_error(&self, now: Instant) -> Option<Error> {
+        let clock = self.clock.as_ref()?;
+        // Not a byte is silence, not slowness: that is the timeout's to say.
+        if self.client.in_flight() == 0 || clock.bytes == 0 {
+            return None;
+        }
+        let elapsed = now.duration_since(clock.started);
+        (elapsed > self.options.timeout && (clock.bytes as f64) < MIN_RATE * elapsed.as_secs_f64())
+            .then_some(Error::TooSlow {
+                bytes: clock.bytes,
+                secs: elapsed.as_secs(),
+            })
+    }
+
+    fn fail(&mut self, e: Error) {
+        self.state = State::Failed;
+        self.events.push_back(Err(e));
+    }
+
+    /// Sends a command of the conversation's own (not in a handle's name).
+    fn queue(&mut self, command: &Command) {
+        if let Err(e) = self.client.send(command) {
+            self.fail(e.into());
+        }
+    }
+
+    fn on_reply(&mut self, reply: Reply) -> Result<(), Error> {
+        match std::mem::replace(&mut self.state, State::Failed) {
+            State::ExpectGreeting => {
+                if !reply.is_ok() {
+                    return Err(Error::Greeting {
+                        code: reply.code,
+                        text: reply.text,
+                    });
+                }
+                self.greeting = reply.text;
+                self.state = State::ExpectCapa { upgraded: false };
+                self.queue(&Command::Capa);
+            }
+            State::ExpectCapa { upgraded } => {
+                self.capabilities = match reply.body {
+                    Some(body) if reply.is_ok() => Some(Capabilities::parse(&body)),
+                    _ => None,
+                };
+                if self.options.starttls && !upgraded {
+                    // A server that answered CAPA without STLS does not have
+                    // it. One that does not know CAPA may: ask, and stop on -ERR.
+                    if self.capabilities.as_ref().is_some_and(|c| !c.stls) {
+                        return Err(Error::StlsUnavailable);
+                    }
+                    self.state = State::ExpectStls;
+                    self.queue(&Command::Stls);
+                } else {
+                    self.log_in()?;
+                }
+            }
+            State::ExpectStls => {
+                if !reply.is_ok() {
+                    return Err(Error::StlsRefused(reply.text));
+                }
+                // Bytes that came after +OK but before TLS would be injected plain text.
+                if self.client.has_unread_input() {
+                    return Err(ProtocolError::Unsolicited {
+                        excerpt: "bytes after the STLS reply, before TLS began".into(),
+                    }
+                    .into());
+                }
+                self.state = State::AwaitTls;
+                self.events.push_back(Ok(Event::StartTls));
+            }
+            State::AwaitTls | State::Failed => return Err(Error::NotReady),
+            State::ExpectUser => {
+                if !reply.is_ok() {
+                    return Err(self.refused(reply, None));
+                }
+                self.state = State::ExpectPass;
+                let password = self.options.password.clone();
+                self.queue(&Command::Pass(password));
+            }
+            State::ExpectPass | State::ExpectApop => {
+                if !reply.is_ok() {
+                    return Err(self.refused(reply, None));
+                }
+                self.logged_in();
+            }
+            State::ExpectSasl {
+                mut exchange,
+                mechanism,
+                steps,
+            } => {
+                if reply.is_ok() {
+                    // A success counts only once the exchange has reached its end.
+                    exchange.succeeded()?;
+                    self.logged_in();
+                } else if reply.indicator == Indicator::Continue {
+                    if steps >= SASL_STEPS {
+                        return Err(ProtocolError::BadListing(
+                            "more SASL challenges than any mechanism needs".into(),
+                        )
+                        .into());
+                    }
+                    match exchange.respond(&reply.text) {
+                        Ok(answer) => {
+                            self.state = State::ExpectSasl {
+                                exchange,
+                                mechanism,
+                                steps: steps + 1,
+                            };
+                            self.queue(&Command::AuthResponse(answer));
+                        }
+                        Err(e) => {
+                            // RFC 5034 §4: "*" cancels the exchange.
+                            self.queue(&Command::AuthResponse("*".into()));
+                            return Err(e.into());
+                        }
+                    }
+                } else {
+                    let hint = (mechanism != Mechanism::Plain).then_some(mechanism);
+                    return Err(self.refused(reply, hint));
+                }
+            }
+            State::Transaction => {
+                let handle = self.handles.pop_front().ok_or(Error::NotReady)?;
+                self.state = State::Transaction;
+                self.events.push_back(Ok(Event::Reply(handle, reply)));
+            }
+        }
+        Ok(())
+    }
+
+    fn logged_in(&mut self) {
+        self.state = State::Transaction;
+        self.events.push_back(Ok(Event::LoggedIn));
+    }
+
+    /// Logs in as the options say: APOP if asked, else the strongest SASL
+    /// mechanism offered, else USER/PASS.
+    fn log_in(&mut self) -> Result<(), Error> {
+        check_argument("user name", &self.options.user)?;
+        check_argument("password", &self.options.password)?;
+        let offered = self
+            .capabilities
+            .as_ref()
+            .and_then(|c| Mechanism::strongest(&c.sasl));
+        let mechanism = match self.options.method {
+            Method::Apop => {
+                let stamp = auth::greeting_timestamp(&self.greeting).ok_or(Error::NoApop)?;
+                let digest = auth::apop_digest(stamp, &self.options.password);
+                self.state = State::ExpectApop;
+                self.queue(&Command::Apop {
+                    user: self.options.user.clone(),
+                    digest,
+                });
+                return Ok(());
+            }
+            Method::Sasl(m) => m,
+            Method::Auto if offered.is_some() => offered.expect("checked by the guard"),
+            Method::Auto | Method::UserPass => {
+                self.state = State::ExpectUser;
+                self.queue(&Command::User(self.options.user.clone()));
+                return Ok(());
+            }
+        };
+        let mut exchange = Box::new(SaslSession::new(
+            mechanism,
+            &self.options.user,
+            &self.options.password,
+            &self.options.nonce,
+        ));
+        let initial_response = exchange.initial_response();
+        self.state = State::ExpectSasl {
+            exchange,
+            mechanism,
+            steps: 0,
+        };
+        self.queue(&Command::Auth {
+            mechanism: mechanism.name().to_string(),
+            initial_response,
+        });
+        Ok(())
+    }
+
+    /// A refused login, its text without the password.
+    fn refused(&self, reply: Reply, mechanism: Option<Mechanism>) -> Error {
+        let mut text = if reply.text.is_empty() {
+            "no reason given".to_string()
+        } else {
+            reply.text
+        };
+        if !self.options.password.is_empty() {
+            text = text.replace(&self.options.password, "***");
+        }
+        Error::Refused {
+            refusal: Refusal::of(reply.code.as_ref()),
+            text,
+            mechanism,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

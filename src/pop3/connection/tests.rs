@@ -1,0 +1,492 @@
+//! The connection's rules with no socket at all: a server's bytes in every
+//! chunking, what the client sends, and the events it gives.
+
+use super::*;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+fn options(method: Method, starttls: bool) -> Options {
+    Options {
+        starttls,
+        user: "alice".into(),
+        password: "secret".into(),
+        method,
+        limits: Limits::default(),
+        timeout: Duration::from_secs(30),
+        nonce: "rOprNGfwEbeRWgbNEkqO".into(),
+    }
+}
+
+/// What a server sends: in plain text, then (after STLS) over TLS.
+struct Script<'a> {
+    plain: &'a [u8],
+    tls: &'a [u8],
+}
+
+/// Everything the client sent (with "[TLS]" where TLS began), and every event.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    sent: String,
+    events: Vec<Result<Event, Error>>,
+}
+
+fn drain(c: &mut Connection, sent: &mut String, events: &mut Vec<Result<Event, Error>>) {
+    let out = c.poll_transmit().to_vec();
+    sent.push_str(&String::from_utf8_lossy(&out));
+    c.consume_transmit(out.len());
+    while let Some(e) = c.poll_event() {
+        events.push(e);
+    }
+}
+
+/// Runs `script` against a fresh connection, fed `chunk` bytes at a time.
+fn run(options: Options, script: &Script<'_>, chunk: usize) -> Outcome {
+    let now = Instant::now();
+    let mut c = Connection::new(options, now);
+    let (mut sent, mut events) = (String::new(), Vec::new());
+    for piece in script.plain.chunks(chunk) {
+        c.handle_input(piece, now);
+        drain(&mut c, &mut sent, &mut events);
+    }
+    if events.iter().any(|e| matches!(e, Ok(Event::StartTls))) && !script.tls.is_empty() {
+        c.tls_started(now);
+        sent.push_str("[TLS]");
+        drain(&mut c, &mut sent, &mut events);
+        for piece in script.tls.chunks(chunk) {
+            c.handle_input(piece, now);
+            drain(&mut c, &mut sent, &mut events);
+        }
+    }
+    Outcome { sent, events }
+}
+
+/// The same outcome whatever the chunking; returns it.
+fn in_every_chunking(options: Options, script: Script<'_>) -> Outcome {
+    let whole = run(options.clone(), &script, usize::MAX);
+    for chunk in (1..=40).chain([64, 128, 512]) {
+        assert_eq!(
+            run(options.clone(), &script, chunk),
+            whole,
+            "chunk size {chunk}"
+        );
+    }
+    whole
+}
+
+const GREETING: &[u8] = b"+OK POP3 ready <1896.697170952@dbc.mtview.ca.us>\r\n";
+
+fn script(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+#[test]
+fn user_and_pass_when_no_sasl_is_offered() {
+    let server = script(&[
+        GREETING,
+        b"+OK\r\nUSER\r\nUIDL\r\n.\r\n",
+        b"+OK\r\n",
+        b"+OK logged in\r\n",
+    ]);
+    let out = in_every_chunking(
+        options(Method::Auto, false),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\nUSER alice\r\nPASS secret\r\n");
+    assert_eq!(out.events, vec![Ok(Event::LoggedIn)]);
+}
+
+#[test]
+fn a_starttls_account_sends_nothing_to_a_server_without_stls() {
+    let server = script(&[GREETING, b"+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n"]);
+    let out = in_every_chunking(
+        options(Method::Auto, true),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\n", "no credential, not even STLS");
+    assert_eq!(out.events, vec![Err(Error::StlsUnavailable)]);
+}
+
+#[test]
+fn a_refused_stls_stops_before_any_credential() {
+    let server = script(&[
+        GREETING,
+        b"+OK\r\nSTLS\r\nUSER\r\n.\r\n",
+        b"-ERR not now\r\n",
+    ]);
+    let out = in_every_chunking(
+        options(Method::Auto, true),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\nSTLS\r\n");
+    assert_eq!(out.events, vec![Err(Error::StlsRefused("not now".into()))]);
+}
+
+#[test]
+fn a_server_without_capa_is_asked_for_stls_all_the_same() {
+    let server = script(&[GREETING, b"-ERR what?\r\n", b"-ERR no STLS\r\n"]);
+    let out = in_every_chunking(
+        options(Method::Auto, true),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\nSTLS\r\n");
+    assert_eq!(out.events, vec![Err(Error::StlsRefused("no STLS".into()))]);
+}
+
+#[test]
+fn plain_text_after_stls_is_never_taken_for_the_tls_conversation() {
+    // The +OK and an injected line together, or apart: either way refused,
+    // and nothing is sent after STLS.
+    let server = script(&[
+        GREETING,
+        b"+OK\r\nSTLS\r\n.\r\n",
+        b"+OK begin TLS\r\n+OK injected: logged in\r\n",
+    ]);
+    for chunk in (1..=40).chain([usize::MAX]) {
+        let out = run(
+            options(Method::Auto, true),
+            &Script {
+                plain: &server,
+                tls: b"",
+            },
+            chunk,
+        );
+        assert_eq!(out.sent, "CAPA\r\nSTLS\r\n", "chunk {chunk}");
+        assert!(
+            matches!(
+                out.events.last(),
+                Some(Err(Error::Protocol(ProtocolError::Unsolicited { .. })))
+            ),
+            "chunk {chunk}: {:?}",
+            out.events
+        );
+    }
+}
+
+#[test]
+fn starttls_then_capa_again_and_the_login_over_tls() {
+    let plain = script(&[
+        GREETING,
+        b"+OK\r\nSTLS\r\nUSER\r\n.\r\n",
+        b"+OK begin TLS\r\n",
+    ]);
+    let tls = script(&[b"+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n", b"+OK welcome\r\n"]);
+    let out = in_every_chunking(
+        options(Method::Auto, true),
+        Script {
+            plain: &plain,
+            tls: &tls,
+        },
+    );
+    assert_eq!(
+        out.sent,
+        format!(
+            "CAPA\r\nSTLS\r\n[TLS]CAPA\r\nAUTH PLAIN {}\r\n",
+            B64.encode("\0alice\0secret")
+        ),
+        "the capabilities after TLS decide the login"
+    );
+    assert_eq!(out.events, vec![Ok(Event::StartTls), Ok(Event::LoggedIn)]);
+}
+
+#[test]
+fn apop_needs_the_greetings_timestamp_and_sends_only_a_digest() {
+    let without = script(&[b"+OK ready\r\n", b"+OK\r\n.\r\n"]);
+    let out = in_every_chunking(
+        options(Method::Apop, false),
+        Script {
+            plain: &without,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\n");
+    assert_eq!(out.events, vec![Err(Error::NoApop)]);
+
+    let mut o = options(Method::Apop, false);
+    o.password = "tanstaaf".into();
+    o.user = "mrose".into();
+    let with = script(&[
+        GREETING,
+        b"+OK\r\n.\r\n",
+        b"+OK maildrop has 2 messages\r\n",
+    ]);
+    let out = in_every_chunking(
+        o,
+        Script {
+            plain: &with,
+            tls: b"",
+        },
+    );
+    assert_eq!(
+        out.sent,
+        "CAPA\r\nAPOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n"
+    );
+    assert_eq!(out.events, vec![Ok(Event::LoggedIn)]);
+}
+
+/// RFC 7677 §3, with its client nonce passed in.
+#[test]
+fn scram_sha_256_end_to_end_with_the_rfcs_vectors() {
+    let mut o = options(Method::Auto, false);
+    o.user = "user".into();
+    o.password = "pencil".into();
+    let server_first =
+        "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+    let server_final = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
+    let server = script(&[
+        GREETING,
+        b"+OK\r\nSASL PLAIN SCRAM-SHA-256\r\n.\r\n",
+        format!("+ {}\r\n", B64.encode(server_first)).as_bytes(),
+        format!("+ {}\r\n", B64.encode(server_final)).as_bytes(),
+        b"+OK\r\n",
+    ]);
+    let out = in_every_chunking(
+        o.clone(),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    let client_final = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+    assert_eq!(
+        out.sent,
+        format!(
+            "CAPA\r\nAUTH SCRAM-SHA-256 {}\r\n{}\r\n\r\n",
+            B64.encode("n,,n=user,r=rOprNGfwEbeRWgbNEkqO"),
+            B64.encode(client_final)
+        )
+    );
+    assert_eq!(out.events, vec![Ok(Event::LoggedIn)]);
+
+    // The same server saying +OK without proving it knows the password.
+    let unproven = script(&[
+        GREETING,
+        b"+OK\r\nSASL SCRAM-SHA-256\r\n.\r\n",
+        format!("+ {}\r\n", B64.encode(server_first)).as_bytes(),
+        b"+OK\r\n",
+    ]);
+    let out = in_every_chunking(
+        o,
+        Script {
+            plain: &unproven,
+            tls: b"",
+        },
+    );
+    assert_eq!(
+        out.events,
+        vec![Err(Error::Sasl(SaslError::Unfinished("SCRAM-SHA-256")))]
+    );
+}
+
+#[test]
+fn refusals_are_told_apart_by_their_codes_and_never_repeat_the_password() {
+    for (reply, refusal) in [
+        ("-ERR [AUTH] bad password secret\r\n", Refusal::Credentials),
+        ("-ERR no such user\r\n", Refusal::Credentials),
+        ("-ERR [IN-USE] locked\r\n", Refusal::InUse),
+        ("-ERR [LOGIN-DELAY] wait\r\n", Refusal::LoginDelay),
+        ("-ERR [SYS/TEMP] offline\r\n", Refusal::Temporary),
+        ("-ERR [SYS/PERM] disabled\r\n", Refusal::Permanent),
+    ] {
+        let server = script(&[GREETING, b"+OK\r\n.\r\n", b"+OK\r\n", reply.as_bytes()]);
+        let out = in_every_chunking(
+            options(Method::UserPass, false),
+            Script {
+                plain: &server,
+                tls: b"",
+            },
+        );
+        match &out.events[..] {
+            [
+                Err(Error::Refused {
+                    refusal: r,
+                    text,
+                    mechanism: None,
+                }),
+            ] => {
+                assert_eq!(*r, refusal, "{reply}");
+                assert!(!text.contains("secret"), "{text}");
+            }
+            other => panic!("{reply}: {other:?}"),
+        }
+    }
+    // A refused SASL mechanism other than PLAIN is named, for the hint.
+    let server = script(&[
+        GREETING,
+        b"+OK\r\nSASL CRAM-MD5\r\n.\r\n",
+        b"-ERR [AUTH] no\r\n",
+    ]);
+    let out = in_every_chunking(
+        options(Method::Auto, false),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert!(matches!(
+        &out.events[..],
+        [Err(Error::Refused {
+            mechanism: Some(Mechanism::CramMd5),
+            ..
+        })]
+    ));
+}
+
+#[test]
+fn a_refusing_greeting_and_a_user_name_that_would_smuggle_a_command() {
+    let out = in_every_chunking(
+        options(Method::Auto, false),
+        Script {
+            plain: b"-ERR [SYS/TEMP] too busy\r\n",
+            tls: b"",
+        },
+    );
+    assert_eq!(
+        out.events,
+        vec![Err(Error::Greeting {
+            code: Some(RespCode::SysTemp),
+            text: "too busy".into()
+        })]
+    );
+    assert_eq!(out.sent, "");
+
+    let mut o = options(Method::Auto, false);
+    o.user = "alice\r\nDELE 1".into();
+    let server = script(&[GREETING, b"+OK\r\nUSER\r\n.\r\n"]);
+    let out = in_every_chunking(
+        o,
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\n", "nothing after CAPA");
+    assert!(matches!(&out.events[..], [Err(Error::UnsafeArgument(_))]));
+}
+
+fn logged_in(now: Instant) -> Connection {
+    let mut c = Connection::new(options(Method::UserPass, false), now);
+    c.handle_input(
+        &script(&[
+            GREETING,
+            b"+OK\r\nPIPELINING\r\n.\r\n",
+            b"+OK\r\n",
+            b"+OK\r\n",
+        ]),
+        now,
+    );
+    assert_eq!(c.poll_event(), Some(Ok(Event::LoggedIn)));
+    let n = c.poll_transmit().len();
+    c.consume_transmit(n);
+    c
+}
+
+#[test]
+fn each_reply_comes_back_with_the_command_it_answers() {
+    let now = Instant::now();
+    let mut c = logged_in(now);
+    let stat = c.send(&Command::Stat, now).unwrap();
+    let top = c
+        .send(
+            &Command::Top {
+                message: 1,
+                lines: 0,
+            },
+            now,
+        )
+        .unwrap();
+    let dele = c.send(&Command::Dele(1), now).unwrap();
+    assert_eq!(c.poll_transmit(), b"STAT\r\nTOP 1 0\r\nDELE 1\r\n");
+    let wire = b"+OK 2 320\r\n+OK\r\nSubject: hi\r\n\r\n.\r\n-ERR [SYS/TEMP] not now\r\n";
+    for piece in wire.chunks(3) {
+        c.handle_input(piece, now);
+    }
+    let mut got = Vec::new();
+    while let Some(Ok(Event::Reply(h, r))) = c.poll_event() {
+        got.push((h, r.indicator, r.body));
+    }
+    assert_eq!(
+        got,
+        vec![
+            (stat, Indicator::Ok, None),
+            (top, Indicator::Ok, Some(b"Subject: hi\r\n\r\n".to_vec())),
+            (dele, Indicator::Err, None),
+        ]
+    );
+    assert_eq!(c.in_flight(), 0);
+    assert_eq!(c.poll_timeout(), None, "nothing owed: no deadline");
+    assert!(matches!(
+        Connection::new(options(Method::Auto, false), now).send(&Command::Stat, now),
+        Err(Error::NotReady)
+    ));
+}
+
+#[test]
+fn the_clocks_tell_silence_a_dropped_pipeline_and_a_trickle_apart() {
+    let t0 = Instant::now();
+    let timeout = Duration::from_secs(30);
+
+    // Silence while one reply is owed.
+    let mut c = logged_in(t0);
+    c.send(&Command::Stat, t0).unwrap();
+    assert_eq!(c.poll_timeout(), Some(t0 + timeout));
+    c.handle_timeout(t0 + timeout - Duration::from_secs(1));
+    assert_eq!(c.poll_event(), None, "not yet");
+    // (Called late, as a busy machine does: still silence, not slowness.)
+    c.handle_timeout(t0 + timeout + Duration::from_secs(5));
+    assert_eq!(c.poll_event(), Some(Err(Error::Timeout { timeout })));
+
+    // The first of two pipelined commands answered, not a byte of the second.
+    let mut c = logged_in(t0);
+    c.send(&Command::Stat, t0).unwrap();
+    c.send(&Command::Noop, t0).unwrap();
+    let t1 = t0 + Duration::from_secs(1);
+    c.handle_input(b"+OK 0 0\r\n", t1);
+    assert!(matches!(c.poll_event(), Some(Ok(Event::Reply(..)))));
+    c.handle_timeout(t1 + timeout + Duration::from_secs(5));
+    assert_eq!(
+        c.poll_event(),
+        Some(Err(Error::Unanswered {
+            timeout,
+            in_flight: 1
+        }))
+    );
+
+    // A byte every 20 seconds: never silent for the timeout, yet too slow.
+    let mut c = logged_in(t0);
+    c.send(&Command::Retr(1), t0).unwrap();
+    let mut now = t0;
+    let mut failed = None;
+    for b in b"+OK\r\nbody that never ends" {
+        now += Duration::from_secs(20);
+        if c.poll_timeout().is_some_and(|d| d <= now) {
+            c.handle_timeout(now);
+        }
+        c.handle_input(&[*b], now);
+        if let Some(e) = c.poll_event() {
+            failed = Some(e);
+            break;
+        }
+    }
+    assert!(
+        matches!(
+            failed,
+            Some(Err(Error::TooSlow {
+                bytes: 1..=2,
+                secs: 30..=45
+            }))
+        ),
+        "given up once the reply took the timeout and came slower than MIN_RATE: {failed:?}"
+    );
+}
