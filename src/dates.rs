@@ -1,5 +1,12 @@
-//! Unix seconds to calendar dates (UTC), for the few places that print one,
-//! without a date crate.
+//! The clock, and Unix seconds to calendar dates (UTC), for the few places
+//! that print one, without a date crate.
+
+/// Now, in seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
 
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS: [&str; 12] = [

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
+use crate::dates::unix_now;
 use crate::mime::{self, Attachment};
 use crate::store::{Detail, Filter, Store, Summary};
-use crate::sync::unix_now;
 use crate::worker::Notify;
 
 /// Which messages a list shows.

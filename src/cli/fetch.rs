@@ -181,35 +181,17 @@ impl ProgressLine {
         if !self.enabled {
             return;
         }
-        let text = match p {
-            Progress::Connecting { account, host } => format!("{account}: connecting to {host}…"),
-            Progress::Connected { account } => format!("{account}: logging in…"),
-            Progress::Authenticated { account } => format!("{account}: listing messages…"),
-            Progress::Listed {
-                account,
-                total,
-                new,
-            } => format!("{account}: {new} new of {total}"),
-            Progress::Headers { account, done, of } => format!("{account}: headers {done}/{of}"),
-            Progress::Downloaded {
-                account,
-                done,
-                of,
-                bytes,
-            } => {
-                let width = 24;
-                let filled = if *of == 0 { width } else { done * width / of };
-                format!(
-                    "{account}: [{}{}] {done}/{of} messages, {}",
-                    "#".repeat(filled),
-                    " ".repeat(width - filled),
-                    human_bytes(*bytes)
-                )
-            }
-            Progress::Deleting { account, count } => {
-                format!("{account}: deleting {count} on the server…")
-            }
-        };
+        let mut text = format!("{}: ", p.account());
+        if let Some(fraction) = p.fraction() {
+            let width = 24;
+            let filled = ((fraction.clamp(0.0, 1.0) * width as f32) as usize).min(width);
+            text.push_str(&format!(
+                "[{}{}] ",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            ));
+        }
+        text.push_str(&p.words());
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K{text}");
         let _ = err.flush();

@@ -105,10 +105,20 @@ pub fn show(paths: &Paths, id: i64, raw: bool) -> Result<(), Failure> {
     }
     text.push('\n');
     if d.summary.state == MessageState::Headers {
-        text.push_str(&format!(
-            "(Only the headers are downloaded: the message, {}, is still on the server.)\n",
-            human_bytes(d.summary.size)
-        ));
+        if d.summary.on_server {
+            text.push_str(&format!(
+                "(Only the headers are downloaded: the message, {}, is still on the server.)\n",
+                human_bytes(d.summary.size)
+            ));
+        } else {
+            text.push_str(&format!(
+                "(Only the headers were downloaded, and the message, {}, is no longer on the server.)\n",
+                human_bytes(d.summary.size)
+            ));
+        }
+        if !d.problem.is_empty() {
+            text.push_str(&format!("(Why only the headers: {}.)\n", d.problem));
+        }
     } else {
         text.push_str(&reveal::text(&d.text));
         text.push('\n');
@@ -130,7 +140,7 @@ pub fn preview(paths: &Paths, id: i64, lines: u32) -> Result<(), Failure> {
 
 pub fn delete(paths: &Paths, id: i64) -> Result<(), Failure> {
     let store = open(paths)?;
-    store.trash(id, crate::sync::unix_now())?;
+    store.trash(id, crate::dates::unix_now())?;
     eprintln!(
         "Message {id} moved to Trash; the account's policy removes it from the server on the next fetch."
     );

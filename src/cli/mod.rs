@@ -158,8 +158,32 @@ impl From<SecretError> for Failure {
     }
 }
 
-/// Runs a subcommand; `Ok` is exit status 0.
-pub fn run(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
+/// What a command leaves to the window: `main` opens it, so the command
+/// line never reaches into the window's code.
+pub enum Then {
+    /// Done: exit with status 0.
+    Exit,
+    /// The main window on this profile.
+    Window,
+    /// One message file in a window of its own.
+    OpenFile(PathBuf),
+    /// The main window on the demo's throwaway profile, fetching at once;
+    /// the demo server lives as long as this value.
+    DemoWindow(crate::demo::Demo),
+}
+
+/// Runs a subcommand; `Ok` is exit status 0 once what is left is done.
+pub fn run(paths: &Paths, command: CliCommand) -> Result<Then, Failure> {
+    let done = |r: Result<(), Failure>| r.map(|()| Then::Exit);
+    match command {
+        CliCommand::Demo { headless } => demo(headless),
+        CliCommand::Open { file: Some(file) } => Ok(Then::OpenFile(file)),
+        CliCommand::Open { file: None } => Ok(Then::Window),
+        other => done(run_headless(paths, other)),
+    }
+}
+
+fn run_headless(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
     match command {
         CliCommand::Account(cmd) => account::run(paths, cmd),
         CliCommand::Fetch {
@@ -178,20 +202,15 @@ pub fn run(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
         CliCommand::Delete { id } => messages::delete(paths, id),
         CliCommand::Export { mbox } => messages::export(paths, &mbox),
         CliCommand::Backup { file } => messages::backup(paths, &file),
-        CliCommand::Demo { headless } => demo(headless),
-        CliCommand::Open { file: Some(file) } => {
-            crate::app::open_file(&file).map_err(|e| Failure::new(exit::OTHER, e))
-        }
-        CliCommand::Open { file: None } => {
-            crate::app::run(paths.clone(), crate::app::Startup::default())
-                .map_err(|e| Failure::new(exit::OTHER, e))
+        CliCommand::Demo { .. } | CliCommand::Open { .. } => {
+            unreachable!("handled by run")
         }
     }
 }
 
 /// `pipit demo`: serve the sample mailbox, and open the window on it (or
 /// print how to reach it).
-fn demo(headless: bool) -> Result<(), Failure> {
+fn demo(headless: bool) -> Result<Then, Failure> {
     let demo = crate::demo::Demo::start().map_err(|e| Failure::new(exit::OTHER, e))?;
     if headless {
         emit(&demo.instructions(&crate::demo::suggested_home()));
@@ -199,14 +218,7 @@ fn demo(headless: bool) -> Result<(), Failure> {
             std::thread::park();
         }
     }
-    crate::app::run(
-        demo.paths(),
-        crate::app::Startup {
-            fetch_now: true,
-            title_note: Some("demo".into()),
-        },
-    )
-    .map_err(|e| Failure::new(exit::OTHER, e))
+    Ok(Then::DemoWindow(demo))
 }
 
 /// Reads a password from standard input (one line; the newline is dropped).

@@ -27,7 +27,7 @@ pub struct Demo {
 impl Demo {
     /// Starts the server and writes a profile with one account for it.
     pub fn start() -> Result<Demo, String> {
-        let server = Server::start(USER, PASSWORD, mailbox::messages(crate::sync::unix_now()))?;
+        let server = Server::start(USER, PASSWORD, mailbox::messages(crate::dates::unix_now()))?;
         let home = tempfile::Builder::new()
             .prefix("pipit-demo-")
             .tempdir()

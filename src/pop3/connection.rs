@@ -418,6 +418,7 @@ impl Connection {
 
     fn fail(&mut self, e: Error) {
         self.state = State::Failed;
+        let e = redact(e, &self.options.password);
         self.events.push_back(Err(e));
     }
 
@@ -584,21 +585,55 @@ impl Connection {
         Ok(())
     }
 
-    /// A refused login, its text without the password.
+    /// A refused login (the password is taken out of it in `fail`).
     fn refused(&self, reply: Reply, mechanism: Option<Mechanism>) -> Error {
-        let mut text = if reply.text.is_empty() {
+        let text = if reply.text.is_empty() {
             "no reason given".to_string()
         } else {
             reply.text
         };
-        if !self.options.password.is_empty() {
-            text = text.replace(&self.options.password, "***");
-        }
         Error::Refused {
             refusal: Refusal::of(reply.code.as_ref()),
             text,
             mechanism,
         }
+    }
+}
+
+/// The error with the password taken out of whatever the server said in it:
+/// a server that repeats it (in a refusal, in garbage) does not get it shown.
+fn redact(e: Error, password: &str) -> Error {
+    if password.is_empty() {
+        return e;
+    }
+    let clean = |text: String| text.replace(password, "***");
+    match e {
+        Error::Greeting { code, text } => Error::Greeting {
+            code,
+            text: clean(text),
+        },
+        Error::StlsRefused(text) => Error::StlsRefused(clean(text)),
+        Error::Refused {
+            refusal,
+            text,
+            mechanism,
+        } => Error::Refused {
+            refusal,
+            text: clean(text),
+            mechanism,
+        },
+        Error::Protocol(ProtocolError::BadStatusLine { line }) => {
+            Error::Protocol(ProtocolError::BadStatusLine { line: clean(line) })
+        }
+        Error::Protocol(ProtocolError::Unsolicited { excerpt }) => {
+            Error::Protocol(ProtocolError::Unsolicited {
+                excerpt: clean(excerpt),
+            })
+        }
+        Error::Protocol(ProtocolError::BadListing(text)) => {
+            Error::Protocol(ProtocolError::BadListing(clean(text)))
+        }
+        other => other,
     }
 }
 

@@ -19,13 +19,49 @@ pub struct Problem {
     pub text: String,
 }
 
+/// The problems of one listing: the first [`Problems::KEPT`] of them, and how
+/// many more there were (a listing of millions of broken lines costs a
+/// counter, not millions of messages).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Problems {
+    pub kept: Vec<Problem>,
+    pub more: usize,
+}
+
+impl Problems {
+    pub const KEPT: usize = 100;
+
+    fn push(&mut self, problem: Problem) {
+        if self.kept.len() < Problems::KEPT {
+            self.kept.push(problem);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.kept.len() + self.more
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn extend(&mut self, other: Problems) {
+        for p in other.kept {
+            self.push(p);
+        }
+        self.more += other.more;
+    }
+}
+
 /// The longest UID Pipit takes as one. RFC 1939 says 70 characters; some
 /// servers write longer ones, which identify their messages just as well.
 pub const MAX_UID: usize = 512;
 
 /// Parses a LIST body: `n size` per line. A message listed twice is left
 /// out (which of its sizes is true cannot be told).
-pub fn parse_list(body: &[u8]) -> (Vec<Listed>, Vec<Problem>) {
+pub fn parse_list(body: &[u8]) -> (Vec<Listed>, Problems) {
     let (lines, mut problems) = lines(body, "LIST");
     let mut listed: Vec<Listed> = Vec::with_capacity(lines.len());
     for (number, value) in lines {
@@ -54,7 +90,7 @@ pub fn parse_list(body: &[u8]) -> (Vec<Listed>, Vec<Problem>) {
 /// Parses a UIDL body: `n unique-id` per line. A unique-id outside RFC 1939's
 /// characters (0x21–0x7E) or longer than [`MAX_UID`], or given for a message
 /// listed twice, is a problem: that message has no usable UID.
-pub fn parse_uidl(body: &[u8]) -> (Vec<(u32, String)>, Vec<Problem>) {
+pub fn parse_uidl(body: &[u8]) -> (Vec<(u32, String)>, Problems) {
     let (lines, mut problems) = lines(body, "UIDL");
     let mut uids: Vec<(u32, String)> = Vec::with_capacity(lines.len());
     for (number, value) in lines {
@@ -82,9 +118,9 @@ pub fn parse_uidl(body: &[u8]) -> (Vec<(u32, String)>, Vec<Problem>) {
 }
 
 /// The lines of a listing as (message number, rest of the line).
-fn lines<'a>(body: &'a [u8], what: &str) -> (Vec<(u32, &'a [u8])>, Vec<Problem>) {
+fn lines<'a>(body: &'a [u8], what: &str) -> (Vec<(u32, &'a [u8])>, Problems) {
     let mut out = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     for line in body.split(|&b| b == b'\n') {
         let line = line.trim_ascii();
         if line.is_empty() {
@@ -162,7 +198,7 @@ mod tests {
                         size: 5000
                     }
                 ],
-                vec![]
+                Problems::default()
             )
         );
         assert_eq!(
@@ -172,7 +208,7 @@ mod tests {
                     (1, "whqtswO00WBw418f9t5JxYwZ".into()),
                     (3, "QhdPYR:00WBw1Ph7x7".into())
                 ],
-                vec![]
+                Problems::default()
             )
         );
     }
@@ -189,7 +225,7 @@ mod tests {
             }]
         );
         assert_eq!(problems.len(), 5, "{problems:?}");
-        let one = problems.iter().find(|p| p.number == Some(1)).unwrap();
+        let one = problems.kept.iter().find(|p| p.number == Some(1)).unwrap();
         assert!(one.text.contains("not a number"), "{problems:?}");
 
         let long = format!("2 {}\r\n", "x".repeat(MAX_UID + 1));
@@ -198,9 +234,9 @@ mod tests {
         body.extend_from_slice(b"3 fine\r\n4 with space\r\n5 caf\xc3\xa9\r\n");
         let (uids, problems) = parse_uidl(&body);
         assert_eq!(uids, vec![(3, "fine".to_string())]);
-        let named: Vec<Option<u32>> = problems.iter().map(|p| p.number).collect();
+        let named: Vec<Option<u32>> = problems.kept.iter().map(|p| p.number).collect();
         assert_eq!(named, vec![Some(1), Some(2), Some(4), Some(5)]);
-        assert!(problems[1].text.contains("513 bytes"), "{problems:?}");
+        assert!(problems.kept[1].text.contains("513 bytes"), "{problems:?}");
     }
 
     #[test]
@@ -213,7 +249,7 @@ mod tests {
                 size: 20
             }]
         );
-        assert_eq!(problems[0].number, Some(1));
+        assert_eq!(problems.kept[0].number, Some(1));
         let (uids, _) = parse_uidl(b"1 a\r\n1 b\r\n2 c\r\n");
         assert_eq!(uids, vec![(2, "c".to_string())]);
     }
@@ -224,5 +260,14 @@ mod tests {
         let (uids, problems) = parse_uidl(format!("1 {uid}\r\n").as_bytes());
         assert_eq!(uids, vec![(1, uid)]);
         assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn a_listing_of_millions_of_broken_lines_keeps_a_count_not_millions_of_problems() {
+        let body = b"a\r\n".repeat(1_000_000);
+        let (listed, problems) = parse_list(&body);
+        assert!(listed.is_empty());
+        assert_eq!(problems.kept.len(), Problems::KEPT);
+        assert_eq!(problems.more, 1_000_000 - Problems::KEPT);
     }
 }

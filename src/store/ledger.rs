@@ -24,6 +24,33 @@ pub enum Left {
     Vanished,
 }
 
+/// Stored messages a download is compared with, byte for byte, at most: a
+/// server that sends thousands of look-alikes costs bounded time per message.
+const LOOK_ALIKES_COMPARED: i64 = 8;
+
+/// Whether `raw`'s header block is `stored`'s, give or take lines a server
+/// adds to one of them (some add Status: or X-UIDL: to RETR, or a line to
+/// TOP): the lines of one are all among the other's. An empty `stored` (no
+/// header block was read) fits anything.
+pub fn same_headers(stored: &[u8], raw: &[u8]) -> bool {
+    fn lines(block: &[u8]) -> Vec<&[u8]> {
+        let mut lines: Vec<&[u8]> = crate::mime::header_block(block)
+            .split(|&b| b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .filter(|l| !l.is_empty())
+            .collect();
+        lines.sort_unstable();
+        lines
+    }
+    fn within(small: &[&[u8]], large: &[&[u8]]) -> bool {
+        // Both sorted: a merge walk, each line of `small` used once.
+        let mut rest = large.iter();
+        small.iter().all(|l| rest.by_ref().any(|m| m == l))
+    }
+    let (a, b) = (lines(stored), lines(raw));
+    a.is_empty() || within(&a, &b) || within(&b, &a)
+}
+
 /// How long a tombstone of a purged message outlives its last copy on the
 /// server: a mailbox that moves within this time finds it, and does not
 /// bring the message back.
@@ -59,6 +86,8 @@ pub struct Stored {
     pub download_requested: bool,
     /// When its last copy left the server without Pipit deleting it.
     pub vanished_at: Option<i64>,
+    /// Its download broke a session: not asked for again unless the user asks.
+    pub set_aside: bool,
 }
 
 /// Everything the store knows of one account's server.
@@ -124,7 +153,7 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         let mut messages = self.conn.prepare(
             "SELECT id, state, size, listed_size, header_digest, first_seen, delete_on_server,
-                download_requested, vanished_at
+                download_requested, vanished_at, set_aside
              FROM messages WHERE account = ?1",
         )?;
         let messages = messages
@@ -139,6 +168,7 @@ impl Store {
                     delete_on_server: r.get(6)?,
                     download_requested: r.get(7)?,
                     vanished_at: r.get(8)?,
+                    set_aside: r.get(9)?,
                 })
             })?
             .map(|s| s.map(|s| (s.id, s)))
@@ -300,6 +330,16 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Sets a message aside: its download broke a session, for `why`.
+    pub fn set_aside(&self, message: i64, why: &str) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE messages SET set_aside = 1, download_requested = 0, problem = ?2 WHERE id = ?1",
+            )?
+            .execute(params![message, why])?;
+        Ok(())
+    }
+
     /// Remembers UIDs the server gave to more than one message.
     pub fn add_suspect_uids(&self, account: &str, uids: &[String]) -> Result<()> {
         let mut add = self
@@ -337,65 +377,38 @@ impl Batch<'_> {
         digest: &HeaderDigest,
         now: i64,
     ) -> Result<i64> {
-        // The copy read has these headers, whatever it was believed to be.
-        self.tx
-            .prepare_cached("UPDATE ledger SET header_digest = ?2 WHERE id = ?1")?
-            .execute(params![d.copy, digest.as_slice()])?;
         let (account, uid, first_seen): (String, Option<String>, i64) = self
             .tx
             .prepare_cached("SELECT account, uid, first_seen FROM ledger WHERE id = ?1")?
             .query_row([d.copy], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
             .ok_or(StoreError::NoSuchMessage(d.message))?;
-        // Bytes are compared only with messages of the same headers and
-        // size: for nearly every message there is none, and its bytes are
-        // not handed to SQLite twice.
-        let alike: i64 = self
-            .tx
-            .prepare_cached(
-                "SELECT count(*) FROM messages
-                 WHERE account = ?1 AND header_digest = ?2 AND state = 'full' AND size = ?3",
-            )?
-            .query_row(params![account, digest.as_slice(), raw.len() as i64], |r| {
-                r.get(0)
-            })?;
-        let same: Option<i64> = if alike == 0 {
-            None
-        } else {
-            self.tx
-                .prepare_cached(
-                    "SELECT m.id FROM messages m JOIN message_bytes b ON b.message_id = m.id
-                     WHERE m.account = ?1 AND m.header_digest = ?2 AND m.state = 'full'
-                       AND m.size = ?3 AND b.raw = ?4
-                     ORDER BY m.id != ?5, m.id LIMIT 1",
-                )?
-                .query_row(
-                    params![account, digest.as_slice(), raw.len() as i64, raw, d.message],
-                    |r| r.get(0),
-                )
-                .optional()?
-        };
-        if let Some(same) = same {
+        if let Some(same) = self.identical(&account, raw, parsed, digest, d.message)? {
             if same != d.message {
                 self.move_copy(d.copy, d.message, same, true, now)?;
             }
             return Ok(same);
         }
-        let (state, headers): (String, Option<Vec<u8>>) = self
+        let (state, stored): (String, Option<Vec<u8>>) = self
             .tx
-            .prepare_cached("SELECT state, header_digest FROM messages WHERE id = ?1")?
+            .prepare_cached(
+                "SELECT m.state, b.raw FROM messages m LEFT JOIN message_bytes b ON b.message_id = m.id
+                 WHERE m.id = ?1",
+            )?
             .query_row([d.message], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
             .ok_or(StoreError::NoSuchMessage(d.message))?;
-        // A headers-only message is completed only by bytes with its headers:
-        // the user may have seen (and deleted) it by them.
+        // A headers-only message is completed only by bytes with its headers
+        // (the user may have seen, and deleted, it by them); a server may add
+        // a line of its own to TOP or to RETR, not change one.
         if MessageState::from_sql(&state) == MessageState::Headers
-            && headers.is_none_or(|h| h == digest.as_slice())
+            && same_headers(stored.as_deref().unwrap_or_default(), raw)
         {
             self.complete(d.message, raw, parsed, digest, now)?;
             return Ok(d.message);
         }
-        // Not the message it was believed to be: a message of its own.
+        // Not the message it was believed to be: a message of its own, and
+        // the copy says now what it holds.
         let id = self.insert_message(&NewMessage {
             copy: NewCopy {
                 account: &account,
@@ -412,8 +425,55 @@ impl Batch<'_> {
         self.tx
             .prepare_cached("UPDATE messages SET downloaded_at = ?2 WHERE id = ?1")?
             .execute(params![id, now])?;
+        self.tx
+            .prepare_cached("UPDATE ledger SET header_digest = ?2 WHERE id = ?1")?
+            .execute(params![d.copy, digest.as_slice()])?;
         self.move_copy(d.copy, d.message, id, false, now)?;
         Ok(id)
+    }
+
+    /// A stored full message of the account with exactly these bytes (`prefer`
+    /// first). Bytes are compared only with messages of the same size and the
+    /// same header digest or Message-ID, at most [`LOOK_ALIKES_COMPARED`] of
+    /// them: for nearly every message there is none, and its bytes are not
+    /// handed to SQLite twice.
+    fn identical(
+        &self,
+        account: &str,
+        raw: &[u8],
+        parsed: &Parsed,
+        digest: &HeaderDigest,
+        prefer: i64,
+    ) -> Result<Option<i64>> {
+        let candidates: Vec<i64> = self
+            .tx
+            .prepare_cached(
+                "SELECT id FROM messages
+                 WHERE account = ?1 AND state = 'full' AND size = ?3
+                   AND (header_digest = ?2 OR (?4 != '' AND message_id = ?4))
+                 ORDER BY id != ?5, id LIMIT ?6",
+            )?
+            .query_map(
+                params![
+                    account,
+                    digest.as_slice(),
+                    raw.len() as i64,
+                    parsed.message_id,
+                    prefer,
+                    LOOK_ALIKES_COMPARED
+                ],
+                |r| r.get(0),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut same_bytes = self.tx.prepare_cached(
+            "SELECT count(*) FROM message_bytes WHERE message_id = ?1 AND raw = ?2",
+        )?;
+        for id in candidates {
+            if same_bytes.query_row(params![id, raw], |r| r.get::<_, i64>(0))? > 0 {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 
     /// Points a copy at another message. `from`, left with no copy, is off
@@ -457,7 +517,7 @@ impl Batch<'_> {
             .prepare_cached(
                 "UPDATE messages SET state = 'full', size = ?2, downloaded_at = ?3, download_requested = 0,
                     from_addr = ?4, to_addr = ?5, cc_addr = ?6, subject = ?7, date = ?8, message_id = ?9,
-                    attachments = ?10, header_digest = ?11, problem = ''
+                    attachments = ?10, header_digest = coalesce(header_digest, ?11), problem = ''
                  WHERE id = ?1",
             )?
             .execute(params![

@@ -202,7 +202,10 @@ pub const MIGRATIONS: &[&str] = &[
         download_requested INTEGER NOT NULL DEFAULT 0,
         -- Why only its headers are here, when that is not the user's choice
         -- (a header block or a message larger than Pipit reads); '' if none.
-        problem TEXT NOT NULL DEFAULT ''
+        problem TEXT NOT NULL DEFAULT '',
+        -- Its download broke a session (it ran past every bound): it is not
+        -- asked for again unless the user asks.
+        set_aside INTEGER NOT NULL DEFAULT 0
     ) STRICT;
     INSERT INTO messages_v4 (id, account, uid, state, on_server, size, listed_size, first_seen,
             downloaded_at, from_addr, to_addr, cc_addr, subject, date, message_id, attachments,
@@ -246,6 +249,7 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE messages_v4 RENAME TO messages;
     CREATE INDEX messages_by_date ON messages (date);
     CREATE INDEX messages_by_digest ON messages (account, header_digest);
+    CREATE INDEX messages_by_message_id ON messages (account, message_id);
     CREATE INDEX ledger_by_account ON ledger (account, uid);
     CREATE INDEX ledger_by_message ON ledger (message);
 

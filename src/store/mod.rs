@@ -470,7 +470,7 @@ impl Store {
     /// Asks the next fetch to download a headers-only message whatever its size.
     pub fn request_download(&self, id: i64) -> Result<()> {
         if self.conn.execute(
-            "UPDATE messages SET download_requested = 1 WHERE id = ?1",
+            "UPDATE messages SET download_requested = 1, set_aside = 0 WHERE id = ?1",
             [id],
         )? == 0
         {

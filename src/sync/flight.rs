@@ -32,12 +32,24 @@ pub(super) fn pipeline<T>(
     each: impl FnMut(&T, Reply, u64) -> Result<(), FetchError>,
 ) -> Result<(), FetchError> {
     let flight = Flight::new(window, u64::MAX);
-    pipeline_then(session, items, flight, cancel, None, command, |_| 0, each)
+    let mut each = each;
+    pipeline_then(
+        session,
+        items,
+        flight,
+        cancel,
+        None,
+        command,
+        |_| 0,
+        |item, reply, bytes| each(item, reply?, bytes),
+    )
 }
 
 /// [`pipeline`] within `flight`, where `expected` tells how many reply
 /// bytes an item's command will bring, and with `trailer` sent right behind
-/// the last item's command; its reply is left for the caller to read.
+/// the last item's command; its reply is left for the caller to read. A
+/// reply that breaks the session reaches `each` as an error, so the caller
+/// knows which item it was; `each` returning it ends the flight.
 #[allow(clippy::too_many_arguments)] // each is one part of the flight; a struct would only rename them
 pub(super) fn pipeline_then<T>(
     session: &mut Session,
@@ -47,7 +59,7 @@ pub(super) fn pipeline_then<T>(
     mut trailer: Option<Command>,
     command: impl Fn(&T) -> Command,
     expected: impl Fn(&T) -> u64,
-    mut each: impl FnMut(&T, Reply, u64) -> Result<(), FetchError>,
+    mut each: impl FnMut(&T, Result<Reply, FetchError>, u64) -> Result<(), FetchError>,
 ) -> Result<(), FetchError> {
     let mut sent = 0;
     if items.is_empty()
@@ -73,7 +85,7 @@ pub(super) fn pipeline_then<T>(
                 session.send(&t)?;
             }
         }
-        let reply = session.read_reply()?;
+        let reply = session.read_reply().map_err(FetchError::from);
         flight.answered(expected(item));
         each(item, reply, session.bytes_received())?;
     }

@@ -11,7 +11,8 @@ use crate::pop3::{Method, check_argument};
 use crate::secrets::Password;
 use crate::store::{AccountState, Store};
 
-use super::{FetchError, Progress, unix_now};
+use super::{FetchError, Progress};
+use crate::dates::unix_now;
 
 /// Refuses, without connecting, a login the server asked not to have yet (LOGIN-DELAY).
 pub(super) fn check_login_delay(

@@ -22,11 +22,11 @@ mod writer;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::config::Account;
+use crate::dates::unix_now;
 use crate::mime;
 use crate::net::NetError;
 use crate::pop3::auth;
@@ -81,6 +81,50 @@ pub enum Progress {
         account: String,
         count: usize,
     },
+}
+
+impl Progress {
+    /// The account it is about.
+    pub fn account(&self) -> &str {
+        match self {
+            Progress::Connecting { account, .. }
+            | Progress::Connected { account }
+            | Progress::Authenticated { account }
+            | Progress::Listed { account, .. }
+            | Progress::Headers { account, .. }
+            | Progress::Downloaded { account, .. }
+            | Progress::Deleting { account, .. } => account,
+        }
+    }
+
+    /// What is happening, in words both faces show after the account's name.
+    pub fn words(&self) -> String {
+        match self {
+            Progress::Connecting { host, .. } => format!("connecting to {host}…"),
+            Progress::Connected { .. } => "logging in…".into(),
+            Progress::Authenticated { .. } => "listing messages…".into(),
+            Progress::Listed { total, new, .. } => format!("{new} new of {total}"),
+            Progress::Headers { done, of, .. } => format!("headers {done} of {of}"),
+            Progress::Downloaded {
+                done, of, bytes, ..
+            } => format!(
+                "{done} of {of} messages, {}",
+                crate::units::human_bytes(*bytes)
+            ),
+            Progress::Deleting { count, .. } => format!("deleting {count} on the server…"),
+        }
+    }
+
+    /// How far along the current step is, from 0 to 1, where that is known.
+    pub fn fraction(&self) -> Option<f32> {
+        match self {
+            Progress::Headers { done, of, .. } | Progress::Downloaded { done, of, .. } => {
+                Some(*done as f32 / (*of).max(1) as f32)
+            }
+            Progress::Deleting { .. } => Some(1.0),
+            _ => None,
+        }
+    }
 }
 
 /// What a whole fetch did.
@@ -381,12 +425,6 @@ fn note(summary: &mut FetchSummary, text: &str) {
     if !summary.notes.iter().any(|n| n == text) {
         summary.notes.push(text.to_string());
     }
-}
-
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

@@ -190,8 +190,9 @@ fn identify(listing: &[Listed], ledger: &Ledger, now: i64) -> Identification {
         }
     }
     let mut suspects: Vec<String> = Vec::new();
-    let suspect = |u: &str, suspects: &mut Vec<String>| {
-        if !ledger.suspect_uids.contains(u) && !suspects.iter().any(|s| s == u) {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut suspect = |u: &str, suspects: &mut Vec<String>| {
+        if !ledger.suspect_uids.contains(u) && seen.insert(u.to_string()) {
             suspects.push(u.to_string());
         }
     };
@@ -210,7 +211,17 @@ fn identify(listing: &[Listed], ledger: &Ledger, now: i64) -> Identification {
             }
             match copies_by_uid.get(u).map(Vec::as_slice) {
                 None | Some([]) => Id::NewUid,
-                Some(&[c]) if ledger.copies[c].size.is_none_or(|s| s == l.size) => Id::ByUid(c),
+                Some(&[c]) if ledger.copies[c].size == Some(l.size) => Id::ByUid(c),
+                // A copy from before the ledger knew listed sizes: the size
+                // of what is stored stands in; else its headers must show it.
+                Some(&[c]) if ledger.copies[c].size.is_none() => {
+                    let stored = ledger.messages.get(&ledger.copies[c].message);
+                    if stored.is_some_and(|m| m.state == MessageState::Full && m.size == l.size) {
+                        Id::ByUid(c)
+                    } else {
+                        Id::ByHeaders
+                    }
+                }
                 // The UID now names a message of another size, or named
                 // several: it is not to be trusted alone any more.
                 Some(_) => {
@@ -300,6 +311,44 @@ pub fn plan(
             .or_default()
             .push(i);
     }
+    // Stored messages by header digest. Two stored messages with one header
+    // block and one size are look-alikes the store itself cannot tell
+    // apart: headers are no evidence for either of them.
+    let mut by_content: HashMap<HeaderDigest, Vec<&Stored>> = HashMap::new();
+    for m in ledger.messages.values() {
+        if let Some(d) = m.digest {
+            by_content.entry(d).or_default().push(m);
+        }
+    }
+    for ms in by_content.values_mut() {
+        ms.sort_by_key(|m| m.id);
+    }
+    let stored_alike = |d: &HeaderDigest, size: u64| {
+        by_content
+            .get(d)
+            .map_or(0, |ms| ms.iter().filter(|m| same_size(m, size)).count())
+    };
+    // Stored messages whose header block was never read might look like
+    // anything of their size.
+    let mut unread_stored: HashMap<u64, Vec<i64>> = HashMap::new();
+    for m in ledger.messages.values().filter(|m| m.digest.is_none()) {
+        let mut sizes = vec![];
+        sizes.extend(m.listed_size);
+        if m.state == MessageState::Full {
+            sizes.push(m.size);
+        }
+        sizes.dedup();
+        for size in sizes {
+            unread_stored.entry(size).or_default().push(m.id);
+        }
+    }
+    // Whether a stored message other than `message`, of `size`, was never read.
+    let unread_elsewhere = |message: i64, size: u64| {
+        unread_stored
+            .get(&size)
+            .is_some_and(|ms| ms.iter().any(|&m| m != message))
+    };
+
     let mut actions: Vec<Option<(Action, Evidence)>> = vec![None; listing.len()];
     let mut claimed: HashSet<usize> = HashSet::new();
 
@@ -307,12 +356,21 @@ pub fn plan(
         if let Id::ByUid(c) = *id {
             let copy = &ledger.copies[c];
             claimed.insert(c);
+            // Its headers, read before a DELE, are evidence only if the
+            // store holds no look-alike of them.
+            let size = listing[i].size;
+            let evidence = match copy.digest {
+                Some(d) if stored_alike(&d, size) > 1 || unread_elsewhere(copy.message, size) => {
+                    Evidence::Weak
+                }
+                _ => Evidence::Uid,
+            };
             actions[i] = Some((
                 Action::Known {
                     copy: copy.id,
                     message: copy.message,
                 },
-                Evidence::Uid,
+                evidence,
             ));
         }
     }
@@ -370,11 +428,15 @@ pub fn plan(
         let one_message = copies
             .iter()
             .all(|&c| ledger.copies[c].message == ledger.copies[copies[0]].message);
-        let sure = members.len() <= copies.len()
-            && one_message
-            && copies[..members.len()]
-                .iter()
-                .all(|&c| ledger.copies[c].digest.is_some() && ledger.copies[c].size.is_some());
+        let sure = copies.first().is_some_and(|&first| {
+            members.len() <= copies.len()
+                && one_message
+                && stored_alike(&digest, size) <= 1
+                && !unread_elsewhere(ledger.copies[first].message, size)
+                && copies[..members.len()]
+                    .iter()
+                    .all(|&c| ledger.copies[c].digest.is_some() && ledger.copies[c].size.is_some())
+        });
         for (&i, &c) in members.iter().zip(&copies) {
             claimed.insert(c);
             let copy = &ledger.copies[c];
@@ -393,8 +455,11 @@ pub fn plan(
     }
 
     // Content seen more than once in this listing (the same header digest
-    // and size, under any UID): never linked on that evidence alone.
+    // and size, under any UID): never linked on that evidence alone. A listed
+    // message whose header block is not known yet might look the same too,
+    // if it has the size.
     let mut content_count: HashMap<(u64, HeaderDigest), usize> = HashMap::new();
+    let mut unread_of_size: HashMap<u64, usize> = HashMap::new();
     for (i, l) in listing.iter().enumerate() {
         let digest = headers
             .get(&l.number)
@@ -403,35 +468,36 @@ pub fn plan(
                 Some((Action::Known { copy, .. }, _)) => ledger.copies[copy_at[&copy]].digest,
                 _ => None,
             });
-        if let Some(d) = digest {
-            *content_count.entry((l.size, d)).or_default() += 1;
+        match digest {
+            Some(d) => *content_count.entry((l.size, d)).or_default() += 1,
+            None => *unread_of_size.entry(l.size).or_default() += 1,
         }
-    }
-    let mut by_content: HashMap<HeaderDigest, Vec<&Stored>> = HashMap::new();
-    for m in ledger.messages.values() {
-        if let Some(d) = m.digest {
-            by_content.entry(d).or_default().push(m);
-        }
-    }
-    for ms in by_content.values_mut() {
-        ms.sort_by_key(|m| m.id);
     }
     let mut linked: HashSet<i64> = HashSet::new();
     for (i, l) in listing.iter().enumerate() {
         if actions[i].is_some() {
             continue;
         }
+        // Linked only to the one stored message that looks like it, and only
+        // if nothing else listed looks the same.
         let action: (Action, Evidence) = match headers.get(&l.number) {
-            Some(d) if content_count.get(&(l.size, *d)).copied().unwrap_or(0) <= 1 => by_content
-                .get(d)
-                .and_then(|ms| {
-                    ms.iter()
-                        .find(|m| same_size(m, l.size) && !linked.contains(&m.id))
-                })
-                .map_or((Action::New, Evidence::Weak), |m| {
-                    linked.insert(m.id);
-                    (Action::Link { message: m.id }, Evidence::Headers)
-                }),
+            Some(d)
+                if content_count.get(&(l.size, *d)).copied().unwrap_or(0) <= 1
+                    && !unread_of_size.contains_key(&l.size)
+                    && !unread_stored.contains_key(&l.size)
+                    && stored_alike(d, l.size) == 1 =>
+            {
+                by_content
+                    .get(d)
+                    .and_then(|ms| {
+                        ms.iter()
+                            .find(|m| same_size(m, l.size) && !linked.contains(&m.id))
+                    })
+                    .map_or((Action::New, Evidence::Weak), |m| {
+                        linked.insert(m.id);
+                        (Action::Link { message: m.id }, Evidence::Headers)
+                    })
+            }
             _ => (Action::New, Evidence::Weak),
         };
         actions[i] = Some(action);
@@ -439,11 +505,11 @@ pub fn plan(
 
     // Copies not listed any more. While some listed message could not be
     // told apart, a copy it might be stays (it is looked at next time).
-    let skipped: Vec<&Listed> = listing
+    let skipped: HashSet<Option<&str>> = listing
         .iter()
         .zip(&actions)
         .filter(|(_, a)| matches!(a, Some((Action::Skip, _))))
-        .map(|(l, _)| l)
+        .map(|(l, _)| l.uid.as_deref())
         .collect();
     let vanished = ledger
         .copies
@@ -451,9 +517,7 @@ pub fn plan(
         .enumerate()
         .filter(|(c, _)| !claimed.contains(c))
         .filter(|(_, copy)| {
-            !skipped
-                .iter()
-                .any(|l| copy.uid.is_none() || copy.uid == l.uid)
+            skipped.is_empty() || !(copy.uid.is_none() || skipped.contains(&copy.uid.as_deref()))
         })
         .map(|(_, copy)| copy.id)
         .collect();
@@ -531,6 +595,7 @@ fn wants_bytes(
     }
     let only_bytes_prove_it = evidence == Evidence::Weak;
     match m.state {
+        MessageState::Headers if m.set_aside => m.download_requested,
         MessageState::Headers => {
             sizes.downloads(size)
                 || m.download_requested
@@ -539,8 +604,12 @@ fn wants_bytes(
         MessageState::Full => {
             only_bytes_prove_it && (m.delete_on_server || policy_deletes(policy, m.first_seen, now))
         }
-        // Thrown away by the user: never brought back.
-        MessageState::Purged => false,
+        // Thrown away by the user: never brought back, unless only its bytes
+        // can show that a copy to delete is it (they are then kept, if no
+        // stored message has them: a look-alike is not thrown away unseen).
+        MessageState::Purged => {
+            only_bytes_prove_it && (m.delete_on_server || policy_deletes(policy, m.first_seen, now))
+        }
     }
 }
 
@@ -583,6 +652,13 @@ pub fn deletions(resolved: &[Resolved], policy: Policy, now: i64) -> Deletions<'
         match r.evidence {
             Evidence::Retrieved | Evidence::Headers => due.now.push(r),
             Evidence::Uid if r.expected.is_some() => due.after_headers.push(r),
+            // The user deleted the message known by this UID, and Pipit never
+            // had its header block to compare (a store from before header
+            // digests, or a block that could not be read): the UID is all
+            // there is, as it was all the user saw it by.
+            Evidence::Uid if r.delete_on_server && r.state != MessageState::Full => {
+                due.now.push(r);
+            }
             Evidence::Uid | Evidence::Weak => {}
         }
     }

@@ -10,7 +10,7 @@ use crate::config::Account;
 use crate::mime::{self, HeaderDigest};
 use crate::net::{NetError, Session};
 use crate::pop3::listing::{parse_list, parse_uidl};
-use crate::pop3::{Command, Reply};
+use crate::pop3::{Command, ProtocolError, Reply};
 use crate::secrets::Password;
 use crate::store::{Batch, Download, Ledger, Left, MessageState, NewCopy, NewMessage, Store};
 use crate::units::human_bytes;
@@ -19,14 +19,17 @@ use super::flight::{FLIGHT_BYTES, Flight, HEADER_BYTES, PIPELINE_WINDOW, pipelin
 use super::login::connect_and_authenticate;
 use super::plan::{self, Action, Evidence, Listed, Plan, Planned, Resolved, Sizes};
 use super::writer::{Durable, StoreWriter};
-use super::{FetchError, FetchSummary, Progress, note, unix_now};
+use super::{FetchError, FetchSummary, Progress, note};
+use crate::dates::unix_now;
 
 /// A session that showed about this many messages, all of them new, may be a
 /// server that shows its mailbox piecemeal (Gmail: about 250 a session); only
 /// then is another session worth its round trips.
 const CAPPED_SESSION: std::ops::RangeInclusive<usize> = 200..=300;
-/// Header blocks stored (and committed, so the window shows them) per group.
+/// Header blocks stored (and committed, so the window shows them) per group…
 const HEADER_GROUP: usize = 512;
+/// …or once they weigh this much (header blocks may be a MiB each).
+const HEADER_GROUP_BYTES: usize = 16 * 1024 * 1024;
 /// Header blocks read to tell messages apart are kept, up to this many bytes
 /// in all, for new messages to be stored from without asking again.
 const KEPT_HEADERS: usize = 16 * 1024 * 1024;
@@ -153,6 +156,21 @@ impl Pass<'_> {
                 ));
             }
         }
+        for e in &plan.entries {
+            if let Action::Known { message, .. } = e.action
+                && ledger
+                    .messages
+                    .get(&message)
+                    .is_some_and(|m| m.set_aside && !e.retr)
+            {
+                self.summary.errors.push(format!(
+                    "message {} ({}) is set aside: an earlier fetch found it larger than the {} Pipit reads, so it stays on the server (Download asks for it again)",
+                    e.listed.number,
+                    human_bytes(e.listed.size),
+                    human_bytes(sizes.largest)
+                ));
+            }
+        }
         let new = plan.new_count();
         self.summary.new += new;
         self.summary.linked += plan.linked_count();
@@ -195,6 +213,8 @@ impl Pass<'_> {
         let writer = StoreWriter::spawn(store.path(), now)?;
         let mut headers: Vec<(&Planned, Reply)> = Vec::new();
         let (mut headers_done, mut downloaded, mut have_top) = (0, 0, top.try_it);
+        let mut header_bytes = 0;
+        let mut set_aside: Vec<&Planned> = Vec::new();
         let summary = &mut *self.summary;
         let fetched = pipeline_then(
             session,
@@ -214,10 +234,34 @@ impl Pass<'_> {
                 Step::Retr(e) => e.listed.size,
             },
             |step, reply, bytes| {
+                let reply = match reply {
+                    Ok(reply) => reply,
+                    Err(e) => {
+                        // A reply past every bound breaks the session: this
+                        // message is set aside, so the next fetch gets the others.
+                        if matches!(
+                            e,
+                            FetchError::Net(NetError::Protocol(
+                                ProtocolError::ReplyTooLarge { .. }
+                            ))
+                        ) {
+                            let e = match step {
+                                Step::Top(e) | Step::Retr(e) => e,
+                            };
+                            set_aside.push(e);
+                        }
+                        return Err(e);
+                    }
+                };
                 match step {
                     Step::Top(e) => {
+                        header_bytes += reply.body.as_ref().map_or(0, Vec::len);
                         headers.push((e, reply));
-                        if headers.len() == HEADER_GROUP || headers_done + headers.len() == tops {
+                        if headers.len() == HEADER_GROUP
+                            || header_bytes >= HEADER_GROUP_BYTES
+                            || headers_done + headers.len() == tops
+                        {
+                            header_bytes = 0;
                             // Stored in groups, each committed so the window shows them.
                             let batch = store.batch()?;
                             for (e, reply) in headers.drain(..) {
@@ -314,6 +358,9 @@ impl Pass<'_> {
         // strength of their bytes. A store failure says more than the stop
         // it caused in the download.
         let durable = writer.finish()?;
+        if !set_aside.is_empty() {
+            set_aside_too_large(store, name, &set_aside, &copies, sizes.largest, now)?;
+        }
         fetched?;
         self.summary.downloaded += durable.len();
 
@@ -331,7 +378,9 @@ impl Pass<'_> {
                 top.try_it,
                 self,
             )?);
-            dele.sort_by_key(|r| r.number);
+            // Last first: a broken server that renumbers after each DELE
+            // still deletes the right ones.
+            dele.sort_by_key(|r| std::cmp::Reverse(r.number));
             if !dele.is_empty() {
                 progress(Progress::Deleting {
                     account: name.to_string(),
@@ -435,6 +484,7 @@ fn read_headers(
             },
             |n| if use_top { HEADER_BYTES } else { sizes[n] },
             |&n, reply, _| {
+                let reply = reply?;
                 if let Some(size) = reply.oversized {
                     failures.push((
                         n,
@@ -493,6 +543,11 @@ fn confirm_by_headers<'r>(
 ) -> Result<Vec<&'r Resolved>, FetchError> {
     let mut confirmed = Vec::new();
     let mut liars = Vec::new();
+    let uids: HashMap<u32, &str> = plan
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.listed.number, e.listed.uid.as_deref()?)))
+        .collect();
     let summary = &mut *pass.summary;
     pipeline(
         session,
@@ -525,12 +580,7 @@ fn confirm_by_headers<'r>(
                     "message {} was not deleted: the server lists it under the UID of a stored message, but its header block is another's",
                     r.number
                 ));
-                liars.extend(
-                    plan.entries
-                        .iter()
-                        .filter(|e| e.listed.number == r.number)
-                        .filter_map(|e| e.listed.uid.clone()),
-                );
+                liars.extend(uids.get(&r.number).map(|u| u.to_string()));
             }
             Ok(())
         },
@@ -541,6 +591,33 @@ fn confirm_by_headers<'r>(
         batch.commit()?;
     }
     Ok(confirmed)
+}
+
+/// Marks messages whose reply ran past every bound (an endless message, or
+/// one far larger than LIST said): they are left on the server, named, and
+/// not asked for again unless the user does, so the next fetch gets the rest.
+fn set_aside_too_large(
+    store: &mut Store,
+    account: &str,
+    entries: &[&Planned],
+    copies: &HashMap<u32, (i64, i64)>,
+    largest: u64,
+    now: i64,
+) -> Result<(), FetchError> {
+    let why = format!(
+        "the server sent more of it than the {} Pipit reads, so it stays on the server",
+        human_bytes(largest)
+    );
+    let batch = store.batch()?;
+    for e in entries {
+        let message = match copies.get(&e.listed.number) {
+            Some(&(message, _)) => message,
+            None => insert_new(&batch, account, e, &[], &why, now)?.0,
+        };
+        batch.set_aside(message, &why)?;
+    }
+    batch.commit()?;
+    Ok(())
 }
 
 /// Records what the listing taught (copies gone, suspect UIDs, links, sizes
@@ -701,8 +778,10 @@ pub(super) fn read_listing(
     };
     let list = expect_body(list, "LIST")?;
     let (sizes, mut problems) = parse_list(&list);
+    let mut bad_uids = 0;
     let uids: HashMap<u32, String> = if uidl.is_ok() {
         let (uids, uid_problems) = parse_uidl(uidl.body.as_deref().unwrap_or_default());
+        bad_uids = uid_problems.len();
         problems.extend(uid_problems);
         uids.into_iter().collect()
     } else {
@@ -722,10 +801,6 @@ pub(super) fn read_listing(
         .collect();
     if uidl.is_ok() {
         let unnamed = listing.iter().filter(|l| l.uid.is_none()).count();
-        let bad_uids = problems
-            .iter()
-            .filter(|p| p.text.starts_with("UIDL"))
-            .count();
         if unnamed > bad_uids {
             note(
                 summary,
@@ -739,20 +814,20 @@ pub(super) fn read_listing(
             );
         }
     }
-    let shown = problems.len().min(LISTING_PROBLEMS_SHOWN);
-    for p in &problems[..shown] {
+    let listed: std::collections::HashSet<u32> = listing.iter().map(|l| l.number).collect();
+    for p in problems.kept.iter().take(LISTING_PROBLEMS_SHOWN) {
         let what = match p.number {
-            Some(n) if !listing.iter().any(|l| l.number == n) => {
+            Some(n) if !listed.contains(&n) => {
                 format!("{}; message {n} was left on the server", p.text)
             }
             _ => p.text.clone(),
         };
         summary.errors.push(format!("the server sent {what}"));
     }
-    if problems.len() > shown {
+    if problems.len() > LISTING_PROBLEMS_SHOWN {
         summary.errors.push(format!(
             "…and {} more listing lines like those",
-            problems.len() - shown
+            problems.len() - LISTING_PROBLEMS_SHOWN
         ));
     }
     Ok(listing)

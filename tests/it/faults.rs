@@ -232,16 +232,24 @@ fn a_lying_size_and_an_endless_message_end_in_a_protocol_error_with_the_store_in
         "nothing partial stored as full"
     );
 
-    // Without the flood, the lie about sizes does no harm.
+    // Without the flood, the lie about sizes does no harm. The message that
+    // flooded is set aside until the user asks for it (the window's Download).
     server.set_faults(Faults {
         list_size: Some(100),
         ..Faults::well_behaved()
     });
+    let report = pipit.fetch_ok();
     assert_eq!(
-        pipit.fetch_ok()["downloaded"],
-        3,
-        "the three the flood stopped"
+        report["downloaded"], 2,
+        "the others the flood stopped: {report:#}"
     );
+    assert!(report.to_string().contains("set aside"), "{report:#}");
+    assert_nothing_lost(&pipit, &messages, &server);
+    pipit::store::Store::open(&pipit.store_path())
+        .unwrap()
+        .request_download(endless["id"].as_i64().unwrap())
+        .unwrap();
+    assert_eq!(pipit.fetch_ok()["downloaded"], 1, "asked for, it comes");
     assert_eq!(pipit.all_raw(), sorted(messages.clone()));
     assert_nothing_lost(&pipit, &messages, &server);
 }
@@ -453,6 +461,50 @@ fn what_a_server_says_is_shown_without_the_password_or_its_control_characters() 
         "a control character reaches the terminal: {err:?}"
     );
     assert!(err.contains("[U+001B][2J[U+202E]txt.exe"), "{err:?}");
+}
+
+#[test]
+fn a_listing_of_millions_of_broken_lines_is_met_with_bounded_memory() {
+    let messages = mail::varied(1);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            broken_list_lines: Some(10_000_000),
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    let out = run_capped(&pipit, &["fetch", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report.to_string().contains("more listing lines like those"),
+        "{report:#}"
+    );
+    assert_nothing_lost(&pipit, &messages, &server);
+}
+
+#[test]
+fn a_password_repeated_in_garbage_is_not_shown() {
+    let messages = mail::varied(1);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            pass_raw: Some(b"your password secret is not the one\r\n".to_vec()),
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, "plain", "keep");
+    let out = fetch_fails(
+        &pipit,
+        &server,
+        &messages,
+        6,
+        "your password *** is not the one",
+    );
+    assert!(!stderr(&out).contains("secret"), "{}", describe(&out));
 }
 
 #[test]

@@ -341,3 +341,119 @@ fn a_mailbox_moved_to_another_dovecot_is_remapped_without_a_single_retr() {
     all.sort();
     assert_eq!(pipit.all_raw(), all);
 }
+
+#[test]
+fn a_look_alike_of_a_message_deleted_here_is_never_deleted_unread_after_a_move() {
+    // One header block, one size, two bodies: look-alikes, both over the
+    // size limit, so both kept as headers only.
+    let head =
+        "From: Ana <ana@example.org>\r\nSubject: same\r\nMessage-ID: <same@example.org>\r\n\r\n";
+    let first = format!("{head}{}", "a".repeat(20_000)).into_bytes();
+    let second = format!("{head}{}", "b".repeat(20_000)).into_bytes();
+    let server = FakeServer::start_with_uids(
+        uids(&[("u1", &first), ("u2", &second)]),
+        Faults::well_behaved(),
+    );
+    let pipit = Pipit::new();
+    pipit.add_account(
+        server.port,
+        "plain",
+        &["--policy", "keep", "--max-size", "5000", "--timeout", "5"],
+    );
+    fetch(&pipit);
+    // The user deletes the first (by its own UID and headers it goes).
+    let mut ids: Vec<i64> = pipit
+        .list()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    pipit.ok(&["delete", &ids[0].to_string()]);
+    assert_eq!(fetch(&pipit)["deleted_on_server"], 1);
+    assert_eq!(server.mailbox(), vec![second.clone()]);
+
+    // The mailbox moves. The second, under a new UID, looks like the first,
+    // which the user deleted: that is no reason to delete it.
+    server.renumber(|i, _| format!("moved-{i}"));
+    for _ in 0..2 {
+        let report = fetch(&pipit);
+        assert_eq!(report["deleted_on_server"], 0, "{report:#}");
+        assert_eq!(server.mailbox(), vec![second.clone()]);
+    }
+}
+
+#[test]
+fn a_server_whose_top_is_not_its_retr_has_each_message_stored_once() {
+    let messages = mail::varied(4);
+    for no_uidl in [false, true] {
+        let server = FakeServer::start(
+            messages.clone(),
+            Faults {
+                no_uidl,
+                top_extra: Some("X-Top: a line RETR does not have".into()),
+                ..Faults::well_behaved()
+            },
+        );
+        let pipit = Pipit::new();
+        add(&pipit, &server, &["--policy", "keep"]);
+        for _ in 0..3 {
+            fetch(&pipit);
+        }
+        assert_eq!(
+            server.count("RETR"),
+            4,
+            "no UIDL: {no_uidl}: each downloaded once"
+        );
+        let list = pipit.list();
+        assert_eq!(
+            list.len(),
+            4,
+            "no UIDL: {no_uidl}: each listed once: {list:#?}"
+        );
+        assert!(
+            list.iter()
+                .all(|m| m["state"] == "full" && m["on_server"] == true)
+        );
+        assert_nothing_lost(&pipit, &messages, &server);
+    }
+}
+
+#[test]
+fn one_message_past_every_bound_is_set_aside_and_the_others_come() {
+    let messages = mail::varied(4);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            endless_retr: Some(2),
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    add(&pipit, &server, &["--policy", "delete"]);
+    let (code, first) = pipit.fetch(&[]);
+    assert_eq!(code, 6, "{first:#}");
+    let said = first.to_string();
+    assert!(said.contains("longer than the"), "{first:#}");
+    assert_nothing_lost(&pipit, &messages, &server);
+
+    // The next fetch gets the others; that one stays, named.
+    let report = fetch(&pipit);
+    assert_eq!(report["deleted_on_server"], 3, "{report:#}");
+    assert_eq!(server.mailbox(), vec![messages[1].clone()]);
+    assert!(
+        report.to_string().contains("message 2") && report.to_string().contains("set aside"),
+        "{report:#}"
+    );
+    assert_nothing_lost(&pipit, &messages, &server);
+    let row = pipit
+        .list()
+        .into_iter()
+        .find(|m| m["state"] == "headers")
+        .expect("its headers are kept");
+    let shown = pipit.ok(&["show", &row["id"].to_string()]);
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("stays on the server"),
+        "{}",
+        describe(&shown)
+    );
+}

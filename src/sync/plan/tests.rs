@@ -41,6 +41,7 @@ impl Given {
                 delete_on_server: false,
                 download_requested: false,
                 vanished_at: None,
+                set_aside: false,
             },
         );
         self
@@ -377,15 +378,15 @@ fn a_header_block_that_cannot_be_read_leaves_the_message_and_its_copy_alone() {
 }
 
 #[test]
-fn a_copy_from_before_the_ledger_is_found_by_uid_and_learns_its_size() {
+fn a_copy_from_before_the_ledger_is_found_by_uid_at_its_stored_size_and_learns_it() {
     let mut ledger = Given::default()
         .message(1, MessageState::Full, 100, 1)
         .copy(10, Some("a"), 100, 1, 1)
         .0;
     ledger.copies[0].size = None;
-    let listing = [listed(1, 120, Some("a"))];
+    let at_stored_size = [listed(1, 100, Some("a"))];
     let plan = super::plan(
-        &listing,
+        &at_stored_size,
         &ledger,
         &HashMap::new(),
         Policy::Delete,
@@ -403,7 +404,109 @@ fn a_copy_from_before_the_ledger_is_found_by_uid_and_learns_its_size() {
             false
         )]
     );
-    assert_eq!(plan.updates, vec![(10, 120, None)]);
+    assert_eq!(plan.updates, vec![(10, 100, None)]);
+
+    // Listed at another size, the UID alone is not trusted: headers first.
+    let other_size = [listed(1, 120, Some("a"))];
+    assert_eq!(headers_needed(&other_size, &ledger, NOW), vec![1]);
+    let plan = super::plan(
+        &other_size,
+        &ledger,
+        &HashMap::from([(1, digest(1))]),
+        Policy::Delete,
+        SIZES,
+        NOW,
+    );
+    assert_eq!(
+        actions(&plan),
+        vec![(
+            Action::Known {
+                copy: 10,
+                message: 1
+            },
+            Evidence::Weak,
+            true
+        )],
+        "its headers match, but the size is not known to be its: read whole before a DELE"
+    );
+    assert!(plan.suspects.is_empty(), "not a UID that lies");
+}
+
+#[test]
+fn a_stored_look_alike_is_never_linked_nor_evidence() {
+    // Two stored messages with one header block and one size: the store
+    // itself cannot tell them apart.
+    let ledger = Given::default()
+        .message(1, MessageState::Full, 9_000, 1)
+        .message(2, MessageState::Headers, 9_000, 1)
+        .copy(20, Some("old-b"), 9_000, 1, 2)
+        .0;
+    let listing = [listed(1, 9_000, Some("new-b"))];
+    assert_eq!(headers_needed(&listing, &ledger, NOW), vec![1]);
+    let plan = super::plan(
+        &listing,
+        &ledger,
+        &HashMap::from([(1, digest(1))]),
+        Policy::Delete,
+        SIZES,
+        NOW,
+    );
+    assert_eq!(actions(&plan), vec![(Action::New, Evidence::Weak, false)]);
+
+    // And a copy matched by its headers is no evidence while a look-alike is stored.
+    let ledger = Given::default()
+        .message(1, MessageState::Full, 9_000, 1)
+        .message(2, MessageState::Full, 9_000, 1)
+        .copy(20, None, 9_000, 1, 2)
+        .0;
+    let plan = super::plan(
+        &[listed(1, 9_000, None)],
+        &ledger,
+        &HashMap::from([(1, digest(1))]),
+        Policy::Delete,
+        SIZES,
+        NOW,
+    );
+    assert_eq!(
+        actions(&plan),
+        vec![(
+            Action::Known {
+                copy: 20,
+                message: 2
+            },
+            Evidence::Weak,
+            true
+        )],
+        "read whole to be deleted"
+    );
+}
+
+#[test]
+fn a_message_the_user_deleted_before_its_headers_were_ever_read_goes_by_its_uid() {
+    let r = Resolved {
+        number: 1,
+        copy: 50,
+        message: 5,
+        state: MessageState::Purged,
+        first_seen: NOW,
+        delete_on_server: true,
+        evidence: Evidence::Uid,
+        expected: None,
+    };
+    assert_eq!(
+        deletions(std::slice::from_ref(&r), Policy::Keep, NOW).now,
+        vec![&r]
+    );
+    // But a full message's deletion by policy needs its header block.
+    let full = Resolved {
+        state: MessageState::Full,
+        delete_on_server: false,
+        ..r
+    };
+    assert_eq!(
+        deletions(std::slice::from_ref(&full), Policy::Delete, NOW),
+        Deletions::default()
+    );
 }
 
 #[test]

@@ -53,6 +53,13 @@ pub struct Faults {
     /// Answer AUTH SCRAM-SHA-256 with a server-first message, then +OK right
     /// after the client's final message: never proving it knows the password.
     pub scram_without_proof: bool,
+    /// TOP's header block has this line more than RETR's (some servers add
+    /// a line of their own to one of them).
+    pub top_extra: Option<String>,
+    /// LIST answers with this many lines that name no message.
+    pub broken_list_lines: Option<usize>,
+    /// The reply to PASS is this line, whatever it is (garbage included).
+    pub pass_raw: Option<Vec<u8>>,
 }
 
 impl Faults {
@@ -305,6 +312,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 input.get_ref().shutdown(Shutdown::Both)?;
                 return Ok(());
             }
+            "PASS" if faults.pass_raw.is_some() => faults.pass_raw.clone().unwrap_or_default(),
             "PASS" if faults.pass_reply.is_some() => {
                 format!("{}\r\n", faults.pass_reply.as_ref().unwrap()).into_bytes()
             }
@@ -352,6 +360,17 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 chunk.extend_from_slice(b".\r\n");
                 chunk
             }
+            "LIST" if args.is_empty() && faults.broken_list_lines.is_some() => {
+                out.write_all(b"+OK\r\n")?;
+                let chunk = b"a\r\n".repeat(64 * 1024);
+                let mut left = faults.broken_list_lines.unwrap_or(0);
+                while left > 0 {
+                    let k = left.min(64 * 1024);
+                    out.write_all(&chunk[..k * 3])?;
+                    left -= k;
+                }
+                b".\r\n".to_vec()
+            }
             "LIST" if args.is_empty() => {
                 let mut r = b"+OK\r\n".to_vec();
                 for n in 1..=snapshot.len() {
@@ -377,6 +396,9 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             "TOP" => match number(0) {
                 Some(n) => {
                     let mut r = b"+OK\r\n".to_vec();
+                    if let Some(extra) = &faults.top_extra {
+                        r.extend_from_slice(format!("{extra}\r\n").as_bytes());
+                    }
                     r.extend_from_slice(&pipit::pop3::dot_stuff(&snapshot[n - 1].1, Some(0)));
                     r
                 }
