@@ -14,6 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 use crate::net::Fingerprint;
+use crate::pop3::server::{Maildrop, Request};
 
 pub struct Server {
     pub port: u16,
@@ -128,90 +129,62 @@ fn serve(stream: StreamOwned<ServerConnection, TcpStream>, shared: &Shared) -> i
         buf: Vec::new(),
     };
     let snapshot = shared.mailbox.lock().map(|m| m.clone()).unwrap_or_default();
-    let mut deleted = vec![false; snapshot.len()];
+    let mut maildrop = Maildrop::new(snapshot);
     let mut user_ok = false;
     let mut authed = false;
+    let welcome = |ok: bool| {
+        if ok {
+            b"+OK welcome\r\n".to_vec()
+        } else {
+            b"-ERR [AUTH] wrong user name or password\r\n".to_vec()
+        }
+    };
     reply(&mut lines.stream, b"+OK Pipit demo POP3 server ready\r\n")?;
     while let Some(line) = lines.next()? {
-        let mut words = line.split_whitespace();
-        let verb = words.next().unwrap_or("").to_ascii_uppercase();
-        let args: Vec<&str> = words.collect();
-        let number = |i: usize| -> Option<usize> {
-            let n: usize = args.get(i)?.parse().ok()?;
-            (n >= 1 && n <= snapshot.len() && !deleted[n - 1]).then_some(n)
-        };
-        let out: Vec<u8> = match verb.as_str() {
-            "CAPA" => b"+OK\r\nTOP\r\nUIDL\r\nUSER\r\nPIPELINING\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nSASL PLAIN\r\nIMPLEMENTATION Pipit-demo\r\n.\r\n".to_vec(),
-            "QUIT" => {
+        let request = Request::parse(&line);
+        let out: Vec<u8> = match request {
+            Request::Capa => b"+OK\r\nTOP\r\nUIDL\r\nUSER\r\nPIPELINING\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nSASL PLAIN\r\nIMPLEMENTATION Pipit-demo\r\n.\r\n".to_vec(),
+            Request::Quit => {
                 if authed && let Ok(mut mailbox) = shared.mailbox.lock() {
-                    let gone: Vec<&String> = snapshot.iter().zip(&deleted).filter(|(_, d)| **d).map(|((uid, _), _)| uid).collect();
-                    mailbox.retain(|(uid, _)| !gone.contains(&uid));
+                    let gone = maildrop.deleted();
+                    mailbox.retain(|(uid, _)| !gone.contains(&uid.as_str()));
                 }
                 reply(&mut lines.stream, b"+OK bye\r\n")?;
                 return Ok(());
             }
-            "NOOP" => b"+OK\r\n".to_vec(),
-            "USER" if !authed => {
-                user_ok = args.first() == Some(&shared.user.as_str());
+            Request::Noop => b"+OK\r\n".to_vec(),
+            Request::User(user) if !authed => {
+                user_ok = user == shared.user;
                 b"+OK\r\n".to_vec()
             }
-            "PASS" if !authed => {
-                authed = user_ok && args.join(" ") == shared.password;
-                if authed { b"+OK welcome\r\n".to_vec() } else { b"-ERR [AUTH] wrong user name or password\r\n".to_vec() }
+            Request::Pass(password) if !authed => {
+                authed = user_ok && password == shared.password;
+                welcome(authed)
             }
-            "AUTH" if !authed && args.first().is_some_and(|m| m.eq_ignore_ascii_case("PLAIN")) => {
-                let response = match args.get(1) {
+            Request::Auth {
+                mechanism,
+                initial_response,
+            } if !authed && mechanism.eq_ignore_ascii_case("PLAIN") => {
+                let response = match initial_response {
                     Some(ir) => ir.to_string(),
                     None => {
                         reply(&mut lines.stream, b"+ \r\n")?;
                         lines.next()?.unwrap_or_default()
                     }
                 };
-                let decoded = base64::engine::general_purpose::STANDARD.decode(response.trim()).unwrap_or_default();
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(response.trim())
+                    .unwrap_or_default();
                 let parts: Vec<&[u8]> = decoded.split(|&b| b == 0).collect();
-                authed = parts.len() == 3 && parts[1] == shared.user.as_bytes() && parts[2] == shared.password.as_bytes();
-                if authed { b"+OK welcome\r\n".to_vec() } else { b"-ERR [AUTH] wrong user name or password\r\n".to_vec() }
+                authed = parts.len() == 3
+                    && parts[1] == shared.user.as_bytes()
+                    && parts[2] == shared.password.as_bytes();
+                welcome(authed)
             }
             _ if !authed => b"-ERR log in first\r\n".to_vec(),
-            "STAT" => {
-                let live = snapshot.iter().zip(&deleted).filter(|(_, d)| !**d);
-                let (n, size) = live.fold((0, 0), |(n, s), ((_, m), _)| (n + 1, s + m.len()));
-                format!("+OK {n} {size}\r\n").into_bytes()
-            }
-            "LIST" | "UIDL" if args.is_empty() => {
-                let mut r = b"+OK\r\n".to_vec();
-                for (i, (uid, m)) in snapshot.iter().enumerate().filter(|(i, _)| !deleted[*i]) {
-                    let value = if verb == "LIST" { m.len().to_string() } else { uid.clone() };
-                    r.extend_from_slice(format!("{} {value}\r\n", i + 1).as_bytes());
-                }
-                r.extend_from_slice(b".\r\n");
-                r
-            }
-            "LIST" | "UIDL" => match number(0) {
-                Some(n) if verb == "LIST" => format!("+OK {n} {}\r\n", snapshot[n - 1].1.len()).into_bytes(),
-                Some(n) => format!("+OK {n} {}\r\n", snapshot[n - 1].0).into_bytes(),
-                None => b"-ERR no such message\r\n".to_vec(),
-            },
-            "RETR" | "TOP" => match (number(0), verb.as_str()) {
-                (Some(n), "RETR") => multiline(&snapshot[n - 1].1, None),
-                (Some(n), _) => match args.get(1).and_then(|l| l.parse().ok()) {
-                    Some(lines) => multiline(&snapshot[n - 1].1, Some(lines)),
-                    None => b"-ERR TOP needs a line count\r\n".to_vec(),
-                },
-                (None, _) => b"-ERR no such message\r\n".to_vec(),
-            },
-            "DELE" => match number(0) {
-                Some(n) => {
-                    deleted[n - 1] = true;
-                    b"+OK deleted\r\n".to_vec()
-                }
-                None => b"-ERR no such message\r\n".to_vec(),
-            },
-            "RSET" => {
-                deleted.iter_mut().for_each(|d| *d = false);
-                b"+OK\r\n".to_vec()
-            }
-            _ => b"-ERR unknown command\r\n".to_vec(),
+            ref other => maildrop
+                .answer(other)
+                .unwrap_or_else(|| b"-ERR unknown command\r\n".to_vec()),
         };
         reply(&mut lines.stream, &out)?;
     }
@@ -221,11 +194,4 @@ fn serve(stream: StreamOwned<ServerConnection, TcpStream>, shared: &Shared) -> i
 fn reply(stream: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
     stream.write_all(bytes)?;
     stream.flush()
-}
-
-/// "+OK", then the message (or its header block and `body_lines` lines).
-fn multiline(message: &[u8], body_lines: Option<usize>) -> Vec<u8> {
-    let mut out = b"+OK\r\n".to_vec();
-    out.extend_from_slice(&crate::pop3::dot_stuff(message, body_lines));
-    out
 }

@@ -1,5 +1,7 @@
-//! POP3 without IO: commands, the reply reader, CAPA, listings and the
-//! credential computations. Nothing here touches a socket; `net` does.
+//! POP3 without IO: the protocol engine of a connection (`connection`), the
+//! commands and the reply reader it frames with, CAPA, listings, the
+//! credential computations, and a server's side for the servers Pipit runs
+//! itself. Nothing here touches a socket; `net` does.
 
 pub mod auth;
 pub mod capa;
@@ -8,6 +10,7 @@ pub mod command;
 pub mod connection;
 pub mod listing;
 pub mod reply;
+pub mod server;
 pub mod stuffing;
 
 pub use capa::Capabilities;

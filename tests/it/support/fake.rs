@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
+use pipit::pop3::server::{Maildrop, Request, multiline};
+
 pub const PASSWORD: &str = "secret";
 
 /// What the server does differently from a well-behaved one.
@@ -208,10 +210,6 @@ impl Drop for FakeServer {
     }
 }
 
-fn stuffed(message: &[u8]) -> Vec<u8> {
-    pipit::pop3::dot_stuff(message, None)
-}
-
 fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let (faults, snapshot, session) = {
         let mut s = state.lock().unwrap();
@@ -246,7 +244,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         }
         None => out.write_all(b"+OK fake POP3 ready <1896.697170952@fake.example>\r\n")?,
     }
-    let mut deleted = vec![false; snapshot.len()];
+    let mut maildrop = Maildrop::new(snapshot.clone());
     let mut authed = false;
     let mut scram_final_next = false;
     let mut line = String::new();
@@ -265,18 +263,10 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             s.sessions[session].push(cmd.clone());
             s.timeline.push((std::time::Instant::now(), cmd.clone()));
         }
-        let mut words = cmd.split_whitespace();
-        let verb = words.next().unwrap_or("").to_ascii_uppercase();
-        let args: Vec<&str> = words.collect();
-        let number = |i: usize| -> Option<usize> {
-            let n: usize = args.get(i)?.parse().ok()?;
-            (n >= 1 && n <= snapshot.len() && !deleted[n - 1]).then_some(n)
-        };
-        let uid = |n: usize| match &faults.same_uid {
+        let uid = |n: u32| match &faults.same_uid {
             Some(u) => u.clone(),
-            None => snapshot[n - 1].0.clone(),
+            None => snapshot[n as usize - 1].0.clone(),
         };
-        let size = |n: usize| faults.list_size.unwrap_or(snapshot[n - 1].1.len() as u64);
         if scram_final_next {
             // Whatever the client's proof, "+OK": the server skips its own.
             scram_final_next = false;
@@ -284,11 +274,18 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             out.write_all(b"+OK logged in\r\n")?;
             continue;
         }
-        let reply: Vec<u8> = match verb.as_str() {
-            "AUTH" if faults.scram_without_proof && args.first() == Some(&"SCRAM-SHA-256") => {
+        let request = Request::parse(&cmd);
+        let exists = |n: u32| maildrop.get(n).is_some();
+        let reply: Vec<u8> = match request {
+            Request::Auth {
+                mechanism: "SCRAM-SHA-256",
+                initial_response,
+            } if faults.scram_without_proof => {
                 use base64::Engine as _;
                 let b64 = base64::engine::general_purpose::STANDARD;
-                let first = b64.decode(args.get(1).unwrap_or(&"")).unwrap_or_default();
+                let first = b64
+                    .decode(initial_response.unwrap_or(""))
+                    .unwrap_or_default();
                 let first = String::from_utf8_lossy(&first);
                 let nonce = first.split("r=").nth(1).unwrap_or("").to_string();
                 scram_final_next = true;
@@ -298,56 +295,51 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 )
                 .into_bytes()
             }
-            "CAPA" => match &faults.capa {
+            Request::Capa => match &faults.capa {
                 Some(caps) => format!("+OK\r\n{}\r\n.\r\n", caps.join("\r\n")).into_bytes(),
                 None => b"-ERR unknown command\r\n".to_vec(),
             },
-            "STLS" => match &faults.fake_stls {
+            Request::Stls => match &faults.fake_stls {
                 Some(extra) if extra.is_empty() => b"+OK begin TLS\r\n".to_vec(),
                 Some(extra) => format!("+OK begin TLS\r\n{extra}\r\n").into_bytes(),
                 None => b"-ERR STLS not supported here\r\n".to_vec(),
             },
-            "USER" => b"+OK\r\n".to_vec(),
-            "PASS" if faults.close_after_pass => {
+            Request::User(_) => b"+OK\r\n".to_vec(),
+            Request::Pass(_) if faults.close_after_pass => {
                 input.get_ref().shutdown(Shutdown::Both)?;
                 return Ok(());
             }
-            "PASS" if faults.pass_raw.is_some() => faults.pass_raw.clone().unwrap_or_default(),
-            "PASS" if faults.pass_reply.is_some() => {
+            Request::Pass(_) if faults.pass_raw.is_some() => {
+                faults.pass_raw.clone().unwrap_or_default()
+            }
+            Request::Pass(_) if faults.pass_reply.is_some() => {
                 format!("{}\r\n", faults.pass_reply.as_ref().unwrap()).into_bytes()
             }
-            "PASS" => {
-                if args.first() == Some(&PASSWORD) {
+            Request::Pass(password) => {
+                if password == PASSWORD {
                     authed = true;
                     b"+OK logged in\r\n".to_vec()
                 } else {
                     b"-ERR [AUTH] invalid password\r\n".to_vec()
                 }
             }
-            "QUIT" => {
+            Request::Quit => {
                 if faults.drop_quit_once {
                     input.get_ref().shutdown(Shutdown::Both)?;
                     return Ok(());
                 }
                 if authed {
                     let mut s = state.lock().unwrap();
-                    let keep: Vec<(String, Vec<u8>)> = snapshot
-                        .iter()
-                        .zip(&deleted)
-                        .filter(|(_, d)| !**d)
-                        .map(|(m, _)| m.clone())
-                        .collect();
                     // Messages that arrived during the session stay.
                     let arrived: Vec<(String, Vec<u8>)> =
                         s.mailbox.iter().skip(snapshot.len()).cloned().collect();
-                    s.mailbox = keep.into_iter().chain(arrived).collect();
+                    s.mailbox = maildrop.kept().into_iter().chain(arrived).collect();
                 }
                 out.write_all(b"+OK bye\r\n")?;
                 return Ok(());
             }
             _ if !authed => b"-ERR log in first\r\n".to_vec(),
-            "STAT" => format!("+OK {} 0\r\n", snapshot.len()).into_bytes(),
-            "LIST" if args.is_empty() && faults.huge_list => {
+            Request::List(None) if faults.huge_list => {
                 out.write_all(b"+OK 10000000 messages\r\n")?;
                 let mut chunk = Vec::with_capacity(1 << 20);
                 for n in 1..=10_000_000u32 {
@@ -360,7 +352,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 chunk.extend_from_slice(b".\r\n");
                 chunk
             }
-            "LIST" if args.is_empty() && faults.broken_list_lines.is_some() => {
+            Request::List(None) if faults.broken_list_lines.is_some() => {
                 out.write_all(b"+OK\r\n")?;
                 let chunk = b"a\r\n".repeat(64 * 1024);
                 let mut left = faults.broken_list_lines.unwrap_or(0);
@@ -371,89 +363,74 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 }
                 b".\r\n".to_vec()
             }
-            "LIST" if args.is_empty() => {
+            Request::List(None) if faults.list_size.is_some() => {
+                let size = faults.list_size.unwrap_or(0);
+                listing(maildrop.live().map(|(n, _)| (n, size.to_string())))
+            }
+            Request::Uidl(_) if faults.no_uidl => b"-ERR no UIDL here\r\n".to_vec(),
+            Request::Uidl(None) if faults.same_uid.is_some() => {
+                listing(maildrop.live().map(|(n, _)| (n, uid(n))))
+            }
+            Request::Top { .. } if faults.no_top => b"-ERR no TOP here\r\n".to_vec(),
+            Request::Top { message, lines } if faults.top_extra.is_some() && exists(message) => {
                 let mut r = b"+OK\r\n".to_vec();
-                for n in 1..=snapshot.len() {
-                    if !deleted[n - 1] {
-                        r.extend_from_slice(format!("{n} {}\r\n", size(n)).as_bytes());
-                    }
+                if let Some(extra) = &faults.top_extra {
+                    r.extend_from_slice(format!("{extra}\r\n").as_bytes());
                 }
-                r.extend_from_slice(b".\r\n");
+                r.extend_from_slice(&pipit::pop3::dot_stuff(
+                    &snapshot[message as usize - 1].1,
+                    Some(lines),
+                ));
                 r
             }
-            "UIDL" if faults.no_uidl => b"-ERR no UIDL here\r\n".to_vec(),
-            "UIDL" if args.is_empty() => {
-                let mut r = b"+OK\r\n".to_vec();
-                for n in 1..=snapshot.len() {
-                    if !deleted[n - 1] {
-                        r.extend_from_slice(format!("{n} {}\r\n", uid(n)).as_bytes());
-                    }
-                }
-                r.extend_from_slice(b".\r\n");
-                r
-            }
-            "TOP" if faults.no_top => b"-ERR no TOP here\r\n".to_vec(),
-            "TOP" => match number(0) {
-                Some(n) => {
-                    let mut r = b"+OK\r\n".to_vec();
-                    if let Some(extra) = &faults.top_extra {
-                        r.extend_from_slice(format!("{extra}\r\n").as_bytes());
-                    }
-                    r.extend_from_slice(&pipit::pop3::dot_stuff(&snapshot[n - 1].1, Some(0)));
-                    r
-                }
-                None => b"-ERR no such message\r\n".to_vec(),
-            },
-            "RETR"
-                if number(0).is_some_and(|n| {
-                    faults.retr_errors.contains(&uid(n))
-                        || faults.retr_errors_of.contains(&snapshot[n - 1].1)
-                }) =>
+            Request::Retr(n)
+                if exists(n)
+                    && (faults.retr_errors.contains(&uid(n))
+                        || faults.retr_errors_of.contains(&snapshot[n as usize - 1].1)) =>
             {
                 b"-ERR [SYS/TEMP] cannot read that message now\r\n".to_vec()
             }
-            "RETR" => match number(0) {
-                Some(n) if faults.endless_retr == Some(n as u32) => {
-                    out.write_all(b"+OK\r\n")?;
-                    let junk =
-                        b"endless endless endless endless endless endless endless\r\n".repeat(1024);
-                    loop {
-                        out.write_all(&junk)?;
-                    }
+            Request::Retr(n) if exists(n) && faults.endless_retr == Some(n) => {
+                out.write_all(b"+OK\r\n")?;
+                let junk =
+                    b"endless endless endless endless endless endless endless\r\n".repeat(1024);
+                loop {
+                    out.write_all(&junk)?;
                 }
-                Some(n) => {
-                    std::thread::sleep(std::time::Duration::from_millis(faults.retr_delay_ms));
-                    let mut r = format!("+OK {} octets\r\n", snapshot[n - 1].1.len()).into_bytes();
-                    r.extend_from_slice(&stuffed(&snapshot[n - 1].1));
-                    if let Some((cut_n, bytes)) = faults.cut_retr_once
-                        && cut_n as usize == n
-                    {
-                        out.write_all(&r[..bytes.min(r.len())])?;
-                        out.flush()?;
-                        input.get_ref().shutdown(Shutdown::Both)?;
-                        return Ok(());
-                    }
-                    r
-                }
-                None => b"-ERR no such message\r\n".to_vec(),
-            },
-            "DELE" => match number(0) {
-                Some(n) => {
-                    check_durable(state, &snapshot[n - 1].1);
-                    deleted[n - 1] = true;
-                    b"+OK deleted\r\n".to_vec()
-                }
-                None => b"-ERR no such message\r\n".to_vec(),
-            },
-            "RSET" => {
-                deleted.iter_mut().for_each(|d| *d = false);
-                b"+OK\r\n".to_vec()
             }
-            "NOOP" => b"+OK\r\n".to_vec(),
-            _ => b"-ERR unknown command\r\n".to_vec(),
+            Request::Retr(n) if exists(n) => {
+                std::thread::sleep(std::time::Duration::from_millis(faults.retr_delay_ms));
+                let r = multiline(&snapshot[n as usize - 1].1, None);
+                if let Some((cut_n, bytes)) = faults.cut_retr_once
+                    && cut_n == n
+                {
+                    out.write_all(&r[..bytes.min(r.len())])?;
+                    out.flush()?;
+                    input.get_ref().shutdown(Shutdown::Both)?;
+                    return Ok(());
+                }
+                r
+            }
+            Request::Dele(n) if exists(n) => {
+                check_durable(state, &snapshot[n as usize - 1].1);
+                maildrop.answer(&request).unwrap_or_default()
+            }
+            ref other => maildrop
+                .answer(other)
+                .unwrap_or_else(|| b"-ERR unknown command\r\n".to_vec()),
         };
         out.write_all(&reply)?;
     }
+}
+
+/// A multi-line listing: "+OK", `n value` lines, ".".
+fn listing(lines: impl Iterator<Item = (u32, String)>) -> Vec<u8> {
+    let mut r = b"+OK\r\n".to_vec();
+    for (n, value) in lines {
+        r.extend_from_slice(format!("{n} {value}\r\n").as_bytes());
+    }
+    r.extend_from_slice(b".\r\n");
+    r
 }
 
 /// Records a violation unless `message` is committed, whole, in the store.
