@@ -4,7 +4,7 @@
 //! which checks every DELE against the store as it arrives.
 
 use crate::support::fake::{FakeServer, Faults};
-use crate::support::{Pipit, describe, invariant, mail};
+use crate::support::{Pipit, describe, mail};
 
 /// A message of about `body` bytes, with a subject of its own.
 fn message(subject: &str, body: usize) -> Vec<u8> {
@@ -24,18 +24,6 @@ fn uids(mailbox: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
         .iter()
         .map(|(u, m)| (u.to_string(), m.to_vec()))
         .collect()
-}
-
-fn add(pipit: &Pipit, server: &FakeServer, extra: &[&str]) {
-    let mut args = vec!["--timeout", "5"];
-    args.extend_from_slice(extra);
-    pipit.add_account(server.port, "plain", &args);
-    server.check_deletes_against(&pipit.store_path());
-}
-
-fn assert_nothing_lost(pipit: &Pipit, original: &[Vec<u8>], server: &FakeServer) {
-    invariant::check(&pipit.store_path(), original, &server.mailbox());
-    assert_eq!(server.violations(), Vec::<String>::new());
 }
 
 fn id_of(pipit: &Pipit, subject: &str) -> i64 {
@@ -67,7 +55,7 @@ fn a_repeated_uid_never_deletes_the_large_message_kept_as_headers(policy: &[&str
     let pipit = Pipit::new();
     let mut extra = vec!["--max-size", "5000"];
     extra.extend_from_slice(policy);
-    add(&pipit, &server, &extra);
+    server.account_for(&pipit, "plain", &extra);
     let originals = vec![small.clone(), large.clone()];
 
     let mut report = fetch(&pipit);
@@ -87,7 +75,7 @@ fn a_repeated_uid_never_deletes_the_large_message_kept_as_headers(policy: &[&str
     let kept = list.iter().find(|m| m["subject"] == "large").unwrap();
     assert_eq!(kept["state"], "headers");
     assert_eq!(kept["on_server"], true);
-    assert_nothing_lost(&pipit, &originals, &server);
+    server.assert_nothing_lost(&pipit, &originals);
 }
 
 #[test]
@@ -117,7 +105,7 @@ fn an_err_on_the_second_copy_under_a_uid_keeps_it_on_the_server_until_it_is_stor
         },
     );
     let pipit = Pipit::new();
-    add(&pipit, &server, &["--policy", "delete"]);
+    server.account_for(&pipit, "plain", &["--policy", "delete"]);
     let originals = vec![first.clone(), second.clone()];
     let report = fetch(&pipit);
     assert_eq!(report["deleted_on_server"], 1, "{report:#}");
@@ -125,7 +113,7 @@ fn an_err_on_the_second_copy_under_a_uid_keeps_it_on_the_server_until_it_is_stor
     let again = fetch(&pipit);
     assert_eq!(again["deleted_on_server"], 0, "{again:#}");
     assert_eq!(server.mailbox(), vec![second.clone()]);
-    assert_nothing_lost(&pipit, &originals, &server);
+    server.assert_nothing_lost(&pipit, &originals);
 
     // Once the server lets it be read, it is stored, then deleted.
     server.set_faults(Faults::well_behaved());
@@ -139,7 +127,7 @@ fn an_err_on_the_second_copy_under_a_uid_keeps_it_on_the_server_until_it_is_stor
         "{last:#}"
     );
     assert!(server.mailbox().is_empty());
-    assert_nothing_lost(&pipit, &originals, &server);
+    server.assert_nothing_lost(&pipit, &originals);
 }
 
 #[test]
@@ -157,9 +145,9 @@ fn without_uidl_identical_header_blocks_are_told_apart_by_size() {
         },
     );
     let pipit = Pipit::new();
-    add(
+    server.account_for(
         &pipit,
-        &server,
+        "plain",
         &["--policy", "delete", "--max-size", "5000"],
     );
     let originals = vec![small.clone(), large.clone()];
@@ -168,7 +156,7 @@ fn without_uidl_identical_header_blocks_are_told_apart_by_size() {
         assert_eq!(fetch(&pipit)["deleted_on_server"], 0);
         assert_eq!(server.mailbox(), vec![large.clone()]);
     }
-    assert_nothing_lost(&pipit, &originals, &server);
+    server.assert_nothing_lost(&pipit, &originals);
 }
 
 #[test]
@@ -176,9 +164,9 @@ fn a_mailbox_under_new_uids_is_linked_not_downloaded_again() {
     let messages = mail::varied(30);
     let server = FakeServer::start(messages.clone(), Faults::well_behaved());
     let pipit = Pipit::new();
-    add(
+    server.account_for(
         &pipit,
-        &server,
+        "plain",
         &["--policy", "keep", "--max-size", "20000"],
     );
     let first = fetch(&pipit);
@@ -198,7 +186,7 @@ fn a_mailbox_under_new_uids_is_linked_not_downloaded_again() {
     assert_eq!(moved["linked"], 30, "{moved:#}");
     assert_eq!(pipit.list().len(), 30, "each message once");
     assert!(pipit.list().iter().all(|m| m["on_server"] == true));
-    assert_nothing_lost(&pipit, &messages, &server);
+    server.assert_nothing_lost(&pipit, &messages);
 
     // And the fetch after that is an ordinary one.
     let tops = server.count("TOP");
@@ -221,7 +209,7 @@ fn a_server_that_repairs_its_duplicate_uids_costs_no_second_download() {
         Faults::well_behaved(),
     );
     let pipit = Pipit::new();
-    add(&pipit, &server, &["--policy", "keep"]);
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
     assert_eq!(fetch(&pipit)["downloaded"], 6);
     let retrs = server.count("RETR");
     server.renumber(|i, _| format!("fixed-{i}"));
@@ -229,7 +217,7 @@ fn a_server_that_repairs_its_duplicate_uids_costs_no_second_download() {
     assert_eq!(report["linked"], 6, "{report:#}");
     assert_eq!(server.count("RETR"), retrs);
     assert_eq!(pipit.all_raw().len(), 6);
-    assert_nothing_lost(&pipit, &messages, &server);
+    server.assert_nothing_lost(&pipit, &messages);
 }
 
 #[test]
@@ -246,7 +234,7 @@ fn uids_rfc_1939_does_not_allow_block_nothing() {
         Faults::well_behaved(),
     );
     let pipit = Pipit::new();
-    add(&pipit, &server, &["--policy", "delete"]);
+    server.account_for(&pipit, "plain", &["--policy", "delete"]);
     let report = fetch(&pipit);
     assert_eq!(report["downloaded"], 4, "{report:#}");
     assert_eq!(report["deleted_on_server"], 4, "{report:#}");
@@ -257,7 +245,7 @@ fn uids_rfc_1939_does_not_allow_block_nothing() {
         "{report:#}"
     );
     assert!(server.mailbox().is_empty());
-    assert_nothing_lost(&pipit, &messages, &server);
+    server.assert_nothing_lost(&pipit, &messages);
 }
 
 #[test]
@@ -266,7 +254,7 @@ fn a_headers_only_message_that_left_the_server_is_marked_so() {
     let small = message("small", 300);
     let server = FakeServer::start(vec![small.clone(), large.clone()], Faults::well_behaved());
     let pipit = Pipit::new();
-    add(&pipit, &server, &["--policy", "keep", "--max-size", "5000"]);
+    server.account_for(&pipit, "plain", &["--policy", "keep", "--max-size", "5000"]);
     fetch(&pipit);
     let id = id_of(&pipit, "large");
 
@@ -395,7 +383,7 @@ fn a_server_whose_top_is_not_its_retr_has_each_message_stored_once() {
             },
         );
         let pipit = Pipit::new();
-        add(&pipit, &server, &["--policy", "keep"]);
+        server.account_for(&pipit, "plain", &["--policy", "keep"]);
         for _ in 0..3 {
             fetch(&pipit);
         }
@@ -414,7 +402,7 @@ fn a_server_whose_top_is_not_its_retr_has_each_message_stored_once() {
             list.iter()
                 .all(|m| m["state"] == "full" && m["on_server"] == true)
         );
-        assert_nothing_lost(&pipit, &messages, &server);
+        server.assert_nothing_lost(&pipit, &messages);
     }
 }
 
@@ -429,12 +417,12 @@ fn one_message_past_every_bound_is_set_aside_and_the_others_come() {
         },
     );
     let pipit = Pipit::new();
-    add(&pipit, &server, &["--policy", "delete"]);
+    server.account_for(&pipit, "plain", &["--policy", "delete"]);
     let (code, first) = pipit.fetch(&[]);
     assert_eq!(code, 6, "{first:#}");
     let said = first.to_string();
     assert!(said.contains("longer than the"), "{first:#}");
-    assert_nothing_lost(&pipit, &messages, &server);
+    server.assert_nothing_lost(&pipit, &messages);
 
     // The next fetch gets the others; that one stays, named.
     let report = fetch(&pipit);
@@ -444,7 +432,7 @@ fn one_message_past_every_bound_is_set_aside_and_the_others_come() {
         report.to_string().contains("message 2") && report.to_string().contains("set aside"),
         "{report:#}"
     );
-    assert_nothing_lost(&pipit, &messages, &server);
+    server.assert_nothing_lost(&pipit, &messages);
     let row = pipit
         .list()
         .into_iter()

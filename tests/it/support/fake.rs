@@ -195,6 +195,22 @@ impl FakeServer {
             .count()
     }
 
+    /// Adds Pipit's test account `lab` for this server (a 5-second timeout,
+    /// then `extra`), and checks every DELE against its store as it arrives.
+    pub fn account_for(&self, pipit: &super::Pipit, security: &str, extra: &[&str]) {
+        let mut args = vec!["--timeout", "5"];
+        args.extend_from_slice(extra);
+        pipit.add_account(self.port, security, &args);
+        self.check_deletes_against(&pipit.store_path());
+    }
+
+    /// The invariant, plus: every DELE this server saw was for a message
+    /// durably stored at that moment.
+    pub fn assert_nothing_lost(&self, pipit: &super::Pipit, original: &[Vec<u8>]) {
+        super::invariant::check(&pipit.store_path(), original, &self.mailbox());
+        assert_eq!(self.violations(), Vec::<String>::new());
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         self.state.lock().unwrap().faults = faults;
     }
