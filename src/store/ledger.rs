@@ -133,6 +133,17 @@ fn digest_from(blob: Option<Vec<u8>>) -> Option<HeaderDigest> {
     blob.and_then(|b| b.try_into().ok())
 }
 
+/// A ledger row read as `id, uid, size, header_digest, message`.
+fn copy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Copy> {
+    Ok(Copy {
+        id: r.get(0)?,
+        uid: r.get(1)?,
+        size: r.get::<_, Option<i64>>(2)?.map(|s| s.max(0) as u64),
+        digest: digest_from(r.get(3)?),
+        message: r.get(4)?,
+    })
+}
+
 impl Store {
     /// What the store knows of `account`'s server: its copies, every stored
     /// message of the account (tombstones too), and the UIDs it repeated.
@@ -141,15 +152,7 @@ impl Store {
             "SELECT id, uid, size, header_digest, message FROM ledger WHERE account = ?1 ORDER BY id",
         )?;
         let copies = copies
-            .query_map([account], |r| {
-                Ok(Copy {
-                    id: r.get(0)?,
-                    uid: r.get(1)?,
-                    size: r.get::<_, Option<i64>>(2)?.map(|s| s.max(0) as u64),
-                    digest: digest_from(r.get(3)?),
-                    message: r.get(4)?,
-                })
-            })?
+            .query_map([account], copy_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         let mut messages = self.conn.prepare(
             "SELECT id, state, size, listed_size, header_digest, first_seen, delete_on_server,
@@ -199,15 +202,7 @@ impl Store {
             "SELECT id, uid, size, header_digest, message FROM ledger WHERE message = ?1 ORDER BY id",
         )?;
         let copies = stmt
-            .query_map([message], |r| {
-                Ok(Copy {
-                    id: r.get(0)?,
-                    uid: r.get(1)?,
-                    size: r.get::<_, Option<i64>>(2)?.map(|s| s.max(0) as u64),
-                    digest: digest_from(r.get(3)?),
-                    message: r.get(4)?,
-                })
-            })?
+            .query_map([message], copy_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(copies)
     }

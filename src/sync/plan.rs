@@ -529,6 +529,16 @@ pub fn plan(
         .map(|(l, a)| {
             let (action, evidence) = a.expect("every listed message has an action");
             let digest = headers.get(&l.number).copied();
+            let wants = |message: i64| {
+                wants_bytes(
+                    ledger.messages.get(&message),
+                    l.size,
+                    sizes,
+                    evidence,
+                    policy,
+                    now,
+                )
+            };
             let retr = match action {
                 Action::Known { copy, message } => {
                     // A copy learns only from a match that is sure of it.
@@ -538,23 +548,9 @@ pub fn plan(
                     {
                         updates.push((copy, l.size, digest));
                     }
-                    wants_bytes(
-                        ledger.messages.get(&message),
-                        l.size,
-                        sizes,
-                        evidence,
-                        policy,
-                        now,
-                    )
+                    wants(message)
                 }
-                Action::Link { message } => wants_bytes(
-                    ledger.messages.get(&message),
-                    l.size,
-                    sizes,
-                    evidence,
-                    policy,
-                    now,
-                ),
+                Action::Link { message } => wants(message),
                 Action::New => sizes.downloads(l.size),
                 Action::Skip => false,
             };
