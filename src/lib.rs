@@ -1,8 +1,19 @@
 //! Pipit: a desktop POP3 mail reader. The library holds the engine; the
-//! binary is a thin face over it.
+//! binary (`main.rs`) chooses a face: a command (`cli`) or the window (`app`).
 //!
-//! Arrows run one way: `pop3` ← `net` ← `sync` ← `worker` ← `cli`;
-//! `store`, `mime`, `secrets` and `config` serve `sync` and the faces.
+//! Arrows run one way:
+//!
+//! ```text
+//! main ─► app ─┐
+//!      └► cli ─┴► worker ─► sync ─► net ─► pop3
+//!                            │
+//!                            ├► store ─► mime
+//!                            └► config, secrets
+//! ```
+//!
+//! `reveal`, `dates`, `units` and `failpoint` serve every room; `demo` runs
+//! a server of its own on `pop3::server`. The two faces never import each
+//! other, and nothing below them knows egui exists.
 
 pub mod app;
 pub mod attachment;
