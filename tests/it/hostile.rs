@@ -48,11 +48,7 @@ fn hostile_mail_is_fetched_stored_shown_read_saved_and_exported_safely() {
     let raws: Vec<Vec<u8>> = corpus.iter().map(|h| h.raw.clone()).collect();
     let server = Dovecot::start(&raws);
     let pipit = Pipit::new();
-    pipit.add_account(
-        server.tls_port,
-        "tls",
-        &["--trust-fingerprint", &server.fingerprint()],
-    );
+    server.account_for(&pipit, &[]);
 
     let out = run(&pipit, &["fetch", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -99,11 +95,7 @@ fn a_fifty_megabyte_header_is_fetched_stored_shown_read_and_exported_safely() {
     let raws = vec![huge.raw.clone(), plain];
     let server = Dovecot::start(&raws);
     let pipit = Pipit::new();
-    pipit.add_account(
-        server.tls_port,
-        "tls",
-        &["--trust-fingerprint", &server.fingerprint()],
-    );
+    server.account_for(&pipit, &[]);
     // A message this large takes a few copies of itself on its way to
     // disk (the reply, the parse, SQLite's own): its fetch gets more room.
     let (out, took) = pipit.run_bounded(&["fetch", "--json"], LARGE_FETCH_MEMORY_MIB, DEADLINE);

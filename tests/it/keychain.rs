@@ -110,16 +110,7 @@ fn set_password_moves_an_account_from_its_command_to_the_keychain() {
     let keyring = SecretService::start();
     let server = Dovecot::start_with_password(&mail::varied(2), PASSWORD);
     let pipit = Pipit::with_keyring(&keyring);
-    pipit.add_account(
-        server.tls_port,
-        "tls",
-        &[
-            "--trust-fingerprint",
-            &server.fingerprint(),
-            "--password-command",
-            "false",
-        ],
-    );
+    server.account_for(&pipit, &["--password-command", "false"]);
     assert_eq!(pipit.run(&["fetch"]).status.code(), Some(1));
     let set = pipit.run_with_stdin(
         &["account", "set-password", "lab", "--password-stdin"],

@@ -114,16 +114,7 @@ fn delete_policy_moves_mail_off_the_server() {
     let messages = mail::varied(40);
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
-    pipit.add_account(
-        server.tls_port,
-        "tls",
-        &[
-            "--trust-fingerprint",
-            &server.fingerprint(),
-            "--policy",
-            "delete",
-        ],
-    );
+    server.account_for(&pipit, &["--policy", "delete"]);
     let report = pipit.fetch_ok();
     assert_eq!(report["downloaded"], 40, "{report:#}");
     assert_eq!(report["deleted_on_server"], 40);
@@ -146,16 +137,7 @@ fn keep_days_policy_deletes_only_old_mail() {
     let messages = mail::varied(10);
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
-    pipit.add_account(
-        server.tls_port,
-        "tls",
-        &[
-            "--trust-fingerprint",
-            &server.fingerprint(),
-            "--policy",
-            "keep-days:7",
-        ],
-    );
+    server.account_for(&pipit, &["--policy", "keep-days:7"]);
     assert_eq!(pipit.fetch_ok()["deleted_on_server"], 0);
     assert_eq!(server.messages().len(), 10);
 
@@ -184,11 +166,7 @@ fn a_message_deleted_here_is_deleted_on_the_server() {
     let messages = mail::varied(5);
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
-    pipit.add_account(
-        server.tls_port,
-        "tls",
-        &["--trust-fingerprint", &server.fingerprint()],
-    );
+    server.account_for(&pipit, &[]);
     pipit.fetch_ok();
     let victim = pipit.list()[0].clone();
     let id = victim["id"].as_i64().unwrap().to_string();
@@ -221,16 +199,7 @@ fn large_messages_stay_headers_only_under_a_size_limit() {
     messages.push(mail::sized(1, 300_000));
     let server = Dovecot::start(&messages);
     let pipit = Pipit::new();
-    pipit.add_account(
-        server.tls_port,
-        "tls",
-        &[
-            "--trust-fingerprint",
-            &server.fingerprint(),
-            "--max-size",
-            "100000",
-        ],
-    );
+    server.account_for(&pipit, &["--max-size", "100000"]);
     let report = pipit.fetch_ok();
     assert_eq!(report["new"], 4, "{report:#}");
     assert_eq!(report["downloaded"], 3);

@@ -248,16 +248,7 @@ fn a_refused_password_can_be_entered_again() {
     let home = Pipit::new();
     mock_keychain();
     // An account whose keychain password is wrong.
-    home.add_account(
-        server.tls_port,
-        "tls",
-        &[
-            "--trust-fingerprint",
-            &server.fingerprint(),
-            "--password-command",
-            "true",
-        ],
-    );
+    server.account_for(&home, &["--password-command", "true"]);
     let mut config = pipit::config::Config::load(&home.home().join("config.toml")).unwrap();
     config.accounts[0].password_command = None;
     config.accounts[0].host = "localhost".into();

@@ -261,6 +261,15 @@ service anvil {{
         all
     }
 
+    /// Adds Pipit's test account `lab` for this server over implicit TLS,
+    /// trusting its certificate by fingerprint, then `extra`.
+    pub fn account_for(&self, pipit: &super::Pipit, extra: &[&str]) {
+        let fingerprint = self.fingerprint();
+        let mut args = vec!["--trust-fingerprint", fingerprint.as_str()];
+        args.extend_from_slice(extra);
+        pipit.add_account(self.tls_port, "tls", &args);
+    }
+
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
     }
