@@ -94,6 +94,10 @@ Happy reading,\nthe Pipit team\n",
         "Ana Lima <ana.lima@example.org>",
     ];
     let mut references = String::new();
+    // Dated in the hours before the mail above, oldest first: a reply never
+    // comes before what it answers.
+    let mut thread_dates: Vec<String> = (0..9).map(|_| next_date()).collect();
+    thread_dates.reverse();
     for i in 0..9 {
         let id = format!("<hike-{i}@example.org>");
         let subject = if i == 0 {
@@ -122,7 +126,7 @@ Happy reading,\nthe Pipit team\n",
         out.push(plain(
             people[i % people.len()],
             &subject,
-            &next_date(),
+            &thread_dates[i],
             &id,
             reply_to.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
             &body,
@@ -264,6 +268,31 @@ trailer<</Root 1 0 R>>\n%%EOF\n";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 13, item 17: the long thread's replies were dated before its
+    /// first message.
+    #[test]
+    fn every_reply_in_the_thread_is_dated_after_what_it_answers() {
+        let all = messages(1_793_613_600);
+        let parsed: Vec<_> = all.iter().map(|m| crate::mime::parse(m)).collect();
+        let date_of = |id: &str| {
+            parsed
+                .iter()
+                .find(|p| p.message_id == id)
+                .and_then(|p| p.date)
+                .unwrap()
+        };
+        for i in 1..9 {
+            let (reply, parent) = (
+                format!("hike-{i}@example.org"),
+                format!("hike-{}@example.org", i - 1),
+            );
+            assert!(
+                date_of(&reply) > date_of(&parent),
+                "{reply} is dated before {parent}"
+            );
+        }
+    }
 
     #[test]
     fn the_demo_mailbox_parses_and_shows_what_pipit_does() {
