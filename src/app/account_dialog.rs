@@ -115,6 +115,7 @@ impl std::fmt::Debug for AccountDraft {
             .field("host", &self.host)
             .field("status", &self.status)
             .field("error", &self.error)
+            .field("problems", &self.account().err())
             .finish_non_exhaustive()
     }
 }
@@ -433,13 +434,13 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
         ui.heading(match &draft.purpose {
             Purpose::FirstStart => "Welcome to Pipit".to_string(),
             Purpose::Add => "Add an account".to_string(),
-            Purpose::Edit(a) => format!("Settings of {}", a.name),
+            Purpose::Edit(a) => format!("Account settings: {}", a.name),
         });
         if draft.purpose == Purpose::FirstStart {
             ui.label("Pipit downloads your mail over POP3 so you can read it offline. Tell it where your mail is.");
         }
         ui.add_space(6.0);
-        egui::ScrollArea::vertical().max_height(ui.ctx().content_rect().height() - 200.0).show(ui, |ui| {
+        egui::ScrollArea::vertical().max_height((ui.ctx().content_rect().height() - 330.0).max(160.0)).show(ui, |ui| {
         egui::Grid::new("account-fields").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
             let e = draft.error_of(Field::User, &errors);
             field(ui, "User name", &mut draft.user, "you@example.org", false, e);

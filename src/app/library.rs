@@ -387,6 +387,36 @@ mod tests {
         }
     }
 
+    /// Issue 13, item 17: subject sort counted "Re:".
+    #[test]
+    fn subjects_sort_without_their_reply_and_forward_marks() {
+        assert_eq!(subject_key("Re: Weekend hike"), "weekend hike");
+        assert_eq!(subject_key("RE: Fwd: re[2]: AW: Hike"), "hike");
+        assert_eq!(subject_key("Reading list"), "reading list");
+        assert_eq!(subject_key("Recall: a"), "recall: a");
+    }
+
+    /// Issue 13, item 11: the TOP preview showed boundaries and base64.
+    #[test]
+    fn a_preview_shows_the_text_and_attachment_names_of_a_cut_message() {
+        let front = b"From: Ana <ana@example.org>\r\nSubject: Photos\r\n\
+Content-Type: multipart/mixed; boundary=\"xyz\"\r\n\r\n--xyz\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nSGVyZSBhcmUgdGhlIHBob3RvcyBmcm9tIHRoZSBsYWtlLg==\r\n--xyz\r\n\
+Content-Type: application/zip; name=\"lake.zip\"\r\nContent-Disposition: attachment; filename=\"lake.zip\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nUEsDBBQAAAAIAAAAIQ";
+        let opened = opened_partial(front);
+        assert_eq!(
+            opened.detail.text.trim(),
+            "Here are the photos from the lake."
+        );
+        assert!(!opened.detail.text.contains("--xyz"));
+        assert_eq!(
+            &*opened.detail.summary.attachments,
+            ["lake.zip".to_string()]
+        );
+        assert!(opened.partial);
+    }
+
     #[test]
     fn searches_see_new_mail_trash_and_the_list_order() {
         let dir = tempfile::tempdir().unwrap();

@@ -988,6 +988,14 @@ nothing to restore.",
         self.fetching.remove(&account);
         self.progress.remove(&account);
         self.reload();
+        // A message shown by its headers may be whole now (Download), or
+        // gone from the server: show it as it is, even if it left the view.
+        if let (Some(id), Some(Reading::Ready(opened))) = (self.selected, &self.reading)
+            && opened.detail.summary.state == MessageState::Headers
+            && *opened.detail.summary.account == *account
+        {
+            self.library.ask(Query::Open(id));
+        }
         let result = match result {
             Ok(summary) => {
                 self.checked.insert(
