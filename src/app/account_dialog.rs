@@ -440,7 +440,7 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
             ui.label("Pipit downloads your mail over POP3 so you can read it offline. Tell it where your mail is.");
         }
         ui.add_space(6.0);
-        egui::ScrollArea::vertical().max_height((ui.ctx().content_rect().height() - 330.0).max(160.0)).show(ui, |ui| {
+        egui::ScrollArea::vertical().max_height((ui.ctx().content_rect().height() - 210.0).max(160.0)).show(ui, |ui| {
         egui::Grid::new("account-fields").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
             let e = draft.error_of(Field::User, &errors);
             field(ui, "User name", &mut draft.user, "you@example.org", false, e);
@@ -498,9 +498,9 @@ for anyone on the way to read. Use it only with a server on this computer or a n
         ui.radio_value(&mut draft.policy, PolicyChoice::Delete, "Delete after downloading");
         ui.horizontal(|ui| {
             ui.radio_value(&mut draft.policy, PolicyChoice::KeepDays, "Keep for");
+            let days = ui.add(egui::TextEdit::singleline(&mut draft.keep_days).desired_width(40.0));
             let l = ui.label("days");
-            ui.add(egui::TextEdit::singleline(&mut draft.keep_days).desired_width(40.0))
-                .labelled_by(l.id);
+            days.labelled_by(l.id);
         });
         if let Some(e) = draft.error_of(Field::KeepDays, &errors) {
             ui.colored_label(ui.visuals().error_fg_color, e);

@@ -49,7 +49,7 @@ impl Default for Layout {
             sidebar: 190.0,
             reader: 520.0,
             from: 200.0,
-            date: 120.0,
+            date: 150.0,
             size: 84.0,
             sort_column: SortColumn::Date,
             ascending: false,

@@ -374,7 +374,7 @@ fn row_ui(
             egui::pos2(rect.right(), rect.top() + line_h),
         );
         let bottom = Rect::from_min_max(egui::pos2(left, rect.top() + line_h - 2.0), rect.max);
-        let date_w = 110.0f32.min(top.width() * 0.4);
+        let date_w = 140.0f32.min(top.width() * 0.45);
         put(
             Rect::from_min_max(top.min, egui::pos2(top.right() - date_w, top.bottom())),
             &from,
@@ -415,7 +415,7 @@ fn row_ui(
         put(cell(x, cols.date), &date, font.clone(), false);
         x += cols.date;
         let mut size_cell = cell(x, cols.size);
-        if row.state == MessageState::Headers {
+        if row.state == MessageState::Headers && row.on_server {
             icons.push((cell(x + 2.0, ICON), CLOUD));
             size_cell.min.x += ICON;
         }
@@ -442,10 +442,8 @@ fn row_ui(
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!("Attachments: {names}")
-            } else if row.on_server {
-                "Still on the server: only its headers are here. Select it to preview or download it.".into()
             } else {
-                "Only its headers were downloaded; it is no longer on the server.".into()
+                "Still on the server: only its headers are here. Select it to preview or download it.".into()
             }
         };
         let tip = icons

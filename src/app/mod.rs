@@ -373,6 +373,18 @@ impl PipitApp {
             egui::CentralPanel::default_margins().show(ui, |ui| list::ui(ui, self));
         }
 
+        if modal_open {
+            // Dim the window behind a dialog, so it reads as waiting.
+            ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Middle,
+                egui::Id::unique("dim-behind-dialogs"),
+            ))
+            .rect_filled(
+                ctx.content_rect(),
+                0.0,
+                egui::Color32::from_black_alpha(140),
+            );
+        }
         if self.account_dialog.is_some() {
             account_dialog::ui(&ctx, self);
         }

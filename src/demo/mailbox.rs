@@ -30,8 +30,9 @@ This is a demo mailbox on a POP3 server that Pipit started on your own machine, 
 Things to try:\n\
 - Click a column title to sort. Type in Search (Ctrl+F) to find mail as you type.\n\
 - Open \"On server\": large messages wait there with only their headers. Select one to preview its first lines (fetched with TOP), then Download it or Delete it on the server.\n\
-- Press Delete to move a message to Trash, and restore it from there.\n\
-- F5 gets new mail.\n\n\
+- Press Delete to move a message to Trash, and restore it from there (R).\n\
+- F5 gets new mail. F1 lists every shortcut.\n\
+- The gear beside the account opens its settings.\n\n\
 Happy reading,\nthe Pipit team\n",
     ));
     out.push(html(
@@ -201,7 +202,10 @@ fn html(from: &str, subject: &str, date: &str) -> Vec<u8> {
 <ul><li>Meadow pipit: the commonest, in open country.</li>\r\n\
 <li>Tree pipit: sings in flight from a treetop.</li>\r\n\
 <li>Water pipit: by mountain streams.</li></ul>\r\n\
-<p>This message has no plain-text part: Pipit shows it as readable text.</p></body></html>\r\n",
+<blockquote><p>\u{201c}A pipit is a lark that took up walking.\u{201d}</p></blockquote>\r\n\
+<p>This message has no plain-text part: Pipit shows its headings, lists, quotes and \
+<a href=\"https://birdwatch.example/pipits\">links</a> (a link shows where it leads before your browser opens it), \
+and never loads anything from the web.</p></body></html>\r\n",
     );
     m.into_bytes()
 }
