@@ -666,3 +666,34 @@ Content-Disposition: attachment; filename=\"minutes.pdf\"\r\nContent-Transfer-En
         b"%PDF-"
     );
 }
+
+/// Items 9 and 10: text cut mid-letter with no way to read the rest; a
+/// bold faked by drawing twice.
+#[test]
+fn window_cut_text_ends_in_an_ellipsis_and_shows_whole_on_hover_in_a_real_bold_face() {
+    let subject = "A subject far too long for its column, which goes on and on about the \
+harbour plans, the boats, the party and who brings what";
+    let raw = format!(
+        "From: Ana <ana@example.org>\r\nSubject: {subject}\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n"
+    );
+    let server = FakeServer::start(vec![raw.into_bytes()], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 1);
+    let row = h.get_by_label_contains("harbour plans").rect();
+    // The subject's cell starts after the unread dot and the From column.
+    let subject_cell = egui::pos2(row.left() + 14.0 + h.state().layout.from + 40.0, row.center().y);
+    h.hover_at(subject_cell);
+    steps(&mut h, 6);
+    h.get_by_label(subject);
+    // Unread rows use the shipped semibold face, not a second stroke.
+    let bold = h.ctx.fonts(|f| {
+        f.definitions()
+            .families
+            .get(&egui::FontFamily::Name("bold".into()))
+            .and_then(|faces| faces.first().cloned())
+    });
+    assert_eq!(bold.as_deref(), Some("Inter-SemiBold"));
+}
