@@ -175,10 +175,10 @@ impl Builder {
             }
             "p" | "div" | "section" | "article" | "header" | "footer" | "main" | "center"
             | "address" | "figure" | "figcaption" | "dt" | "dd" | "table" | "tbody" | "thead"
-            | "form" | "nav" | "aside" => {
-                if !self.in_row {
-                    self.start(Kind::Paragraph);
-                }
+            | "form" | "nav" | "aside"
+                if !self.in_row =>
+            {
+                self.start(Kind::Paragraph);
             }
             "blockquote" => {
                 self.flush();
@@ -222,11 +222,7 @@ impl Builder {
                     self.strong += 1;
                 }
             }
-            "br" => {
-                if self.pre > 0 || !self.spans.is_empty() {
-                    self.push("\n".into());
-                }
-            }
+            "br" if self.pre > 0 || !self.spans.is_empty() => self.push("\n".into()),
             "hr" => {
                 self.start(Kind::Rule);
                 self.flush();
@@ -259,10 +255,10 @@ impl Builder {
         match name {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "p" | "div" | "section" | "article"
             | "header" | "footer" | "main" | "center" | "address" | "figure" | "figcaption"
-            | "dt" | "dd" | "li" | "table" | "form" | "nav" | "aside" => {
-                if !self.in_row {
-                    self.flush();
-                }
+            | "dt" | "dd" | "li" | "table" | "form" | "nav" | "aside"
+                if !self.in_row =>
+            {
+                self.flush();
             }
             "blockquote" => {
                 self.flush();

@@ -345,18 +345,14 @@ pub fn sort_rows(rows: &mut [Summary], sort: Sort) {
 pub fn subject_key(subject: &str) -> String {
     const PREFIXES: [&str; 9] = ["re", "fwd", "fw", "aw", "sv", "wg", "tr", "rif", "vs"];
     let mut rest = subject.trim_start();
-    loop {
-        let Some(colon) = rest.find(':').filter(|&c| c <= 5) else {
-            break;
-        };
+    while let Some(colon) = rest.find(':').filter(|&c| c <= 5) {
         let word = rest[..colon].trim_end();
         // "Re[2]:" and "Re(2):" too.
         let word = word.split(['[', '(']).next().unwrap_or(word);
-        if PREFIXES.iter().any(|p| word.eq_ignore_ascii_case(p)) {
-            rest = rest[colon + 1..].trim_start();
-        } else {
+        if !PREFIXES.iter().any(|p| word.eq_ignore_ascii_case(p)) {
             break;
         }
+        rest = rest[colon + 1..].trim_start();
     }
     rest.to_lowercase()
 }

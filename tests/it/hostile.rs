@@ -288,7 +288,7 @@ fn exported_byte_exact(pipit: &Pipit, raws: &[Vec<u8>]) {
 }
 
 fn window(home: &Path, save_dir: &Path) -> Harness<'static, PipitApp> {
-    let mut app = PipitApp::new(Paths::under(home), None);
+    let app = PipitApp::new(Paths::under(home), None);
     {
         let mut folders = app.attachment_folders.lock().unwrap();
         folders.save_dir = Some(save_dir.to_path_buf());

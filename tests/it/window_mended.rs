@@ -684,7 +684,10 @@ harbour plans, the boats, the party and who brings what";
     wait(&mut h, "the list", |app| app.rows.len() == 1);
     let row = h.get_by_label_contains("harbour plans").rect();
     // The subject's cell starts after the unread dot and the From column.
-    let subject_cell = egui::pos2(row.left() + 14.0 + h.state().layout.from + 40.0, row.center().y);
+    let subject_cell = egui::pos2(
+        row.left() + 14.0 + h.state().layout.from + 40.0,
+        row.center().y,
+    );
     h.hover_at(subject_cell);
     steps(&mut h, 6);
     h.get_by_label(subject);
