@@ -700,3 +700,136 @@ harbour plans, the boats, the party and who brings what";
     });
     assert_eq!(bold.as_deref(), Some("Inter-SemiBold"));
 }
+
+/// A stand-in for the desktop portal's file chooser: it answers every
+/// SaveFile with `uri`, as a portal does, with a Response signal on the
+/// request object the caller named, and remembers what it was asked.
+struct FakeChooser {
+    uri: String,
+    conn: std::sync::Arc<std::sync::OnceLock<zbus::blocking::Connection>>,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.portal.FileChooser")]
+impl FakeChooser {
+    fn save_file(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        _parent: &str,
+        _title: &str,
+        options: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+    ) -> zbus::zvariant::OwnedObjectPath {
+        let text = |key: &str| {
+            options
+                .get(key)
+                .and_then(|v| String::try_from(v.clone()).ok())
+                .unwrap_or_default()
+        };
+        let folder = options
+            .get("current_folder")
+            .and_then(|v| Vec::<u8>::try_from(v.clone()).ok())
+            .unwrap_or_default();
+        self.asked
+            .lock()
+            .unwrap()
+            .push((text("current_name"), folder));
+        let sender = header
+            .sender()
+            .map(|s| s.trim_start_matches(':').replace('.', "_"))
+            .unwrap_or_default();
+        let path = format!(
+            "/org/freedesktop/portal/desktop/request/{sender}/{}",
+            text("handle_token")
+        );
+        let conn = self.conn.get().unwrap().clone();
+        let (uri, at) = (self.uri.clone(), path.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            let mut results = std::collections::HashMap::new();
+            results.insert("uris", zbus::zvariant::Value::from(vec![uri]));
+            conn.emit_signal(
+                None::<&str>,
+                at.as_str(),
+                "org.freedesktop.portal.Request",
+                "Response",
+                &(0u32, results),
+            )
+            .unwrap();
+        });
+        zbus::zvariant::OwnedObjectPath::try_from(path).unwrap()
+    }
+}
+
+/// Item 13: Save… opened no dialog. Now it asks the desktop's file chooser
+/// (the XDG portal), starting in the save folder, and writes where the
+/// user chose.
+#[test]
+fn window_save_asks_the_desktops_file_chooser() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut daemon = std::process::Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("dbus-daemon (package dbus) is installed");
+    let mut address = String::new();
+    std::io::BufReader::new(daemon.stdout.take().unwrap())
+        .read_line(&mut address)
+        .unwrap();
+    let address = address.trim().to_string();
+    let chosen = dir.path().join("elsewhere").join("the minutes.pdf");
+    std::fs::create_dir(chosen.parent().unwrap()).unwrap();
+    let conn_slot = std::sync::Arc::new(std::sync::OnceLock::new());
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let fake = FakeChooser {
+        uri: format!(
+            "file://{}",
+            chosen.display().to_string().replace(' ', "%20")
+        ),
+        conn: conn_slot.clone(),
+        asked: asked.clone(),
+    };
+    let conn = zbus::blocking::connection::Builder::address(address.as_str())
+        .unwrap()
+        .name("org.freedesktop.portal.Desktop")
+        .unwrap()
+        .serve_at("/org/freedesktop/portal/desktop", fake)
+        .unwrap()
+        .build()
+        .unwrap();
+    conn_slot.set(conn.clone()).unwrap();
+
+    let start = dir.path().join("downloads");
+    std::fs::create_dir(&start).unwrap();
+    let mut folders = pipit::attachment::Folders::default();
+    folders.save_dir = Some(start.clone());
+    folders.chooser = pipit::attachment::Chooser::PortalAt(address);
+    let attachment = pipit::mime::Attachment {
+        name: "minutes.pdf".into(),
+        content_type: "application/pdf".into(),
+        bytes: b"%PDF-1.4".to_vec(),
+    };
+    let saved = folders.save_chosen(&attachment).unwrap();
+    assert_eq!(
+        saved,
+        pipit::attachment::Saved::At {
+            path: chosen.clone(),
+            fallback: None
+        }
+    );
+    assert_eq!(std::fs::read(&chosen).unwrap(), b"%PDF-1.4");
+    let mut folder = start.as_os_str().as_encoded_bytes().to_vec();
+    folder.push(0);
+    assert_eq!(
+        asked.lock().unwrap().as_slice(),
+        [("minutes.pdf".to_string(), folder)],
+        "asked with the attachment's name, starting in the save folder"
+    );
+    assert!(
+        std::fs::read_dir(&start).unwrap().next().is_none(),
+        "nothing written where it was not asked"
+    );
+    drop(conn);
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
