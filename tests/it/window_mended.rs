@@ -701,13 +701,16 @@ harbour plans, the boats, the party and who brings what";
     assert_eq!(bold.as_deref(), Some("Inter-SemiBold"));
 }
 
+/// What the file chooser was asked: the name and the folder to start in.
+type Asked = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A stand-in for the desktop portal's file chooser: it answers every
 /// SaveFile with `uri`, as a portal does, with a Response signal on the
 /// request object the caller named, and remembers what it was asked.
 struct FakeChooser {
     uri: String,
     conn: std::sync::Arc<std::sync::OnceLock<zbus::blocking::Connection>>,
-    asked: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
+    asked: Asked,
 }
 
 #[zbus::interface(name = "org.freedesktop.portal.FileChooser")]
@@ -780,7 +783,7 @@ fn window_save_asks_the_desktops_file_chooser() {
     let chosen = dir.path().join("elsewhere").join("the minutes.pdf");
     std::fs::create_dir(chosen.parent().unwrap()).unwrap();
     let conn_slot = std::sync::Arc::new(std::sync::OnceLock::new());
-    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let asked: Asked = Asked::default();
     let fake = FakeChooser {
         uri: format!(
             "file://{}",
