@@ -1,8 +1,11 @@
 //! Pipit: a desktop POP3 mail reader. The library holds the engine; the
 //! binary is a thin face over it.
 //!
-//! Arrows run one way: `pop3` ← `net` ← `sync` ← `worker` ← `cli`;
-//! `store`, `mime`, `secrets` and `config` serve `sync` and the faces.
+//! Arrows run one way: `pop3` ← `net` ← `sync` ← `worker` ← `app` / `cli`;
+//! `store`, `mime`, `secrets` and `config` serve `sync` and the faces;
+//! `setup` (accounts changed in the config and the keychain together),
+//! `html`, `portal` and `dates` serve the faces, which never import each
+//! other.
 
 pub mod app;
 pub mod attachment;
