@@ -198,6 +198,9 @@ pub struct PipitApp {
     preview_jobs: HashMap<i64, Promise<Result<Vec<u8>, FetchError>>>,
     /// Messages whose Download was asked for, until their account's fetch ends.
     pub downloading: HashSet<i64>,
+    /// Accounts to fetch again when their fetch ends: a Download was asked
+    /// for while it ran, after it had planned what to download.
+    fetch_again: HashSet<String>,
 
     /// Accounts being fetched, and the newest progress of each.
     pub fetching: HashSet<String>,
@@ -282,6 +285,7 @@ impl PipitApp {
             previews: HashMap::new(),
             preview_jobs: HashMap::new(),
             downloading: HashSet::new(),
+            fetch_again: HashSet::new(),
             fetching: HashSet::new(),
             progress: HashMap::new(),
             checked: HashMap::new(),
@@ -683,6 +687,11 @@ nothing to restore.",
         if self.fetching.is_empty() {
             self.round.clear();
         }
+        self.start_fetch(account);
+    }
+
+    /// Starts a fetch within the current round of Get Mail.
+    fn start_fetch(&mut self, account: &Account) {
         if self.fetching.insert(account.name.clone()) {
             self.last_check.insert(account.name.clone(), Instant::now());
             self.worker
@@ -864,7 +873,11 @@ nothing to restore.",
             .map(|r| r.account.clone())
             && let Ok(account) = self.config.account(&account).cloned()
         {
-            self.fetch_account(&account);
+            if self.fetching.contains(&account.name) {
+                self.fetch_again.insert(account.name.clone());
+            } else {
+                self.fetch_account(&account);
+            }
         }
     }
 
@@ -1031,13 +1044,22 @@ nothing to restore.",
                 Err(said)
             }
         };
-        let rows = &self.rows;
-        self.downloading.retain(|id| {
-            rows.iter()
-                .find(|r| r.id == *id)
-                .is_some_and(|r| *r.account != *account)
+        let again = self.fetch_again.remove(&account) && result.is_ok();
+        if !again {
+            let rows = &self.rows;
+            self.downloading.retain(|id| {
+                rows.iter()
+                    .find(|r| r.id == *id)
+                    .is_some_and(|r| *r.account != *account)
+            });
+        }
+        self.round.push(RoundResult {
+            account: account.clone(),
+            result,
         });
-        self.round.push(RoundResult { account, result });
+        if again && let Ok(a) = self.config.account(&account).cloned() {
+            self.start_fetch(&a);
+        }
         if self.fetching.is_empty() {
             self.end_round();
         }

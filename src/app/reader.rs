@@ -410,7 +410,11 @@ fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64, accou
         Some(Preview::Loading) | None => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label("Fetching a preview from the server…");
+                if app.fetching.contains(account) {
+                    ui.label("Waiting for Get Mail to finish, then fetching a preview…");
+                } else {
+                    ui.label("Fetching a preview from the server…");
+                }
             });
         }
     }

@@ -332,6 +332,15 @@ fn window_download_shows_the_message_and_a_preview_waits_for_the_fetch() {
     h.get_by_label_contains("Downloading the whole message");
     let second = h.state().rows.iter().find(|r| r.id != first).unwrap().id;
     h.state_mut().select(second);
+    wait(&mut h, "the second message", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label_contains("Waiting for Get Mail to finish");
+    // A Download asked for while a fetch runs is carried out when it ends,
+    // not forgotten.
+    assert!(!h.state().fetching.is_empty());
+    h.get_by_label("Download").click();
+    steps(&mut h, 2);
     wait(&mut h, "the second preview", |app| {
         matches!(
             app.previews.get(&second),
@@ -342,7 +351,16 @@ fn window_download_shows_the_message_and_a_preview_waits_for_the_fetch() {
         Some(Preview::Ready(_)) => {}
         other => panic!("the preview failed: {other:?}"),
     }
-    wait(&mut h, "the download", |app| app.fetching.is_empty());
+    wait(&mut h, "the downloads", |app| {
+        app.fetching.is_empty() && app.downloading.is_empty()
+    });
+    // The small one at the first fetch, then the two asked for.
+    assert_eq!(
+        server.count("RETR"),
+        3,
+        "both downloaded: {:?}",
+        server.sessions()
+    );
     h.state_mut().select(first);
     wait(
         &mut h,
