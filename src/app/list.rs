@@ -292,7 +292,17 @@ fn row_ui(
         ui.allocate_exact_size(egui::vec2(ui.available_width(), height), Sense::click());
     let from = display_from(&row.from);
     let subject = display_subject(&row.subject);
-    let label = format!("{from} — {subject}");
+    // What a screen reader says of the row, beyond what is drawn as text.
+    let mut label = format!("{from} — {subject}");
+    if !row.seen {
+        label.push_str(", unread");
+    }
+    if !row.attachments.is_empty() {
+        label.push_str(", with attachments");
+    }
+    if row.state == MessageState::Headers && row.on_server {
+        label.push_str(", still on the server");
+    }
     response.widget_info(|| WidgetInfo::selected(Role::Button, true, selected, &label));
     if !ui.is_rect_visible(rect) {
         return response;

@@ -300,7 +300,10 @@ fn window_delete_on_server_asks_first_and_leaves_no_ghost() {
         matches!(app.reading, Some(Reading::Ready(_)))
     });
     h.get_by_label_contains("Deleted on the server");
-    assert!(h.query_by_label_contains("still on the server").is_none());
+    assert!(
+        h.query_by_label_contains("is still on the server: only its headers")
+            .is_none()
+    );
     assert!(h.query_by_label("Download").is_none());
     assert!(h.query_by_label_contains("Preview").is_none());
     assert!(
@@ -367,7 +370,10 @@ fn window_download_shows_the_message_and_a_preview_waits_for_the_fetch() {
         "the downloaded message",
         |app| matches!(&app.reading, Some(Reading::Ready(o)) if o.detail.summary.state == pipit::store::MessageState::Full),
     );
-    assert!(h.query_by_label_contains("still on the server").is_none());
+    assert!(
+        h.query_by_label_contains("is still on the server: only its headers")
+            .is_none()
+    );
     assert!(h.query_by_label("Download").is_none());
 }
 
@@ -383,7 +389,10 @@ fn window_the_reader_follows_a_download_without_a_click() {
         app.fetching.is_empty()
             && matches!(&app.reading, Some(Reading::Ready(o)) if o.detail.summary.state == pipit::store::MessageState::Full)
     });
-    assert!(h.query_by_label_contains("still on the server").is_none());
+    assert!(
+        h.query_by_label_contains("is still on the server: only its headers")
+            .is_none()
+    );
     assert!(h.query_by_label("Download").is_none());
     h.get_by_label_contains("0123456789 abcdefghijklmnopqrstuvwxyz");
 }
@@ -914,4 +923,43 @@ fn window_a_keychain_that_fails_is_explained_beside_the_password() {
     h.get_by_label(&said);
     h.get_by_label("Details");
     assert!(!home.home().join("config.toml").exists(), "nothing saved");
+}
+
+/// Item 15: Space read on in the reader; the list's rows tell a screen
+/// reader what the bold face and the icons show.
+#[test]
+fn window_space_reads_on_and_rows_say_what_their_marks_mean() {
+    let mut long = String::from(
+        "From: Ana <ana@example.org>\r\nSubject: Long read\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\n",
+    );
+    for i in 0..200 {
+        long.push_str(&format!("Paragraph line {i} of a long read.\r\n"));
+    }
+    let server = FakeServer::start(
+        vec![long.into_bytes(), mail::sized(2, 30_000)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &["--max-size", "10000"]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 2);
+    h.get_by_label_contains("Long read, unread");
+    h.get_by_label_contains("Big 2, unread, still on the server");
+    h.get_by_label_contains("Long read").click();
+    wait(&mut h, "the long read", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    let top = h.get_by_label_contains("Paragraph line 0 of").rect().top();
+    h.key_press(egui::Key::Space);
+    steps(&mut h, 4);
+    let after = h.get_by_label_contains("Paragraph line 0 of").rect().top();
+    assert!(
+        after < top - 200.0,
+        "Space scrolled the text: {top} → {after}"
+    );
+    assert!(
+        h.query_by_label_contains("Long read, unread").is_none(),
+        "opened: read"
+    );
 }
