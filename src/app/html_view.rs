@@ -8,24 +8,28 @@ use super::fonts;
 use crate::html::{Block, Kind, Span};
 use crate::reveal;
 
-/// Characters of HTML text laid out; the rest is said to go on.
+/// Bytes of HTML text laid out, and pieces of text (each a widget): egui
+/// lays text out on the UI thread, and a hostile message can be one
+/// megabyte-long paragraph or a hundred thousand tiny ones.
 const SHOWN: usize = 64 * 1024;
+const PIECES: usize = 4_000;
 
 /// Draws the blocks; returns the target of a link the user clicked.
 pub fn ui(ui: &mut egui::Ui, blocks: &[Block]) -> Option<String> {
     let mut clicked = None;
-    let mut shown = 0;
+    let mut budget = Budget {
+        bytes: SHOWN,
+        pieces: PIECES,
+    };
     for block in blocks {
-        if shown > SHOWN {
-            ui.weak("The message goes on; the rest is not shown here.");
+        if budget.spent() {
             break;
         }
-        shown += block.spans.iter().map(|s| s.text.len()).sum::<usize>();
         let quote = f32::from(block.quote) * 14.0;
         let response = ui
             .horizontal(|ui| {
                 ui.add_space(quote);
-                ui.vertical(|ui| block_ui(ui, block, &mut clicked));
+                ui.vertical(|ui| block_ui(ui, block, &mut clicked, &mut budget));
             })
             .response;
         if block.quote > 0 {
@@ -40,10 +44,36 @@ pub fn ui(ui: &mut egui::Ui, blocks: &[Block]) -> Option<String> {
             }
         }
     }
+    if budget.spent() {
+        ui.weak("The message goes on; the rest is not shown here.");
+    }
     clicked
 }
 
-fn block_ui(ui: &mut egui::Ui, block: &Block, clicked: &mut Option<String>) {
+/// What is left to lay out this frame.
+struct Budget {
+    bytes: usize,
+    pieces: usize,
+}
+
+impl Budget {
+    fn spent(&self) -> bool {
+        self.bytes == 0 || self.pieces == 0
+    }
+
+    /// `text`, cut to what is left, and counted.
+    fn take<'a>(&mut self, text: &'a str) -> &'a str {
+        let mut cut = self.bytes.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.bytes -= cut;
+        self.pieces = self.pieces.saturating_sub(1);
+        &text[..cut]
+    }
+}
+
+fn block_ui(ui: &mut egui::Ui, block: &Block, clicked: &mut Option<String>, budget: &mut Budget) {
     match &block.kind {
         Kind::Rule => {
             ui.separator();
@@ -56,35 +86,42 @@ fn block_ui(ui: &mut egui::Ui, block: &Block, clicked: &mut Option<String>) {
                 3 => 17.0,
                 _ => 15.0,
             };
-            spans_ui(ui, &block.spans, Some(size), clicked);
+            spans_ui(ui, &block.spans, Some(size), clicked, budget);
             ui.add_space(2.0);
         }
         Kind::Item { depth, marker } => {
             ui.horizontal_wrapped(|ui| {
                 ui.add_space(f32::from(*depth - 1) * 18.0);
                 ui.label(format!("{marker} "));
-                spans_inline(ui, &block.spans, None, clicked);
+                spans_inline(ui, &block.spans, None, clicked, budget);
             });
         }
         Kind::Pre => {
             let text: String = block.spans.iter().map(|s| s.text.as_str()).collect();
+            let text = budget.take(&text);
             ui.add(
-                egui::Label::new(RichText::new(reveal::text(&text)).monospace())
+                egui::Label::new(RichText::new(reveal::text(text)).monospace())
                     .selectable(true)
                     .wrap(),
             );
         }
         Kind::Paragraph | Kind::Row => {
-            spans_ui(ui, &block.spans, None, clicked);
+            spans_ui(ui, &block.spans, None, clicked, budget);
             ui.add_space(4.0);
         }
     }
 }
 
-fn spans_ui(ui: &mut egui::Ui, spans: &[Span], size: Option<f32>, clicked: &mut Option<String>) {
+fn spans_ui(
+    ui: &mut egui::Ui,
+    spans: &[Span],
+    size: Option<f32>,
+    clicked: &mut Option<String>,
+    budget: &mut Budget,
+) {
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 0.0;
-        spans_inline(ui, spans, size, clicked);
+        spans_inline(ui, spans, size, clicked, budget);
     });
 }
 
@@ -93,9 +130,13 @@ fn spans_inline(
     spans: &[Span],
     size: Option<f32>,
     clicked: &mut Option<String>,
+    budget: &mut Budget,
 ) {
     let body = ui.text_style_height(&TextStyle::Body);
     for span in spans {
+        if budget.spent() {
+            return;
+        }
         let family = if span.strong || size.is_some() {
             fonts::bold()
         } else if span.italic {
@@ -108,7 +149,7 @@ fn spans_inline(
         } else {
             FontId::new(size.unwrap_or(body), family)
         };
-        let text = RichText::new(reveal::text(&span.text)).font(font);
+        let text = RichText::new(reveal::text(budget.take(&span.text))).font(font);
         match &span.link {
             Some(target) => {
                 let link = ui
