@@ -619,7 +619,9 @@ fn window_the_account_dialog_says_what_is_wrong_where_and_can_be_dismissed() {
     // A server that cannot be found is not saved without a word.
     replace_text(&mut h, "Password", "secret");
     replace_text(&mut h, "Server", "pop.nonexistent.invalid");
-    h.get_by_label("Test connection").click_accesskit();
+    // The dialog shrinks as errors go, and is centred again a frame later.
+    steps(&mut h, 3);
+    h.get_by_label("Test connection").click();
     wait(&mut h, "the test to fail", |app| {
         app.account_dialog
             .as_ref()
@@ -988,4 +990,37 @@ fn window_a_huge_html_paragraph_is_shown_in_part_and_quickly() {
         started.elapsed()
     );
     h.get_by_label("The message goes on; the rest is not shown here.");
+}
+
+/// Item 5: a failed Open said "could not be saved", with the detail of a
+/// missing program.
+#[test]
+fn window_an_open_that_fails_says_so_and_what_to_do() {
+    let raw = b"From: Ana <ana@example.org>\r\nSubject: Minutes\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+--b\r\nContent-Type: application/pdf\r\n\
+Content-Disposition: attachment; filename=\"minutes.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
+    let viewer = pipit::app::Viewer::from_bytes(raw, "minutes.eml");
+    viewer.attachment_folders.lock().unwrap().opener = "/nonexistent/xdg-open".into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 600.0))
+        .build_ui_state(|ui, v: &mut pipit::app::Viewer| v.ui(ui), viewer);
+    h.step();
+    h.get_by_label("Open").click();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.state().banner.is_none() && Instant::now() < deadline {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.step();
+    let banner = h.state().banner.clone().unwrap();
+    assert!(banner.error);
+    assert!(
+        banner
+            .text
+            .starts_with("The attachment could not be opened: this desktop has no program"),
+        "{banner:?}"
+    );
+    assert!(banner.text.contains("Save it instead"), "{banner:?}");
+    assert!(!banner.text.contains("saved"), "{banner:?}");
+    assert!(banner.detail.unwrap().contains("/nonexistent/xdg-open"));
 }
