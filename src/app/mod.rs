@@ -1209,6 +1209,12 @@ impl eframe::App for PipitApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         PipitApp::ui(self, ui);
     }
+
+    /// The window closes: its layout is written now, not left to a drop.
+    fn on_exit(&mut self) {
+        self.layout.set_sort(self.sort);
+        self.keeper.flush(&self.layout);
+    }
 }
 
 fn progress_account(p: &Progress) -> &str {
