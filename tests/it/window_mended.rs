@@ -1024,3 +1024,82 @@ Content-Disposition: attachment; filename=\"minutes.pdf\"\r\nContent-Transfer-En
     assert!(!banner.text.contains("saved"), "{banner:?}");
     assert!(banner.detail.unwrap().contains("/nonexistent/xdg-open"));
 }
+
+/// Item 9: the attachment mark read as "0" and the on-server mark was a
+/// blob, with nothing to say what they meant.
+#[test]
+fn window_icons_say_what_they_mean_on_hover() {
+    let server = FakeServer::start(
+        vec![mail::varied(4).remove(3), mail::sized(2, 30_000)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &["--max-size", "10000"]);
+    home.fetch_ok();
+    // Wide enough for columns.
+    let mut h = window_sized(&home, egui::vec2(1600.0, 800.0));
+    wait(&mut h, "the list", |app| app.rows.len() == 2);
+    let (date, size) = (h.state().layout.date, h.state().layout.size);
+    let row = h.get_by_label_contains("With attachment 3").rect();
+    // The clip stands at the end of the Subject column.
+    h.hover_at(egui::pos2(
+        row.right() - date - size - 6.0 - 9.0,
+        row.center().y,
+    ));
+    steps(&mut h, 6);
+    h.get_by_label("Attachments: data3.bin");
+    let row = h.get_by_label_contains("Big 2").rect();
+    // The cloud stands at the start of the Size column.
+    h.hover_at(egui::pos2(row.right() - size + 2.0 + 9.0, row.center().y));
+    steps(&mut h, 6);
+    h.get_by_label_contains("Still on the server: only its headers are here.");
+}
+
+/// Item 7, in the real window under Xvfb: its size, changed, is the size it
+/// opens at next time.
+#[test]
+fn window_the_real_window_opens_at_the_size_it_was_left_at() {
+    for tool in ["xvfb-run", "xauth", "xdotool"] {
+        crate::support::require_tool(tool);
+    }
+    let home = Pipit::new();
+    let work = tempfile::tempdir().unwrap();
+    let script = r#"
+        set -u
+        pipit=$1; home=$2
+        start() { "$pipit" --home "$home" 2>/dev/null & pid=$!;
+                  for i in $(seq 40); do sleep 0.5; win=$(xdotool search --name '^Pipit$' 2>/dev/null | head -1); [ -n "$win" ] && break; done; }
+        start
+        sleep 2
+        xdotool windowsize "$win" 1000 640
+        sleep 3
+        kill $pid; wait $pid 2>/dev/null
+        start
+        sleep 2
+        xdotool getwindowgeometry "$win" | grep Geometry
+        kill $pid
+    "#;
+    let out = std::process::Command::new("xvfb-run")
+        .args([
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            "bash",
+            "-c",
+            script,
+            "bash",
+        ])
+        .arg(env!("CARGO_BIN_EXE_pipit"))
+        .arg(home.home())
+        .env("XDG_CACHE_HOME", work.path().join("cache"))
+        .env("XDG_RUNTIME_DIR", work.path())
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("Geometry: 1000x640"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
