@@ -280,10 +280,35 @@ fn write_new(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> Result<PathBuf,
     })
 }
 
+/// Where *Save…* asks for a place to save.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Chooser {
+    /// The desktop's file chooser, through the XDG portal on the session bus.
+    Portal,
+    /// The portal on the D-Bus at this address (tests).
+    PortalAt(String),
+    /// No chooser: straight into the save folder.
+    Off,
+}
+
+/// Where a *Save…* went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// Written here; `fallback` says why no file chooser was asked.
+    At {
+        path: PathBuf,
+        fallback: Option<String>,
+    },
+    /// The user closed the file chooser.
+    Cancelled,
+}
+
 /// Where the reader's *Save…* and *Open* put attachments.
 pub struct Folders {
-    /// *Save…* writes here; none means the user's Downloads folder.
+    /// *Save…* starts here (in the file chooser, or writes here without
+    /// one); none means the user's Downloads folder.
     pub save_dir: Option<PathBuf>,
+    pub chooser: Chooser,
     /// The program that hands a file to the desktop.
     pub opener: OsString,
     /// Holds the files *Open* wrote; made on first use, removed when dropped.
@@ -294,6 +319,7 @@ impl Default for Folders {
     fn default() -> Self {
         Folders {
             save_dir: None,
+            chooser: Chooser::Portal,
             opener: "xdg-open".into(),
             private: None,
         }
@@ -308,6 +334,38 @@ impl Folders {
             None => downloads()?,
         };
         write_new(&dir, &safe_file_name(&a.name), &a.bytes, 0o666)
+    }
+
+    /// *Save…*: asks the desktop's file chooser where, starting in the save
+    /// folder; without one, saves into the save folder and says why.
+    pub fn save_chosen(&self, a: &Attachment) -> Result<Saved, AttachmentError> {
+        let name = safe_file_name(&a.name);
+        let start = match &self.save_dir {
+            Some(dir) => Some(dir.clone()),
+            None => downloads().ok(),
+        };
+        let bus = match &self.chooser {
+            Chooser::Off => None,
+            Chooser::Portal => Some(None),
+            Chooser::PortalAt(address) => Some(Some(address.as_str())),
+        };
+        let fallback = match bus {
+            None => None,
+            Some(bus) => {
+                match crate::portal::save_file(bus, "Save attachment", &name, start.as_deref()) {
+                    Ok(crate::portal::Chosen::Path(path)) => {
+                        return write_chosen(&path, &a.bytes).map(|path| Saved::At {
+                            path,
+                            fallback: None,
+                        });
+                    }
+                    Ok(crate::portal::Chosen::Cancelled) => return Ok(Saved::Cancelled),
+                    Err(e) => Some(e.to_string()),
+                }
+            }
+        };
+        let path = self.save(a)?;
+        Ok(Saved::At { path, fallback })
     }
 
     /// Writes the attachment, readable by this user only, into this run's
@@ -349,12 +407,43 @@ impl Folders {
     }
 }
 
+/// The user's Downloads folder; where the desktop names none, ~/Downloads,
+/// made if missing (never the home folder itself).
 fn downloads() -> Result<PathBuf, AttachmentError> {
     let dirs = directories::UserDirs::new().ok_or(AttachmentError::NoDownloads)?;
-    Ok(dirs
-        .download_dir()
-        .unwrap_or_else(|| dirs.home_dir())
-        .to_path_buf())
+    if let Some(dir) = dirs.download_dir() {
+        return Ok(dir.to_path_buf());
+    }
+    let dir = dirs.home_dir().join("Downloads");
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(&dir)
+        .map_err(|source| AttachmentError::Write {
+            path: dir.clone(),
+            source,
+        })?;
+    Ok(dir)
+}
+
+/// Writes `bytes` at the path the user chose in the file chooser (which has
+/// asked about replacing a file there): into a new file beside it, then
+/// renamed into place, so a link at the path is replaced, never followed.
+fn write_chosen(path: &Path, bytes: &[u8]) -> Result<PathBuf, AttachmentError> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "attachment".into());
+    let partial = write_new(dir, &format!(".{name}.pipit-partial"), bytes, 0o666)?;
+    fs::rename(&partial, path).map_err(|source| {
+        let _ = fs::remove_file(&partial);
+        AttachmentError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    Ok(path.to_path_buf())
 }
 
 /// A folder only this user can enter (mode 0700), with a name nobody can

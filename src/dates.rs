@@ -1,5 +1,6 @@
-//! The clock, and Unix seconds to calendar dates (UTC), for the few places
-//! that print one, without a date crate.
+//! The clock, and Unix seconds to calendar dates: UTC for what is written to
+//! files and headers, the system's time zone (through `jiff`, which reads the
+//! TZ variable and /etc/localtime) for what the window shows.
 
 /// Now, in seconds since the Unix epoch (0 if the clock is before it).
 pub fn unix_now() -> i64 {
@@ -90,9 +91,113 @@ impl Civil {
     }
 }
 
+/// Seconds east of UTC of the system's time zone at the moment `unix`.
+pub fn local_offset(unix: i64) -> i64 {
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    let zone = ZONE.get_or_init(jiff::tz::TimeZone::system);
+    jiff::Timestamp::from_second(unix)
+        .map(|t| i64::from(zone.to_offset(t).seconds()))
+        .unwrap_or(0)
+}
+
+/// The moment `unix` in local time, split into calendar fields.
+pub fn local(unix: i64, offset: &dyn Fn(i64) -> i64) -> Civil {
+    Civil::from_unix(unix.saturating_add(offset(unix)))
+}
+
+/// A date as a mail list shows it, in local time: "Today 09:41",
+/// "Yesterday 18:02", "Mon 09:41" within the week, "2 Nov" within the
+/// year, "2 Nov 2025" before.
+pub fn relative(unix: i64, now: i64, offset: &dyn Fn(i64) -> i64) -> String {
+    let then = local(unix, offset);
+    let today = local(now, offset);
+    let day = |c: &Civil| days_from_civil(c.year, c.month, c.day);
+    let days_ago = day(&today) - day(&then);
+    let time = format!("{:02}:{:02}", then.hour, then.minute);
+    match days_ago {
+        0 => format!("Today {time}"),
+        1 => format!("Yesterday {time}"),
+        2..=6 => format!("{} {time}", DAYS[then.weekday as usize]),
+        _ if then.year == today.year && days_ago > 0 => {
+            format!("{} {}", then.day, MONTHS[then.month as usize - 1])
+        }
+        _ => format!(
+            "{} {} {}",
+            then.day,
+            MONTHS[then.month as usize - 1],
+            then.year
+        ),
+    }
+}
+
+/// A date in full, in local time with its offset: "Mon 2 Nov 2026, 10:00 (UTC+01:00)".
+pub fn full_local(unix: i64, offset: &dyn Fn(i64) -> i64) -> String {
+    let c = local(unix, offset);
+    let off = offset(unix);
+    let sign = if off < 0 { '-' } else { '+' };
+    format!(
+        "{} {} {} {}, {:02}:{:02} (UTC{sign}{:02}:{:02})",
+        DAYS[c.weekday as usize],
+        c.day,
+        MONTHS[c.month as usize - 1],
+        c.year,
+        c.hour,
+        c.minute,
+        off.abs() / 3600,
+        off.abs() % 3600 / 60
+    )
+}
+
+/// Days since 1970-01-01 of a calendar date (Howard Hinnant's days_from_civil).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 13, item 6: every date was UTC and said nothing of it.
+    #[test]
+    fn list_dates_are_local_and_relative() {
+        // Mon 2 Nov 2026 10:00 UTC, seen from UTC+1 (Berlin in winter).
+        let now = 1_793_613_600;
+        let berlin = |_: i64| 3600;
+        assert_eq!(relative(now - 60, now, &berlin), "Today 10:59");
+        // 23:30 UTC on Sunday is 00:30 on Monday in Berlin: today, not yesterday.
+        assert_eq!(
+            relative(now - 10 * 3600 - 1800, now, &berlin),
+            "Today 00:30"
+        );
+        assert_eq!(relative(now - 86_400, now, &berlin), "Yesterday 11:00");
+        assert_eq!(relative(now - 3 * 86_400, now, &berlin), "Fri 11:00");
+        assert_eq!(relative(now - 30 * 86_400, now, &berlin), "3 Oct");
+        assert_eq!(relative(now - 400 * 86_400, now, &berlin), "28 Sep 2025");
+        // New York, five hours behind UTC: 02:00 UTC Monday is Sunday evening.
+        let new_york = |_: i64| -5 * 3600;
+        assert_eq!(relative(now - 8 * 3600, now, &new_york), "Yesterday 21:00");
+        assert_eq!(
+            full_local(now, &berlin),
+            "Mon 2 Nov 2026, 11:00 (UTC+01:00)"
+        );
+        assert_eq!(
+            full_local(now, &new_york),
+            "Mon 2 Nov 2026, 05:00 (UTC-05:00)"
+        );
+        for unix in [0, 951_782_400, now] {
+            let c = Civil::from_unix(unix);
+            assert_eq!(
+                days_from_civil(c.year, c.month, c.day),
+                unix.div_euclid(86_400)
+            );
+        }
+    }
 
     #[test]
     fn known_dates() {

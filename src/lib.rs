@@ -11,9 +11,11 @@
 //!                            └► config, secrets
 //! ```
 //!
-//! `reveal`, `dates`, `units` and `failpoint` serve every room; `demo` runs
-//! a server of its own on `pop3::server`. The two faces never import each
-//! other, and nothing below them knows egui exists.
+//! `setup` (accounts changed in the config and the keychain together),
+//! `html` and `portal` serve the faces; `reveal`, `dates`, `units` and
+//! `failpoint` serve every room; `demo` runs a server of its own on
+//! `pop3::server`. The two faces never import each other, and nothing below
+//! them knows egui exists.
 
 pub mod app;
 pub mod attachment;
@@ -22,12 +24,15 @@ pub mod config;
 pub mod dates;
 pub mod demo;
 pub mod failpoint;
+pub mod html;
 pub mod mime;
 pub mod net;
 pub mod paths;
 pub mod pop3;
+pub mod portal;
 pub mod reveal;
 pub mod secrets;
+pub mod setup;
 pub mod store;
 pub mod sync;
 pub mod units;

@@ -358,6 +358,27 @@ pub fn attachments(raw: &[u8]) -> Vec<Attachment> {
         .collect()
 }
 
+/// The HTML of a message whose only text is HTML (nothing else to show it
+/// with), for the reader to lay out with its structure. `None` for a
+/// message with a plain-text part.
+pub fn html_only(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse(raw)?;
+    let mut html = String::new();
+    for id in &message.text_body {
+        match &message.parts.get(*id as usize)?.body {
+            PartType::Html(part) => {
+                html.push_str(part);
+                if html.len() > MAX_TEXT {
+                    truncate(&mut html, MAX_TEXT);
+                    break;
+                }
+            }
+            _ => return None,
+        }
+    }
+    (!html.is_empty()).then_some(html)
+}
+
 /// "Name <addr>, other@example.org" for display and search.
 fn addresses(address: Option<&Address<'_>>) -> String {
     let Some(address) = address else {

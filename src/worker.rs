@@ -1,10 +1,12 @@
 //! The thread that runs fetch passes. One request enum in, one event enum
 //! out: the CLI and the window are both just listeners, and neither waits on
-//! the network.
+//! the network. One-shot jobs (a TOP preview, "Test connection") each run
+//! on a thread of their own and answer with a `poll_promise::Promise`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 use crate::config::Account;
@@ -14,22 +16,12 @@ use crate::secrets::PasswordSource;
 use crate::store::Store;
 use crate::sync::{self, FetchError, FetchSummary, Progress, ServerInfo};
 
+pub use poll_promise::Promise;
+
 /// What the worker is asked to do.
 pub enum Request {
     /// One fetch of one account.
     Fetch {
-        account: Box<Account>,
-        password: PasswordSource,
-    },
-    /// The headers and first lines of a message still on the server (TOP).
-    Preview {
-        account: Box<Account>,
-        password: PasswordSource,
-        id: i64,
-        lines: u32,
-    },
-    /// Log in and out, to prove an account's settings.
-    TestConnection {
         account: Box<Account>,
         password: PasswordSource,
     },
@@ -46,22 +38,29 @@ pub enum Event {
         account: String,
         result: Result<FetchSummary, FetchError>,
     },
-    /// A preview came back (or failed).
-    Preview {
-        id: i64,
-        result: Result<Vec<u8>, FetchError>,
-    },
-    /// "Test connection" ended.
-    Tested {
-        account: String,
-        result: Result<ServerInfo, FetchError>,
-    },
 }
 
 /// Called after each event is sent, so a window can wake up and look.
 pub type Notify = Arc<dyn Fn() + Send + Sync>;
 
+/// One gate per account name, held by whatever talks to that account's
+/// server in this process: a preview asked for during a fetch waits for the
+/// fetch to end instead of failing on the account's lock file, which the
+/// fetch of this very Pipit holds.
+#[derive(Clone, Default)]
+struct Gates(Arc<Mutex<HashMap<String, Arc<Mutex<()>>>>>);
+
+impl Gates {
+    fn of(&self, account: &str) -> Arc<Mutex<()>> {
+        let mut gates = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        gates.entry(account.to_string()).or_default().clone()
+    }
+}
+
 pub struct Worker {
+    paths: Paths,
+    notify: Notify,
+    gates: Gates,
     requests: Sender<Request>,
     events: Receiver<Event>,
     cancel: Arc<AtomicBool>,
@@ -80,11 +79,16 @@ impl Worker {
         let (outbox, events) = mpsc::channel::<Event>();
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = cancel.clone();
+        let gates = Gates::default();
+        let (run_paths, run_notify, run_gates) = (paths.clone(), notify.clone(), gates.clone());
         let thread = thread::Builder::new()
             .name("pipit-worker".into())
-            .spawn(move || run(&paths, &inbox, &outbox, &flag, &*notify))
+            .spawn(move || run(&run_paths, &inbox, &outbox, &flag, &run_gates, &*run_notify))
             .expect("cannot start the worker thread");
         Worker {
+            paths,
+            notify,
+            gates,
             requests,
             events,
             cancel,
@@ -100,20 +104,50 @@ impl Worker {
         });
     }
 
-    pub fn preview(&self, account: Account, password: PasswordSource, id: i64, lines: u32) {
-        let _ = self.requests.send(Request::Preview {
-            account: Box::new(account),
-            password,
-            id,
-            lines,
-        });
+    /// The header block and first `lines` lines of message `id`, still on
+    /// the server (TOP), on a thread of its own. During a fetch of the same
+    /// account it waits for the fetch to end, then asks the server.
+    pub fn preview(
+        &self,
+        account: Account,
+        password: PasswordSource,
+        id: i64,
+        lines: u32,
+    ) -> Promise<Result<Vec<u8>, FetchError>> {
+        let paths = self.paths.clone();
+        let gate = self.gates.of(&account.name);
+        self.one_shot("pipit-preview", move || {
+            guarded("the preview", || {
+                let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
+                let password = password.password()?;
+                let store = Store::open(&paths.store)?;
+                sync::preview(&account, &password, &store, &paths.locks, id, lines)
+            })
+        })
     }
 
-    pub fn test_connection(&self, account: Account, password: PasswordSource) {
-        let _ = self.requests.send(Request::TestConnection {
-            account: Box::new(account),
-            password,
-        });
+    /// Logs in and out with `account`'s settings, on a thread of its own.
+    pub fn test_connection(
+        &self,
+        account: Account,
+        password: PasswordSource,
+    ) -> Promise<Result<ServerInfo, FetchError>> {
+        self.one_shot("pipit-test", move || {
+            guarded("the connection test", || {
+                let password = password.password()?;
+                sync::test_connection(&account, &password)
+            })
+        })
+    }
+
+    /// Runs `job` on a thread of its own; its promise is kept when it ends,
+    /// and then whoever waits is woken.
+    fn one_shot<T: Send + 'static>(
+        &self,
+        name: &str,
+        job: impl FnOnce() -> Result<T, FetchError> + Send + 'static,
+    ) -> Promise<Result<T, FetchError>> {
+        one_shot(name, self.notify.clone(), job)
     }
 
     /// Stops the fetch under way at the next reply; nothing stored is lost and
@@ -143,6 +177,7 @@ fn run(
     inbox: &Receiver<Request>,
     outbox: &Sender<Event>,
     cancel: &AtomicBool,
+    gates: &Gates,
     notify: &(dyn Fn() + Sync),
 ) {
     let send = |event: Event| {
@@ -150,19 +185,20 @@ fn run(
         notify();
     };
     // Fetches run side by side, one thread and one store connection each (the
-    // account lock keeps one account to one fetch); the rest run here in turn.
+    // account lock keeps one account to one fetch).
     thread::scope(|scope| {
-        let mut store: Option<Store> = None;
         while let Ok(request) = inbox.recv() {
             match request {
                 Request::Shutdown => return,
                 Request::Fetch { account, password } => {
                     let send = &send;
                     let name = account.name.clone();
+                    let gate = gates.of(&name);
                     let spawned = thread::Builder::new()
                         .name(format!("pipit-fetch-{}", account.name))
                         .spawn_scoped(scope, move || {
                             let result = guarded("the fetch", || {
+                                let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
                                 failpoint::hit(&format!("fetch:{}", account.name));
                                 let password = password.password()?;
                                 let mut store = Store::open(&paths.store)?;
@@ -191,29 +227,6 @@ fn run(
                         });
                     }
                 }
-                Request::Preview {
-                    account,
-                    password,
-                    id,
-                    lines,
-                } => {
-                    let result = guarded("the preview", || {
-                        let password = password.password()?;
-                        let store = open_store(&mut store, paths)?;
-                        sync::preview(&account, &password, store, &paths.locks, id, lines)
-                    });
-                    send(Event::Preview { id, result });
-                }
-                Request::TestConnection { account, password } => {
-                    let result = guarded("the connection test", || {
-                        let password = password.password()?;
-                        sync::test_connection(&account, &password)
-                    });
-                    send(Event::Tested {
-                        account: account.name.clone(),
-                        result,
-                    });
-                }
             }
         }
     });
@@ -232,12 +245,41 @@ fn guarded<T>(what: &str, work: impl FnOnce() -> Result<T, FetchError>) -> Resul
     })
 }
 
-fn open_store<'a>(
-    store: &'a mut Option<Store>,
-    paths: &Paths,
-) -> Result<&'a mut Store, FetchError> {
-    if store.is_none() {
-        *store = Some(Store::open(&paths.store)?);
+/// Runs `job` on a thread of its own and keeps its promise with the result
+/// (or with an error if no thread could be started), then calls `notify`.
+pub fn one_shot<T: Send + 'static>(
+    name: &str,
+    notify: Notify,
+    job: impl FnOnce() -> Result<T, FetchError> + Send + 'static,
+) -> Promise<Result<T, FetchError>> {
+    spawn_promise(name, notify, job, |e| {
+        Err(FetchError::Internal(format!("cannot start a thread: {e}")))
+    })
+}
+
+/// Runs `job` on a thread of its own; its promise is kept with what it
+/// returns, and then `notify` wakes whoever waits (a window's repaint). If
+/// no thread can be started, the promise is kept with `failed`'s answer.
+pub fn spawn_promise<T: Send + 'static, F: FnOnce() -> T + Send + 'static>(
+    name: &str,
+    notify: Notify,
+    job: F,
+    failed: impl FnOnce(std::io::Error) -> T,
+) -> Promise<T> {
+    let (sender, promise) = Promise::new();
+    let shared = Arc::new(Mutex::new(Some((sender, job))));
+    let in_thread = shared.clone();
+    let spawned = thread::Builder::new().name(name.into()).spawn(move || {
+        let taken = in_thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((sender, job)) = taken {
+            sender.send(job());
+            notify();
+        }
+    });
+    if let Err(e) = spawned
+        && let Some((sender, _)) = shared.lock().unwrap_or_else(|e| e.into_inner()).take()
+    {
+        sender.send(failed(e));
     }
-    Ok(store.as_mut().expect("opened above"))
+    promise
 }

@@ -23,7 +23,9 @@ xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
     # Open the first message, as a person would.
     xdotool mousemove 420 78 click 1 2>/dev/null || true
     sleep 2
-    import -window root "$1"
+    # The window alone, not the empty screen around it.
+    win=$(xdotool search --name "^Pipit" 2>/dev/null | head -1)
+    import -window "${win:-root}" "$1"
     kill $pid
 ' "$pipit" "$out" "$work"
 convert "$out" -format "%[fx:standard_deviation]" info: >"$work/deviation"

@@ -1,20 +1,53 @@
-//! Setting up an account: the first-start dialog (and "Add account…"), with
-//! "Test connection" on the worker and "Trust this certificate" for a
-//! self-signed server; and re-entering a refused password.
+//! Setting up an account: the first-start dialog, "Add account…", and each
+//! account's settings (every field, plus Remove), with "Test connection"
+//! and "Trust this certificate" for a self-signed server; and re-entering a
+//! refused password. Test connection, keychain writes and the config file
+//! are each a job on a thread of its own behind a promise; a new test drops
+//! the old, and a result shows only for the settings it tested.
 
 use egui::{Id, Modal, RichText};
 
-use super::PipitApp;
-use crate::config::{Account, AuthMethod, Policy};
+use super::{Confirm, PipitApp, words};
+use crate::config::{Account, AuthMethod, Config, Policy, Setting};
 use crate::net::{NetError, Security};
 use crate::secrets::{Password, PasswordSource};
+use crate::setup::{self, SetupError};
 use crate::sync::{FetchError, ServerInfo};
+use crate::worker::Promise;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PolicyChoice {
     Delete,
     KeepDays,
     Keep,
+}
+
+/// A field of the dialog, for errors shown beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    Name,
+    User,
+    Password,
+    Host,
+    Port,
+    KeepDays,
+    MaxSize,
+    CheckMinutes,
+    PasswordCommand,
+}
+
+impl Field {
+    fn of(setting: Setting) -> Field {
+        match setting {
+            Setting::Name => Field::Name,
+            Setting::Host => Field::Host,
+            Setting::Port => Field::Port,
+            Setting::User => Field::User,
+            Setting::MaxSize => Field::MaxSize,
+            Setting::Timeout => Field::Port,
+            Setting::PasswordCommand => Field::PasswordCommand,
+        }
+    }
 }
 
 /// Where "Test connection" stands.
@@ -33,10 +66,18 @@ pub enum TestStatus {
     },
 }
 
+/// Whether the dialog adds an account or changes one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    FirstStart,
+    Add,
+    /// The settings of the account of this name.
+    Edit(Account),
+}
+
 /// The dialog's fields, as typed.
-#[derive(Clone, Debug)]
 pub struct AccountDraft {
-    pub first_start: bool,
+    pub purpose: Purpose,
     pub name: String,
     pub user: String,
     pub host: String,
@@ -50,13 +91,40 @@ pub struct AccountDraft {
     pub check_minutes: String,
     pub trust_fingerprint: Option<String>,
     pub status: TestStatus,
+    /// A problem not tied to one field (the config file, say).
     pub error: Option<String>,
+    /// The engine's words for `error` or a field's error, one click away.
+    pub detail: Option<String>,
+    /// Save or Test was tried: errors show beside their fields from now on.
+    pub checked: bool,
+    /// The keychain refused the password: said beside the Password field.
+    pub password_error: Option<String>,
+    /// The settings the last test was of.
+    tested: Option<Account>,
+    test: Option<Promise<Result<ServerInfo, FetchError>>>,
+    saving: Option<Promise<Result<Config, SetupError>>>,
+    /// The last test of these settings failed and Save was pressed: say
+    /// so, and save only on a second word.
+    pub save_despite_test: bool,
+}
+
+impl std::fmt::Debug for AccountDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountDraft")
+            .field("purpose", &self.purpose)
+            .field("host", &self.host)
+            .field("status", &self.status)
+            .field("error", &self.error)
+            .field("problems", &self.account().err())
+            .finish_non_exhaustive()
+    }
 }
 
 impl AccountDraft {
-    pub fn new(first_start: bool) -> AccountDraft {
+    /// "Add account…".
+    pub fn new() -> AccountDraft {
         AccountDraft {
-            first_start,
+            purpose: Purpose::Add,
             name: String::new(),
             user: String::new(),
             host: String::new(),
@@ -71,99 +139,279 @@ impl AccountDraft {
             trust_fingerprint: None,
             status: TestStatus::Idle,
             error: None,
+            detail: None,
+            checked: false,
+            password_error: None,
+            tested: None,
+            test: None,
+            saving: None,
+            save_despite_test: false,
         }
     }
 
-    /// The account these fields describe, or what is wrong with them: the
-    /// numbers are read here, and the account is then checked as the command
-    /// line checks it (`Account::validate`).
+    /// The dialog Pipit opens by itself when no account is set up.
+    pub fn first_start() -> AccountDraft {
+        AccountDraft {
+            purpose: Purpose::FirstStart,
+            ..AccountDraft::new()
+        }
+    }
+
+    /// The settings of an existing account, its fields filled in.
+    pub fn edit(account: &Account) -> AccountDraft {
+        let (policy, keep_days) = match account.policy {
+            Policy::Keep => (PolicyChoice::Keep, "14".to_string()),
+            Policy::Delete => (PolicyChoice::Delete, "14".to_string()),
+            Policy::KeepDays(n) => (PolicyChoice::KeepDays, n.to_string()),
+        };
+        AccountDraft {
+            purpose: Purpose::Edit(account.clone()),
+            name: account.name.clone(),
+            user: account.user.clone(),
+            host: account.host.clone(),
+            port: account.port.to_string(),
+            security: account.security,
+            password_command: account.password_command.clone().unwrap_or_default(),
+            policy,
+            keep_days,
+            max_size_mb: account
+                .max_size
+                .map(|b| format!("{}", b as f64 / 1_000_000.0))
+                .unwrap_or_default(),
+            check_minutes: account
+                .check_every_minutes
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "0".into()),
+            trust_fingerprint: account.trust_fingerprint.clone(),
+            ..AccountDraft::new()
+        }
+    }
+
+    fn editing(&self) -> Option<&Account> {
+        match &self.purpose {
+            Purpose::Edit(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The account these fields describe, or the first thing wrong with them.
     pub fn to_account(&self) -> Result<Account, String> {
+        self.account().map_err(|errors| {
+            errors
+                .into_iter()
+                .next()
+                .map(|(_, e)| e)
+                .unwrap_or_default()
+        })
+    }
+
+    /// The account these fields describe, or every field's problem. The
+    /// numbers are read here; the account is then checked as the command
+    /// line checks it (`Account::validate`).
+    pub fn account(&self) -> Result<Account, Vec<(Field, String)>> {
+        let mut errors = Vec::new();
         let host = self.host.trim();
         let user = self.user.trim();
-        let port: u16 = self
-            .port
-            .trim()
-            .parse()
-            .map_err(|_| format!("Port: {:?} is not a number from 1 to 65535.", self.port))?;
+        let port: u16 = self.port.trim().parse().unwrap_or_else(|_| {
+            errors.push((
+                Field::Port,
+                format!(
+                    "Port: {:?} is not a number from 1 to 65535 (usually {} for {}).",
+                    self.port,
+                    self.security.default_port(),
+                    security_label(self.security)
+                ),
+            ));
+            self.security.default_port()
+        });
         let policy = match self.policy {
             PolicyChoice::Keep => Policy::Keep,
             PolicyChoice::Delete => Policy::Delete,
             PolicyChoice::KeepDays => {
-                Policy::KeepDays(self.keep_days.trim().parse().map_err(|_| {
-                    format!("Keep for: {:?} is not a number of days.", self.keep_days)
-                })?)
+                Policy::KeepDays(self.keep_days.trim().parse().unwrap_or_else(|_| {
+                    errors.push((
+                        Field::KeepDays,
+                        format!("Keep for: {:?} is not a number of days.", self.keep_days),
+                    ));
+                    14
+                }))
             }
         };
         let max_size = match self.max_size_mb.trim() {
             "" => None,
-            mb => Some(
-                mb.parse::<f64>()
-                    .ok()
-                    .filter(|m| m.is_finite() && *m > 0.0)
-                    .map(|m| (m * 1_000_000.0) as u64)
-                    .ok_or_else(|| format!("Size limit: {mb:?} is not a size in MB."))?,
-            ),
+            mb => mb
+                .parse::<f64>()
+                .ok()
+                .filter(|m| m.is_finite() && *m > 0.0)
+                .map(|m| ((m * 1_000_000.0) as u64).max(1))
+                .or_else(|| {
+                    errors.push((
+                        Field::MaxSize,
+                        format!(
+                            "Size limit: {mb:?} is not a size in MB; leave it empty for no limit."
+                        ),
+                    ));
+                    None
+                }),
         };
         let check_every_minutes = match self.check_minutes.trim() {
             "" | "0" => None,
-            m => Some(
-                m.parse()
-                    .map_err(|_| format!("Check every: {m:?} is not a number of minutes."))?,
-            ),
+            m => m.parse().map(Some).unwrap_or_else(|_| {
+                errors.push((
+                    Field::CheckMinutes,
+                    format!("Check every: {m:?} is not a number of minutes (0: only by hand)."),
+                ));
+                None
+            }),
         };
-        let name = if self.name.trim().is_empty() {
-            format!("{user}@{host}")
-        } else {
-            self.name.trim().to_string()
+        let name = match self.editing() {
+            Some(old) => old.name.clone(),
+            None if self.name.trim().is_empty() => format!("{user}@{host}"),
+            None => self.name.trim().to_string(),
         };
-        let account = Account {
+        let old = self.editing();
+        let mut account = Account {
             name,
             host: host.to_string(),
             port,
             security: self.security,
             user: user.to_string(),
-            auth: AuthMethod::Auto,
+            auth: old.map_or(AuthMethod::Auto, |a| a.auth),
             password_command: (!self.password_command.trim().is_empty())
                 .then(|| self.password_command.trim().to_string()),
             policy,
             max_size,
             trust_fingerprint: self.trust_fingerprint.clone(),
-            ca_file: None,
-            timeout_secs: 30,
+            ca_file: old.and_then(|a| a.ca_file.clone()),
+            timeout_secs: old.map_or(30, |a| a.timeout_secs),
             check_every_minutes,
         };
-        account
-            .validate()
-            .map_err(|e| format!("{}: {e}.", e.setting.label()))?;
-        Ok(account)
+        // Every field's problem, not just the first: each one found is set
+        // aside with a value that passes, and the rest checked again.
+        let good = account.clone();
+        let mut probe = account.clone();
+        for _ in 0..8 {
+            match probe.validate() {
+                Ok(()) => break,
+                Err(e) => {
+                    errors.push((Field::of(e.setting), format!("{}: {e}.", e.setting.label())));
+                    match e.setting {
+                        Setting::Name => probe.name = "x".into(),
+                        Setting::Host => probe.host = "example.org".into(),
+                        Setting::Port => probe.port = 995,
+                        Setting::User => probe.user = "x".into(),
+                        Setting::MaxSize => probe.max_size = None,
+                        Setting::Timeout => probe.timeout_secs = 30,
+                        Setting::PasswordCommand => probe.password_command = None,
+                    }
+                }
+            }
+        }
+        if account.password_command.is_none()
+            && self.password.is_empty()
+            && self
+                .editing()
+                .is_none_or(|old| old.password_command.is_some())
+        {
+            errors.push((
+                Field::Password,
+                "Password: enter it (or a password command under More settings).".into(),
+            ));
+        }
+        if errors.is_empty() {
+            account = good;
+            Ok(account)
+        } else {
+            Err(errors)
+        }
     }
 
-    fn password_source(&self) -> PasswordSource {
-        if self.password_command.trim().is_empty() {
-            PasswordSource::Given(Password::new(self.password.clone()))
-        } else {
+    /// Where the password for a test comes from: as typed, the command, or
+    /// (changing an account, the password left empty) the keychain.
+    fn password_source(&self, account: &Account) -> PasswordSource {
+        if !self.password_command.trim().is_empty() {
             PasswordSource::Command(self.password_command.trim().to_string())
+        } else if self.password.is_empty()
+            && let Some(old) = self.editing()
+        {
+            old.password_source()
+        } else {
+            let _ = account;
+            PasswordSource::Given(Password::new(self.password.clone()))
         }
+    }
+
+    /// The error beside `field`, once Save or Test was tried.
+    fn error_of(&self, field: Field, errors: &[(Field, String)]) -> Option<String> {
+        if field == Field::Password
+            && let Some(e) = &self.password_error
+        {
+            return Some(e.clone());
+        }
+        if !self.checked {
+            return None;
+        }
+        errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, e)| e.clone())
     }
 }
 
-/// A labelled one-line text field (labelled for screen readers and tests too).
+impl Default for AccountDraft {
+    fn default() -> Self {
+        AccountDraft::new()
+    }
+}
+
+fn security_label(security: Security) -> &'static str {
+    match security {
+        Security::Tls => "TLS",
+        Security::Starttls => "STARTTLS",
+        Security::Plain => "None (plain text)",
+    }
+}
+
+/// Whether two accounts connect to the same place the same way.
+fn same_connection(a: &Account, b: &Account) -> bool {
+    a.host == b.host
+        && a.port == b.port
+        && a.security == b.security
+        && a.user == b.user
+        && a.trust_fingerprint == b.trust_fingerprint
+        && a.password_command == b.password_command
+}
+
+/// A labelled one-line text field (labelled for screen readers and tests
+/// too), with its error below it.
 fn field(
     ui: &mut egui::Ui,
     label: &str,
     value: &mut String,
     hint: &str,
     password: bool,
+    error: Option<String>,
 ) -> egui::Response {
     let l = ui.label(label);
     let r = ui
-        .add(
-            egui::TextEdit::singleline(value)
-                .hint_text(hint)
-                .password(password)
-                .desired_width(260.0),
-        )
-        .labelled_by(l.id);
+        .vertical(|ui| {
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(value)
+                        .hint_text(hint)
+                        .password(password)
+                        .desired_width(260.0),
+                )
+                .labelled_by(l.id);
+            if let Some(error) = error {
+                ui.add(
+                    egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
+                        .wrap(),
+                );
+            }
+            r
+        })
+        .inner;
     ui.end_row();
     r
 }
@@ -172,170 +420,340 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let Some(mut draft) = app.account_dialog.take() else {
         return;
     };
+    if poll(app, &mut draft) {
+        return; // saved: the dialog closes
+    }
     let mut keep_open = true;
     let mut save = false;
     let mut test = false;
+    let mut remove = false;
+    let errors = draft.account().err().unwrap_or_default();
+    let busy = draft.saving.is_some();
     Modal::new(Id::unique("account-dialog")).show(ctx, |ui| {
-        ui.set_width(440.0);
-        ui.heading(if draft.first_start { "Welcome to Pipit" } else { "Add an account" });
-        if draft.first_start {
+        ui.set_width(470.0);
+        ui.heading(match &draft.purpose {
+            Purpose::FirstStart => "Welcome to Pipit".to_string(),
+            Purpose::Add => "Add an account".to_string(),
+            Purpose::Edit(a) => format!("Account settings: {}", a.name),
+        });
+        if draft.purpose == Purpose::FirstStart {
             ui.label("Pipit downloads your mail over POP3 so you can read it offline. Tell it where your mail is.");
         }
         ui.add_space(6.0);
+        egui::ScrollArea::vertical().max_height((ui.ctx().content_rect().height() - 210.0).max(160.0)).show(ui, |ui| {
         egui::Grid::new("account-fields").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
-            field(ui, "User name", &mut draft.user, "you@example.org", false);
-            field(ui, "Password", &mut draft.password, "kept in your OS keychain", true);
-            field(ui, "Server", &mut draft.host, "pop.example.org", false);
+            let e = draft.error_of(Field::User, &errors);
+            field(ui, "User name", &mut draft.user, "you@example.org", false, e);
+            let hint = if draft.editing().is_some() {
+                "leave empty to keep the stored one"
+            } else {
+                "kept in your OS keychain"
+            };
+            let e = draft.error_of(Field::Password, &errors);
+            if field(ui, "Password", &mut draft.password, hint, true, e).changed() {
+                draft.password_error = None;
+            }
+            let e = draft.error_of(Field::Host, &errors);
+            field(ui, "Server", &mut draft.host, "pop.example.org", false, e);
             let l = ui.label("Security");
             let before = draft.security;
-            egui::ComboBox::from_id_salt("security")
-                .selected_text(match draft.security {
-                    Security::Tls => "TLS (port 995)",
-                    Security::Starttls => "STARTTLS (port 110)",
-                    Security::Plain => "None: plain text",
-                })
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut draft.security, Security::Tls, "TLS (port 995)");
-                    ui.selectable_value(&mut draft.security, Security::Starttls, "STARTTLS (port 110)");
-                    ui.selectable_value(&mut draft.security, Security::Plain, "None: plain text");
-                })
-                .response
-                .labelled_by(l.id);
+            ui.vertical(|ui| {
+                egui::ComboBox::from_id_salt("security")
+                    .selected_text(security_label(draft.security))
+                    .show_ui(ui, |ui| {
+                        for s in [Security::Tls, Security::Starttls, Security::Plain] {
+                            ui.selectable_value(&mut draft.security, s, security_label(s));
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                if draft.security == Security::Plain {
+                    ui.add(egui::Label::new(RichText::new(
+                        "Plain text: your password and your mail cross the network unencrypted, \
+for anyone on the way to read. Use it only with a server on this computer or a network you trust.",
+                    ).color(ui.visuals().warn_fg_color)).wrap());
+                }
+            });
             ui.end_row();
             // The port follows the security choice unless the user changed it.
             if draft.security != before && draft.port.trim() == before.default_port().to_string() {
                 draft.port = draft.security.default_port().to_string();
             }
-            field(ui, "Port", &mut draft.port, "995", false);
-            field(ui, "Account name", &mut draft.name, "optional: Home, Work…", false);
+            let hint = draft.security.default_port().to_string();
+            let e = draft.error_of(Field::Port, &errors);
+            field(ui, "Port", &mut draft.port, &hint, false, e);
+            if let Some(old) = draft.editing() {
+                ui.label("Account name");
+                ui.label(&old.name).on_hover_text(
+                    "The name files the account's mail; it stays as it was.",
+                );
+                ui.end_row();
+            } else {
+                let e = draft.error_of(Field::Name, &errors);
+                field(ui, "Account name", &mut draft.name, "optional: Home, Work…", false, e);
+            }
         });
         ui.add_space(6.0);
         ui.label(RichText::new("On the server").strong());
         ui.radio_value(&mut draft.policy, PolicyChoice::Delete, "Delete after downloading");
         ui.horizontal(|ui| {
             ui.radio_value(&mut draft.policy, PolicyChoice::KeepDays, "Keep for");
+            let days = ui.add(egui::TextEdit::singleline(&mut draft.keep_days).desired_width(40.0));
             let l = ui.label("days");
-            ui.add(egui::TextEdit::singleline(&mut draft.keep_days).desired_width(40.0))
-                .labelled_by(l.id);
+            days.labelled_by(l.id);
         });
+        if let Some(e) = draft.error_of(Field::KeepDays, &errors) {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
         ui.radio_value(&mut draft.policy, PolicyChoice::Keep, "Keep until deleted here");
         ui.add_space(4.0);
         egui::CollapsingHeader::new("More settings").show(ui, |ui| {
             egui::Grid::new("account-more").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
-                field(ui, "Size limit (MB)", &mut draft.max_size_mb, "larger mail stays on the server", false);
-                field(ui, "Check every (minutes)", &mut draft.check_minutes, "0: only by hand", false);
-                field(ui, "Password command", &mut draft.password_command, "instead of the keychain", false);
+                let e = draft.error_of(Field::MaxSize, &errors);
+                field(ui, "Size limit (MB)", &mut draft.max_size_mb, "larger mail stays on the server", false, e);
+                let e = draft.error_of(Field::CheckMinutes, &errors);
+                field(ui, "Check every (minutes)", &mut draft.check_minutes, "0: only by hand", false, e);
+                let e = draft.error_of(Field::PasswordCommand, &errors);
+                field(ui, "Password command", &mut draft.password_command, "instead of the keychain", false, e);
             });
         });
+        });
         ui.add_space(6.0);
-        match &draft.status {
-            TestStatus::Idle => {}
-            TestStatus::Testing => {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label("Testing the connection…");
-                });
-            }
-            TestStatus::Passed(text) => {
-                ui.colored_label(egui::Color32::from_rgb(40, 140, 60), text);
-            }
-            TestStatus::Failed(text) => {
-                ui.colored_label(ui.visuals().error_fg_color, text);
-            }
-            TestStatus::Untrusted { fingerprint, reason, about } => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("The server's certificate is not trusted: {reason}."));
-                if let Some(about) = about {
-                    ui.label(about);
-                }
-                ui.label("If this is your own server, compare this SHA-256 fingerprint with its certificate's:");
-                ui.label(RichText::new(fingerprint).monospace());
-                if ui.button("Trust this certificate").clicked() {
-                    draft.trust_fingerprint = Some(fingerprint.clone());
-                    test = true;
-                }
-            }
-        }
+        status_ui(ui, &mut draft, &mut test);
         if let Some(e) = &draft.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
+        if let Some(detail) = &draft.detail {
+            egui::CollapsingHeader::new("Details").id_salt("account-detail").show(ui, |ui| {
+                ui.add(egui::Label::new(RichText::new(detail).monospace()).wrap());
+            });
+        }
+        if draft.save_despite_test
+            && let TestStatus::Failed(why) = &draft.status
+        {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("The last test of these settings failed: {why} Save them anyway?"),
+            );
+        }
         ui.add_space(6.0);
         ui.horizontal(|ui| {
-            if ui.button("Test connection").clicked() {
+            if ui.add_enabled(!busy, egui::Button::new("Test connection")).clicked() {
                 test = true;
             }
-            if ui.button("Save").clicked() {
+            let save_label = if draft.save_despite_test { "Save anyway" } else { "Save" };
+            if ui.add_enabled(!busy, egui::Button::new(save_label)).clicked() {
                 save = true;
             }
-            if !draft.first_start && ui.button("Cancel").clicked() {
+            if ui.button("Cancel").on_hover_text("Close without saving (Escape)").clicked() {
                 keep_open = false;
+            }
+            if busy {
+                ui.spinner();
+            }
+            if draft.editing().is_some() {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui
+                        .button(RichText::new("Remove account…").color(ui.visuals().error_fg_color))
+                        .on_hover_text("Forget this account (asks first; its mail stays)")
+                        .clicked()
+                    {
+                        remove = true;
+                    }
+                });
             }
         });
     });
+    // A result shows only for the settings it tested.
+    if let (Some(tested), Ok(now)) = (&draft.tested, draft.account())
+        && !same_connection(tested, &now)
+    {
+        draft.tested = None;
+        draft.test = None;
+        draft.status = TestStatus::Idle;
+        draft.save_despite_test = false;
+    }
     if test {
-        match draft.to_account() {
+        draft.checked = true;
+        match draft.account() {
             Ok(account) => {
                 draft.error = None;
+                draft.detail = None;
                 draft.status = TestStatus::Testing;
-                app.worker()
-                    .test_connection(account, draft.password_source());
+                let source = draft.password_source(&account);
+                // A new test drops the old one, whose answer is never shown.
+                draft.test = Some(app.worker().test_connection(account.clone(), source));
+                draft.tested = Some(account);
             }
-            Err(e) => draft.error = Some(e),
+            Err(_) => draft.status = TestStatus::Idle,
         }
     }
     if save {
-        match save_account(app, &draft) {
-            Ok(()) => {
-                keep_open = false;
-                app.get_mail();
-            }
-            Err(e) => draft.error = Some(e),
-        }
+        draft.checked = true;
+        start_saving(app, &mut draft);
+    }
+    if remove && let Some(old) = draft.editing() {
+        app.confirm = Some(Confirm::RemoveAccount {
+            name: old.name.clone(),
+        });
     }
     if keep_open {
         app.account_dialog = Some(draft);
     }
 }
 
-fn save_account(app: &mut PipitApp, draft: &AccountDraft) -> Result<(), String> {
-    let account = draft.to_account()?;
-    if app.config.accounts.iter().any(|a| a.name == account.name) {
-        return Err(format!(
+fn status_ui(ui: &mut egui::Ui, draft: &mut AccountDraft, test: &mut bool) {
+    match &draft.status {
+        TestStatus::Idle => {}
+        TestStatus::Testing => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Testing the connection…");
+            });
+        }
+        TestStatus::Passed(text) => {
+            ui.colored_label(egui::Color32::from_rgb(40, 140, 60), text);
+        }
+        TestStatus::Failed(text) => {
+            ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().error_fg_color)).wrap());
+        }
+        TestStatus::Untrusted {
+            fingerprint,
+            reason,
+            about,
+        } => {
+            let fingerprint = fingerprint.clone();
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("The server's certificate is not trusted: {reason}."),
+            );
+            if let Some(about) = about {
+                ui.label(about);
+            }
+            ui.label("If this is your own server, compare this SHA-256 fingerprint with its certificate's:");
+            ui.label(RichText::new(&fingerprint).monospace());
+            if ui.button("Trust this certificate").clicked() {
+                draft.trust_fingerprint = Some(fingerprint);
+                *test = true;
+            }
+        }
+    }
+}
+
+/// Saves on a thread: the keychain first, then the config file.
+fn start_saving(app: &mut PipitApp, draft: &mut AccountDraft) {
+    let account = match draft.account() {
+        Ok(a) => a,
+        Err(_) => return,
+    };
+    if let Some(old) = draft.editing()
+        && old.name != account.name
+    {
+        return;
+    }
+    if draft.editing().is_none() && app.config.accounts.iter().any(|a| a.name == account.name) {
+        draft.error = Some(format!(
             "An account named {:?} exists already: choose another name.",
             account.name
         ));
+        return;
     }
-    if account.password_command.is_none() {
-        if draft.password.is_empty() {
-            return Err("Enter the password (or a password command under More settings).".into());
-        }
-        account
-            .keychain_entry()
-            .set(&Password::new(draft.password.clone()))
-            .map_err(|e| e.to_string())?;
+    let test_failed = matches!(draft.status, TestStatus::Failed(_))
+        && draft
+            .tested
+            .as_ref()
+            .is_some_and(|t| same_connection(t, &account));
+    if test_failed && !draft.save_despite_test {
+        draft.save_despite_test = true;
+        return;
     }
-    app.config.accounts.push(account);
-    if let Err(e) = app.save_config() {
-        app.config.accounts.pop();
-        return Err(e);
-    }
-    app.reload();
-    Ok(())
+    draft.error = None;
+    draft.detail = None;
+    let password = (!draft.password.is_empty() && account.password_command.is_none())
+        .then(|| Password::new(draft.password.clone()));
+    let config_path = app.paths().config.clone();
+    let old_name = draft.editing().map(|a| a.name.clone());
+    // The keychain is D-Bus and the config a file: neither on the UI thread.
+    draft.saving = Some(crate::worker::spawn_promise(
+        "pipit-save-account",
+        app.notify.clone(),
+        move || match old_name {
+            Some(old) => setup::edit(&config_path, &old, account, password.as_ref())
+                .map(|(config, _)| config),
+            None => setup::add(&config_path, account, password.as_ref()),
+        },
+        |e| {
+            Err(SetupError::Config(crate::config::ConfigError::Write {
+                path: "(a thread for saving)".into(),
+                source: e,
+            }))
+        },
+    ));
 }
 
-/// "Test connection" came back.
-pub fn tested(app: &mut PipitApp, _account: &str, result: Result<ServerInfo, FetchError>) {
-    let Some(draft) = app.account_dialog.as_mut() else {
-        return;
-    };
-    draft.status = match result {
+/// Takes in the test's and the save's answers, if they have come; true
+/// once the settings are saved.
+fn poll(app: &mut PipitApp, draft: &mut AccountDraft) -> bool {
+    if draft.test.as_ref().is_some_and(|p| p.ready().is_some())
+        && let Some(Ok(result)) = draft.test.take().map(Promise::try_take)
+    {
+        draft.status = tested(result);
+    }
+    if draft.saving.as_ref().is_some_and(|p| p.ready().is_some())
+        && let Some(Ok(result)) = draft.saving.take().map(Promise::try_take)
+    {
+        match result {
+            Ok(config) => {
+                let added = draft.editing().is_none();
+                app.config = config;
+                app.reload();
+                if added {
+                    app.get_mail();
+                } else {
+                    app.say("Settings saved");
+                }
+                return true;
+            }
+            Err(SetupError::Keychain(e)) => {
+                let said = words::secret_error(&e, "store");
+                draft.password_error = Some(said.line());
+                draft.detail = Some(said.detail);
+            }
+            Err(SetupError::NotMoved(e)) => {
+                let said = words::secret_error(&e, "move");
+                draft.password_error = Some(format!(
+                    "{} Enter the password here to store it again.",
+                    said.line()
+                ));
+                draft.detail = Some(said.detail);
+            }
+            Err(SetupError::Invalid(e)) => {
+                draft.error = Some(format!("{}: {e}.", e.setting.label()));
+            }
+            Err(SetupError::Config(e)) => {
+                draft.error = Some(
+                    "The settings could not be saved: the config file could not be written. \
+The detail says where and why."
+                        .into(),
+                );
+                draft.detail = Some(e.to_string());
+            }
+        }
+    }
+    false
+}
+
+/// "Test connection" came back: what to show.
+fn tested(result: Result<ServerInfo, FetchError>) -> TestStatus {
+    match result {
         Ok(info) => TestStatus::Passed(format!(
             "Connected{}: {} message{} ({}) on the server.",
             info.implementation
-                .map(|i| format!(" to {i}"))
+                .map(|i| format!(" to {}", crate::reveal::field(&i)))
                 .unwrap_or_default(),
             info.messages,
             if info.messages == 1 { "" } else { "s" },
-            crate::cli::human_bytes(info.bytes)
+            crate::units::human_bytes(info.bytes)
         )),
         Err(FetchError::Net(NetError::Certificate(cert)))
             if cert.pinned.is_none() && cert.seen.is_some() =>
@@ -355,13 +773,66 @@ pub fn tested(app: &mut PipitApp, _account: &str, result: Result<ServerInfo, Fet
                 }),
             }
         }
-        Err(e) => TestStatus::Failed(e.to_string()),
-    };
+        Err(e) => TestStatus::Failed(words::fetch_error(&e).line()),
+    }
+}
+
+/// Removes an account, once confirmed: its settings and keychain password
+/// go, on a thread; its mail stays.
+pub fn remove_account(app: &mut PipitApp, name: &str) {
+    let config_path = app.paths().config.clone();
+    let name = name.to_string();
+    app.spawn_job("pipit-remove-account", move || {
+        let result = setup::remove(&config_path, &name);
+        Box::new(move |app: &mut PipitApp| match result {
+            Ok((config, removed)) => {
+                app.config = config;
+                app.account_dialog = None;
+                app.checked.remove(&name);
+                if app.view == super::View::Account(name.clone()) {
+                    app.set_view(super::View::All);
+                }
+                let password = match removed.password {
+                    Ok(true) => " Its password was removed from the keychain.",
+                    Ok(false) => "",
+                    Err(_) => " Its password may still be in the keychain.",
+                };
+                app.say(format!(
+                    "Removed account {name}. Its mail stays in All mail.{password}"
+                ));
+            }
+            Err(e) => app.show_error(
+                "The account could not be removed; nothing was changed.",
+                e.to_string(),
+            ),
+        })
+    });
 }
 
 /// Re-entering a password the server refused.
+#[derive(Clone, Debug)]
+pub struct PasswordDraft {
+    pub account: String,
+    pub password: String,
+    pub error: Option<String>,
+    pub detail: Option<String>,
+    saving: bool,
+}
+
+impl PasswordDraft {
+    pub fn new(account: &str) -> PasswordDraft {
+        PasswordDraft {
+            account: account.to_string(),
+            password: String::new(),
+            error: None,
+            detail: None,
+            saving: false,
+        }
+    }
+}
+
 pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
-    let Some((account_name, mut password)) = app.password_dialog.take() else {
+    let Some(mut draft) = app.password_dialog.take() else {
         return;
     };
     let mut keep_open = true;
@@ -369,45 +840,72 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
     Modal::new(Id::unique("password-dialog")).show(ctx, |ui| {
         ui.heading("Enter the password again");
         ui.label(format!(
-            "The server refused the password of {account_name}."
+            "The server refused the password of {}.",
+            draft.account
         ));
         egui::Grid::new("password-fields")
             .num_columns(2)
             .show(ui, |ui| {
-                let r = field(ui, "New password", &mut password, "", true);
+                let error = draft.error.clone();
+                let r = field(ui, "New password", &mut draft.password, "", true, error);
                 if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                     save = true;
                 }
             });
+        if let Some(detail) = &draft.detail {
+            egui::CollapsingHeader::new("Details").show(ui, |ui| {
+                ui.add(egui::Label::new(RichText::new(detail).monospace()).wrap());
+            });
+        }
         ui.horizontal(|ui| {
-            if ui.button("Save and get mail").clicked() {
+            if ui
+                .add_enabled(!draft.saving, egui::Button::new("Save and get mail"))
+                .clicked()
+            {
                 save = true;
             }
             if ui.button("Cancel").clicked() {
                 keep_open = false;
             }
+            if draft.saving {
+                ui.spinner();
+            }
         });
     });
-    if save {
-        let result = app
-            .config
-            .account(&account_name)
-            .map_err(|e| e.to_string())
-            .and_then(|a| {
-                a.keychain_entry()
-                    .set(&Password::new(password.clone()))
-                    .map_err(|e| e.to_string())
-            });
-        match result {
-            Ok(()) => {
-                keep_open = false;
-                app.banner = None;
-                app.get_mail();
+    if save && !draft.saving {
+        match app.config.account(&draft.account).cloned() {
+            Ok(account) => {
+                draft.saving = true;
+                let password = Password::new(draft.password.clone());
+                let name = draft.account.clone();
+                // The keychain is D-Bus: never on the UI thread.
+                app.spawn_job("pipit-keychain", move || {
+                    let result = account.keychain_entry().set(&password);
+                    Box::new(move |app: &mut PipitApp| match result {
+                        Ok(()) => {
+                            app.password_dialog = None;
+                            app.banner = None;
+                            app.get_mail();
+                        }
+                        Err(e) => {
+                            let said = words::secret_error(&e, "store");
+                            if let Some(d) =
+                                app.password_dialog.as_mut().filter(|d| d.account == name)
+                            {
+                                d.saving = false;
+                                d.error = Some(said.line());
+                                d.detail = Some(said.detail);
+                            }
+                        }
+                    })
+                });
             }
-            Err(e) => app.show_error("The password could not be stored", e),
+            Err(e) => {
+                draft.error = Some(e.to_string());
+            }
         }
     }
     if keep_open {
-        app.password_dialog = Some((account_name, password));
+        app.password_dialog = Some(draft);
     }
 }

@@ -1,5 +1,5 @@
 //! Every action of the window, with its label, tooltip and shortcut, in one
-//! table: menus, buttons and keys all read from here.
+//! table: buttons, keys and the shortcut list under Help (F1) all read from here.
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
@@ -12,13 +12,44 @@ pub enum UiCommand {
     Search,
     Next,
     Previous,
+    First,
+    Last,
+    PageDown,
+    PageUp,
+    /// Space: the reader's text one page on.
+    ScrollReader,
     Open,
+    /// In a narrow window, from the reader back to the list.
+    BackToList,
     Escape,
     AddAccount,
+    Help,
+    /// The n-th view in the sidebar (0: All mail).
+    View(usize),
 }
 
+const fn key(k: Key) -> KeyboardShortcut {
+    KeyboardShortcut::new(Modifiers::NONE, k)
+}
+
+const fn ctrl(k: Key) -> KeyboardShortcut {
+    KeyboardShortcut::new(Modifiers::COMMAND, k)
+}
+
+const VIEW_KEYS: [KeyboardShortcut; 9] = [
+    ctrl(Key::Num1),
+    ctrl(Key::Num2),
+    ctrl(Key::Num3),
+    ctrl(Key::Num4),
+    ctrl(Key::Num5),
+    ctrl(Key::Num6),
+    ctrl(Key::Num7),
+    ctrl(Key::Num8),
+    ctrl(Key::Num9),
+];
+
 impl UiCommand {
-    pub const ALL: [UiCommand; 10] = [
+    pub const ALL: [UiCommand; 27] = [
         UiCommand::GetMail,
         UiCommand::Delete,
         UiCommand::Restore,
@@ -26,9 +57,26 @@ impl UiCommand {
         UiCommand::Search,
         UiCommand::Next,
         UiCommand::Previous,
+        UiCommand::First,
+        UiCommand::Last,
+        UiCommand::PageDown,
+        UiCommand::PageUp,
+        UiCommand::ScrollReader,
         UiCommand::Open,
+        UiCommand::BackToList,
         UiCommand::Escape,
         UiCommand::AddAccount,
+        UiCommand::Help,
+        UiCommand::View(0),
+        UiCommand::View(1),
+        UiCommand::View(2),
+        UiCommand::View(3),
+        UiCommand::View(4),
+        UiCommand::View(5),
+        UiCommand::View(6),
+        UiCommand::View(7),
+        UiCommand::View(8),
+        UiCommand::View(9),
     ];
 
     pub fn label(self) -> &'static str {
@@ -40,9 +88,17 @@ impl UiCommand {
             UiCommand::Search => "Search",
             UiCommand::Next => "Next message",
             UiCommand::Previous => "Previous message",
+            UiCommand::First => "First message",
+            UiCommand::Last => "Last message",
+            UiCommand::PageDown => "One page down",
+            UiCommand::PageUp => "One page up",
+            UiCommand::ScrollReader => "Read on",
             UiCommand::Open => "Open",
+            UiCommand::BackToList => "← Back to the list",
             UiCommand::Escape => "Close",
             UiCommand::AddAccount => "Add account…",
+            UiCommand::Help => "Help",
+            UiCommand::View(_) => "Show a view",
         }
     }
 
@@ -52,64 +108,118 @@ impl UiCommand {
             UiCommand::Delete => {
                 "Move the message to Trash; the account's policy decides the server side (Delete)"
             }
-            UiCommand::Restore => "Take the message out of Trash",
+            UiCommand::Restore => "Take the message out of Trash (R)",
             UiCommand::EmptyTrash => "Remove everything in Trash for good",
-            UiCommand::Search => "Search sender, subject and text (Ctrl+F)",
+            UiCommand::Search => "Search sender, subject and text (Ctrl+F); Down goes to the list",
             UiCommand::Next => "Select the next message (Down or j)",
             UiCommand::Previous => "Select the previous message (Up or k)",
+            UiCommand::First => "Select the first message (Home)",
+            UiCommand::Last => "Select the last message (End)",
+            UiCommand::PageDown => "Select the message one page down (Page Down)",
+            UiCommand::PageUp => "Select the message one page up (Page Up)",
+            UiCommand::ScrollReader => "Scroll the message one page on (Space)",
             UiCommand::Open => "Open the selected message (Enter)",
-            UiCommand::Escape => "Clear the search or close the dialog (Escape)",
+            UiCommand::BackToList => "Back to the message list (Escape)",
+            UiCommand::Escape => "Close the dialog, or clear the search (Escape)",
             UiCommand::AddAccount => "Set up another mail account",
+            UiCommand::Help => "The keyboard shortcuts (F1)",
+            UiCommand::View(_) => "All mail, each account, On server, Trash (Ctrl+1 … Ctrl+9)",
         }
     }
 
     /// Shortcuts that work even while typing in a text field.
     pub fn global_shortcuts(self) -> &'static [KeyboardShortcut] {
-        const F5: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F5);
-        const CTRL_R: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
-        const CTRL_F: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
-        const ESC: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::Escape);
+        const F5: [KeyboardShortcut; 2] = [key(Key::F5), ctrl(Key::R)];
+        const CTRL_F: [KeyboardShortcut; 1] = [ctrl(Key::F)];
+        const ESC: [KeyboardShortcut; 1] = [key(Key::Escape)];
+        const F1: [KeyboardShortcut; 1] = [key(Key::F1)];
         match self {
-            UiCommand::GetMail => &[F5, CTRL_R],
-            UiCommand::Search => &[CTRL_F],
-            UiCommand::Escape => &[ESC],
+            UiCommand::GetMail => &F5,
+            UiCommand::Search => &CTRL_F,
+            UiCommand::Escape => &ESC,
+            UiCommand::Help => &F1,
+            UiCommand::View(n) if n < VIEW_KEYS.len() => &VIEW_KEYS[n..=n],
             _ => &[],
         }
     }
 
     /// Shortcuts that work only when no text field has the keyboard.
     pub fn list_shortcuts(self) -> &'static [KeyboardShortcut] {
-        const fn key(k: Key) -> KeyboardShortcut {
-            KeyboardShortcut::new(Modifiers::NONE, k)
-        }
         const DOWN: [KeyboardShortcut; 2] = [key(Key::ArrowDown), key(Key::J)];
         const UP: [KeyboardShortcut; 2] = [key(Key::ArrowUp), key(Key::K)];
         const DELETE: [KeyboardShortcut; 1] = [key(Key::Delete)];
         const ENTER: [KeyboardShortcut; 1] = [key(Key::Enter)];
+        const HOME: [KeyboardShortcut; 1] = [key(Key::Home)];
+        const END: [KeyboardShortcut; 1] = [key(Key::End)];
+        const PAGE_DOWN: [KeyboardShortcut; 1] = [key(Key::PageDown)];
+        const PAGE_UP: [KeyboardShortcut; 1] = [key(Key::PageUp)];
+        const SPACE: [KeyboardShortcut; 1] = [key(Key::Space)];
+        const R: [KeyboardShortcut; 1] = [key(Key::R)];
         match self {
             UiCommand::Next => &DOWN,
             UiCommand::Previous => &UP,
+            UiCommand::First => &HOME,
+            UiCommand::Last => &END,
+            UiCommand::PageDown => &PAGE_DOWN,
+            UiCommand::PageUp => &PAGE_UP,
+            UiCommand::ScrollReader => &SPACE,
             UiCommand::Delete => &DELETE,
+            UiCommand::Restore => &R,
             UiCommand::Open => &ENTER,
             _ => &[],
         }
     }
 
-    /// The commands whose shortcut was pressed this frame (the keys are consumed).
-    pub fn pressed(ctx: &egui::Context) -> Vec<UiCommand> {
-        let typing = ctx.egui_wants_keyboard_input();
+    /// The keys as the shortcut list writes them.
+    pub fn keys_text(self) -> String {
+        self.global_shortcuts()
+            .iter()
+            .chain(self.list_shortcuts())
+            .map(|s| {
+                let mut text = String::new();
+                if s.modifiers.command {
+                    text.push_str("Ctrl+");
+                }
+                text.push_str(match s.logical_key {
+                    Key::ArrowDown => "Down",
+                    Key::ArrowUp => "Up",
+                    Key::PageDown => "Page Down",
+                    Key::PageUp => "Page Up",
+                    k => k.name(),
+                });
+                text
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The commands whose shortcut was pressed this frame (the keys are
+    /// consumed). While a dialog is open only Escape is taken: the dialog's
+    /// own keys are its own.
+    pub fn pressed(ctx: &egui::Context, dialog_open: bool) -> Vec<UiCommand> {
+        // A text field keeps the list's keys; a button reached with Tab
+        // keeps Enter and Space, which press it.
+        let typing = ctx.text_edit_focused();
+        let on_widget = ctx.memory(|m| m.focused()).is_some();
         let mut out = Vec::new();
         ctx.input_mut(|input| {
             for command in UiCommand::ALL {
+                if dialog_open && command != UiCommand::Escape {
+                    continue;
+                }
                 let list = if typing {
                     &[][..]
                 } else {
                     command.list_shortcuts()
                 };
+                let pressing = |s: &KeyboardShortcut| {
+                    on_widget && matches!(s.logical_key, Key::Enter | Key::Space)
+                };
                 if command
                     .global_shortcuts()
                     .iter()
                     .chain(list)
+                    .filter(|s| !pressing(s))
                     .any(|s| input.consume_shortcut(s))
                 {
                     out.push(command);

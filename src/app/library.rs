@@ -8,7 +8,7 @@ use std::thread;
 
 use crate::dates::unix_now;
 use crate::mime::{self, Attachment};
-use crate::store::{Detail, Filter, Store, Summary};
+use crate::store::{Detail, Filter, MessageState, Store, Summary};
 use crate::worker::Notify;
 
 /// Which messages a list shows.
@@ -77,6 +77,8 @@ pub enum Query {
     Trash(i64),
     Restore(i64),
     EmptyTrash,
+    /// Remove one message in Trash for good.
+    DeleteForever(i64),
     RequestDownload(i64),
 }
 
@@ -85,6 +87,56 @@ pub enum Query {
 pub struct Opened {
     pub detail: Detail,
     pub attachments: Vec<Attachment>,
+    /// An HTML-only message's text with its structure.
+    pub html: Option<Vec<crate::html::Block>>,
+    /// Only the front of the message (a TOP preview): the attachments are
+    /// named in `detail.summary.attachments` but not here.
+    pub partial: bool,
+}
+
+impl Opened {
+    /// A whole message, parsed.
+    pub fn whole(detail: Detail, raw: &[u8]) -> Opened {
+        Opened {
+            attachments: mime::attachments(raw),
+            html: mime::html_only(raw).map(|h| crate::html::blocks(&h)),
+            detail,
+            partial: false,
+        }
+    }
+}
+
+/// The front of a message still on the server (the answer to TOP), parsed
+/// as far as it goes: its headers, the start of its text, and the names of
+/// the attachments that begin within it.
+pub fn opened_partial(raw: &[u8]) -> Opened {
+    let parsed = mime::parse(raw);
+    Opened {
+        detail: Detail {
+            summary: Summary {
+                id: 0,
+                account: "".into(),
+                uid: "".into(),
+                from: parsed.from.as_str().into(),
+                subject: parsed.subject.as_str().into(),
+                date: parsed.date,
+                size: raw.len() as u64,
+                state: crate::store::MessageState::Headers,
+                attachments: parsed.attachments.clone().into(),
+                seen: false,
+                on_server: true,
+                trashed: false,
+            },
+            to: parsed.to,
+            cc: parsed.cc,
+            message_id: parsed.message_id,
+            text: parsed.text,
+            problem: String::new(),
+        },
+        attachments: Vec::new(),
+        html: mime::html_only(raw).map(|h| crate::html::blocks(&h)),
+        partial: true,
+    }
 }
 
 /// What the store thread answers.
@@ -205,7 +257,11 @@ fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &d
     // rows whenever it makes one the list shows.
     if matches!(
         query,
-        Query::Trash(_) | Query::Restore(_) | Query::EmptyTrash | Query::RequestDownload(_)
+        Query::Trash(_)
+            | Query::Restore(_)
+            | Query::EmptyTrash
+            | Query::DeleteForever(_)
+            | Query::RequestDownload(_)
     ) {
         *listed = None;
     }
@@ -233,16 +289,19 @@ fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &d
             });
         }
         Query::Open(id) => {
+            // Opening a whole message reads it; a headers-only one is not
+            // read yet, however often it is previewed.
             let result = (|| {
-                let detail = store.detail(id)?;
+                let mut detail = store.detail(id)?;
                 let raw = store.raw(id)?;
-                store.set_seen(id, true)?;
-                Ok::<_, crate::store::StoreError>(Arc::new(Opened {
-                    attachments: mime::attachments(&raw),
-                    detail,
-                }))
+                if detail.summary.state == MessageState::Full && !detail.summary.seen {
+                    store.set_seen(id, true)?;
+                    detail.summary.seen = true;
+                }
+                Ok::<_, crate::store::StoreError>(Arc::new(Opened::whole(detail, &raw)))
             })();
-            if result.is_ok()
+            if let Ok(opened) = &result
+                && opened.detail.summary.seen
                 && let Some(row) = listed
                     .as_mut()
                     .and_then(|l| l.rows.iter_mut().find(|r| r.id == id))
@@ -257,9 +316,8 @@ fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &d
         Query::Trash(id) => changed(send, store.trash(id, unix_now()), "Moved to Trash"),
         Query::Restore(id) => changed(send, store.restore(id), "Restored from Trash"),
         Query::EmptyTrash => changed(send, store.empty_trash().map(|_| ()), "Trash emptied"),
-        Query::RequestDownload(id) => {
-            changed(send, store.request_download(id), "Will be downloaded")
-        }
+        Query::DeleteForever(id) => changed(send, store.delete_forever(id), "Deleted for good"),
+        Query::RequestDownload(id) => changed(send, store.request_download(id), "Downloading…"),
     }
 }
 
@@ -275,17 +333,33 @@ pub fn sort_rows(rows: &mut [Summary], sort: Sort) {
         Column::Date => rows.sort_by_key(|r| (r.date, r.id)),
         Column::Size => rows.sort_by_key(|r| (r.size, r.id)),
         Column::From => rows.sort_by_cached_key(|r| (r.from.to_lowercase(), r.id)),
-        Column::Subject => rows.sort_by_cached_key(|r| (r.subject.to_lowercase(), r.id)),
+        Column::Subject => rows.sort_by_cached_key(|r| (subject_key(&r.subject), r.id)),
     }
     if !sort.ascending {
         rows.reverse();
     }
 }
 
+/// A subject as it sorts: without "Re:", "Fwd:" and their kin in front,
+/// however many, and without case.
+pub fn subject_key(subject: &str) -> String {
+    const PREFIXES: [&str; 9] = ["re", "fwd", "fw", "aw", "sv", "wg", "tr", "rif", "vs"];
+    let mut rest = subject.trim_start();
+    while let Some(colon) = rest.find(':').filter(|&c| c <= 5) {
+        let word = rest[..colon].trim_end();
+        // "Re[2]:" and "Re(2):" too.
+        let word = word.split(['[', '(']).next().unwrap_or(word);
+        if !PREFIXES.iter().any(|p| word.eq_ignore_ascii_case(p)) {
+            break;
+        }
+        rest = rest[colon + 1..].trim_start();
+    }
+    rest.to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::MessageState;
     use crate::store::tests::add;
     use std::sync::Arc;
     use std::time::Duration;
@@ -307,6 +381,36 @@ mod tests {
                 _ => continue,
             }
         }
+    }
+
+    /// Issue 13, item 17: subject sort counted "Re:".
+    #[test]
+    fn subjects_sort_without_their_reply_and_forward_marks() {
+        assert_eq!(subject_key("Re: Weekend hike"), "weekend hike");
+        assert_eq!(subject_key("RE: Fwd: re[2]: AW: Hike"), "hike");
+        assert_eq!(subject_key("Reading list"), "reading list");
+        assert_eq!(subject_key("Recall: a"), "recall: a");
+    }
+
+    /// Issue 13, item 11: the TOP preview showed boundaries and base64.
+    #[test]
+    fn a_preview_shows_the_text_and_attachment_names_of_a_cut_message() {
+        let front = b"From: Ana <ana@example.org>\r\nSubject: Photos\r\n\
+Content-Type: multipart/mixed; boundary=\"xyz\"\r\n\r\n--xyz\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nSGVyZSBhcmUgdGhlIHBob3RvcyBmcm9tIHRoZSBsYWtlLg==\r\n--xyz\r\n\
+Content-Type: application/zip; name=\"lake.zip\"\r\nContent-Disposition: attachment; filename=\"lake.zip\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nUEsDBBQAAAAIAAAAIQ";
+        let opened = opened_partial(front);
+        assert_eq!(
+            opened.detail.text.trim(),
+            "Here are the photos from the lake."
+        );
+        assert!(!opened.detail.text.contains("--xyz"));
+        assert_eq!(
+            &*opened.detail.summary.attachments,
+            ["lake.zip".to_string()]
+        );
+        assert!(opened.partial);
     }
 
     #[test]

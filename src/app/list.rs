@@ -1,63 +1,69 @@
-//! The message list: sortable columns, unread in bold, and only the visible
-//! rows laid out, so 100,000 messages scroll as smoothly as ten.
+//! The message list: sortable, resizable columns (remembered across
+//! restarts), unread in a real bold face with a dot, icons for attachments
+//! and for mail still on the server, text cut with "…" and shown whole on
+//! hover; below a width the columns give way to two-line rows. Only the
+//! visible rows are laid out, so 100,000 messages scroll as smoothly as ten.
 
-use egui::{Align2, FontId, RichText, Role, Sense, TextStyle, WidgetInfo};
+use egui::text::{LayoutJob, TextWrapping};
+use egui::{Align2, Color32, CursorIcon, FontId, Rect, Role, Sense, Stroke, TextStyle, WidgetInfo};
 
-use super::{Column, PipitApp};
+use super::layout::COLUMNS_FROM;
+use super::{Column, PipitApp, View, fonts};
 use crate::store::{MessageState, Summary};
+use crate::units::human_bytes;
 
-const DATE_WIDTH: f32 = 130.0;
-const SIZE_WIDTH: f32 = 80.0;
+/// The attachment icon (a paper clip) and the on-server icon (a cloud),
+/// from egui's emoji font.
+pub const CLIP: &str = "📎";
+pub const CLOUD: &str = "☁";
+/// Width of the unread dot's column and of an icon.
+const DOT: f32 = 14.0;
+const ICON: f32 = 18.0;
+const PAD: f32 = 6.0;
+
+/// The columns' left edges and widths for a list `width` wide.
+struct Columns {
+    from: f32,
+    subject: f32,
+    date: f32,
+    size: f32,
+}
+
+impl Columns {
+    fn of(app: &PipitApp, width: f32) -> Columns {
+        let l = &app.layout;
+        let fixed = DOT + l.date + l.size;
+        let from = l.from.min((width - fixed - 80.0).max(60.0));
+        Columns {
+            from,
+            subject: (width - fixed - from).max(40.0),
+            date: l.date,
+            size: l.size,
+        }
+    }
+}
 
 pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     let width = ui.available_width();
-    let from_width = (width * 0.28).clamp(120.0, 280.0);
-    let subject_width = (width - from_width - DATE_WIDTH - SIZE_WIDTH - 16.0).max(80.0);
-
-    ui.horizontal(|ui| {
-        for (column, title, w) in [
-            (Column::From, "From", from_width),
-            (Column::Subject, "Subject", subject_width),
-            (Column::Date, "Date", DATE_WIDTH),
-            (Column::Size, "Size", SIZE_WIDTH),
-        ] {
-            let arrow = match (app.sort.column == column, app.sort.ascending) {
-                (true, true) => " ⏶",
-                (true, false) => " ⏷",
-                (false, _) => "",
-            };
-            let button = egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
-                .frame(false)
-                .min_size(egui::vec2(w, 0.0));
-            if ui
-                .add_sized([w, 18.0], button)
-                .on_hover_text(format!("Sort by {}", title.to_lowercase()))
-                .clicked()
-            {
-                app.set_sort(column);
-            }
-        }
-    });
+    let two_lines = width < COLUMNS_FROM;
+    let cols = Columns::of(app, width);
+    header_ui(ui, app, &cols, two_lines);
     ui.separator();
 
     if app.rows.is_empty() {
         ui.add_space(20.0);
         ui.vertical_centered(|ui| {
-            let text = if !app.rows_loaded {
-                "Loading…"
-            } else if !app.search.is_empty() {
-                "No message matches the search."
-            } else if app.config.accounts.is_empty() {
-                "No account yet: add one to get your mail."
-            } else {
-                "No messages here. Get Mail downloads new ones."
-            };
-            ui.weak(text);
+            ui.weak(empty_text(app));
         });
         return;
     }
 
-    let row_height = ui.text_style_height(&TextStyle::Body) + 6.0;
+    let line = ui.text_style_height(&TextStyle::Body);
+    let row_height = if two_lines {
+        2.0 * line + 10.0
+    } else {
+        line + 8.0
+    };
     let selected_index = app
         .selected
         .and_then(|id| app.rows.iter().position(|r| r.id == id));
@@ -66,51 +72,242 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
         && let Some(i) = selected_index
     {
         // Keep the selection in view when the keyboard moves it.
-        let top = i as f32 * (row_height + ui.spacing().item_spacing.y);
-        scroll = scroll.vertical_scroll_offset((top - 3.0 * row_height).max(0.0));
+        let spacing = ui.spacing().item_spacing.y;
+        let top = i as f32 * (row_height + spacing);
+        let view = ui.available_height();
+        let offset = ui
+            .ctx()
+            .data(|d| d.get_temp::<f32>(egui::Id::unique("list-offset")))
+            .unwrap_or(0.0);
+        let wanted = if top < offset {
+            top
+        } else if top + row_height > offset + view - 4.0 {
+            top + row_height - view + 4.0
+        } else {
+            offset
+        };
+        scroll = scroll.vertical_scroll_offset(wanted.max(0.0));
         app.scroll_to_selected = false;
     }
     let mut clicked = None;
-    scroll.show_rows(ui, row_height, app.rows.len(), |ui, range| {
+    let focus_list = std::mem::take(&mut app.focus_list);
+    let output = scroll.show_rows(ui, row_height, app.rows.len(), |ui, range| {
         for i in range {
             let row = &app.rows[i];
-            if row_ui(
-                ui,
-                row,
-                Some(row.id) == app.selected,
-                [from_width, subject_width],
-                row_height,
-            )
-            .clicked()
-            {
+            let selected = Some(row.id) == app.selected;
+            let response = row_ui(ui, row, selected, &cols, row_height, two_lines);
+            if selected && focus_list {
+                response.request_focus();
+            }
+            if response.clicked() {
                 clicked = Some(row.id);
             }
         }
     });
+    ui.ctx().data_mut(|d| {
+        d.insert_temp(
+            egui::Id::unique("list-offset"),
+            output.state.clamped_offset().y,
+        )
+    });
     if let Some(id) = clicked {
         app.select(id);
+        app.reader_open = app.narrow;
     }
+}
+
+fn empty_text(app: &PipitApp) -> String {
+    if !app.rows_loaded {
+        "Loading…".into()
+    } else if !app.search.is_empty() {
+        "No message matches the search.".into()
+    } else if app.config.accounts.is_empty() {
+        "No account yet: Add account… sets one up.".into()
+    } else {
+        match &app.view {
+            View::Trash => "Trash is empty.".into(),
+            View::OnServer => "Nothing waits on the server: messages over an account's size \
+limit show here, with only their headers, until you download them."
+                .into(),
+            View::Account(name) => {
+                format!("No messages from {name} yet. Get Mail checks for new ones.")
+            }
+            View::All => "No messages yet. Get Mail checks for new ones.".into(),
+        }
+    }
+}
+
+/// The column titles: each over its values, aligned as they are; the edges
+/// between them drag to resize.
+fn header_ui(ui: &mut egui::Ui, app: &mut PipitApp, cols: &Columns, two_lines: bool) {
+    let height = ui.text_style_height(&TextStyle::Body) + 6.0;
+    let (rect, _) =
+        ui.allocate_exact_size(egui::vec2(ui.available_width(), height), Sense::hover());
+    let titles: Vec<(Column, &str, Rect, bool)> = if two_lines {
+        let w = rect.width() / 4.0;
+        [
+            (Column::From, "From"),
+            (Column::Subject, "Subject"),
+            (Column::Date, "Date"),
+            (Column::Size, "Size"),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (c, t))| {
+            let r = Rect::from_min_size(
+                rect.min + egui::vec2(i as f32 * w, 0.0),
+                egui::vec2(w, height),
+            );
+            (c, t, r, false)
+        })
+        .collect()
+    } else {
+        let mut x = rect.left() + DOT;
+        let mut out = Vec::new();
+        for (c, t, w, right) in [
+            (Column::From, "From", cols.from, false),
+            (Column::Subject, "Subject", cols.subject, false),
+            (Column::Date, "Date", cols.date, false),
+            (Column::Size, "Size", cols.size, true),
+        ] {
+            out.push((
+                c,
+                t,
+                Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(w, height)),
+                right,
+            ));
+            x += w;
+        }
+        out
+    };
+    for (column, title, cell, right) in &titles {
+        let arrow = match (app.sort.column == *column, app.sort.ascending) {
+            (true, true) => " ⏶",
+            (true, false) => " ⏷",
+            (false, _) => "",
+        };
+        let id = ui.scope_id().with(("sort", title));
+        let response = ui.interact(*cell, id, Sense::click());
+        response.widget_info(|| WidgetInfo::labeled(Role::Button, true, format!("{title}{arrow}")));
+        let response = response.on_hover_text(format!("Sort by {}", title.to_lowercase()));
+        if response.hovered() {
+            ui.painter()
+                .rect_filled(*cell, 2.0, ui.visuals().widgets.hovered.weak_bg_fill);
+        }
+        if response.has_focus() {
+            ui.painter().rect_stroke(
+                *cell,
+                2.0,
+                ui.visuals().selection.stroke,
+                egui::StrokeKind::Inside,
+            );
+        }
+        let (at, align) = if *right {
+            (
+                egui::pos2(cell.right() - PAD, cell.center().y),
+                Align2::RIGHT_CENTER,
+            )
+        } else {
+            (
+                egui::pos2(cell.left() + PAD, cell.center().y),
+                Align2::LEFT_CENTER,
+            )
+        };
+        ui.painter().text(
+            at,
+            align,
+            format!("{title}{arrow}"),
+            FontId::new(ui.text_style_height(&TextStyle::Body) - 1.0, fonts::bold()),
+            ui.visuals().strong_text_color(),
+        );
+        if response.clicked() {
+            app.set_sort(*column);
+            // A click leaves no focus behind: Enter afterwards opens the
+            // selected message, it does not sort again.
+            if !response.clicked_by(egui::PointerButton::Primary) {
+            } else {
+                response.surrender_focus();
+            }
+        }
+    }
+    if two_lines {
+        return;
+    }
+    // The edges after From, Subject and Date drag.
+    let mut x = rect.left() + DOT;
+    for (i, w) in [cols.from, cols.subject, cols.date].into_iter().enumerate() {
+        x += w;
+        let edge = Rect::from_center_size(egui::pos2(x, rect.center().y), egui::vec2(8.0, height));
+        let id = ui.scope_id().with(("column-edge", i));
+        let response = ui
+            .interact(edge, id, Sense::drag())
+            .on_hover_cursor(CursorIcon::ResizeHorizontal);
+        let stroke = if response.hovered() || response.dragged() {
+            ui.visuals().widgets.active.fg_stroke
+        } else {
+            Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color)
+        };
+        ui.painter().vline(x, edge.y_range(), stroke);
+        if response.dragged() {
+            let dx = response.drag_delta().x;
+            let l = &mut app.layout;
+            match i {
+                0 => l.from = (l.from + dx).clamp(60.0, 1_000.0),
+                // The edge between Subject and Date moves Date's left edge.
+                1 => l.date = (l.date - dx).clamp(60.0, 400.0),
+                _ => {
+                    let moved = (l.date + dx).clamp(60.0, 400.0) - l.date;
+                    l.date += moved;
+                    l.size = (l.size - moved).clamp(50.0, 300.0);
+                }
+            }
+        }
+    }
+}
+
+/// One cell's text, cut with "…" to `width`; whether it was cut.
+fn cell_galley(
+    ui: &egui::Ui,
+    text: &str,
+    font: FontId,
+    color: Color32,
+    width: f32,
+) -> (std::sync::Arc<egui::Galley>, bool) {
+    let mut job = LayoutJob::simple_singleline(text.to_owned(), font, color);
+    job.wrap = TextWrapping::truncate_at_width(width.max(8.0));
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    let cut = galley.elided;
+    (galley, cut)
 }
 
 fn row_ui(
     ui: &mut egui::Ui,
     row: &Summary,
     selected: bool,
-    widths: [f32; 2],
+    cols: &Columns,
     height: f32,
+    two_lines: bool,
 ) -> egui::Response {
     let (rect, response) =
         ui.allocate_exact_size(egui::vec2(ui.available_width(), height), Sense::click());
-    let label = format!(
-        "{} — {}",
-        display_from(&row.from),
-        display_subject(&row.subject)
-    );
+    let from = display_from(&row.from);
+    let subject = display_subject(&row.subject);
+    // What a screen reader says of the row, beyond what is drawn as text.
+    let mut label = format!("{from} — {subject}");
+    if !row.seen {
+        label.push_str(", unread");
+    }
+    if !row.attachments.is_empty() {
+        label.push_str(", with attachments");
+    }
+    if row.state == MessageState::Headers && row.on_server {
+        label.push_str(", still on the server");
+    }
     response.widget_info(|| WidgetInfo::selected(Role::Button, true, selected, &label));
     if !ui.is_rect_visible(rect) {
         return response;
     }
-    let visuals = ui.visuals();
+    let visuals = ui.visuals().clone();
     if selected {
         ui.painter()
             .rect_filled(rect, 2.0, visuals.selection.bg_fill);
@@ -118,71 +315,161 @@ fn row_ui(
         ui.painter()
             .rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
     }
+    if response.has_focus() {
+        ui.painter().rect_stroke(
+            rect,
+            2.0,
+            visuals.selection.stroke,
+            egui::StrokeKind::Inside,
+        );
+    }
+    let unread = !row.seen;
     let color = if selected {
         visuals.selection.stroke.color
     } else if row.state == MessageState::Headers {
         visuals.weak_text_color()
+    } else if unread {
+        visuals.strong_text_color()
     } else {
         visuals.text_color()
     };
-    let font = FontId::proportional(ui.text_style_height(&TextStyle::Body) - 2.0);
-    // Unread in bold. egui's default font has no bold face: strong colour,
-    // drawn twice half a pixel apart, reads as bold.
-    let unread = !row.seen;
-    let color = if unread && !selected {
-        visuals.strong_text_color()
+    let size = ui.text_style_height(&TextStyle::Body) - 1.0;
+    // Unread in the bold face, the same in every column and script; a dot
+    // says it too, for scripts the bold face does not cover.
+    let font = if unread {
+        FontId::new(size, fonts::bold())
     } else {
-        color
+        FontId::proportional(size)
     };
     let painter = ui.painter_at(rect);
-    let y = rect.center().y;
-    let cell = |x: f32, w: f32, text: String, align_right: bool| {
-        let clip = egui::Rect::from_min_size(
-            egui::pos2(x, rect.top()),
-            egui::vec2(w - 8.0, rect.height()),
+    if unread {
+        painter.circle_filled(
+            egui::pos2(
+                rect.left() + DOT / 2.0,
+                rect.top() + height.min(size + 8.0) / 2.0,
+            ),
+            3.5,
+            visuals.hyperlink_color,
         );
-        let p = painter.with_clip_rect(clip);
-        let (at, align) = if align_right {
-            (egui::pos2(x + w - 10.0, y), Align2::RIGHT_CENTER)
-        } else {
-            (egui::pos2(x, y), Align2::LEFT_CENTER)
-        };
-        if unread {
-            p.text(at + egui::vec2(0.5, 0.0), align, &text, font.clone(), color);
-        }
-        p.text(at, align, text, font.clone(), color);
-    };
-    let mut x = rect.left() + 4.0;
-    cell(x, widths[0], display_from(&row.from), false);
-    x += widths[0];
-    let mut subject_width = widths[1];
-    if !row.attachments.is_empty() {
-        // An attachment mark drawn, not a glyph: no font needed.
-        let clip = egui::Rect::from_center_size(egui::pos2(x + 4.0, y), egui::vec2(6.0, 11.0));
-        painter.rect_stroke(
-            clip,
-            3.0,
-            egui::Stroke::new(1.5, color),
-            egui::StrokeKind::Middle,
-        );
-        x += 14.0;
-        subject_width -= 14.0;
     }
-    cell(x, subject_width, display_subject(&row.subject), false);
-    x += subject_width;
     let date = row
         .date
-        .map(|d| crate::dates::Civil::from_unix(d).short())
+        .map(|d| crate::dates::relative(d, crate::dates::unix_now(), &crate::dates::local_offset))
         .unwrap_or_default();
-    cell(x, DATE_WIDTH, date, false);
-    x += DATE_WIDTH;
-    let size = crate::cli::human_bytes(row.size);
-    let size = if row.state == MessageState::Headers {
-        format!("☁ {size}")
-    } else {
-        size
+    let size_text = human_bytes(row.size);
+    let icon_font = FontId::proportional(size);
+    // (rect, whole text) of each cell that was cut, for the hover.
+    let mut cut_cells: Vec<(Rect, String)> = Vec::new();
+    let mut icons: Vec<(Rect, &str)> = Vec::new();
+    let mut put = |cell: Rect, text: &str, font: FontId, right: bool| {
+        let (galley, cut) = cell_galley(ui, text, font, color, cell.width() - 2.0 * PAD);
+        let pos = if right {
+            egui::pos2(
+                cell.right() - PAD - galley.size().x,
+                cell.center().y - galley.size().y / 2.0,
+            )
+        } else {
+            egui::pos2(cell.left() + PAD, cell.center().y - galley.size().y / 2.0)
+        };
+        painter.galley(pos, galley, color);
+        if cut {
+            cut_cells.push((cell, text.to_string()));
+        }
     };
-    cell(x, SIZE_WIDTH, size, true);
+    let line_h = size + 8.0;
+    if two_lines {
+        let left = rect.left() + DOT;
+        let top = Rect::from_min_max(
+            egui::pos2(left, rect.top()),
+            egui::pos2(rect.right(), rect.top() + line_h),
+        );
+        let bottom = Rect::from_min_max(egui::pos2(left, rect.top() + line_h - 2.0), rect.max);
+        let date_w = 140.0f32.min(top.width() * 0.45);
+        put(
+            Rect::from_min_max(top.min, egui::pos2(top.right() - date_w, top.bottom())),
+            &from,
+            font.clone(),
+            false,
+        );
+        put(
+            Rect::from_min_max(egui::pos2(top.right() - date_w, top.top()), top.max),
+            &date,
+            font.clone(),
+            true,
+        );
+        let mut sub = bottom;
+        for (show, icon) in [
+            (row.state == MessageState::Headers, CLOUD),
+            (!row.attachments.is_empty(), CLIP),
+        ] {
+            if show {
+                let r = Rect::from_min_max(egui::pos2(sub.right() - ICON, sub.top()), sub.max);
+                icons.push((r, icon));
+                sub.max.x -= ICON;
+            }
+        }
+        put(sub, &subject, font.clone(), false);
+    } else {
+        let mut x = rect.left() + DOT;
+        let cell =
+            |x: f32, w: f32| Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(w, height));
+        put(cell(x, cols.from), &from, font.clone(), false);
+        x += cols.from;
+        let mut subject_cell = cell(x, cols.subject);
+        if !row.attachments.is_empty() {
+            icons.push((cell(subject_cell.right() - ICON - PAD, ICON), CLIP));
+            subject_cell.max.x -= ICON + PAD;
+        }
+        put(subject_cell, &subject, font.clone(), false);
+        x += cols.subject;
+        put(cell(x, cols.date), &date, font.clone(), false);
+        x += cols.date;
+        let mut size_cell = cell(x, cols.size);
+        if row.state == MessageState::Headers && row.on_server {
+            icons.push((cell(x + 2.0, ICON), CLOUD));
+            size_cell.min.x += ICON;
+        }
+        put(size_cell, &size_text, font.clone(), true);
+    }
+    for (r, icon) in &icons {
+        painter.text(
+            r.center(),
+            Align2::CENTER_CENTER,
+            *icon,
+            icon_font.clone(),
+            color,
+        );
+    }
+    // The hover says what is under the pointer: a cut cell's whole text, or an icon's meaning.
+    if let Some(pointer) = response.hover_pos() {
+        let icon_words = |icon: &str| {
+            if icon == CLIP {
+                let names = row
+                    .attachments
+                    .iter()
+                    .take(5)
+                    .map(|n| crate::reveal::field(n).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("Attachments: {names}")
+            } else {
+                "Still on the server: only its headers are here. Select it to preview or download it.".into()
+            }
+        };
+        let tip = icons
+            .iter()
+            .find(|(r, _)| r.contains(pointer))
+            .map(|(_, icon)| icon_words(icon))
+            .or_else(|| {
+                cut_cells
+                    .iter()
+                    .find(|(r, _)| r.contains(pointer))
+                    .map(|(_, t)| t.clone())
+            });
+        if let Some(tip) = tip {
+            return response.on_hover_text(tip);
+        }
+    }
     response
 }
 

@@ -1,31 +1,41 @@
 //! The only place with egui: the window. It talks to the fetch worker and to
-//! its own store thread through channels, so it never waits on the network
-//! or on a query; background threads wake it with `request_repaint`.
+//! its own store thread through channels (streams of progress and answers),
+//! and runs each one-shot job (a preview, a connection test, a keychain
+//! write, an attachment saved) on a thread of its own behind a
+//! `poll_promise::Promise`, so it never waits on the network, D-Bus or the
+//! disk; background threads wake it with `request_repaint`.
 
 mod account_dialog;
 mod commands;
+mod dialogs;
+mod fonts;
+mod html_view;
+mod layout;
 mod library;
 mod list;
 mod reader;
 mod sidebar;
 mod viewer;
+mod words;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::config::{Account, Config};
-use crate::net::NetError;
 use crate::paths::Paths;
-use crate::store::Summary;
-use crate::sync::{FetchError, Progress};
-use crate::worker::{Event, Notify, Worker};
+use crate::store::{MessageState, Summary};
+use crate::sync::{FetchError, FetchSummary, Progress};
+use crate::worker::{Event, Notify, Promise, Worker};
 
 pub use account_dialog::AccountDraft;
 pub use commands::UiCommand;
-use library::{Answer, Library, Opened, Query};
-pub use library::{Column, Sort, View};
+pub use dialogs::Confirm;
+pub use layout::Layout;
+use library::{Answer, Library, Query};
+pub use library::{Column, Opened, Sort, View};
 pub use viewer::Viewer;
+pub use words::Said;
 
 /// How the window starts.
 #[derive(Clone, Debug, Default)]
@@ -36,12 +46,12 @@ pub struct Startup {
     pub title_note: Option<String>,
 }
 
-fn native_options(title: &str) -> eframe::NativeOptions {
+fn native_options(title: &str, size: [f32; 2]) -> eframe::NativeOptions {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(title)
         .with_app_id("pipit")
-        .with_inner_size([1200.0, 760.0])
-        .with_min_inner_size([640.0, 400.0]);
+        .with_inner_size(size)
+        .with_min_inner_size(layout::MIN_WINDOW);
     if let Ok(icon) =
         eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icons/pipit-256.png"))
     {
@@ -59,9 +69,10 @@ pub fn run(paths: Paths, startup: Startup) -> Result<(), String> {
         Some(note) => format!("Pipit ({note})"),
         None => "Pipit".to_string(),
     };
+    let size = Layout::load(&paths.config).window;
     eframe::run_native(
         &title,
-        native_options(&title),
+        native_options(&title, size),
         Box::new(move |cc| {
             let mut app = PipitApp::new(paths, Some(cc.egui_ctx.clone()));
             if startup.fetch_now {
@@ -83,13 +94,16 @@ pub fn open_file(path: &std::path::Path) -> Result<(), String> {
     );
     eframe::run_native(
         &title,
-        native_options(&title),
-        Box::new(move |_| Ok(Box::new(viewer))),
+        native_options(&title, [900.0, 700.0]),
+        Box::new(move |cc| {
+            fonts::install(&cc.egui_ctx);
+            Ok(Box::new(viewer))
+        }),
     )
     .map_err(|e| format!("cannot open the window: {e}"))
 }
 
-/// A message shown at the top of the window until dismissed.
+/// A message shown at the bottom of the window until dismissed.
 #[derive(Clone, Debug)]
 pub struct Banner {
     pub error: bool,
@@ -98,6 +112,36 @@ pub struct Banner {
     /// The account whose password was refused, to offer re-entering it.
     pub wrong_password: Option<String>,
 }
+
+impl Banner {
+    pub fn info(text: impl Into<String>) -> Banner {
+        Banner {
+            error: false,
+            text: text.into(),
+            detail: None,
+            wrong_password: None,
+        }
+    }
+
+    pub fn failure(said: &Said) -> Banner {
+        Banner {
+            error: true,
+            text: said.line(),
+            detail: Some(said.detail.clone()),
+            wrong_password: None,
+        }
+    }
+}
+
+/// A short word on the last change ("Moved to Trash"), gone after a while.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub text: String,
+    pub until: Instant,
+}
+
+/// How long a notice stays in the footer.
+pub const NOTICE_FOR: Duration = Duration::from_secs(6);
 
 /// What the reader shows for the selected message.
 #[derive(Clone, Debug)]
@@ -112,9 +156,27 @@ pub enum Reading {
 #[derive(Clone, Debug)]
 pub enum Preview {
     Loading,
-    Ready(String),
+    Ready(Arc<Opened>),
     Failed(String),
 }
+
+/// How an account's last fetch in this run ended: kept until the next one
+/// ends, and shown on its entry in the sidebar.
+#[derive(Clone, Debug)]
+pub enum Checked {
+    Fine { new: usize, at: Instant },
+    Failed { said: Said, wrong_password: bool },
+}
+
+/// An account's fetch that ended in the current round of Get Mail.
+#[derive(Clone, Debug)]
+struct RoundResult {
+    account: String,
+    result: Result<FetchSummary, Said>,
+}
+
+/// A job whose result changes the window when it is ready.
+type Apply = Box<dyn FnOnce(&mut PipitApp) + Send>;
 
 pub struct PipitApp {
     paths: Paths,
@@ -122,6 +184,7 @@ pub struct PipitApp {
     worker: Worker,
     library: Library,
     ctx: Arc<OnceLock<egui::Context>>,
+    notify: Notify,
 
     pub view: View,
     pub search: String,
@@ -132,21 +195,45 @@ pub struct PipitApp {
     pub selected: Option<i64>,
     pub reading: Option<Reading>,
     pub previews: HashMap<i64, Preview>,
+    preview_jobs: HashMap<i64, Promise<Result<Vec<u8>, FetchError>>>,
+    /// Messages whose Download was asked for, until their account's fetch ends.
+    pub downloading: HashSet<i64>,
+    /// Accounts to fetch again when their fetch ends: a Download was asked
+    /// for while it ran, after it had planned what to download.
+    fetch_again: HashSet<String>,
 
     /// Accounts being fetched, and the newest progress of each.
     pub fetching: HashSet<String>,
     pub progress: HashMap<String, Progress>,
+    /// Each account's last result, until its next fetch ends.
+    pub checked: HashMap<String, Checked>,
+    round: Vec<RoundResult>,
     pub banner: Option<Banner>,
-    /// Where Save… and Open put attachments.
-    pub attachment_folders: crate::attachment::Folders,
-    /// A short word on the last change ("Moved to Trash").
-    pub notice: Option<String>,
+    /// Where Save… and Open put attachments; used on job threads.
+    pub attachment_folders: Arc<Mutex<crate::attachment::Folders>>,
+    pub notice: Option<Notice>,
     pub account_dialog: Option<AccountDraft>,
     /// Account whose password is being entered again.
-    pub password_dialog: Option<(String, String)>,
+    pub password_dialog: Option<account_dialog::PasswordDraft>,
+    /// A step that cannot be undone, waiting for the user's yes.
+    pub confirm: Option<Confirm>,
+    pub show_help: bool,
+    /// Where a link would take the user, shown before the browser opens it.
+    pub link: Option<String>,
+    jobs: Vec<Promise<Apply>>,
     last_check: HashMap<String, Instant>,
     focus_search: bool,
+    pub(crate) focus_list: bool,
     scroll_to_selected: bool,
+    /// Page steps for the reader's text (Space, PageDown in the reader).
+    pub(crate) reader_scroll: Option<f32>,
+    pub layout: Layout,
+    keeper: layout::Keeper,
+    /// In a narrow window: the reader stands in for the list.
+    pub reader_open: bool,
+    pub narrow: bool,
+    /// The keyboard moved the focus last: draw where it is.
+    pub focus_visible: bool,
 }
 
 impl PipitApp {
@@ -155,6 +242,7 @@ impl PipitApp {
     pub fn new(paths: Paths, ctx: Option<egui::Context>) -> PipitApp {
         let slot: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
         if let Some(ctx) = ctx {
+            fonts::install(&ctx);
             let _ = slot.set(ctx);
         }
         let wake = slot.clone();
@@ -169,38 +257,56 @@ impl PipitApp {
                 Config::default(),
                 Some(Banner {
                     error: true,
-                    text: "The account settings could not be read".into(),
+                    text: "The account settings could not be read. Fix or move the file the detail names, then start Pipit again.".into(),
                     detail: Some(e.to_string()),
                     wrong_password: None,
                 }),
             ),
         };
         let first_start = config.accounts.is_empty() && banner.is_none();
+        let layout = Layout::load(&paths.config);
         let mut app = PipitApp {
             worker: Worker::spawn_notifying(paths.clone(), notify.clone()),
-            library: Library::spawn(paths.store.clone(), notify),
+            library: Library::spawn(paths.store.clone(), notify.clone()),
+            keeper: layout::Keeper::new(&paths.config, layout.clone()),
+            sort: layout.sort(),
+            layout,
             paths,
             config,
             ctx: slot,
+            notify,
             view: View::All,
             search: String::new(),
-            sort: Sort::default(),
             rows: Vec::new(),
             generation: 0,
             rows_loaded: false,
             selected: None,
             reading: None,
             previews: HashMap::new(),
+            preview_jobs: HashMap::new(),
+            downloading: HashSet::new(),
+            fetch_again: HashSet::new(),
             fetching: HashSet::new(),
             progress: HashMap::new(),
+            checked: HashMap::new(),
+            round: Vec::new(),
             banner,
-            attachment_folders: crate::attachment::Folders::default(),
+            attachment_folders: Arc::default(),
             notice: None,
-            account_dialog: first_start.then(|| AccountDraft::new(true)),
+            account_dialog: first_start.then(AccountDraft::first_start),
             password_dialog: None,
+            confirm: None,
+            show_help: false,
+            link: None,
+            jobs: Vec::new(),
             last_check: HashMap::new(),
             focus_search: false,
+            focus_list: false,
             scroll_to_selected: false,
+            reader_scroll: None,
+            reader_open: false,
+            narrow: false,
+            focus_visible: false,
         };
         app.reload();
         app
@@ -209,91 +315,220 @@ impl PipitApp {
     /// Draws the whole window. Called by eframe each frame, and by tests.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        let _ = self.ctx.set(ctx.clone());
+        if self.ctx.set(ctx.clone()).is_ok() {
+            fonts::install(&ctx);
+        }
         self.drain_events();
         self.automatic_checks(&ctx);
-        for command in UiCommand::pressed(&ctx) {
+        self.expire_notice(&ctx);
+        let modal_open = self.account_dialog.is_some()
+            || self.password_dialog.is_some()
+            || self.confirm.is_some()
+            || self.show_help
+            || self.link.is_some();
+        for command in UiCommand::pressed(&ctx, modal_open) {
             self.run_command(command);
         }
+        if let Some(rect) = ctx.input(|i| i.viewport().inner_rect) {
+            self.layout.window = [rect.width().round(), rect.height().round()];
+        }
 
+        let width = ui.available_width();
+        self.narrow = width < layout::READER_BESIDE_FROM;
+        if !self.narrow {
+            self.reader_open = false;
+        }
         egui::Panel::top("toolbar").show(ui, |ui| self.ui_toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.ui_status(ui));
-        egui::Panel::left("views")
+        let sidebar = egui::Panel::left("views")
             .resizable(true)
-            .default_size(190.0)
+            .default_size(self.layout.sidebar)
+            .size_range(110.0..=(width * 0.3).max(120.0))
             .show(ui, |ui| sidebar::ui(ui, self));
-        egui::Panel::right("reader")
-            .resizable(true)
-            .default_size(420.0)
-            .min_size(280.0)
-            .show(ui, |ui| reader::ui(ui, self));
-        egui::CentralPanel::default_margins().show(ui, |ui| list::ui(ui, self));
+        self.layout.sidebar = sidebar.response.rect.width().round();
+        if self.narrow {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                if self.reader_open && self.selected.is_some() {
+                    if ui
+                        .button(UiCommand::BackToList.label())
+                        .on_hover_text(UiCommand::BackToList.tooltip())
+                        .clicked()
+                    {
+                        self.run_command(UiCommand::BackToList);
+                    }
+                    ui.separator();
+                    reader::ui(ui, self);
+                } else {
+                    list::ui(ui, self);
+                }
+            });
+        } else {
+            let reader = egui::Panel::right("reader")
+                .resizable(true)
+                .default_size(self.layout.reader)
+                .size_range(300.0..=(width * 0.7).max(320.0))
+                .show(ui, |ui| {
+                    // The panel keeps the width it was given, whatever its
+                    // contents measure: no snapping back on the next frame.
+                    ui.set_min_width(ui.available_width());
+                    reader::ui(ui, self)
+                });
+            self.layout.reader = reader.response.rect.width().round();
+            egui::CentralPanel::default_margins().show(ui, |ui| list::ui(ui, self));
+        }
 
+        if modal_open {
+            // Dim the window behind a dialog, so it reads as waiting.
+            ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Middle,
+                egui::Id::unique("dim-behind-dialogs"),
+            ))
+            .rect_filled(
+                ctx.content_rect(),
+                0.0,
+                egui::Color32::from_black_alpha(140),
+            );
+        }
         if self.account_dialog.is_some() {
             account_dialog::ui(&ctx, self);
         }
         if self.password_dialog.is_some() {
             account_dialog::ui_password(&ctx, self);
         }
+        dialogs::ui(&ctx, self);
+        self.focus_ring(&ctx);
+        self.layout.set_sort(self.sort);
+        if let Some(wait) = self.keeper.tick(&self.layout) {
+            ctx.request_repaint_after(wait);
+        }
+    }
+
+    /// Tab shows where the keyboard is: the focused widget gets a ring,
+    /// until the mouse is used again.
+    fn focus_ring(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.key_pressed(egui::Key::Tab)) {
+            self.focus_visible = true;
+        }
+        if ctx.input(|i| i.pointer.any_pressed()) {
+            self.focus_visible = false;
+        }
+        if !self.focus_visible {
+            return;
+        }
+        let Some(rect) = ctx
+            .memory(|m| m.focused())
+            .and_then(|id| ctx.read_response(id))
+            .map(|r| r.rect)
+        else {
+            return;
+        };
+        let painter = ctx.layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            egui::Id::unique("focus-ring"),
+        ));
+        painter.rect_stroke(
+            rect.expand(2.0),
+            3.0,
+            egui::Stroke::new(2.0, ctx.global_style().visuals.selection.stroke.color),
+            egui::StrokeKind::Outside,
+        );
     }
 
     fn ui_toolbar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            let busy = !self.fetching.is_empty();
-            let get = ui
-                .add_enabled(
-                    !busy && !self.config.accounts.is_empty(),
-                    egui::Button::new(UiCommand::GetMail.label()),
-                )
-                .on_hover_text(UiCommand::GetMail.tooltip());
-            if get.clicked() {
-                self.run_command(UiCommand::GetMail);
-            }
-            let in_trash = self.view == View::Trash;
-            let has_selection = self.selected.is_some();
-            if in_trash {
+            // The search box first, at the right: it never moves when the
+            // buttons change with the view.
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui
-                    .add_enabled(has_selection, egui::Button::new(UiCommand::Restore.label()))
-                    .on_hover_text(UiCommand::Restore.tooltip())
+                    .button(UiCommand::Help.label())
+                    .on_hover_text(UiCommand::Help.tooltip())
                     .clicked()
                 {
-                    self.run_command(UiCommand::Restore);
+                    self.run_command(UiCommand::Help);
                 }
-                if ui
-                    .add_enabled(
-                        !self.rows.is_empty(),
-                        egui::Button::new(UiCommand::EmptyTrash.label()),
+                let width = (ui.available_width() * 0.45).clamp(120.0, 320.0);
+                let search = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.search)
+                            .hint_text("Search sender, subject, text…")
+                            .desired_width(width),
                     )
-                    .on_hover_text(UiCommand::EmptyTrash.tooltip())
-                    .clicked()
-                {
-                    self.run_command(UiCommand::EmptyTrash);
+                    .on_hover_text(UiCommand::Search.tooltip());
+                let label = ui.label("Search");
+                let search = search.labelled_by(label.id);
+                if self.focus_search {
+                    search.request_focus();
+                    self.focus_search = false;
                 }
-            } else if ui
+                if search.has_focus() && ui.input(|i| i.key_pressed(egui::Key::ArrowDown)) {
+                    search.surrender_focus();
+                    self.focus_list = true;
+                    if self.selected.is_none() {
+                        self.step_selection(1);
+                    }
+                }
+                if search.changed() {
+                    self.reload();
+                }
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    self.ui_buttons(ui);
+                });
+            });
+        });
+    }
+
+    fn ui_buttons(&mut self, ui: &mut egui::Ui) {
+        let busy = !self.fetching.is_empty();
+        let get = ui
+            .add_enabled(
+                !busy && !self.config.accounts.is_empty(),
+                egui::Button::new(UiCommand::GetMail.label()),
+            )
+            .on_hover_text(UiCommand::GetMail.tooltip());
+        if get.clicked() {
+            self.run_command(UiCommand::GetMail);
+        }
+        let has_selection = self.selected.is_some();
+        if self.view == View::Trash {
+            let restorable = self.selected_row().is_some_and(restorable);
+            let restore = ui
+                .add_enabled(restorable, egui::Button::new(UiCommand::Restore.label()))
+                .on_hover_text(UiCommand::Restore.tooltip());
+            let restore = if has_selection {
+                restore.on_disabled_hover_text(
+                    "Only its headers were here, and it is deleted on the server: there is \
+nothing to restore.",
+                )
+            } else {
+                restore
+            };
+            if restore.clicked() {
+                self.run_command(UiCommand::Restore);
+            }
+            if ui
                 .add_enabled(has_selection, egui::Button::new(UiCommand::Delete.label()))
-                .on_hover_text(UiCommand::Delete.tooltip())
+                .on_hover_text("Delete the message for good (Delete)")
                 .clicked()
             {
                 self.run_command(UiCommand::Delete);
             }
-            ui.separator();
-            let label = ui.label("Search");
-            let search = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.search)
-                        .hint_text("sender, subject, text…")
-                        .desired_width(280.0),
+            if ui
+                .add_enabled(
+                    !self.rows.is_empty(),
+                    egui::Button::new(UiCommand::EmptyTrash.label()),
                 )
-                .labelled_by(label.id)
-                .on_hover_text(UiCommand::Search.tooltip());
-            if self.focus_search {
-                search.request_focus();
-                self.focus_search = false;
+                .on_hover_text(UiCommand::EmptyTrash.tooltip())
+                .clicked()
+            {
+                self.run_command(UiCommand::EmptyTrash);
             }
-            if search.changed() {
-                self.reload();
-            }
-        });
+        } else if ui
+            .add_enabled(has_selection, egui::Button::new(UiCommand::Delete.label()))
+            .on_hover_text(UiCommand::Delete.tooltip())
+            .clicked()
+        {
+            self.run_command(UiCommand::Delete);
+        }
     }
 
     fn ui_status(&mut self, ui: &mut egui::Ui) {
@@ -308,7 +543,7 @@ impl PipitApp {
                 if let Some(account) = &banner.wrong_password
                     && ui.button("Enter the password again").clicked()
                 {
-                    self.password_dialog = Some((account.clone(), String::new()));
+                    self.password_dialog = Some(account_dialog::PasswordDraft::new(account));
                 }
                 if ui.small_button("Dismiss").clicked() {
                     self.banner = None;
@@ -318,7 +553,15 @@ impl PipitApp {
                 egui::CollapsingHeader::new("Details")
                     .id_salt("banner-details")
                     .show(ui, |ui| {
-                        ui.label(egui::RichText::new(detail).monospace());
+                        egui::ScrollArea::vertical()
+                            .max_height(160.0)
+                            .show(ui, |ui| {
+                                ui.add(
+                                    egui::Label::new(egui::RichText::new(detail).monospace())
+                                        .selectable(true)
+                                        .wrap(),
+                                );
+                            });
                     });
             }
         }
@@ -330,15 +573,17 @@ impl PipitApp {
                     if count == 1 { "" } else { "s" }
                 ));
                 if let Some(notice) = &self.notice {
-                    ui.weak(format!("· {notice}"));
+                    ui.weak(format!("· {}", notice.text));
                 }
             } else {
-                for account in &self.fetching {
+                let mut accounts: Vec<&String> = self.fetching.iter().collect();
+                accounts.sort();
+                for account in accounts {
                     let (fraction, text) = describe_progress(account, self.progress.get(account));
                     ui.add(
                         egui::ProgressBar::new(fraction)
                             .text(text)
-                            .desired_width(360.0),
+                            .desired_width(300.0),
                     );
                 }
                 ui.spinner();
@@ -346,42 +591,89 @@ impl PipitApp {
         });
     }
 
+    /// The selected message's row, if it is in the list.
+    pub fn selected_row(&self) -> Option<&Summary> {
+        let id = self.selected?;
+        self.rows.iter().find(|r| r.id == id)
+    }
+
     /// Carries out one command from a button, a key or a test.
     pub fn run_command(&mut self, command: UiCommand) {
         match command {
             UiCommand::GetMail => self.get_mail(),
             UiCommand::Delete => {
-                if let Some(id) = self.selected {
-                    self.move_selection_after_removing(id);
-                    self.library.ask(Query::Trash(id));
+                let Some(row) = self.selected_row().cloned() else {
+                    return;
+                };
+                if self.view == View::Trash {
+                    self.confirm = Some(Confirm::DeleteForever {
+                        id: row.id,
+                        subject: list::display_subject(&row.subject),
+                    });
+                } else {
+                    self.move_selection_after_removing(row.id);
+                    self.library.ask(Query::Trash(row.id));
                 }
             }
             UiCommand::Restore => {
-                if let Some(id) = self.selected {
-                    self.move_selection_after_removing(id);
-                    self.library.ask(Query::Restore(id));
+                if self.view == View::Trash
+                    && let Some(row) = self.selected_row().cloned()
+                    && restorable(&row)
+                {
+                    self.move_selection_after_removing(row.id);
+                    self.library.ask(Query::Restore(row.id));
                 }
             }
-            UiCommand::EmptyTrash => self.library.ask(Query::EmptyTrash),
+            UiCommand::EmptyTrash => {
+                if self.view == View::Trash && !self.rows.is_empty() {
+                    self.confirm = Some(Confirm::EmptyTrash {
+                        count: self.rows.len(),
+                    });
+                }
+            }
             UiCommand::Search => self.focus_search = true,
             UiCommand::Next => self.step_selection(1),
             UiCommand::Previous => self.step_selection(-1),
+            UiCommand::First => self.step_selection(isize::MIN),
+            UiCommand::Last => self.step_selection(isize::MAX),
+            UiCommand::PageDown => self.step_selection(self.page_rows()),
+            UiCommand::PageUp => self.step_selection(-self.page_rows()),
+            UiCommand::ScrollReader => self.reader_scroll = Some(1.0),
             UiCommand::Open => {
                 if let Some(id) = self.selected {
                     self.select(id);
+                    self.reader_open = self.narrow;
                 }
             }
+            UiCommand::BackToList => self.reader_open = false,
             UiCommand::Escape => {
-                if self.password_dialog.take().is_some() {
-                } else if self.account_dialog.as_ref().is_some_and(|d| !d.first_start) {
-                    self.account_dialog = None;
+                if self.link.take().is_some()
+                    || self.confirm.take().is_some()
+                    || std::mem::take(&mut self.show_help)
+                    || self.password_dialog.take().is_some()
+                    || self.account_dialog.take().is_some()
+                {
+                } else if self.reader_open {
+                    self.reader_open = false;
                 } else if !self.search.is_empty() {
                     self.search.clear();
                     self.reload();
                 }
             }
-            UiCommand::AddAccount => self.account_dialog = Some(AccountDraft::new(false)),
+            UiCommand::AddAccount => self.account_dialog = Some(AccountDraft::new()),
+            UiCommand::Help => self.show_help = true,
+            UiCommand::View(n) => {
+                if let Some(view) = sidebar::views(self).into_iter().nth(n) {
+                    self.set_view(view.0);
+                }
+            }
         }
+    }
+
+    /// Rows in one page of the list.
+    fn page_rows(&self) -> isize {
+        let window = self.layout.window[1];
+        ((window - 160.0) / 26.0).max(1.0) as isize
     }
 
     /// Starts a fetch of every account not already being fetched.
@@ -392,6 +684,14 @@ impl PipitApp {
     }
 
     fn fetch_account(&mut self, account: &Account) {
+        if self.fetching.is_empty() {
+            self.round.clear();
+        }
+        self.start_fetch(account);
+    }
+
+    /// Starts a fetch within the current round of Get Mail.
+    fn start_fetch(&mut self, account: &Account) {
         if self.fetching.insert(account.name.clone()) {
             self.last_check.insert(account.name.clone(), Instant::now());
             self.worker
@@ -426,6 +726,25 @@ impl PipitApp {
         }
     }
 
+    fn expire_notice(&mut self, ctx: &egui::Context) {
+        if let Some(notice) = &self.notice {
+            let now = Instant::now();
+            if now >= notice.until {
+                self.notice = None;
+            } else {
+                ctx.request_repaint_after(notice.until - now);
+            }
+        }
+    }
+
+    /// Shows a short word in the footer for a few seconds.
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            until: Instant::now() + NOTICE_FOR,
+        });
+    }
+
     /// Asks the store thread for the list again (view, search or sort changed).
     pub fn reload(&mut self) {
         self.generation += 1;
@@ -442,6 +761,7 @@ impl PipitApp {
             self.view = view;
             self.selected = None;
             self.reading = None;
+            self.reader_open = false;
             self.reload();
         }
     }
@@ -461,12 +781,17 @@ impl PipitApp {
         self.reload();
     }
 
-    /// Selects a message and asks for its contents.
+    /// Selects a message and asks for its contents. A whole message is
+    /// marked read; one known only by its headers is not (a preview is not
+    /// a reading).
     pub fn select(&mut self, id: i64) {
         self.selected = Some(id);
         self.reading = Some(Reading::Loading);
+        self.reader_scroll = None;
         self.library.ask(Query::Open(id));
-        if let Some(row) = self.rows.iter_mut().find(|r| r.id == id) {
+        if let Some(row) = self.rows.iter_mut().find(|r| r.id == id)
+            && row.state == MessageState::Full
+        {
             row.seen = true;
         }
     }
@@ -475,16 +800,22 @@ impl PipitApp {
         if self.rows.is_empty() {
             return;
         }
+        let last = self.rows.len() as isize - 1;
         let at = self
             .selected
             .and_then(|id| self.rows.iter().position(|r| r.id == id));
-        let next = match at {
-            None => 0,
-            Some(i) => (i as isize + step).clamp(0, self.rows.len() as isize - 1) as usize,
-        };
+        let next = match (at, step) {
+            (_, isize::MIN) => 0,
+            (_, isize::MAX) => last,
+            (None, s) if s < 0 => last,
+            (None, _) => 0,
+            (Some(i), s) => (i as isize).saturating_add(s).clamp(0, last),
+        } as usize;
         let id = self.rows[next].id;
         self.scroll_to_selected = true;
-        self.select(id);
+        if Some(id) != self.selected {
+            self.select(id);
+        }
     }
 
     /// After a message leaves the list, the next one (or the previous) is selected.
@@ -505,30 +836,36 @@ impl PipitApp {
             None => {
                 self.selected = None;
                 self.reading = None;
+                self.reader_open = false;
             }
         }
     }
 
-    /// Fetches a TOP preview of a message still on the server.
-    pub fn request_preview(&mut self, id: i64) {
-        let Some(row) = self.rows.iter().find(|r| r.id == id) else {
-            return;
-        };
-        let Ok(account) = self.config.account(&row.account) else {
+    /// Fetches a TOP preview of a message still on the server; during a
+    /// fetch of its account it waits for the fetch to end.
+    pub fn request_preview(&mut self, id: i64, account: &str) {
+        let Ok(account) = self.config.account(account).cloned() else {
             self.previews.insert(
                 id,
-                Preview::Failed(format!("the account {:?} is no longer set up", row.account)),
+                Preview::Failed(format!(
+                    "The account {account:?} is no longer set up, so its server cannot be asked."
+                )),
             );
             return;
         };
         self.previews.insert(id, Preview::Loading);
-        self.worker
-            .preview(account.clone(), account.password_source(), id, 20);
+        let promise = self
+            .worker
+            .preview(account.clone(), account.password_source(), id, 40);
+        // A new request replaces the old one, which is dropped unanswered.
+        self.preview_jobs.insert(id, promise);
     }
 
-    /// "Download": the next fetch takes the whole message, whatever its size.
+    /// "Download": the next fetch takes the whole message, whatever its
+    /// size; it starts now, and the reader shows it once it is stored.
     pub fn download(&mut self, id: i64) {
         self.library.ask(Query::RequestDownload(id));
+        self.downloading.insert(id);
         if let Some(account) = self
             .rows
             .iter()
@@ -536,11 +873,16 @@ impl PipitApp {
             .map(|r| r.account.clone())
             && let Ok(account) = self.config.account(&account).cloned()
         {
-            self.fetch_account(&account);
+            if self.fetching.contains(&account.name) {
+                self.fetch_again.insert(account.name.clone());
+            } else {
+                self.fetch_account(&account);
+            }
         }
     }
 
-    /// "Delete on server": to Trash now, off the server at the next pass, which starts now.
+    /// "Delete on server", once confirmed: to Trash now, off the server at
+    /// the next pass, which starts now.
     pub fn delete_on_server(&mut self, id: i64) {
         let account = self
             .rows
@@ -548,6 +890,7 @@ impl PipitApp {
             .find(|r| r.id == id)
             .map(|r| r.account.clone());
         self.move_selection_after_removing(id);
+        self.previews.remove(&id);
         self.library.ask(Query::Trash(id));
         if let Some(account) = account
             && let Ok(account) = self.config.account(&account).cloned()
@@ -556,16 +899,61 @@ impl PipitApp {
         }
     }
 
-    /// Takes in everything the worker and the store thread have said.
+    /// Runs `job` on a thread of its own; what it returns is applied to the
+    /// window when it is done.
+    pub(crate) fn spawn_job(&mut self, name: &str, job: impl FnOnce() -> Apply + Send + 'static) {
+        let promise = crate::worker::spawn_promise(name, self.notify.clone(), job, |e| {
+            let detail = e.to_string();
+            Box::new(move |app: &mut PipitApp| {
+                app.show_error(
+                    "Pipit could not start a background task. Close some programs and try again.",
+                    detail,
+                );
+            }) as Apply
+        });
+        self.jobs.push(promise);
+    }
+
+    /// Takes in everything the worker, the store thread and the jobs have said.
     fn drain_events(&mut self) {
+        let done: Vec<Promise<Apply>> = self
+            .jobs
+            .extract_if(.., |job| job.ready().is_some())
+            .collect();
+        for job in done {
+            if let Ok(apply) = job.try_take() {
+                apply(self);
+            }
+        }
+        let done: Vec<i64> = self
+            .preview_jobs
+            .iter()
+            .filter(|(_, p)| p.ready().is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in done {
+            if let Some(Ok(result)) = self.preview_jobs.remove(&id).map(Promise::try_take) {
+                self.previews.insert(
+                    id,
+                    match result {
+                        Ok(bytes) => Preview::Ready(Arc::new(library::opened_partial(&bytes))),
+                        Err(e) => Preview::Failed(words::fetch_error(&e).line()),
+                    },
+                );
+            }
+        }
         while let Ok(answer) = self.library.answers.try_recv() {
             match answer {
                 Answer::Rows { generation, rows } if generation == self.generation => match rows {
                     Ok(rows) => {
                         self.rows = rows;
                         self.rows_loaded = true;
+                        self.refresh_reading();
                     }
-                    Err(e) => self.show_error("The message list could not be read", e),
+                    Err(e) => self.show_error(
+                        "The message list could not be read. Close and start Pipit again; if it goes on, the detail says why.",
+                        e,
+                    ),
                 },
                 Answer::Rows { .. } => {}
                 Answer::Opened { id, result } if Some(id) == self.selected => {
@@ -576,10 +964,13 @@ impl PipitApp {
                 }
                 Answer::Opened { .. } => {}
                 Answer::Changed { what } => {
-                    self.notice = Some(what);
+                    self.say(what);
                     self.reload();
                 }
-                Answer::Failed(e) => self.show_error("The mail store reported a problem", e),
+                Answer::Failed(e) => self.show_error(
+                    "The mail store reported a problem; nothing was changed.",
+                    e,
+                ),
             }
         }
         while let Ok(event) = self.worker.events().try_recv() {
@@ -591,61 +982,195 @@ impl PipitApp {
                     {
                         self.reload();
                     }
-                    let account = progress_account(&p).to_string();
+                    let account = p.account().to_string();
                     self.progress.insert(account, p);
                 }
-                Event::Finished { account, result } => {
-                    self.fetching.remove(&account);
-                    self.progress.remove(&account);
-                    self.reload();
-                    match result {
-                        Ok(summary) if summary.errors.is_empty() => {
-                            self.banner = (summary.new > 0 || summary.deleted_on_server > 0).then(|| Banner {
-                                error: false,
-                                text: format!(
-                                    "{account}: {} new, {} downloaded, {} deleted on the server",
-                                    summary.new, summary.downloaded, summary.deleted_on_server
-                                ),
-                                detail: (!summary.notes.is_empty()).then(|| summary.notes.join("\n")),
-                                wrong_password: None,
-                            });
-                        }
-                        Ok(summary) => {
-                            self.banner = Some(Banner {
-                                error: true,
-                                text: format!(
-                                    "{account}: {} messages could not be fetched",
-                                    summary.errors.len()
-                                ),
-                                detail: Some(summary.errors.join("\n")),
-                                wrong_password: None,
-                            });
-                        }
-                        Err(e) => {
-                            let wrong_password = matches!(e, FetchError::AuthRefused { .. })
-                                .then(|| account.clone());
-                            self.banner = Some(Banner {
-                                error: true,
-                                text: format!("{account}: {}", headline(&e)),
-                                detail: Some(e.to_string()),
-                                wrong_password,
-                            });
-                        }
-                    }
-                }
-                Event::Preview { id, result } => {
-                    self.previews.insert(
-                        id,
-                        match result {
-                            Ok(bytes) => {
-                                Preview::Ready(String::from_utf8_lossy(&bytes).into_owned())
-                            }
-                            Err(e) => Preview::Failed(e.to_string()),
-                        },
-                    );
-                }
-                Event::Tested { account, result } => account_dialog::tested(self, &account, result),
+                Event::Finished { account, result } => self.finished(account, result),
             }
+        }
+    }
+
+    /// The selected message changed in the store (downloaded, deleted on
+    /// the server, restored): the reader shows it as it is now.
+    fn refresh_reading(&mut self) {
+        let Some(row) = self.selected_row() else {
+            return;
+        };
+        let (id, state, on_server, trashed) = (row.id, row.state, row.on_server, row.trashed);
+        if let Some(Reading::Ready(opened)) = &self.reading {
+            let was = &opened.detail.summary;
+            if was.state != state || was.on_server != on_server || was.trashed != trashed {
+                if !on_server {
+                    self.previews.remove(&id);
+                }
+                self.library.ask(Query::Open(id));
+            }
+        }
+    }
+
+    /// One account's fetch ended.
+    fn finished(&mut self, account: String, result: Result<FetchSummary, FetchError>) {
+        self.fetching.remove(&account);
+        self.progress.remove(&account);
+        self.reload();
+        // A message shown by its headers may be whole now (Download), or
+        // gone from the server: show it as it is, even if it left the view.
+        if let (Some(id), Some(Reading::Ready(opened))) = (self.selected, &self.reading)
+            && opened.detail.summary.state == MessageState::Headers
+            && *opened.detail.summary.account == *account
+        {
+            self.library.ask(Query::Open(id));
+        }
+        let result = match result {
+            Ok(summary) => {
+                self.checked.insert(
+                    account.clone(),
+                    Checked::Fine {
+                        new: summary.new,
+                        at: Instant::now(),
+                    },
+                );
+                Ok(summary)
+            }
+            Err(e) => {
+                let said = words::fetch_error(&e);
+                self.checked.insert(
+                    account.clone(),
+                    Checked::Failed {
+                        said: said.clone(),
+                        wrong_password: matches!(e, FetchError::AuthRefused { .. }),
+                    },
+                );
+                Err(said)
+            }
+        };
+        let again = self.fetch_again.remove(&account) && result.is_ok();
+        if !again {
+            let rows = &self.rows;
+            self.downloading.retain(|id| {
+                rows.iter()
+                    .find(|r| r.id == *id)
+                    .is_some_and(|r| *r.account != *account)
+            });
+        }
+        self.round.push(RoundResult {
+            account: account.clone(),
+            result,
+        });
+        if again && let Ok(a) = self.config.account(&account).cloned() {
+            self.start_fetch(&a);
+        }
+        if self.fetching.is_empty() {
+            self.end_round();
+        }
+    }
+
+    /// Every fetch of this round of Get Mail ended: one word on all of them.
+    /// A failure is never hidden by another account's success.
+    fn end_round(&mut self) {
+        let round = std::mem::take(&mut self.round);
+        let failed: Vec<&RoundResult> = round.iter().filter(|r| r.result.is_err()).collect();
+        let several = self.config.accounts.len() > 1;
+        let name = |account: &str| {
+            if several {
+                format!("{account}: ")
+            } else {
+                String::new()
+            }
+        };
+        if !failed.is_empty() {
+            let text = failed
+                .iter()
+                .map(|r| match &r.result {
+                    Err(said) => format!("{}{}", name(&r.account), said.line()),
+                    Ok(_) => String::new(),
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let detail = failed
+                .iter()
+                .map(|r| match &r.result {
+                    Err(said) => format!("{}: {}", r.account, said.detail),
+                    Ok(_) => String::new(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let wrong_password = failed.iter().find_map(|r| {
+                matches!(
+                    self.checked.get(&r.account),
+                    Some(Checked::Failed {
+                        wrong_password: true,
+                        ..
+                    })
+                )
+                .then(|| r.account.clone())
+            });
+            self.banner = Some(Banner {
+                error: true,
+                text,
+                detail: Some(detail),
+                wrong_password,
+            });
+            return;
+        }
+        let errors: Vec<String> = round
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .flat_map(|s| s.errors.iter().map(move |e| format!("{}: {e}", s.account)))
+            .collect();
+        let notes: Vec<String> = round
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .flat_map(|s| s.notes.iter().map(move |n| format!("{}: {n}", s.account)))
+            .collect();
+        let new: usize = round
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .map(|s| s.new)
+            .sum();
+        let deleted: usize = round
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .map(|s| s.deleted_on_server)
+            .sum();
+        if !errors.is_empty() {
+            self.banner = Some(Banner {
+                error: true,
+                text: format!(
+                    "{} message{} could not be fetched; the others were. Get Mail tries them again.",
+                    errors.len(),
+                    if errors.len() == 1 { "" } else { "s" }
+                ),
+                detail: Some(errors.join("\n")),
+                wrong_password: None,
+            });
+            return;
+        }
+        // A fetch that went well clears the error it had shown.
+        if self
+            .banner
+            .as_ref()
+            .is_some_and(|b| b.error && b.detail.is_some())
+        {
+            self.banner = None;
+        }
+        let mut words = match new {
+            0 => "No new mail".to_string(),
+            1 => "1 new message".to_string(),
+            n => format!("{n} new messages"),
+        };
+        if deleted > 0 {
+            words.push_str(&format!(", {deleted} deleted on the server"));
+        }
+        if notes.is_empty() {
+            self.say(words);
+        } else {
+            self.banner = Some(Banner {
+                error: false,
+                text: words,
+                detail: Some(notes.join("\n")),
+                wrong_password: None,
+            });
         }
     }
 
@@ -658,81 +1183,48 @@ impl PipitApp {
         });
     }
 
-    fn save_config(&mut self) -> Result<(), String> {
-        self.config
-            .save(&self.paths.config)
-            .map_err(|e| e.to_string())
-    }
-
     pub fn worker(&self) -> &Worker {
         &self.worker
     }
+
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+}
+
+impl Drop for PipitApp {
+    fn drop(&mut self) {
+        self.layout.set_sort(self.sort);
+        self.keeper.flush(&self.layout);
+    }
+}
+
+/// Whether Restore can bring the message back as something that works: a
+/// message known only by its headers that has left the server cannot.
+pub fn restorable(row: &Summary) -> bool {
+    row.state == MessageState::Full || row.on_server
 }
 
 impl eframe::App for PipitApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         PipitApp::ui(self, ui);
     }
-}
 
-fn progress_account(p: &Progress) -> &str {
-    match p {
-        Progress::Connecting { account, .. }
-        | Progress::Connected { account }
-        | Progress::Authenticated { account }
-        | Progress::Listed { account, .. }
-        | Progress::Headers { account, .. }
-        | Progress::Downloaded { account, .. }
-        | Progress::Deleting { account, .. } => account,
+    /// The window closes: its layout is written now, not left to a drop.
+    fn on_exit(&mut self) {
+        self.layout.set_sort(self.sort);
+        self.keeper.flush(&self.layout);
     }
 }
 
-/// The progress bar's fill and words.
+/// The progress bar's fill and words (the words are the engine's, as the
+/// command line shows them).
 fn describe_progress(account: &str, p: Option<&Progress>) -> (f32, String) {
     match p {
-        None | Some(Progress::Connecting { .. }) => (0.0, format!("{account}: connecting…")),
-        Some(Progress::Connected { .. }) => (0.0, format!("{account}: logging in…")),
-        Some(Progress::Authenticated { .. }) => (0.0, format!("{account}: listing…")),
-        Some(Progress::Listed { new, total, .. }) => {
-            (0.0, format!("{account}: {new} new of {total}"))
-        }
-        Some(Progress::Headers { done, of, .. }) => (
-            *done as f32 / (*of).max(1) as f32,
-            format!("{account}: headers {done} of {of}"),
+        None => (0.0, format!("{account}: connecting…")),
+        Some(p) => (
+            p.fraction().unwrap_or(0.0),
+            format!("{account}: {}", p.words()),
         ),
-        Some(Progress::Downloaded {
-            done, of, bytes, ..
-        }) => (
-            *done as f32 / (*of).max(1) as f32,
-            format!(
-                "{account}: {done} of {of} messages, {}",
-                crate::cli::human_bytes(*bytes)
-            ),
-        ),
-        Some(Progress::Deleting { count, .. }) => {
-            (1.0, format!("{account}: deleting {count} on the server…"))
-        }
-    }
-}
-
-/// The first words of an error, for the banner; the whole text is in Details.
-fn headline(e: &FetchError) -> String {
-    match e {
-        FetchError::AuthRefused { .. } => "the server refused the password".into(),
-        FetchError::Net(NetError::Certificate(_)) => {
-            "the server's certificate is not trusted".into()
-        }
-        FetchError::Net(NetError::Timeout { .. } | NetError::Unanswered { .. }) => {
-            "the server did not answer".into()
-        }
-        FetchError::Net(NetError::Resolve { .. } | NetError::Connect { .. }) => {
-            "the server could not be reached".into()
-        }
-        other => other
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string(),
     }
 }

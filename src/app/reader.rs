@@ -1,15 +1,21 @@
-//! The reading pane: headers, the text, attachments with Save and Open, and
-//! for a message still on the server its TOP preview with Download and
-//! Delete on server. Everything a message says is shown through
-//! `crate::reveal`, so no character in it can pass one thing for another.
+//! The reading pane: headers, the text (HTML with its structure), and
+//! attachments with Save… and Open; for a message still on the server its
+//! TOP preview with Download and Delete on server; for one that has left the
+//! server, that, and nothing that cannot work. Everything a message says is
+//! shown through `crate::reveal`, so no character in it can pass one thing
+//! for another.
+
+use std::sync::{Arc, Mutex};
 
 use egui::RichText;
 
 use super::library::Opened;
-use super::{PipitApp, Preview, Reading};
-use crate::attachment::{AttachmentError, Folders};
+use super::{Banner, Confirm, PipitApp, Preview, Reading, words};
+use crate::attachment::{Folders, Saved};
+use crate::mime::Attachment;
 use crate::reveal;
 use crate::store::MessageState;
+use crate::units::human_bytes;
 
 /// Attachment rows in view at once; more scroll.
 const ATTACHMENT_ROWS: f32 = 16.0;
@@ -17,6 +23,13 @@ const ATTACHMENT_ROWS: f32 = 16.0;
 /// Bytes of text the reader lays out. egui lays a label's text out whole,
 /// on the UI thread: a megabyte takes seconds. The store keeps all of it.
 const SHOWN_TEXT: usize = 64 * 1024;
+
+/// What a click in a message asks for.
+pub enum Action {
+    Save(Attachment),
+    Open(Attachment),
+    Link(String),
+}
 
 pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     let Some(id) = app.selected else {
@@ -38,33 +51,103 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
         }
         Some(Reading::Ready(opened)) => opened.clone(),
     };
-    if opened.detail.summary.state == MessageState::Headers {
-        headers_ui(ui, &opened);
-        if !opened.detail.problem.is_empty() {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!("Why only its headers are here: {}.", opened.detail.problem),
-            );
-        }
-        if opened.detail.summary.on_server {
-            on_server_ui(ui, app, id, opened.detail.summary.size);
-        } else {
-            // Nothing to download or delete: offer nothing that cannot work.
-            ui.label(format!(
-                "This message ({}) is no longer on the server: only its headers were downloaded, and they are all Pipit has of it.",
-                crate::cli::human_bytes(opened.detail.summary.size)
-            ));
+    let summary = &opened.detail.summary;
+    if summary.state != MessageState::Headers {
+        let page = app.reader_scroll.take();
+        let actions = message_ui(ui, &opened, "Account", page);
+        for action in actions {
+            act(app, action);
         }
         return;
     }
-    if let Some(banner) = message_ui(ui, &opened, &mut app.attachment_folders) {
-        app.banner = Some(banner);
+    headers_ui(ui, &opened, "Account");
+    if !opened.detail.problem.is_empty() {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("Why only its headers are here: {}.", opened.detail.problem),
+        );
+    }
+    let size = human_bytes(summary.size);
+    match (summary.trashed, summary.on_server) {
+        (true, true) => {
+            ui.label(format!(
+                "In Trash: this message ({size}) is deleted on the server at the next Get Mail, \
+without being downloaded. Restore takes it back."
+            ));
+        }
+        (true, false) => {
+            ui.label(format!(
+                "Deleted on the server: this message ({size}) was never downloaded; its headers \
+are all Pipit has of it."
+            ));
+        }
+        (false, true) => on_server_ui(ui, app, id, summary.size, &summary.account),
+        (false, false) => {
+            // Nothing to download or delete: offer nothing that cannot work.
+            ui.label(format!(
+                "This message ({size}) is no longer on the server: only its headers were \
+downloaded, and they are all Pipit has of it."
+            ));
+        }
     }
 }
 
-/// Subject, From, To, Cc, Date and account, and a caution where the sender
-/// or the subject may imitate something else.
-fn headers_ui(ui: &mut egui::Ui, opened: &Opened) {
+/// Carries out a click in the reader: Save and Open on a thread of their
+/// own (the disk, and the desktop's file chooser over D-Bus).
+fn act(app: &mut PipitApp, action: Action) {
+    match action {
+        Action::Link(target) => app.link = Some(target),
+        action => {
+            let folders = app.attachment_folders.clone();
+            app.spawn_job("pipit-attachment", move || {
+                let banner = attachment_job(&folders, action);
+                Box::new(move |app: &mut PipitApp| {
+                    if let Some(banner) = banner {
+                        app.banner = Some(banner);
+                    }
+                })
+            });
+        }
+    }
+}
+
+/// Saves or opens an attachment; what to tell the user, if anything.
+pub fn attachment_job(folders: &Arc<Mutex<Folders>>, action: Action) -> Option<Banner> {
+    let mut folders = folders.lock().unwrap_or_else(|e| e.into_inner());
+    match action {
+        Action::Save(a) => match folders.save_chosen(&a) {
+            Ok(Saved::At {
+                path,
+                fallback: None,
+            }) => Some(Banner::info(format!("Saved {}", path.display()))),
+            Ok(Saved::At {
+                path,
+                fallback: Some(why),
+            }) => Some(Banner {
+                error: false,
+                text: format!(
+                    "Saved {} (no file chooser is available on this desktop, so it went to the \
+Downloads folder)",
+                    path.display()
+                ),
+                detail: Some(why),
+                wrong_password: None,
+            }),
+            Ok(Saved::Cancelled) => None,
+            Err(e) => Some(Banner::failure(&words::attachment_error(&e, "saved"))),
+        },
+        Action::Open(a) => Some(match folders.open(&a) {
+            Ok(path) => Banner::info(format!("Opened {}", path.display())),
+            Err(e) => Banner::failure(&words::attachment_error(&e, "opened")),
+        }),
+        Action::Link(_) => None,
+    }
+}
+
+/// Subject, From, To, Cc, Date and where it came from (`source`: "Account",
+/// or "File" for a message file), and a caution where the sender or the
+/// subject may imitate something else.
+fn headers_ui(ui: &mut egui::Ui, opened: &Opened, source: &str) {
     let d = &opened.detail;
     ui.add_space(4.0);
     let subject = super::list::display_subject(&d.summary.subject);
@@ -86,10 +169,10 @@ fn headers_ui(ui: &mut egui::Ui, opened: &Opened) {
             let date = d
                 .summary
                 .date
-                .map(|t| crate::dates::Civil::from_unix(t).short())
+                .map(|t| crate::dates::full_local(t, &crate::dates::local_offset))
                 .unwrap_or_default();
             field(ui, "Date", &date);
-            field(ui, "Account", &d.summary.account);
+            field(ui, source, &d.summary.account);
         });
     for caution in [
         reveal::caution("sender", &d.summary.from),
@@ -123,15 +206,16 @@ fn few_lines(ui: &mut egui::Ui, text: &str, style: egui::TextStyle) {
 }
 
 /// A whole message: headers, attachments with Save… and Open, and the text.
-/// Returns what to tell the user after a click on Save or Open.
+/// `page` scrolls the text that many pages on. Returns what was clicked.
 pub(super) fn message_ui(
     ui: &mut egui::Ui,
     opened: &Opened,
-    folders: &mut Folders,
-) -> Option<super::Banner> {
-    headers_ui(ui, opened);
+    source: &str,
+    page: Option<f32>,
+) -> Vec<Action> {
+    headers_ui(ui, opened, source);
     let d = &opened.detail;
-    let mut said = None;
+    let mut actions = Vec::new();
     let count = opened.attachments.len();
     if count > 0 {
         if count as f32 > ATTACHMENT_ROWS {
@@ -144,42 +228,7 @@ pub(super) fn message_ui(
             .max_height((row_height + ui.spacing().item_spacing.y) * ATTACHMENT_ROWS)
             .show_rows(ui, row_height, count, |ui, rows| {
                 for a in &opened.attachments[rows] {
-                    let runnable = crate::attachment::runnable(a);
-                    // The buttons first: a long name never pushes them out of reach.
-                    ui.horizontal(|ui| {
-                        if ui
-                            .small_button("Save…")
-                            .on_hover_text("Save to your Downloads folder")
-                            .clicked()
-                        {
-                            said = Some(attachment_banner(folders.save(a), "saved"));
-                        }
-                        let open = ui
-                            .add_enabled(runnable.is_none(), egui::Button::new("Open").small())
-                            .on_hover_text("Open with the program your desktop chooses");
-                        let open = match &runnable {
-                            Some(why) => open.on_disabled_hover_text(format!(
-                                "Not opened: it is {why}, and the desktop may run it instead \
-of showing it. Save it instead if you trust it and its sender."
-                            )),
-                            None => open,
-                        };
-                        if open.clicked() {
-                            said = Some(attachment_banner(folders.open(a), "opened"));
-                        }
-                        let mut text = format!(
-                            "Attachment: {} ({})",
-                            short_name(&a.name),
-                            crate::cli::human_bytes(a.bytes.len() as u64)
-                        );
-                        if let Some(why) = &runnable {
-                            text.push_str(&format!(" — {}: Save only", why.kind));
-                        }
-                        if let Some(mix) = reveal::lookalikes(&a.name) {
-                            text.push_str(&format!(" — caution: {mix}"));
-                        }
-                        ui.label(text).on_hover_text(reveal::field(&a.name));
-                    });
+                    attachment_row(ui, a, &mut actions);
                 }
             });
         ui.separator();
@@ -188,28 +237,82 @@ of showing it. Save it instead if you trust it and its sender."
         .id_salt("body")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            if d.text.trim().is_empty() {
-                ui.label("(This message has no text.)");
+            if let Some(pages) = page {
+                let height = ui.clip_rect().height() * 0.9;
+                ui.scroll_with_delta(egui::vec2(0.0, -height * pages));
+            }
+            if let Some(html) = &opened.html {
+                if let Some(target) = super::html_view::ui(ui, html) {
+                    actions.push(Action::Link(target));
+                }
                 return;
             }
-            let mut cut = SHOWN_TEXT.min(d.text.len());
-            while !d.text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            ui.add(
-                egui::Label::new(reveal::text(&d.text[..cut]))
-                    .selectable(true)
-                    .wrap(),
-            );
-            if cut < d.text.len() {
-                ui.weak(format!(
-                    "The text goes on for {} more, not shown here: the message itself is kept \
-whole, and Export writes all of it.",
-                    crate::cli::human_bytes((d.text.len() - cut) as u64)
-                ));
-            }
+            text_ui(ui, &d.text);
         });
-    said
+    actions
+}
+
+fn text_ui(ui: &mut egui::Ui, text: &str) {
+    if text.trim().is_empty() {
+        ui.label("(This message has no text.)");
+        return;
+    }
+    let mut cut = SHOWN_TEXT.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    ui.add(
+        egui::Label::new(reveal::text(&text[..cut]))
+            .selectable(true)
+            .wrap(),
+    );
+    if cut < text.len() {
+        ui.weak(format!(
+            "The text goes on for {} more, not shown here: the message itself is kept \
+whole, and Export writes all of it.",
+            human_bytes((text.len() - cut) as u64)
+        ));
+    }
+}
+
+fn attachment_row(ui: &mut egui::Ui, a: &Attachment, actions: &mut Vec<Action>) {
+    let runnable = crate::attachment::runnable(a);
+    // The buttons first: a long name never pushes them out of reach.
+    ui.horizontal(|ui| {
+        if ui
+            .small_button("Save…")
+            .on_hover_text("Choose where to save it (your Downloads folder to start with)")
+            .clicked()
+        {
+            actions.push(Action::Save(a.clone()));
+        }
+        let open = ui
+            .add_enabled(runnable.is_none(), egui::Button::new("Open").small())
+            .on_hover_text("Open with the program your desktop chooses");
+        let open = match &runnable {
+            Some(why) => open.on_disabled_hover_text(format!(
+                "Not opened: it is {why}, and the desktop may run it instead \
+of showing it. Save it instead if you trust it and its sender."
+            )),
+            None => open,
+        };
+        if open.clicked() {
+            actions.push(Action::Open(a.clone()));
+        }
+        let mut text = format!(
+            "Attachment: {} ({})",
+            short_name(&a.name),
+            human_bytes(a.bytes.len() as u64)
+        );
+        if let Some(why) = &runnable {
+            text.push_str(&format!(" — {}: Save only", why.kind));
+        }
+        if let Some(mix) = reveal::lookalikes(&a.name) {
+            text.push_str(&format!(" — caution: {mix}"));
+        }
+        ui.add(egui::Label::new(text).truncate())
+            .on_hover_text(reveal::field(&a.name));
+    });
 }
 
 /// An attachment's name as its row shows it: revealed, and a long one cut in
@@ -226,10 +329,20 @@ fn short_name(name: &str) -> String {
     format!("{}…{}", reveal::field(&head), reveal::field(&tail))
 }
 
-fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64) {
+fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64, account: &str) {
+    if app.downloading.contains(&id) {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!(
+                "Downloading the whole message ({})… it shows here once it is stored.",
+                human_bytes(size)
+            ));
+        });
+        return;
+    }
     ui.label(format!(
         "This message ({}) is still on the server: only its headers are here.",
-        crate::cli::human_bytes(size)
+        human_bytes(size)
     ));
     ui.horizontal(|ui| {
         if ui
@@ -240,73 +353,69 @@ fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64) {
             app.download(id);
         }
         if ui
-            .button("Delete on server")
-            .on_hover_text("Move it to Trash and delete it on the server without downloading it")
+            .button("Delete on server…")
+            .on_hover_text("Delete it on the server without downloading it (asks first)")
             .clicked()
         {
-            app.delete_on_server(id);
+            let subject = app
+                .selected_row()
+                .map(|r| super::list::display_subject(&r.subject))
+                .unwrap_or_default();
+            app.confirm = Some(Confirm::DeleteOnServer { id, subject });
         }
     });
     ui.separator();
     if !app.previews.contains_key(&id) {
-        app.request_preview(id);
+        app.request_preview(id, account);
     }
-    match app.previews.get(&id) {
-        Some(Preview::Ready(text)) => {
-            ui.label(RichText::new("Preview (headers and first lines, via TOP)").weak());
+    match app.previews.get(&id).cloned() {
+        Some(Preview::Ready(preview)) => {
+            ui.label(RichText::new("Preview: its first lines, read from the server").weak());
+            let names = &preview.detail.summary.attachments;
+            if !names.is_empty() {
+                ui.label(format!(
+                    "Attachments: {}",
+                    names
+                        .iter()
+                        .map(|n| reveal::field(n).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let mut link = None;
             egui::ScrollArea::vertical()
                 .id_salt("preview")
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
-                    ui.add(
-                        egui::Label::new(RichText::new(text).monospace())
-                            .selectable(true)
-                            .wrap(),
-                    );
+                    if let Some(html) = &preview.html {
+                        link = super::html_view::ui(ui, html);
+                    } else {
+                        text_ui(ui, &preview.detail.text);
+                    }
+                    ui.weak("… the rest is on the server: Download brings all of it.");
                 });
+            if let Some(target) = link {
+                app.link = Some(target);
+            }
         }
         Some(Preview::Failed(e)) => {
             ui.colored_label(
                 ui.visuals().error_fg_color,
-                format!("The preview failed: {e}"),
+                format!("The preview could not be fetched. {e}"),
             );
             if ui.button("Try again").clicked() {
-                app.request_preview(id);
+                app.request_preview(id, account);
             }
         }
         Some(Preview::Loading) | None => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label("Fetching a preview from the server…");
+                if app.fetching.contains(account) {
+                    ui.label("Waiting for Get Mail to finish, then fetching a preview…");
+                } else {
+                    ui.label("Fetching a preview from the server…");
+                }
             });
         }
     }
-}
-
-fn attachment_banner(
-    result: Result<std::path::PathBuf, AttachmentError>,
-    done: &str,
-) -> super::Banner {
-    match result {
-        Ok(path) => super::Banner {
-            error: false,
-            text: format!("{} {}", capitalised(done), path.display()),
-            detail: None,
-            wrong_password: None,
-        },
-        Err(e) => super::Banner {
-            error: true,
-            text: format!("The attachment was not {done}"),
-            detail: Some(e.to_string()),
-            wrong_password: None,
-        },
-    }
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

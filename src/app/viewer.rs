@@ -2,17 +2,23 @@
 //! desktop opens it from a file manager. Nothing is stored.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use super::library::Opened;
-use super::{Banner, reader};
+use super::reader::{self, Action};
+use super::{Banner, fonts};
 use crate::mime;
 use crate::store::{Detail, MessageState, Summary};
+use crate::worker::Promise;
 
 pub struct Viewer {
     opened: Opened,
-    banner: Option<Banner>,
-    /// Where Save… and Open put attachments.
-    pub attachment_folders: crate::attachment::Folders,
+    pub banner: Option<Banner>,
+    /// Where Save… and Open put attachments; used on job threads.
+    pub attachment_folders: Arc<Mutex<crate::attachment::Folders>>,
+    jobs: Vec<Promise<Option<Banner>>>,
+    link: Option<String>,
+    fonts_installed: bool,
 }
 
 impl Viewer {
@@ -25,8 +31,8 @@ impl Viewer {
 
     pub fn from_bytes(raw: &[u8], name: &str) -> Viewer {
         let parsed = mime::parse(raw);
-        let opened = Opened {
-            detail: Detail {
+        let opened = Opened::whole(
+            Detail {
                 summary: Summary {
                     id: 0,
                     account: name.into(),
@@ -47,16 +53,28 @@ impl Viewer {
                 text: parsed.text,
                 problem: String::new(),
             },
-            attachments: mime::attachments(raw),
-        };
+            raw,
+        );
         Viewer {
             opened,
             banner: None,
-            attachment_folders: crate::attachment::Folders::default(),
+            attachment_folders: Arc::default(),
+            jobs: Vec::new(),
+            link: None,
+            fonts_installed: false,
         }
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if !self.fonts_installed {
+            fonts::install(ui.ctx());
+            self.fonts_installed = true;
+        }
+        for job in self.jobs.extract_if(.., |job| job.ready().is_some()) {
+            if let Ok(Some(banner)) = job.try_take() {
+                self.banner = Some(banner);
+            }
+        }
         if let Some(banner) = self.banner.clone() {
             egui::Panel::bottom("viewer-status").show(ui, |ui| {
                 ui.horizontal(|ui| {
@@ -75,12 +93,60 @@ impl Viewer {
                 }
             });
         }
-        egui::CentralPanel::default_margins().show(ui, |ui| {
-            if let Some(banner) = reader::message_ui(ui, &self.opened, &mut self.attachment_folders)
-            {
-                self.banner = Some(banner);
+        let actions = egui::CentralPanel::default_margins()
+            .show(ui, |ui| reader::message_ui(ui, &self.opened, "File", None))
+            .inner;
+        for action in actions {
+            match action {
+                Action::Link(target) => self.link = Some(target),
+                action => {
+                    let folders = self.attachment_folders.clone();
+                    let ctx = ui.ctx().clone();
+                    let notify: crate::worker::Notify = Arc::new(move || ctx.request_repaint());
+                    self.jobs.push(crate::worker::spawn_promise(
+                        "pipit-attachment",
+                        notify,
+                        move || reader::attachment_job(&folders, action),
+                        |e| {
+                            Some(Banner {
+                                error: true,
+                                text: "Pipit could not start a background task.".into(),
+                                detail: Some(e.to_string()),
+                                wrong_password: None,
+                            })
+                        },
+                    ));
+                }
             }
-        });
+        }
+        if let Some(target) = self.link.clone() {
+            let mut answer = None;
+            egui::Modal::new(egui::Id::unique("link")).show(ui.ctx(), |ui| {
+                ui.heading("Open this link?");
+                ui.label("The link leads to:");
+                ui.label(
+                    egui::RichText::new(crate::reveal::field(&target))
+                        .monospace()
+                        .strong(),
+                );
+                ui.horizontal(|ui| {
+                    if ui.button("Cancel").clicked() {
+                        answer = Some(false);
+                    }
+                    if ui.button("Open in the browser").clicked() {
+                        answer = Some(true);
+                    }
+                });
+            });
+            match answer {
+                Some(true) => {
+                    ui.ctx().open_url(egui::OpenUrl::new_tab(&target));
+                    self.link = None;
+                }
+                Some(false) => self.link = None,
+                None => {}
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use super::{Failure, exit};
 use crate::config::{Account, AuthMethod, Config, ConfigError, Policy};
 use crate::net::{Fingerprint, Security};
 use crate::paths::Paths;
+use crate::setup::{self, SetupError};
 
 #[derive(Subcommand, Debug)]
 pub enum AccountCommand {
@@ -142,6 +143,20 @@ fn ca_file_at(path: &std::path::Path) -> Result<PathBuf, Failure> {
     Ok(ca)
 }
 
+impl From<SetupError> for Failure {
+    fn from(e: SetupError) -> Self {
+        match e {
+            SetupError::Invalid(e) => usage(format!("{}: {e}", e.setting.option())),
+            SetupError::Config(e) => e.into(),
+            SetupError::Keychain(e) => e.into(),
+            e @ SetupError::NotMoved(_) => Failure::new(
+                exit::OTHER,
+                format!("{e}. Give it again with --password-stdin"),
+            ),
+        }
+    }
+}
+
 /// Checks an account as typed, naming the option at fault: nothing is saved
 /// unless this passes.
 fn validated(account: &Account) -> Result<(), Failure> {
@@ -197,17 +212,15 @@ or --password-command CMD"
             };
             // Before the keychain and the config file: a bad value saves nothing.
             validated(&account)?;
-            let mut config = Config::load(&paths.config)?;
+            let config = Config::load(&paths.config)?;
             if config.accounts.iter().any(|a| a.name == account.name) {
                 return Err(ConfigError::Exists(account.name).into());
             }
-            if password_stdin {
-                // The keychain first: an account is only saved once its password is.
-                let password = super::password_from_stdin()?;
-                account.keychain_entry().set(&password)?;
-            }
-            config.add(account)?;
-            config.save(&paths.config)?;
+            // The keychain first: an account is only saved once its password is.
+            let password = password_stdin
+                .then(super::password_from_stdin)
+                .transpose()?;
+            setup::add(&paths.config, account, password.as_ref())?;
             eprintln!("Added account {name:?}. Fetch its mail with: pipit fetch --account {name}");
             Ok(())
         }
@@ -239,20 +252,13 @@ or --password-command CMD"
             Ok(())
         }
         AccountCommand::Remove { name } => {
-            let mut config = Config::load(&paths.config)?;
-            let removed = config.remove(&name)?;
-            config.save(&paths.config)?;
+            let (_, removed) = setup::remove(&paths.config, &name)?;
             eprintln!("Removed account {name:?}. Its downloaded mail stays in the store.");
-            // Another account may log in as the same user on the same server.
-            let shared = config.accounts.iter().any(|a| {
-                a.password_command.is_none() && a.keychain_entry() == removed.keychain_entry()
-            });
-            if removed.password_command.is_none() && !shared {
-                match removed.keychain_entry().delete() {
-                    Ok(_) => eprintln!("Its password was removed from the keychain."),
-                    Err(e) => {
-                        eprintln!("pipit: warning: its password may still be in the keychain: {e}")
-                    }
+            match removed.password {
+                Ok(true) => eprintln!("Its password was removed from the keychain."),
+                Ok(false) => {}
+                Err(e) => {
+                    eprintln!("pipit: warning: its password may still be in the keychain: {e}")
                 }
             }
             Ok(())
@@ -283,7 +289,7 @@ or --password-command CMD"
 /// `account edit`: the changed settings, checked as `add` checks them; the
 /// password follows the account to a new server or user name.
 fn edit(paths: &Paths, args: EditArgs) -> Result<(), Failure> {
-    let mut config = Config::load(&paths.config)?;
+    let config = Config::load(&paths.config)?;
     let old = config.account(&args.name)?.clone();
     let mut account = old.clone();
     if let Some(security) = &args.security {
@@ -337,42 +343,16 @@ fn edit(paths: &Paths, args: EditArgs) -> Result<(), Failure> {
         eprintln!("Nothing to change for {:?}.", old.name);
         return Ok(());
     }
-
-    // The password goes where the account now looks for it, before the
-    // config says to look there.
-    let moved = old.keychain_entry() != account.keychain_entry();
-    if args.password_stdin {
-        account
-            .keychain_entry()
-            .set(&super::password_from_stdin()?)?;
-    } else if account.password_command.is_none() && old.password_command.is_none() && moved {
-        let password = old.keychain_entry().get().map_err(|e| {
-            Failure::new(
-                exit::OTHER,
-                format!(
-                    "the account's password could not be moved to its new keychain entry ({e}); \
-nothing was changed. Give it again with --password-stdin"
-                ),
-            )
-        })?;
-        account.keychain_entry().set(&password)?;
-    }
-    if let Some(a) = config.accounts.iter_mut().find(|a| a.name == old.name) {
-        *a = account.clone();
-    }
-    config.save(&paths.config)?;
-    // The old keychain entry goes, unless another account still uses it.
-    if old.password_command.is_none() && (moved || account.password_command.is_some()) {
-        let shared = config
-            .accounts
-            .iter()
-            .any(|a| a.password_command.is_none() && a.keychain_entry() == old.keychain_entry());
-        if !shared && let Err(e) = old.keychain_entry().delete() {
-            eprintln!("pipit: warning: the old password may still be in the keychain: {e}");
-        }
+    let password = args
+        .password_stdin
+        .then(super::password_from_stdin)
+        .transpose()?;
+    let (_, changed) = setup::edit(&paths.config, &old.name, account.clone(), password.as_ref())?;
+    if let Some(e) = changed.leftover {
+        eprintln!("pipit: warning: the old password may still be in the keychain: {e}");
     }
     let name = &account.name;
-    if account.host != old.host || account.port != old.port || account.user != old.user {
+    if changed.moved_server {
         eprintln!(
             "Changed account {name:?}: now {}@{}:{}. Its mail stays; the next fetch finds the \
 messages it already has on the new server by their headers, without downloading them again.",

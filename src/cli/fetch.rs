@@ -79,7 +79,6 @@ pub fn run(
         match event {
             Event::Progress(p) => bar.show(&p),
             // Only fetches were asked for.
-            Event::Preview { .. } | Event::Tested { .. } => {}
             Event::Finished { account, result } => {
                 waiting -= 1;
                 bar.clear();

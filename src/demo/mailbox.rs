@@ -30,8 +30,9 @@ This is a demo mailbox on a POP3 server that Pipit started on your own machine, 
 Things to try:\n\
 - Click a column title to sort. Type in Search (Ctrl+F) to find mail as you type.\n\
 - Open \"On server\": large messages wait there with only their headers. Select one to preview its first lines (fetched with TOP), then Download it or Delete it on the server.\n\
-- Press Delete to move a message to Trash, and restore it from there.\n\
-- F5 gets new mail.\n\n\
+- Press Delete to move a message to Trash, and restore it from there (R).\n\
+- F5 gets new mail. F1 lists every shortcut.\n\
+- The gear beside the account opens its settings.\n\n\
 Happy reading,\nthe Pipit team\n",
     ));
     out.push(html(
@@ -94,6 +95,10 @@ Happy reading,\nthe Pipit team\n",
         "Ana Lima <ana.lima@example.org>",
     ];
     let mut references = String::new();
+    // Dated in the hours before the mail above, oldest first: a reply never
+    // comes before what it answers.
+    let mut thread_dates: Vec<String> = (0..9).map(|_| next_date()).collect();
+    thread_dates.reverse();
     for i in 0..9 {
         let id = format!("<hike-{i}@example.org>");
         let subject = if i == 0 {
@@ -122,7 +127,7 @@ Happy reading,\nthe Pipit team\n",
         out.push(plain(
             people[i % people.len()],
             &subject,
-            &next_date(),
+            &thread_dates[i],
             &id,
             reply_to.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
             &body,
@@ -197,7 +202,10 @@ fn html(from: &str, subject: &str, date: &str) -> Vec<u8> {
 <ul><li>Meadow pipit: the commonest, in open country.</li>\r\n\
 <li>Tree pipit: sings in flight from a treetop.</li>\r\n\
 <li>Water pipit: by mountain streams.</li></ul>\r\n\
-<p>This message has no plain-text part: Pipit shows it as readable text.</p></body></html>\r\n",
+<blockquote><p>\u{201c}A pipit is a lark that took up walking.\u{201d}</p></blockquote>\r\n\
+<p>This message has no plain-text part: Pipit shows its headings, lists, quotes and \
+<a href=\"https://birdwatch.example/pipits\">links</a> (a link shows where it leads before your browser opens it), \
+and never loads anything from the web.</p></body></html>\r\n",
     );
     m.into_bytes()
 }
@@ -264,6 +272,31 @@ trailer<</Root 1 0 R>>\n%%EOF\n";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 13, item 17: the long thread's replies were dated before its
+    /// first message.
+    #[test]
+    fn every_reply_in_the_thread_is_dated_after_what_it_answers() {
+        let all = messages(1_793_613_600);
+        let parsed: Vec<_> = all.iter().map(|m| crate::mime::parse(m)).collect();
+        let date_of = |id: &str| {
+            parsed
+                .iter()
+                .find(|p| p.message_id == id)
+                .and_then(|p| p.date)
+                .unwrap()
+        };
+        for i in 1..9 {
+            let (reply, parent) = (
+                format!("hike-{i}@example.org"),
+                format!("hike-{}@example.org", i - 1),
+            );
+            assert!(
+                date_of(&reply) > date_of(&parent),
+                "{reply} is dated before {parent}"
+            );
+        }
+    }
 
     #[test]
     fn the_demo_mailbox_parses_and_shows_what_pipit_does() {

@@ -516,6 +516,36 @@ impl Store {
         Ok(gone + tombstones)
     }
 
+    /// Removes one message in Trash for good, as Empty Trash does: a message
+    /// the server still holds stays as a tombstone, so it is never
+    /// downloaded again, and is deleted there at the next fetch.
+    pub fn delete_forever(&mut self, id: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let trashed: bool = tx
+            .query_row(
+                "SELECT trashed_at IS NOT NULL FROM messages WHERE id = ?1 AND state != 'purged'",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NoSuchMessage(id))?;
+        if !trashed {
+            return Err(StoreError::NoSuchMessage(id));
+        }
+        tx.execute("DELETE FROM message_bytes WHERE message_id = ?1", [id])?;
+        tx.execute("DELETE FROM message_text WHERE message_id = ?1", [id])?;
+        let gone = tx.execute("DELETE FROM messages WHERE id = ?1 AND on_server = 0", [id])?;
+        if gone == 0 {
+            tx.execute(
+                "UPDATE messages SET state = 'purged', from_addr = '', subject = '', attachments = ''
+                 WHERE id = ?1",
+                [id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Marks a message read or unread.
     pub fn set_seen(&self, id: i64, seen: bool) -> Result<()> {
         self.conn.execute(

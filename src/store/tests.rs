@@ -576,3 +576,47 @@ fn identical_bytes_join_one_message_and_other_bytes_never_fill_a_row_they_are_no
         "the copy now says what it holds"
     );
 }
+
+/// Issue 13, item 15: Delete in Trash removes the one message for good, as
+/// Empty Trash does, and nothing outside Trash.
+#[test]
+fn delete_forever_takes_one_message_out_of_trash_and_keeps_its_tombstone() {
+    let (_dir, mut store) = temp_store();
+    let a = add(
+        &mut store,
+        "u1",
+        b"Subject: one\r\n\r\nbody\r\n",
+        MessageState::Full,
+    );
+    let b = add(
+        &mut store,
+        "u2",
+        b"Subject: two\r\n\r\nbody\r\n",
+        MessageState::Full,
+    );
+    assert!(
+        matches!(store.delete_forever(a), Err(StoreError::NoSuchMessage(_))),
+        "not in Trash: not deleted"
+    );
+    store.trash(a, 10).unwrap();
+    store.trash(b, 10).unwrap();
+    store.delete_forever(a).unwrap();
+    assert_eq!(stored(&store, a).state, MessageState::Purged);
+    assert!(stored(&store, a).delete_on_server);
+    assert!(matches!(store.raw(a), Err(StoreError::NoSuchMessage(_))));
+    let trash = Filter {
+        trash: true,
+        ..Filter::default()
+    };
+    let left: Vec<i64> = store
+        .messages(&trash)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(left, vec![b]);
+    assert!(
+        store.search_ids("one").unwrap().is_empty(),
+        "out of the index"
+    );
+}

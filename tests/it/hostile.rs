@@ -280,10 +280,15 @@ fn exported_byte_exact(pipit: &Pipit, raws: &[Vec<u8>]) {
 }
 
 fn window(home: &Path, save_dir: &Path) -> Harness<'static, PipitApp> {
-    let mut app = PipitApp::new(Paths::under(home), None);
-    app.attachment_folders.save_dir = Some(save_dir.to_path_buf());
-    // Were an attachment opened, nothing would start.
-    app.attachment_folders.opener = "true".into();
+    let app = PipitApp::new(Paths::under(home), None);
+    {
+        let mut folders = app.attachment_folders.lock().unwrap();
+        folders.save_dir = Some(save_dir.to_path_buf());
+        // No file chooser: Save writes into the chosen folder.
+        folders.chooser = pipit::attachment::Chooser::Off;
+        // Were an attachment opened, nothing would start.
+        folders.opener = "true".into();
+    }
     // Hostile mail has characters no font here has: they show as boxes.
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
@@ -374,13 +379,21 @@ fn read_in_the_window(home: &Path, corpus: &[Hostile], ids: &[i64]) {
                     "Caution: the subject has characters that change how it reads",
                 );
                 // One that is not a program opens, from a private folder.
+                h.state_mut().banner = None;
                 h.query_all(By::new().label("Open"))
                     .find(|n| !n.accesskit_node().is_disabled())
                     .unwrap()
                     .click();
-                h.step();
+                step_until(&mut h, "Open to answer", |app| app.banner.is_some());
                 let banner = h.state().banner.clone().unwrap();
-                let private = h.state().attachment_folders.private_folder().unwrap();
+                let private = h
+                    .state()
+                    .attachment_folders
+                    .lock()
+                    .unwrap()
+                    .private_folder()
+                    .unwrap()
+                    .to_path_buf();
                 assert_eq!(
                     banner.text,
                     format!("Opened {}", private.join("notes.txt").display())
@@ -413,7 +426,7 @@ fn read_in_the_window(home: &Path, corpus: &[Hostile], ids: &[i64]) {
                 .nth(i)
                 .unwrap()
                 .click();
-            h.step();
+            step_until(&mut h, "Save to answer", |app| app.banner.is_some());
             assert!(
                 h.state().banner.as_ref().is_some_and(|b| !b.error),
                 "{}: Save said {:?}",

@@ -12,3 +12,4 @@ mod never_lost;
 mod real_server;
 mod support;
 mod window;
+mod window_mended;

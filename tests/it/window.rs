@@ -208,8 +208,16 @@ fn first_start_get_mail_read_preview_delete_restore_and_search() {
         app.view == View::Trash && app.rows.len() == 1
     });
     h.get_by_label("Empty Trash").click();
+    h.step();
+    h.step();
+    h.get_by_label_contains("will be removed from this computer for good");
+    h.get_by_label("Empty Trash for good").click();
     wait(&mut h, "Trash to empty", |app| {
-        app.rows.is_empty() && app.notice.as_deref() == Some("Trash emptied")
+        app.rows.is_empty()
+            && app
+                .notice
+                .as_ref()
+                .is_some_and(|n| n.text == "Trash emptied")
     });
     h.get_by_label("All mail").click();
     wait(&mut h, "All mail, one fewer", |app| {
@@ -408,16 +416,27 @@ fn the_reader_says_why_an_attachment_was_not_saved() {
     let raw = b"From: Ana <ana@example.org>\r\nSubject: Minutes\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
 --b\r\nContent-Type: application/pdf\r\n\
 Content-Disposition: attachment; filename=\"minutes.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
-    let mut viewer = pipit::app::Viewer::from_bytes(raw, "minutes.eml");
-    viewer.attachment_folders.save_dir = Some("/nonexistent/folder".into());
+    let viewer = pipit::app::Viewer::from_bytes(raw, "minutes.eml");
+    {
+        let mut folders = viewer.attachment_folders.lock().unwrap();
+        folders.save_dir = Some("/nonexistent/folder".into());
+        folders.chooser = pipit::attachment::Chooser::Off;
+    }
     let mut h = Harness::builder()
         .with_size(egui::vec2(900.0, 600.0))
         .build_ui_state(|ui, v: &mut pipit::app::Viewer| v.ui(ui), viewer);
     h.step();
     h.get_by_label("Save…").click();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.state().banner.is_none() && Instant::now() < deadline {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
     h.step();
-    h.step();
-    h.get_by_label("The attachment was not saved");
+    h.get_by_label(
+        "The attachment was not saved: /nonexistent/folder/minutes.pdf could not be written. \
+The folder does not exist: choose another.",
+    );
     h.get_by_label(
         "cannot write /nonexistent/folder/minutes.pdf: No such file or directory (os error 2)",
     );

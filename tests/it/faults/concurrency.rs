@@ -31,7 +31,6 @@ fn a_cancelled_fetch_keeps_what_it_stored_and_deletes_nothing() {
             Event::Progress(pipit::sync::Progress::Headers { done: 30, .. }) => worker.cancel(),
             Event::Progress(_) => {}
             Event::Finished { result, .. } => break result,
-            Event::Preview { .. } | Event::Tested { .. } => {}
         }
     };
     let err = result.expect_err("cancelled");

@@ -63,6 +63,26 @@ impl Pipit {
         self.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
 
+    /// Adds a second account, `name`: plain text to 127.0.0.1:`port`, its
+    /// password from `printf secret`.
+    pub fn add_account_named(&self, name: &str, port: &str) {
+        self.ok(&[
+            "account",
+            "add",
+            name,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--security",
+            "plain",
+            "--user",
+            "bob",
+            "--password-command",
+            "printf secret",
+        ]);
+    }
+
     /// Runs `pipit --home HOME args…` with nothing on standard input.
     pub fn run(&self, args: &[&str]) -> Output {
         self.command()

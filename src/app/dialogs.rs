@@ -1,0 +1,216 @@
+//! The small dialogs: confirming what cannot be undone, the shortcut list
+//! (F1), and a link's real target before the browser opens it.
+
+use egui::{Id, Modal, RichText};
+
+use super::library::Query;
+use super::{PipitApp, UiCommand};
+
+/// A step that cannot be undone, waiting for the user's yes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirm {
+    /// Delete a message on the server without downloading it.
+    DeleteOnServer {
+        id: i64,
+        subject: String,
+    },
+    /// Remove one message in Trash for good.
+    DeleteForever {
+        id: i64,
+        subject: String,
+    },
+    EmptyTrash {
+        count: usize,
+    },
+    /// Remove an account's settings and password.
+    RemoveAccount {
+        name: String,
+    },
+}
+
+impl Confirm {
+    fn words(&self) -> (&'static str, String, &'static str) {
+        match self {
+            Confirm::DeleteOnServer { subject, .. } => (
+                "Delete on the server?",
+                format!(
+                    "\u{201c}{subject}\u{201d} will be deleted on the server now, without being \
+downloaded. Its headers go to Trash; the message itself cannot be brought back."
+                ),
+                "Delete on server",
+            ),
+            Confirm::DeleteForever { subject, .. } => (
+                "Delete for good?",
+                format!(
+                    "\u{201c}{subject}\u{201d} will be removed from this computer for good. If it \
+is still on the server, the server copy is deleted at the next Get Mail."
+                ),
+                "Delete for good",
+            ),
+            Confirm::EmptyTrash { count } => (
+                "Empty Trash?",
+                format!(
+                    "{count} message{} will be removed from this computer for good. Those still on \
+the server are deleted there at the next Get Mail.",
+                    if *count == 1 { "" } else { "s" }
+                ),
+                "Empty Trash for good",
+            ),
+            Confirm::RemoveAccount { name } => (
+                "Remove the account?",
+                format!(
+                    "Pipit forgets the settings of \u{201c}{name}\u{201d} and removes its password \
+from the keychain. The mail downloaded from it stays on this computer, in All mail; nothing is \
+deleted on the server."
+                ),
+                "Remove account",
+            ),
+        }
+    }
+}
+
+pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
+    if let Some(confirm) = app.confirm.clone() {
+        ui_confirm(ctx, app, &confirm);
+    }
+    if app.show_help {
+        ui_help(ctx, app);
+    }
+    if let Some(target) = app.link.clone() {
+        ui_link(ctx, app, &target);
+    }
+}
+
+fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
+    let (title, text, yes) = confirm.words();
+    let mut answer = None;
+    Modal::new(Id::unique("confirm")).show(ctx, |ui| {
+        ui.set_max_width(420.0);
+        ui.heading(title);
+        ui.add_space(4.0);
+        ui.label(text);
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            let cancel = ui.button("Cancel");
+            if cancel.clicked() {
+                answer = Some(false);
+            }
+            let danger = egui::Button::new(RichText::new(yes).color(ui.visuals().error_fg_color));
+            if ui.add(danger).clicked() {
+                answer = Some(true);
+            }
+        });
+    });
+    match answer {
+        Some(true) => {
+            app.confirm = None;
+            match confirm {
+                Confirm::DeleteOnServer { id, .. } => app.delete_on_server(*id),
+                Confirm::DeleteForever { id, .. } => {
+                    app.move_selection_after_removing(*id);
+                    app.library.ask(Query::DeleteForever(*id));
+                }
+                Confirm::EmptyTrash { .. } => {
+                    app.selected = None;
+                    app.reading = None;
+                    app.library.ask(Query::EmptyTrash);
+                }
+                Confirm::RemoveAccount { name, .. } => {
+                    super::account_dialog::remove_account(app, name);
+                }
+            }
+        }
+        Some(false) => app.confirm = None,
+        None => {}
+    }
+}
+
+fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
+    let mut close = false;
+    Modal::new(Id::unique("help")).show(ctx, |ui| {
+        ui.set_max_width(520.0);
+        ui.heading("Keyboard shortcuts");
+        ui.add_space(4.0);
+        egui::Grid::new("shortcuts")
+            .num_columns(2)
+            .striped(true)
+            .show(ui, |ui| {
+                for command in UiCommand::ALL {
+                    let keys = command.keys_text();
+                    if keys.is_empty() || matches!(command, UiCommand::View(n) if n > 0) {
+                        continue;
+                    }
+                    let keys = match command {
+                        UiCommand::View(_) => "Ctrl+1 … Ctrl+9".to_string(),
+                        _ => keys,
+                    };
+                    ui.label(RichText::new(keys).strong());
+                    ui.label(match command {
+                        UiCommand::View(_) => "Show All mail, an account, On server or Trash",
+                        UiCommand::Delete => {
+                            "Move to Trash; in Trash, delete for good (after asking)"
+                        }
+                        c => c.label(),
+                    });
+                    ui.end_row();
+                }
+                ui.label(RichText::new("Tab, Shift+Tab").strong());
+                ui.label("Move between buttons and fields (the focused one is outlined)");
+                ui.end_row();
+            });
+        ui.add_space(8.0);
+        if ui.button("Close").clicked() {
+            close = true;
+        }
+    });
+    if close {
+        app.show_help = false;
+    }
+}
+
+fn ui_link(ctx: &egui::Context, app: &mut PipitApp, target: &str) {
+    let mut answer = None;
+    Modal::new(Id::unique("link")).show(ctx, |ui| {
+        ui.set_max_width(520.0);
+        ui.heading("Open this link?");
+        ui.label("The link leads to:");
+        ui.label(
+            RichText::new(crate::reveal::field(target))
+                .monospace()
+                .strong(),
+        );
+        if let Some(host) = link_host(target) {
+            ui.label(format!("on the site {}", crate::reveal::field(&host)));
+        }
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if ui.button("Cancel").clicked() {
+                answer = Some(false);
+            }
+            if ui.button("Open in the browser").clicked() {
+                answer = Some(true);
+            }
+            if ui.button("Copy the link").clicked() {
+                ui.ctx().copy_text(target.to_string());
+                answer = Some(false);
+            }
+        });
+    });
+    match answer {
+        Some(true) => {
+            ctx.open_url(egui::OpenUrl::new_tab(target));
+            app.link = None;
+        }
+        Some(false) => app.link = None,
+        None => {}
+    }
+}
+
+/// The host part of a URL, lower case, for saying where a link goes.
+pub fn link_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = host.split(':').next()?;
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}

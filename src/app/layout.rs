@@ -1,0 +1,190 @@
+//! What the window remembers across restarts: its size, the widths of its
+//! panes and columns, and the list's sort. Kept in `window.json` beside the
+//! config file, written on a thread of its own when it changes.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::library::{Column, Sort};
+
+/// Below this width the list's columns give way to two-line rows.
+pub const COLUMNS_FROM: f32 = 620.0;
+/// Below this window width the reader replaces the list when a message is
+/// open, instead of standing beside it.
+pub const READER_BESIDE_FROM: f32 = 900.0;
+/// The smallest window that still shows a list and a toolbar.
+pub const MIN_WINDOW: [f32; 2] = [520.0, 380.0];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Layout {
+    /// The window's inner size, in points.
+    pub window: [f32; 2],
+    pub sidebar: f32,
+    pub reader: f32,
+    /// Widths of the From, Date and Size columns; Subject takes the rest.
+    pub from: f32,
+    pub date: f32,
+    pub size: f32,
+    pub sort_column: SortColumn,
+    pub ascending: bool,
+}
+
+/// [`Column`] as written to the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortColumn {
+    From,
+    Subject,
+    Date,
+    Size,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            window: [1200.0, 760.0],
+            sidebar: 190.0,
+            reader: 520.0,
+            from: 200.0,
+            date: 150.0,
+            size: 84.0,
+            sort_column: SortColumn::Date,
+            ascending: false,
+        }
+    }
+}
+
+impl Layout {
+    pub fn path(config: &Path) -> PathBuf {
+        config.with_file_name("window.json")
+    }
+
+    /// The remembered layout, or the default if there is none or it cannot be read.
+    pub fn load(config: &Path) -> Layout {
+        std::fs::read(Layout::path(config))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Layout>(&bytes).ok())
+            .map(Layout::sane)
+            .unwrap_or_default()
+    }
+
+    /// Sizes a person could have made, whatever the file says.
+    fn sane(mut self) -> Layout {
+        let d = Layout::default();
+        let fix = |v: f32, min: f32, max: f32, default: f32| {
+            if v.is_finite() && (min..=max).contains(&v) {
+                v
+            } else {
+                default
+            }
+        };
+        self.window = [
+            fix(self.window[0], MIN_WINDOW[0], 10_000.0, d.window[0]),
+            fix(self.window[1], MIN_WINDOW[1], 10_000.0, d.window[1]),
+        ];
+        self.sidebar = fix(self.sidebar, 100.0, 600.0, d.sidebar);
+        self.reader = fix(self.reader, 200.0, 5_000.0, d.reader);
+        self.from = fix(self.from, 60.0, 1_000.0, d.from);
+        self.date = fix(self.date, 60.0, 400.0, d.date);
+        self.size = fix(self.size, 50.0, 300.0, d.size);
+        self
+    }
+
+    pub fn sort(&self) -> Sort {
+        Sort {
+            column: match self.sort_column {
+                SortColumn::From => Column::From,
+                SortColumn::Subject => Column::Subject,
+                SortColumn::Date => Column::Date,
+                SortColumn::Size => Column::Size,
+            },
+            ascending: self.ascending,
+        }
+    }
+
+    pub fn set_sort(&mut self, sort: Sort) {
+        self.sort_column = match sort.column {
+            Column::From => SortColumn::From,
+            Column::Subject => SortColumn::Subject,
+            Column::Date => SortColumn::Date,
+            Column::Size => SortColumn::Size,
+        };
+        self.ascending = sort.ascending;
+    }
+}
+
+/// Writes the layout when it has changed and has stayed so for a moment
+/// (a drag changes it every frame), off the UI thread.
+pub struct Keeper {
+    path: PathBuf,
+    saved: Layout,
+    changed_at: Option<Instant>,
+    writing: Option<std::thread::JoinHandle<()>>,
+}
+
+const SETTLE: Duration = Duration::from_millis(600);
+
+impl Keeper {
+    pub fn new(config: &Path, saved: Layout) -> Keeper {
+        Keeper {
+            path: Layout::path(config),
+            saved,
+            changed_at: None,
+            writing: None,
+        }
+    }
+
+    /// Called every frame with the layout as it is; returns how long until
+    /// it should be looked at again, if a write is waiting.
+    pub fn tick(&mut self, now: &Layout) -> Option<Duration> {
+        if *now == self.saved {
+            self.changed_at = None;
+            return None;
+        }
+        let since = *self.changed_at.get_or_insert_with(Instant::now);
+        if since.elapsed() < SETTLE {
+            return Some(SETTLE.saturating_sub(since.elapsed()));
+        }
+        self.write(now);
+        None
+    }
+
+    /// Writes now (the window is closing), if anything changed, and waits
+    /// for the write.
+    pub fn flush(&mut self, now: &Layout) {
+        if *now != self.saved {
+            self.write(now);
+        }
+        if let Some(writing) = self.writing.take() {
+            let _ = writing.join();
+        }
+    }
+
+    fn write(&mut self, now: &Layout) {
+        self.saved = now.clone();
+        self.changed_at = None;
+        let (path, layout) = (self.path.clone(), now.clone());
+        if let Some(earlier) = self.writing.take() {
+            let _ = earlier.join();
+        }
+        self.writing = std::thread::Builder::new()
+            .name("pipit-layout".into())
+            .spawn(move || {
+                let Ok(text) = serde_json::to_vec_pretty(&layout) else {
+                    return;
+                };
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                // A layout lost to a crash costs nothing: no need for more than a rename.
+                let tmp = path.with_extension("json.tmp");
+                if std::fs::write(&tmp, text).is_ok() {
+                    let _ = std::fs::rename(&tmp, &path);
+                }
+            })
+            .ok();
+    }
+}

@@ -1,0 +1,256 @@
+//! What the window says when something fails: what happened and what to do,
+//! in the window's own terms (its buttons and fields, never a command-line
+//! flag). The engine's whole message stays one click away, as the detail.
+
+use crate::attachment::AttachmentError;
+use crate::net::NetError;
+use crate::secrets::SecretError;
+use crate::sync::FetchError;
+
+/// A failure as the window shows it: a headline, what to do, and the detail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Said {
+    /// What happened, in a few words.
+    pub headline: String,
+    /// What to do about it, when the window knows.
+    pub advice: Option<String>,
+    /// The engine's own words, for the curious and for bug reports.
+    pub detail: String,
+}
+
+impl Said {
+    /// The headline and the advice on one line.
+    pub fn line(&self) -> String {
+        match &self.advice {
+            Some(advice) => format!("{} {advice}", sentence(&self.headline)),
+            None => sentence(&self.headline),
+        }
+    }
+}
+
+/// `text` with a capital first letter and a full stop.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// A fetch, preview or connection test that failed.
+pub fn fetch_error(e: &FetchError) -> Said {
+    let detail = e.to_string();
+    let (headline, advice): (String, Option<&str>) = match e {
+        FetchError::AuthRefused { .. } => (
+            "the server refused the password".into(),
+            Some("Enter it again, or check the user name in the account's settings."),
+        ),
+        FetchError::Net(net) => return net_error(net, detail),
+        FetchError::Password(secret) => return secret_error(secret, "read"),
+        FetchError::Locked { .. } => (
+            "another Pipit is fetching this account right now".into(),
+            Some("Get Mail again when it has finished."),
+        ),
+        FetchError::InUse { .. } => (
+            "the mailbox is in use by another program".into(),
+            Some("Get Mail again in a minute."),
+        ),
+        FetchError::TooSoon { .. } | FetchError::LoginDelay { .. } => (
+            "the server asks Pipit to wait before logging in again".into(),
+            Some("Get Mail again later; the detail says how long."),
+        ),
+        FetchError::ServerTemporary { .. } => (
+            "the server has a temporary problem".into(),
+            Some("Get Mail again later."),
+        ),
+        FetchError::NotOnServer => ("the message is no longer on the server".into(), None),
+        other => (first_line(&other.to_string()), None),
+    };
+    Said {
+        headline,
+        advice: advice.map(str::to_string),
+        detail,
+    }
+}
+
+fn net_error(e: &NetError, detail: String) -> Said {
+    let (headline, advice) = match e {
+        NetError::Resolve { host, .. } => (
+            format!("the server {host} could not be found"),
+            "Check the server's name in the account's settings (a typo?), and that this \
+computer is online.",
+        ),
+        NetError::Connect { .. } => (
+            "the server could not be reached".into(),
+            "Check the port and security in the account's settings, and that this computer is \
+online.",
+        ),
+        NetError::Timeout { .. } | NetError::Unanswered { .. } | NetError::TooSlow { .. } => (
+            "the server did not answer in time".into(),
+            "Get Mail again later; if it keeps happening, check the port and security in the \
+account's settings.",
+        ),
+        NetError::Closed => (
+            "the server closed the connection".into(),
+            "Get Mail again; nothing was lost.",
+        ),
+        NetError::Certificate(_) => (
+            "the server's certificate is not trusted".into(),
+            "Open the account's settings and use Test connection to see the certificate, and \
+trust it only if it is your server's.",
+        ),
+        NetError::Tls(_) | NetError::TlsSetup(_) => (
+            "the encrypted connection failed".into(),
+            "Check the security and port in the account's settings.",
+        ),
+        NetError::StlsUnavailable | NetError::StlsRefused(_) => (
+            "the server does not offer STARTTLS; nothing was sent".into(),
+            "Choose TLS (port 995) in the account's settings if the server supports it.",
+        ),
+        other => (first_line(&other.to_string()), ""),
+    };
+    Said {
+        headline,
+        advice: (!advice.is_empty()).then(|| advice.to_string()),
+        detail,
+    }
+}
+
+/// The keychain failed while Pipit tried to `doing` ("store", "read") a password.
+pub fn secret_error(e: &SecretError, doing: &str) -> Said {
+    let detail = e.to_string();
+    let (headline, advice) = match e {
+        SecretError::NoKeychain { .. } => (
+            format!(
+                "Pipit could not {doing} the password: no keychain is available in this session"
+            ),
+            Some(
+                "Unlock or start your desktop's keyring (such as GNOME Keyring or KeePassXC), or \
+fill in Password command under More settings in the account's settings instead."
+                    .to_string(),
+            ),
+        ),
+        SecretError::NotInKeychain { .. } => (
+            "the keychain holds no password for this account".into(),
+            Some("Enter the password in the account's settings.".into()),
+        ),
+        SecretError::Spawn { program, .. } => (
+            format!("the password command {program:?} could not be started"),
+            Some("Check Password command in the account's settings.".into()),
+        ),
+        SecretError::Failed { program, .. } | SecretError::NoOutput { program } => (
+            format!("the password command {program:?} gave no password"),
+            Some("Check Password command in the account's settings.".into()),
+        ),
+        other => (
+            format!("Pipit could not {doing} the password"),
+            Some(sentence(&other.to_string())),
+        ),
+    };
+    Said {
+        headline,
+        advice,
+        detail,
+    }
+}
+
+/// Save… or Open of an attachment that failed; `doing` is "saved" or "opened".
+pub fn attachment_error(e: &AttachmentError, doing: &str) -> Said {
+    let detail = e.to_string();
+    let (headline, advice): (String, Option<String>) = match e {
+        AttachmentError::Opener { .. } => (
+            "the attachment could not be opened: this desktop has no program set to open files \
+(xdg-open)"
+                .into(),
+            Some("Save it instead, and open it from your file manager.".into()),
+        ),
+        AttachmentError::Runnable { why, .. } => (
+            format!("the attachment was not opened: it is {}", why.kind),
+            Some("Save it instead if you trust it and its sender.".into()),
+        ),
+        AttachmentError::Write { path, source } => (
+            format!(
+                "the attachment was not {doing}: {} could not be written",
+                path.display()
+            ),
+            Some(match source.kind() {
+                std::io::ErrorKind::NotFound => "The folder does not exist: choose another.".into(),
+                std::io::ErrorKind::PermissionDenied => {
+                    "You may not write there: choose another folder.".into()
+                }
+                _ => format!("The system said: {source}."),
+            }),
+        ),
+        other => (
+            format!("the attachment was not {doing}"),
+            Some(sentence(&other.to_string())),
+        ),
+    };
+    Said {
+        headline,
+        advice,
+        detail,
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13, item 5: raw DNS errors, D-Bus walls and a failed Open
+    /// called "could not be saved".
+    #[test]
+    fn failures_say_what_happened_and_what_to_do_in_the_windows_terms() {
+        let dns = fetch_error(&FetchError::Net(NetError::Resolve {
+            host: "pop.exmaple.org".into(),
+            source: std::io::Error::other("failed to lookup address information"),
+        }));
+        assert_eq!(
+            dns.headline,
+            "the server pop.exmaple.org could not be found"
+        );
+        assert!(dns.line().contains("Check the server's name"), "{dns:?}");
+        assert!(!dns.line().contains("lookup"), "{dns:?}");
+
+        let keychain = secret_error(
+            &SecretError::NoKeychain {
+                cause:
+                    "no D-Bus session bus is running (org.freedesktop.DBus.Error.ServiceUnknown)"
+                        .into(),
+            },
+            "store",
+        );
+        let line = keychain.line();
+        assert!(
+            line.contains("Password command under More settings"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("--password-command") && !line.contains("DBus"),
+            "{line}"
+        );
+        assert!(
+            keychain.detail.contains("ServiceUnknown"),
+            "the detail keeps it"
+        );
+
+        let open = attachment_error(
+            &AttachmentError::Opener {
+                program: "xdg-open".into(),
+                path: "/tmp/x/a.pdf".into(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            },
+            "opened",
+        );
+        assert!(open.headline.contains("could not be opened"), "{open:?}");
+        assert!(!open.line().contains("saved"), "{open:?}");
+    }
+}
