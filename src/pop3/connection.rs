@@ -287,13 +287,9 @@ impl Connection {
         if self.client.in_flight() == 0 && !matches!(self.state, State::ExpectGreeting) {
             return None;
         }
-        let timeout = self.options.timeout;
-        let silent = clock.last + timeout;
-        // The rate is first checked once the reply has taken the timeout,
-        // then whenever it would have fallen below MIN_RATE.
-        let slow =
-            clock.started + timeout.max(Duration::from_secs_f64(clock.bytes as f64 / MIN_RATE));
-        Some(silent.min(slow))
+        // Silence for the timeout is a stall. (A trickle is told by its rate
+        // as its bytes come: see `handle_input`.)
+        Some(clock.last + self.options.timeout)
     }
 
     /// Bytes read from the server, at `now`.
@@ -358,9 +354,6 @@ impl Connection {
             } else {
                 Error::Timeout { timeout }
             };
-            return self.fail(e);
-        }
-        if let Some(e) = self.rate_error(now) {
             self.fail(e);
         }
     }

@@ -447,6 +447,17 @@ fn the_clocks_tell_silence_a_dropped_pipeline_and_a_trickle_apart() {
     c.handle_timeout(t0 + timeout + Duration::from_secs(5));
     assert_eq!(c.poll_event(), Some(Err(Error::Timeout { timeout })));
 
+    // A few bytes, then silence: a stall, however slow the bytes were.
+    let mut c = logged_in(t0);
+    c.send(&Command::Retr(1), t0).unwrap();
+    c.handle_input(b"+OK\r\nSub", t0 + Duration::from_millis(5));
+    assert_eq!(
+        c.poll_timeout(),
+        Some(t0 + Duration::from_millis(5) + timeout)
+    );
+    c.handle_timeout(t0 + timeout + Duration::from_secs(3));
+    assert_eq!(c.poll_event(), Some(Err(Error::Timeout { timeout })));
+
     // The first of two pipelined commands answered, not a byte of the second.
     let mut c = logged_in(t0);
     c.send(&Command::Stat, t0).unwrap();
