@@ -2,6 +2,7 @@
 //! with every commit durable (`synchronous = FULL`) — the fetch relies on
 //! that before it lets the server delete anything.
 
+mod fold;
 mod ledger;
 mod migrations;
 
@@ -200,6 +201,8 @@ impl Store {
 
     fn configure(&self) -> rusqlite::Result<()> {
         self.conn.busy_timeout(Duration::from_secs(10))?;
+        // The index's triggers fold what they index (fold.rs).
+        fold::register(&self.conn)?;
         // Reading the schema first makes a non-database fail here, before any write.
         self.conn
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -691,14 +694,9 @@ impl Batch<'_> {
     }
 }
 
-/// Turns what a person types into an FTS5 query: each word a quoted prefix.
+/// Turns what a person types into an FTS5 query (see fold.rs).
 fn fts_query(query: &str) -> Option<String> {
-    let terms: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\"*"))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+    fold::query(query)
 }
 
 fn mbox_from_line(from: &str, date: Option<i64>) -> String {

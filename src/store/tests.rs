@@ -620,3 +620,55 @@ fn delete_forever_takes_one_message_out_of_trash_and_keeps_its_tombstone() {
         "out of the index"
     );
 }
+
+#[test]
+fn search_finds_greek_without_accents_sharp_s_as_ss_and_words_inside_japanese() {
+    let (_dir, mut store) = temp_store();
+    let greek = add(
+        &mut store,
+        "g",
+        "Subject: =?UTF-8?B?zprOsc67zrfOvM6tz4HOsQ==?=\r\n\r\n\u{39a}\u{3b1}\u{3bb}\u{3b7}\u{3bc}\u{3ad}\u{3c1}\u{3b1} \u{3b1}\u{3c0}\u{3cc} \u{3c4}\u{3b7}\u{3bd} \u{391}\u{3b8}\u{3ae}\u{3bd}\u{3b1}\r\n".as_bytes(),
+        MessageState::Full,
+    );
+    let german = add(
+        &mut store,
+        "d",
+        "Subject: Gr\u{fc}\u{df}e aus K\u{f6}ln\r\n\r\nbis bald\r\n".as_bytes(),
+        MessageState::Full,
+    );
+    let japanese = add(
+        &mut store,
+        "j",
+        "Subject: =?UTF-8?B?5p2x5Lqs44GL44KJ44GT44KT44Gr44Gh44Gv?=\r\n\r\n\u{6771}\u{4eac}\u{306f}\u{6674}\u{308c}\u{3067}\u{3059}\u{3002}\r\n".as_bytes(),
+        MessageState::Full,
+    );
+    let found = |store: &Store, q: &str| store.search_ids(q).unwrap();
+    assert_eq!(
+        found(&store, "καλημερα"),
+        vec![greek],
+        "Greek without its accents"
+    );
+    assert_eq!(found(&store, "ΑΘΗΝΑ"), vec![greek], "and in capitals");
+    assert_eq!(found(&store, "grusse koln"), vec![german], "ß as ss");
+    assert_eq!(
+        found(&store, "晴れ"),
+        vec![japanese],
+        "a word inside Japanese text"
+    );
+    assert_eq!(found(&store, "から"), vec![japanese], "inside the subject");
+    assert!(
+        found(&store, "晴京").is_empty(),
+        "the characters in that order, not anywhere"
+    );
+    // And every change keeps the folded index whole.
+    store.trash(japanese, 5).unwrap();
+    store.empty_trash().unwrap();
+    assert!(found(&store, "晴れ").is_empty());
+    store
+        .conn
+        .execute(
+            "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
+}
