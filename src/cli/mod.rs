@@ -93,6 +93,9 @@ pub enum CliCommand {
         #[arg(long, default_value_t = 20)]
         lines: u32,
     },
+    /// What the servers hold, as of the last fetch.
+    #[command(subcommand)]
+    Server(ServerCommand),
     /// Search sender, subject and text.
     Search {
         query: String,
@@ -116,6 +119,20 @@ pub enum CliCommand {
     },
     /// Show one message file (.eml) in a window; with no file, the main window.
     Open { file: Option<PathBuf> },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServerCommand {
+    /// Every message on the server as of the last fetch: what is stored of
+    /// it, its size, how long it has been there, and when the account's
+    /// policy deletes it there.
+    List {
+        /// Only this account (default: all).
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A command that did not succeed: what to print, and the exit status.
@@ -199,6 +216,9 @@ fn run_headless(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
         CliCommand::Show { id, raw } => messages::show(paths, id, raw),
         CliCommand::Preview { id, lines } => messages::preview(paths, id, lines),
         CliCommand::Search { query, json } => messages::search(paths, &query, json),
+        CliCommand::Server(ServerCommand::List { account, json }) => {
+            messages::server_list(paths, account.as_deref(), json)
+        }
         CliCommand::Delete { id } => messages::delete(paths, id),
         CliCommand::Export { mbox } => messages::export(paths, &mbox),
         CliCommand::Backup { file } => messages::backup(paths, &file),

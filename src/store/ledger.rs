@@ -144,7 +144,58 @@ fn copy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Copy> {
     })
 }
 
+/// One copy the server held at the last session, with what the store holds
+/// of it: a line of the inventory.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OnServer {
+    pub account: String,
+    pub uid: Option<String>,
+    /// What LIST said, if known.
+    pub size: Option<u64>,
+    /// When Pipit first saw this copy.
+    pub listed_since: i64,
+    /// The stored message.
+    pub message: i64,
+    pub state: MessageState,
+    /// When Pipit first saw the message (keep-days counts from here).
+    pub first_seen: i64,
+    pub from: String,
+    pub subject: String,
+    /// The user deleted it here (in Trash, or purged).
+    pub delete_on_server: bool,
+    /// Why only its headers are here, if not by the user's choice.
+    pub problem: String,
+}
+
 impl Store {
+    /// Every copy the servers held at the last session, oldest first, of one
+    /// account or all.
+    pub fn inventory(&self, account: Option<&str>) -> Result<Vec<OnServer>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT l.account, l.uid, l.size, l.first_seen, m.id, m.state, m.first_seen,
+                m.from_addr, m.subject, m.delete_on_server, m.problem
+             FROM ledger l JOIN messages m ON m.id = l.message
+             WHERE ?1 IS NULL OR l.account = ?1
+             ORDER BY l.account, m.first_seen, l.id",
+        )?;
+        let rows = stmt.query_map([account], |r| {
+            Ok(OnServer {
+                account: r.get(0)?,
+                uid: r.get(1)?,
+                size: r.get::<_, Option<i64>>(2)?.map(|s| s.max(0) as u64),
+                listed_since: r.get(3)?,
+                message: r.get(4)?,
+                state: MessageState::from_sql(&r.get::<_, String>(5)?),
+                first_seen: r.get(6)?,
+                from: r.get(7)?,
+                subject: r.get(8)?,
+                delete_on_server: r.get(9)?,
+                problem: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// What the store knows of `account`'s server: its copies, every stored
     /// message of the account (tombstones too), and the UIDs it repeated.
     pub fn ledger(&self, account: &str) -> Result<Ledger> {

@@ -17,7 +17,9 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavio
 use serde::Serialize;
 
 use crate::dates::Civil;
-pub use ledger::{Copy, Download, Ledger, Left, NewCopy, NewMessage, Stored, TOMBSTONE_SECS};
+pub use ledger::{
+    Copy, Download, Ledger, Left, NewCopy, NewMessage, OnServer, Stored, TOMBSTONE_SECS,
+};
 use migrations::{APPLICATION_ID, MIGRATIONS};
 
 /// What can go wrong with the store. Each message says what was left untouched.

@@ -287,6 +287,48 @@ pub fn policy_deletes(policy: Policy, first_seen: i64, now: i64) -> bool {
     }
 }
 
+/// When Pipit will delete a copy on the server, as things stand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "when", rename_all = "snake_case")]
+pub enum Deletion {
+    /// At the next fetch: the policy says so, or the user deleted it here.
+    NextFetch,
+    /// At the first fetch after this time (keep-days).
+    After { at: i64 },
+    /// Once it is downloaded whole (the policy deletes only what is stored).
+    OnceDownloaded,
+    /// Not by the policy (keep): only if the user deletes it here.
+    Never,
+}
+
+/// When a copy of a message in `state`, first seen at `first_seen`, will be
+/// deleted on the server under `policy` (always on the evidence the plan
+/// asks for at that fetch).
+pub fn deletion(
+    policy: Policy,
+    state: MessageState,
+    first_seen: i64,
+    delete_on_server: bool,
+    now: i64,
+) -> Deletion {
+    if delete_on_server {
+        return Deletion::NextFetch;
+    }
+    match (policy, state) {
+        (Policy::Keep, _) => Deletion::Never,
+        (_, MessageState::Headers | MessageState::Purged) => Deletion::OnceDownloaded,
+        (Policy::Delete, MessageState::Full) => Deletion::NextFetch,
+        (Policy::KeepDays(days), MessageState::Full) => {
+            let at = first_seen + i64::from(days) * 86_400;
+            if at <= now {
+                Deletion::NextFetch
+            } else {
+                Deletion::After { at }
+            }
+        }
+    }
+}
+
 /// Plans one session. `headers` holds the header digests read for the
 /// messages [`headers_needed`] named; one missing there could not be read.
 pub fn plan(

@@ -298,3 +298,51 @@ fn untrusted_certificate_exits_4_naming_its_fingerprint_and_can_then_be_trusted(
         "{err}"
     );
 }
+
+#[test]
+fn server_list_shows_what_the_server_holds_and_when_the_policy_deletes_it() {
+    let mut messages = mail::varied(4);
+    messages.push(mail::sized(1, 300_000));
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    server.account_for(&pipit, &["--policy", "keep-days:7", "--max-size", "100000"]);
+    pipit.fetch_ok();
+    let inventory = |pipit: &Pipit| -> Vec<serde_json::Value> {
+        serde_json::from_slice(&pipit.ok(&["server", "list", "--json"]).stdout).unwrap()
+    };
+    let lines = inventory(&pipit);
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    let big = lines
+        .iter()
+        .find(|l| l["state"] == "headers")
+        .expect("the big one");
+    assert_eq!(big["deletion"]["when"], "once_downloaded");
+    assert_eq!(big["size"].as_u64(), Some(messages[4].len() as u64));
+    let stored: Vec<_> = lines.iter().filter(|l| l["state"] == "full").collect();
+    assert_eq!(stored.len(), 4);
+    assert!(
+        stored
+            .iter()
+            .all(|l| l["deletion"]["when"] == "after" && l["days_on_server"] == 0)
+    );
+
+    // Deleted here: it goes at the next fetch, and then it is not listed.
+    let id = stored[0]["message"].as_i64().unwrap();
+    pipit.ok(&["delete", &id.to_string()]);
+    let lines = inventory(&pipit);
+    let gone = lines.iter().find(|l| l["message"] == id).unwrap();
+    assert_eq!(gone["deletion"]["when"], "next_fetch");
+    pipit.fetch_ok();
+    assert_eq!(inventory(&pipit).len(), 4);
+
+    let text = String::from_utf8(pipit.ok(&["server", "list"]).stdout).unwrap();
+    assert!(text.contains("4 messages on the server"), "{text}");
+    assert!(text.contains("deleted there once downloaded"), "{text}");
+    let out = pipit.run(&["server", "list", "--account", "nobody"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("no account named \"nobody\""),
+        "{}",
+        describe(&out)
+    );
+}

@@ -602,3 +602,45 @@ fn a_message_larger_than_pipit_reads_is_never_downloaded_even_when_asked() {
     );
     assert!(plan.entries[0].retr);
 }
+
+#[test]
+fn when_the_policy_deletes_a_copy_on_the_server() {
+    let day = 86_400;
+    use Deletion::*;
+    assert_eq!(
+        deletion(Policy::Keep, MessageState::Full, 0, false, NOW),
+        Never
+    );
+    assert_eq!(
+        deletion(Policy::Keep, MessageState::Full, 0, true, NOW),
+        NextFetch
+    );
+    assert_eq!(
+        deletion(Policy::Delete, MessageState::Full, NOW, false, NOW),
+        NextFetch
+    );
+    assert_eq!(
+        deletion(Policy::Delete, MessageState::Headers, NOW, false, NOW),
+        OnceDownloaded
+    );
+    assert_eq!(
+        deletion(
+            Policy::KeepDays(7),
+            MessageState::Full,
+            NOW - day,
+            false,
+            NOW
+        ),
+        After { at: NOW + 6 * day }
+    );
+    assert_eq!(
+        deletion(
+            Policy::KeepDays(7),
+            MessageState::Full,
+            NOW - 8 * day,
+            false,
+            NOW
+        ),
+        NextFetch
+    );
+}
