@@ -340,12 +340,15 @@ impl PipitApp {
         }
         egui::Panel::top("toolbar").show(ui, |ui| self.ui_toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.ui_status(ui));
+        let pane = layout::Pane::before(ui, "views", self.layout.sidebar);
         let sidebar = egui::Panel::left("views")
             .resizable(true)
             .default_size(self.layout.sidebar)
             .size_range(110.0..=(width * 0.3).max(120.0))
             .show(ui, |ui| sidebar::ui(ui, self));
-        self.layout.sidebar = sidebar.response.rect.width().round();
+        if let Some(w) = pane.dragged_to(sidebar.response.rect.width()) {
+            self.layout.sidebar = w;
+        }
         if self.narrow {
             egui::CentralPanel::default_margins().show(ui, |ui| {
                 if self.reader_open && self.selected.is_some() {
@@ -363,6 +366,7 @@ impl PipitApp {
                 }
             });
         } else {
+            let pane = layout::Pane::before(ui, "reader", self.layout.reader);
             let reader = egui::Panel::right("reader")
                 .resizable(true)
                 .default_size(self.layout.reader)
@@ -373,7 +377,9 @@ impl PipitApp {
                     ui.set_min_width(ui.available_width());
                     reader::ui(ui, self)
                 });
-            self.layout.reader = reader.response.rect.width().round();
+            if let Some(w) = pane.dragged_to(reader.response.rect.width()) {
+                self.layout.reader = w;
+            }
             egui::CentralPanel::default_margins().show(ui, |ui| list::ui(ui, self));
         }
 

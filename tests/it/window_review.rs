@@ -1,0 +1,219 @@
+//! "The window, reviewed": what a new user found after an hour with the
+//! real window under Xvfb, one test each, driven through the accessibility
+//! tree (egui_kittest) with passwords in an in-process mock keychain.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use pipit::app::{PipitApp, Preview, Reading, View};
+use pipit::config::Config;
+use pipit::paths::Paths;
+
+use crate::support::fake::{FakeServer, Faults};
+use crate::support::{Pipit, mail};
+
+fn mock_keychain() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if keyring_core::get_default_store().is_none() {
+            keyring_core::set_default_store(keyring_core::mock::Store::new().unwrap());
+        }
+    });
+}
+
+fn window_sized(home: &Pipit, size: egui::Vec2) -> Harness<'static, PipitApp> {
+    mock_keychain();
+    let app = PipitApp::new(Paths::under(home.home()), None);
+    Harness::builder()
+        .with_size(size)
+        .allow_missing_glyphs()
+        .build_ui_state(|ui, app: &mut PipitApp| app.ui(ui), app)
+}
+
+fn window(home: &Pipit) -> Harness<'static, PipitApp> {
+    window_sized(home, egui::vec2(1280.0, 800.0))
+}
+
+fn wait(h: &mut Harness<'_, PipitApp>, what: &str, done: impl Fn(&PipitApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        h.step();
+        if done(h.state()) {
+            h.step();
+            h.step();
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for: {what}; banner: {:?}; dialog: {:?}",
+            h.state().banner,
+            h.state().account_dialog
+        );
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+fn steps(h: &mut Harness<'_, PipitApp>, n: usize) {
+    for _ in 0..n {
+        h.step();
+    }
+}
+
+fn config_of(home: &Pipit) -> Config {
+    Config::load(&home.home().join("config.toml")).unwrap()
+}
+
+fn replace_text(h: &mut Harness<'_, PipitApp>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
+
+/// Drags from `from` by `by`, a few points a frame, as a hand does.
+fn drag(h: &mut Harness<'_, PipitApp>, from: egui::Pos2, by: egui::Vec2) {
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    h.event(egui::Event::PointerMoved(from));
+    h.step();
+    h.event(button(from, true));
+    h.step();
+    for i in 1..=20 {
+        h.event(egui::Event::PointerMoved(from + by * (i as f32 / 20.0)));
+        h.step();
+    }
+    h.event(button(from + by, false));
+    steps(h, 2);
+    h.event(egui::Event::PointerMoved(egui::pos2(5.0, 5.0)));
+    steps(h, 2);
+}
+
+/// A server with one small message and two over the account's size limit,
+/// fetched once: the big ones wait "On server".
+fn two_on_the_server() -> (FakeServer, Pipit) {
+    let server = FakeServer::start(
+        vec![
+            mail::sized(1, 500),
+            mail::sized(2, 30_000),
+            mail::sized(3, 30_000),
+        ],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &["--max-size", "10000"]);
+    home.fetch_ok();
+    (server, home)
+}
+
+fn open_on_server(h: &mut Harness<'_, PipitApp>, n: usize) -> i64 {
+    h.get_by_label("On server").click();
+    wait(h, "the On server view", |app| {
+        app.view == View::OnServer && app.rows.len() == 2
+    });
+    let id = h.state().rows[n].id;
+    h.state_mut().select(id);
+    wait(h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    id
+}
+
+/// Where the reader's left edge is: its heading, the message's subject,
+/// starts there (past the panel's margin).
+#[track_caller]
+fn reader_left(h: &Harness<'_, PipitApp>, subject: &str) -> f32 {
+    let found = h
+        .query_all_by_label_contains(subject)
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Label);
+    match found {
+        Some(n) => n.rect().left(),
+        None => panic!("no heading {subject:?}"),
+    }
+}
+
+/// Item 12: the list/reader divider, dragged, snapped back after a
+/// Download (a long line while it downloaded widened the pane for good),
+/// and so was not where the user left it after a restart.
+#[test]
+fn window_review_a_dragged_divider_stays_through_a_download_and_a_restart() {
+    let (_server, home) = two_on_the_server();
+    let size = egui::vec2(1200.0, 760.0);
+    let mut h = window_sized(&home, size);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    let before = h.state().layout.reader;
+    drag(
+        &mut h,
+        egui::pos2(size.x - before, 400.0),
+        egui::vec2(220.0, 0.0),
+    );
+    let dragged = h.state().layout.reader;
+    assert!(
+        (dragged - (before - 220.0)).abs() < 12.0,
+        "{before} → {dragged}"
+    );
+    let id = open_on_server(&mut h, 0);
+    wait(&mut h, "the preview", |app| {
+        matches!(app.previews.get(&id), Some(Preview::Ready(_)))
+    });
+    let subject = h.state().selected_row().unwrap().subject.to_string();
+    let left = reader_left(&h, &subject);
+    assert!((left - (size.x - dragged)).abs() < 20.0, "{left}");
+    h.get_by_label("Download").click();
+    steps(&mut h, 2);
+    let downloading = h
+        .get_by_label_contains("Downloading the whole message")
+        .rect();
+    assert!(
+        downloading.right() <= size.x && (reader_left(&h, &subject) - left).abs() < 1.0,
+        "the pane kept its width while downloading: {downloading:?}"
+    );
+    wait(&mut h, "the message itself in the reader", |app| {
+        app.fetching.is_empty()
+            && matches!(&app.reading, Some(Reading::Ready(o)) if o.detail.summary.state == pipit::store::MessageState::Full)
+    });
+    steps(&mut h, 3);
+    assert!(
+        (h.state().layout.reader - dragged).abs() < 1.0,
+        "{}",
+        h.state().layout.reader
+    );
+    assert!(
+        (reader_left(&h, &subject) - left).abs() < 1.0,
+        "the pane kept its width"
+    );
+    drop(h);
+
+    // Restarted: the pane is where it was left.
+    let mut h = window_sized(&home, size);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    assert!(
+        (h.state().layout.reader - dragged).abs() < 1.0,
+        "{}",
+        h.state().layout.reader
+    );
+    h.state_mut().select(id);
+    wait(&mut h, "a message", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    assert!(
+        (reader_left(&h, &subject) - left).abs() < 1.0,
+        "after a restart"
+    );
+
+    // A narrow window and back: the pane comes back at the user's width.
+    h.set_size(egui::vec2(800.0, 760.0));
+    steps(&mut h, 3);
+    h.set_size(size);
+    steps(&mut h, 3);
+    assert!(
+        (reader_left(&h, &subject) - left).abs() < 1.0,
+        "after a narrow spell"
+    );
+}
