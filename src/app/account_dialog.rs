@@ -5,7 +5,7 @@
 //! are each a job on a thread of its own behind a promise; a new test drops
 //! the old, and a result shows only for the settings it tested.
 
-use egui::{Id, Modal, RichText};
+use egui::{Modal, RichText};
 
 use super::{Confirm, PipitApp, words};
 use crate::config::{Account, AuthMethod, Config, Policy, Setting};
@@ -429,7 +429,7 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let mut remove = false;
     let errors = draft.account().err().unwrap_or_default();
     let busy = draft.saving.is_some();
-    Modal::new(Id::unique("account-dialog")).show(ctx, |ui| {
+    Modal::new(super::dialogs::Dialog::Account.id()).show(ctx, |ui| {
         ui.set_width(470.0);
         ui.heading(match &draft.purpose {
             Purpose::FirstStart => "Welcome to Pipit".to_string(),
@@ -837,7 +837,7 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
     };
     let mut keep_open = true;
     let mut save = false;
-    Modal::new(Id::unique("password-dialog")).show(ctx, |ui| {
+    Modal::new(super::dialogs::Dialog::Password.id()).show(ctx, |ui| {
         ui.heading("Enter the password again");
         ui.label(format!(
             "The server refused the password of {}.",

@@ -234,6 +234,10 @@ pub struct PipitApp {
     pub narrow: bool,
     /// The keyboard moved the focus last: draw where it is.
     pub focus_visible: bool,
+    /// The dialog on top, as of this frame's start.
+    top_dialog: Option<dialogs::Dialog>,
+    /// The top dialog came to the top this frame: it takes the focus.
+    pub(crate) dialog_fresh: bool,
 }
 
 impl PipitApp {
@@ -307,6 +311,8 @@ impl PipitApp {
             reader_open: false,
             narrow: false,
             focus_visible: false,
+            top_dialog: None,
+            dialog_fresh: false,
         };
         app.reload();
         app
@@ -321,11 +327,11 @@ impl PipitApp {
         self.drain_events();
         self.automatic_checks(&ctx);
         self.expire_notice(&ctx);
-        let modal_open = self.account_dialog.is_some()
-            || self.password_dialog.is_some()
-            || self.confirm.is_some()
-            || self.show_help
-            || self.link.is_some();
+        let top_dialog = dialogs::open(self).first().copied();
+        // A dialog that has just come to the top takes the keyboard.
+        self.dialog_fresh = top_dialog.is_some() && top_dialog != self.top_dialog;
+        self.top_dialog = top_dialog;
+        let modal_open = top_dialog.is_some();
         for command in UiCommand::pressed(&ctx, modal_open) {
             self.run_command(command);
         }
@@ -402,6 +408,7 @@ impl PipitApp {
             account_dialog::ui_password(&ctx, self);
         }
         dialogs::ui(&ctx, self);
+        dialogs::raise_top(&ctx, self);
         self.focus_ring(&ctx);
         self.layout.set_sort(self.sort);
         if let Some(wait) = self.keeper.tick(&self.layout) {
@@ -653,12 +660,15 @@ nothing to restore.",
             }
             UiCommand::BackToList => self.reader_open = false,
             UiCommand::Escape => {
-                if self.link.take().is_some()
-                    || self.confirm.take().is_some()
-                    || std::mem::take(&mut self.show_help)
-                    || self.password_dialog.take().is_some()
-                    || self.account_dialog.take().is_some()
-                {
+                if let Some(top) = dialogs::open(self).first() {
+                    // The top dialog, the one in sight, closes first.
+                    match top {
+                        dialogs::Dialog::Link => self.link = None,
+                        dialogs::Dialog::Confirm => self.confirm = None,
+                        dialogs::Dialog::Help => self.show_help = false,
+                        dialogs::Dialog::Password => self.password_dialog = None,
+                        dialogs::Dialog::Account => self.account_dialog = None,
+                    }
                 } else if self.reader_open {
                     self.reader_open = false;
                 } else if !self.search.is_empty() {

@@ -217,3 +217,86 @@ fn window_review_a_dragged_divider_stays_through_a_download_and_a_restart() {
         "after a narrow spell"
     );
 }
+
+/// A click as a slow machine delivers it: the press and the release in one
+/// frame (llvmpipe under Xvfb takes longer to draw a frame than a hand
+/// takes to click).
+fn quick_click(h: &mut Harness<'_, PipitApp>, label: &str) {
+    let pos = h.get_by_label(label).rect().center();
+    let button = |pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    h.input_mut()
+        .events
+        .extend([egui::Event::PointerMoved(pos), button(true), button(false)]);
+    h.step();
+}
+
+/// One message in Trash, and "Delete for good?" asked and cancelled once:
+/// the confirmation's layer is known to egui from then on.
+fn one_confirmation_seen() -> (FakeServer, Pipit, Harness<'static, PipitApp>) {
+    let server = FakeServer::start(
+        vec![mail::sized(1, 500), mail::sized(2, 500)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 2);
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    steps(&mut h, 2);
+    h.key_press(egui::Key::Delete);
+    wait(&mut h, "the delete", |app| app.rows.len() == 1);
+    h.get_by_label("Trash").click();
+    wait(&mut h, "Trash", |app| {
+        app.view == View::Trash && app.rows.len() == 1
+    });
+    h.state_mut().select(id);
+    steps(&mut h, 2);
+    h.get_by_label("Delete").click();
+    steps(&mut h, 3);
+    h.get_by_label("Delete for good?");
+    h.get_by_label("Cancel").click();
+    steps(&mut h, 3);
+    assert!(h.state().confirm.is_none());
+    (server, home, h)
+}
+
+/// Item 1: "Remove account…" asked behind the settings dialog, out of
+/// sight, and Escape closed the hidden question first.
+#[test]
+fn window_review_a_question_asked_from_a_dialog_is_on_top_and_takes_the_keys() {
+    let (_server, home, mut h) = one_confirmation_seen();
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 3);
+    h.get_by_label("Server").focus();
+    steps(&mut h, 2);
+    quick_click(&mut h, "Remove account…");
+    steps(&mut h, 3);
+    h.get_by_label("Remove the account?");
+    // It takes the keys: nothing typed goes into the dialog behind it.
+    h.event(egui::Event::Text("x".into()));
+    steps(&mut h, 2);
+    assert_eq!(
+        h.get_by_label("Server").value().as_deref(),
+        Some("127.0.0.1")
+    );
+    // Escape closes the question in sight, not the settings behind it.
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    assert!(h.state().confirm.is_none());
+    assert!(h.state().account_dialog.is_some(), "the settings stay open");
+    quick_click(&mut h, "Remove account…");
+    steps(&mut h, 3);
+    // On top: a click on its button reaches it.
+    h.get_by_label("Remove account").click();
+    wait(&mut h, "the account to go", |app| {
+        app.config.accounts.is_empty()
+    });
+    assert!(config_of(&home).accounts.is_empty());
+}
