@@ -300,3 +300,100 @@ fn window_review_a_question_asked_from_a_dialog_is_on_top_and_takes_the_keys() {
     });
     assert!(config_of(&home).accounts.is_empty());
 }
+
+/// The tooltips shown while the pointer crosses `y` from `right` leftwards,
+/// `width` points: what the marks there say.
+fn tooltips_along(h: &mut Harness<'_, PipitApp>, right: f32, y: f32, width: f32) -> Vec<String> {
+    let mut said = Vec::new();
+    let mut x = right - 3.0;
+    while x > right - width {
+        h.hover_at(egui::pos2(x, y));
+        steps(h, 6);
+        for text in [
+            "Still on the server",
+            "No longer on the server",
+            "Attachments:",
+        ] {
+            for n in h.query_all_by_label_contains(text) {
+                let node = n.accesskit_node();
+                let label = node
+                    .label()
+                    .filter(|l| !l.is_empty())
+                    .or_else(|| node.value())
+                    .unwrap_or_default()
+                    .to_string();
+                if !said.contains(&label) {
+                    said.push(label);
+                }
+            }
+        }
+        x -= 6.0;
+    }
+    h.event(egui::Event::PointerMoved(egui::pos2(5.0, 5.0)));
+    steps(h, 2);
+    said
+}
+
+/// Item 3: a message deleted on the server (Delete on server) kept its ☁
+/// and "Still on the server… Select it to preview or download it" in the
+/// list, after another Get Mail too, while the reader said it was deleted.
+#[test]
+fn window_review_a_row_says_what_the_reader_says_of_a_message_gone_from_the_server() {
+    let (server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    let id = open_on_server(&mut h, 0);
+    h.get_by_label("Delete on server…").click();
+    steps(&mut h, 3);
+    h.get_by_label("Delete on server").click();
+    wait(&mut h, "the deletion on the server", |app| {
+        app.fetching.is_empty() && app.rows.len() == 1
+    });
+    assert_eq!(server.mailbox().len(), 2);
+    h.key_press(egui::Key::F5);
+    steps(&mut h, 2);
+    wait(&mut h, "another Get Mail", |app| app.fetching.is_empty());
+    h.get_by_label("Trash").click();
+    wait(&mut h, "Trash", |app| {
+        app.view == View::Trash && app.rows.len() == 1
+    });
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label_contains("Deleted on the server");
+    assert!(!h.state().narrow && h.state().rows[0].id == id && !h.state().rows[0].on_server);
+
+    let row = h.get_by_label_contains("big@example.org — Big");
+    let label = row.accesskit_node().label().unwrap_or_default().to_string();
+    let rect = row.rect();
+    assert!(!label.contains("still on the server"), "{label}");
+    assert!(label.contains("no longer on the server"), "{label}");
+    // Two-line rows (this window's list is narrow): the marks are on the
+    // second line, at its end.
+    let said = tooltips_along(&mut h, rect.right(), rect.bottom() - 8.0, 150.0);
+    assert!(
+        said.iter().all(|t| !t.starts_with("Still on the server")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|t| t.starts_with("No longer on the server")),
+        "{said:?}"
+    );
+
+    // And in columns, in a wide window.
+    h.set_size(egui::vec2(1900.0, 800.0));
+    steps(&mut h, 4);
+    let rect = h.get_by_label_contains("big@example.org — Big").rect();
+    let said = tooltips_along(&mut h, rect.right(), rect.center().y, 150.0);
+    assert!(
+        said.iter().all(|t| !t.starts_with("Still on the server")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|t| t.starts_with("No longer on the server")),
+        "{said:?}"
+    );
+}
