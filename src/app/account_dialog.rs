@@ -705,6 +705,9 @@ fn poll(app: &mut PipitApp, draft: &mut AccountDraft) -> bool {
         match result {
             Ok(config) => {
                 let added = draft.editing().is_none();
+                if let Some(old) = draft.editing() {
+                    app.forget_result(&old.name);
+                }
                 app.config = config;
                 app.reload();
                 if added {
@@ -788,7 +791,7 @@ pub fn remove_account(app: &mut PipitApp, name: &str) {
             Ok((config, removed)) => {
                 app.config = config;
                 app.account_dialog = None;
-                app.checked.remove(&name);
+                app.forget_result(&name);
                 if app.view == super::View::Account(name.clone()) {
                     app.set_view(super::View::All);
                 }

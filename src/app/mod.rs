@@ -104,13 +104,19 @@ pub fn open_file(path: &std::path::Path) -> Result<(), String> {
 }
 
 /// A message shown at the bottom of the window until dismissed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Banner {
     pub error: bool,
     pub text: String,
     pub detail: Option<String>,
-    /// The account whose password was refused, to offer re-entering it.
+    /// The account whose password was refused, to offer re-entering it
+    /// (or, for one whose password comes from a command, its settings).
     pub wrong_password: Option<String>,
+    /// The accounts whose failed fetch this reports: saving new settings
+    /// for one takes its part away.
+    pub accounts: Vec<String>,
+    /// A link that could not be opened, to offer copying it.
+    pub link: Option<String>,
 }
 
 impl Banner {
@@ -120,6 +126,7 @@ impl Banner {
             text: text.into(),
             detail: None,
             wrong_password: None,
+            ..Banner::default()
         }
     }
 
@@ -129,6 +136,7 @@ impl Banner {
             text: said.line(),
             detail: Some(said.detail.clone()),
             wrong_password: None,
+            ..Banner::default()
         }
     }
 }
@@ -264,6 +272,7 @@ impl PipitApp {
                     text: "The account settings could not be read. Fix or move the file the detail names, then start Pipit again.".into(),
                     detail: Some(e.to_string()),
                     wrong_password: None,
+                    ..Banner::default()
                 }),
             ),
         };
@@ -1085,48 +1094,13 @@ nothing to restore.",
     /// A failure is never hidden by another account's success.
     fn end_round(&mut self) {
         let round = std::mem::take(&mut self.round);
-        let failed: Vec<&RoundResult> = round.iter().filter(|r| r.result.is_err()).collect();
-        let several = self.config.accounts.len() > 1;
-        let name = |account: &str| {
-            if several {
-                format!("{account}: ")
-            } else {
-                String::new()
-            }
-        };
+        let failed: Vec<String> = round
+            .iter()
+            .filter(|r| r.result.is_err())
+            .map(|r| r.account.clone())
+            .collect();
         if !failed.is_empty() {
-            let text = failed
-                .iter()
-                .map(|r| match &r.result {
-                    Err(said) => format!("{}{}", name(&r.account), said.line()),
-                    Ok(_) => String::new(),
-                })
-                .collect::<Vec<_>>()
-                .join(" ");
-            let detail = failed
-                .iter()
-                .map(|r| match &r.result {
-                    Err(said) => format!("{}: {}", r.account, said.detail),
-                    Ok(_) => String::new(),
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            let wrong_password = failed.iter().find_map(|r| {
-                matches!(
-                    self.checked.get(&r.account),
-                    Some(Checked::Failed {
-                        wrong_password: true,
-                        ..
-                    })
-                )
-                .then(|| r.account.clone())
-            });
-            self.banner = Some(Banner {
-                error: true,
-                text,
-                detail: Some(detail),
-                wrong_password,
-            });
+            self.banner = self.failure_banner(&failed);
             return;
         }
         let errors: Vec<String> = round
@@ -1159,6 +1133,7 @@ nothing to restore.",
                 ),
                 detail: Some(errors.join("\n")),
                 wrong_password: None,
+                ..Banner::default()
             });
             return;
         }
@@ -1186,7 +1161,75 @@ nothing to restore.",
                 text: words,
                 detail: Some(notes.join("\n")),
                 wrong_password: None,
+                ..Banner::default()
             });
+        }
+    }
+
+    /// The footer's word on these accounts' failed fetches, from their
+    /// last results: one failure is never hidden by another.
+    fn failure_banner(&self, accounts: &[String]) -> Option<Banner> {
+        let failed: Vec<(&String, &Said, bool)> = accounts
+            .iter()
+            .filter_map(|a| match self.checked.get(a) {
+                Some(Checked::Failed {
+                    said,
+                    wrong_password,
+                }) => Some((a, said, *wrong_password)),
+                _ => None,
+            })
+            .collect();
+        if failed.is_empty() {
+            return None;
+        }
+        let several = self.config.accounts.len() > 1;
+        let text = failed
+            .iter()
+            .map(|(a, said, _)| {
+                let line = self.advice_for(a, said);
+                if several {
+                    format!("{a}: {line}")
+                } else {
+                    line
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let detail = failed
+            .iter()
+            .map(|(a, said, _)| format!("{a}: {}", said.detail))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Some(Banner {
+            error: true,
+            text,
+            detail: Some(detail),
+            wrong_password: failed.iter().find(|f| f.2).map(|f| f.0.clone()),
+            accounts: failed.iter().map(|f| f.0.clone()).collect(),
+            ..Banner::default()
+        })
+    }
+
+    /// A failure's words for this account.
+    pub(crate) fn advice_for(&self, _account: &str, said: &Said) -> String {
+        said.line()
+    }
+
+    /// New settings were saved for `account` (or it was removed): its last
+    /// result was about the old ones, and goes, from its sidebar entry and
+    /// from the footer.
+    pub(crate) fn forget_result(&mut self, account: &str) {
+        self.checked.remove(account);
+        if let Some(banner) = &self.banner
+            && banner.accounts.iter().any(|a| a == account)
+        {
+            let rest: Vec<String> = banner
+                .accounts
+                .iter()
+                .filter(|a| *a != account)
+                .cloned()
+                .collect();
+            self.banner = self.failure_banner(&rest);
         }
     }
 
@@ -1196,6 +1239,7 @@ nothing to restore.",
             text: text.into(),
             detail: Some(detail),
             wrong_password: None,
+            ..Banner::default()
         });
     }
 

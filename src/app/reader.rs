@@ -132,6 +132,7 @@ Downloads folder)",
                 ),
                 detail: Some(why),
                 wrong_password: None,
+                ..Banner::default()
             }),
             Ok(Saved::Cancelled) => None,
             Err(e) => Some(Banner::failure(&words::attachment_error(&e, "saved"))),

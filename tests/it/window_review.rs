@@ -397,3 +397,90 @@ fn window_review_a_row_says_what_the_reader_says_of_a_message_gone_from_the_serv
         "{said:?}"
     );
 }
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Item 4: fixed settings were saved, and the old error stayed in the
+/// footer, on the ⚠ and above the next fetch's progress.
+#[test]
+fn window_review_saving_new_settings_clears_the_old_error() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.add_account_named("broken", &closed_port().to_string());
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "both fetches", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label_contains("broken: The server could not be reached.");
+    h.get_by_label("broken: the last Get Mail failed; details");
+
+    h.get_by_label("Settings of broken").click();
+    steps(&mut h, 3);
+    replace_text(&mut h, "Port", &server.port.to_string());
+    h.get_by_label("Save").click();
+    wait(&mut h, "the settings to be saved", |app| {
+        app.account_dialog.is_none()
+    });
+    assert!(h.state().banner.is_none(), "{:?}", h.state().banner);
+    assert!(h.query_by_label_contains("could not be reached").is_none());
+    assert!(
+        h.query_by_label("broken: the last Get Mail failed; details")
+            .is_none()
+    );
+
+    // The next fetch's progress has no old error above it.
+    h.get_by_label("Get Mail").click();
+    steps(&mut h, 1);
+    assert!(!h.state().fetching.is_empty());
+    assert!(h.query_by_label_contains("could not be reached").is_none());
+    wait(&mut h, "the fetch with the new settings", |app| {
+        app.fetching.is_empty()
+    });
+    assert!(
+        h.state().banner.as_ref().is_none_or(|b| !b.error),
+        "{:?}",
+        h.state().banner
+    );
+    assert_eq!(
+        config_of(&home).account("broken").unwrap().port,
+        server.port
+    );
+}
+
+/// Item 4, with two failures: fixing one leaves the other's in sight.
+#[test]
+fn window_review_saving_one_accounts_settings_keeps_anothers_error() {
+    let home = Pipit::new();
+    home.add_account_named("first", &closed_port().to_string());
+    home.add_account_named("second", &closed_port().to_string());
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "both fetches", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label_contains("first: The server could not be reached.");
+    h.get_by_label("Settings of first").click();
+    steps(&mut h, 3);
+    replace_text(&mut h, "Port", "1995");
+    h.get_by_label("Save").click();
+    wait(&mut h, "the settings to be saved", |app| {
+        app.account_dialog.is_none()
+    });
+    let banner = h.state().banner.clone().expect("second's error stays");
+    assert!(
+        banner
+            .text
+            .starts_with("second: The server could not be reached."),
+        "{banner:?}"
+    );
+    assert!(!banner.text.contains("first:"), "{banner:?}");
+    h.get_by_label("second: the last Get Mail failed; details");
+}
