@@ -484,3 +484,51 @@ fn window_review_saving_one_accounts_settings_keeps_anothers_error() {
     assert!(!banner.text.contains("first:"), "{banner:?}");
     h.get_by_label("second: the last Get Mail failed; details");
 }
+
+/// Item 5: "Connected…" stayed in sight while the port was edited to
+/// something not yet valid, so it seemed to speak for the new settings.
+#[test]
+fn window_review_a_test_result_goes_with_any_edit_of_what_it_tested() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account_named("work", &server.port.to_string());
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Settings of work").click();
+    // A modal is sized over its first frames before it takes clicks.
+    steps(&mut h, 6);
+    let test = |h: &mut Harness<'_, PipitApp>| {
+        h.get_by_label("Test connection").click();
+        wait(h, "the test to pass", |app| {
+            app.account_dialog
+                .as_ref()
+                .is_some_and(|d| format!("{:?}", d.status).contains("Passed"))
+        });
+        h.get_by_label_contains("Connected");
+    };
+    test(&mut h);
+
+    // Half-typed: the port is not a number yet, and the old result goes.
+    replace_text(&mut h, "Port", "99x");
+    steps(&mut h, 2);
+    assert!(h.query_by_label_contains("Connected").is_none());
+    // Back to what was tested: the result does not come back by itself.
+    replace_text(&mut h, "Port", &server.port.to_string());
+    steps(&mut h, 2);
+    assert!(h.query_by_label_contains("Connected").is_none());
+
+    // What is kept on the server does not change how Pipit connects: the
+    // result stays.
+    test(&mut h);
+    h.get_by_label("Delete after downloading").click();
+    steps(&mut h, 2);
+    h.get_by_label_contains("Connected");
+    // The command that gives the password does.
+    if h.query_by_label("Password command").is_none() {
+        h.get_by_label("More settings").click();
+        steps(&mut h, 3);
+    }
+    replace_text(&mut h, "Password command", "printf wrong");
+    steps(&mut h, 2);
+    assert!(h.query_by_label_contains("Connected").is_none());
+}
