@@ -5,7 +5,7 @@
 //! are each a job on a thread of its own behind a promise; a new test drops
 //! the old, and a result shows only for the settings it tested.
 
-use egui::{Id, Modal, RichText};
+use egui::{Modal, RichText};
 
 use super::{Confirm, PipitApp, words};
 use crate::config::{Account, AuthMethod, Config, Policy, Setting};
@@ -99,8 +99,8 @@ pub struct AccountDraft {
     pub checked: bool,
     /// The keychain refused the password: said beside the Password field.
     pub password_error: Option<String>,
-    /// The settings the last test was of.
-    tested: Option<Account>,
+    /// The fields, as typed, that the last test was of.
+    tested: Option<Typed>,
     test: Option<Promise<Result<ServerInfo, FetchError>>>,
     saving: Option<Promise<Result<Config, SetupError>>>,
     /// The last test of these settings failed and Save was pressed: say
@@ -372,14 +372,28 @@ fn security_label(security: Security) -> &'static str {
     }
 }
 
-/// Whether two accounts connect to the same place the same way.
-fn same_connection(a: &Account, b: &Account) -> bool {
-    a.host == b.host
-        && a.port == b.port
-        && a.security == b.security
-        && a.user == b.user
-        && a.trust_fingerprint == b.trust_fingerprint
-        && a.password_command == b.password_command
+/// The fields a connection test depends on, as typed: a test's result
+/// stands for exactly these, and any edit of one takes it away, even while
+/// the field is not yet valid. (The name and the policy do not change how
+/// Pipit connects, so editing them keeps the result.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Typed([String; 5], Security, Option<String>);
+
+impl AccountDraft {
+    fn typed(&self) -> Typed {
+        Typed(
+            [
+                &self.user,
+                &self.host,
+                &self.port,
+                &self.password,
+                &self.password_command,
+            ]
+            .map(String::clone),
+            self.security,
+            self.trust_fingerprint.clone(),
+        )
+    }
 }
 
 /// A labelled one-line text field (labelled for screen readers and tests
@@ -429,7 +443,7 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let mut remove = false;
     let errors = draft.account().err().unwrap_or_default();
     let busy = draft.saving.is_some();
-    Modal::new(Id::unique("account-dialog")).show(ctx, |ui| {
+    Modal::new(super::dialogs::Dialog::Account.id()).show(ctx, |ui| {
         ui.set_width(470.0);
         ui.heading(match &draft.purpose {
             Purpose::FirstStart => "Welcome to Pipit".to_string(),
@@ -564,10 +578,9 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             }
         });
     });
-    // A result shows only for the settings it tested.
-    if let (Some(tested), Ok(now)) = (&draft.tested, draft.account())
-        && !same_connection(tested, &now)
-    {
+    // A result shows only for the settings it tested: any edit, valid or
+    // not yet, takes it away at once.
+    if draft.tested.as_ref().is_some_and(|t| *t != draft.typed()) {
         draft.tested = None;
         draft.test = None;
         draft.status = TestStatus::Idle;
@@ -582,8 +595,8 @@ for anyone on the way to read. Use it only with a server on this computer or a n
                 draft.status = TestStatus::Testing;
                 let source = draft.password_source(&account);
                 // A new test drops the old one, whose answer is never shown.
-                draft.test = Some(app.worker().test_connection(account.clone(), source));
-                draft.tested = Some(account);
+                draft.test = Some(app.worker().test_connection(account, source));
+                draft.tested = Some(draft.typed());
             }
             Err(_) => draft.status = TestStatus::Idle,
         }
@@ -659,10 +672,7 @@ fn start_saving(app: &mut PipitApp, draft: &mut AccountDraft) {
         return;
     }
     let test_failed = matches!(draft.status, TestStatus::Failed(_))
-        && draft
-            .tested
-            .as_ref()
-            .is_some_and(|t| same_connection(t, &account));
+        && draft.tested.as_ref().is_some_and(|t| *t == draft.typed());
     if test_failed && !draft.save_despite_test {
         draft.save_despite_test = true;
         return;
@@ -705,6 +715,9 @@ fn poll(app: &mut PipitApp, draft: &mut AccountDraft) -> bool {
         match result {
             Ok(config) => {
                 let added = draft.editing().is_none();
+                if let Some(old) = draft.editing() {
+                    app.forget_result(&old.name);
+                }
                 app.config = config;
                 app.reload();
                 if added {
@@ -788,7 +801,7 @@ pub fn remove_account(app: &mut PipitApp, name: &str) {
             Ok((config, removed)) => {
                 app.config = config;
                 app.account_dialog = None;
-                app.checked.remove(&name);
+                app.forget_result(&name);
                 if app.view == super::View::Account(name.clone()) {
                     app.set_view(super::View::All);
                 }
@@ -837,7 +850,7 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
     };
     let mut keep_open = true;
     let mut save = false;
-    Modal::new(Id::unique("password-dialog")).show(ctx, |ui| {
+    Modal::new(super::dialogs::Dialog::Password.id()).show(ctx, |ui| {
         ui.heading("Enter the password again");
         ui.label(format!(
             "The server refused the password of {}.",

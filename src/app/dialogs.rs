@@ -1,10 +1,64 @@
 //! The small dialogs: confirming what cannot be undone, the shortcut list
 //! (F1), and a link's real target before the browser opens it.
 
-use egui::{Id, Modal, RichText};
+use egui::{Id, LayerId, Modal, Order, RichText};
 
 use super::library::Query;
 use super::{PipitApp, UiCommand};
+
+/// The window's dialogs, each a modal on a layer of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dialog {
+    Link,
+    Confirm,
+    Help,
+    Password,
+    Account,
+}
+
+impl Dialog {
+    pub fn id(self) -> Id {
+        Id::unique(("pipit-dialog", self))
+    }
+
+    pub fn layer(self) -> LayerId {
+        LayerId::new(Order::Foreground, self.id())
+    }
+}
+
+/// The dialogs open now, the top one first. The top one is drawn above the
+/// others and takes the keys; Escape closes it first. A question asked from
+/// a dialog (Remove account…) is above the dialog that asked it.
+pub fn open(app: &PipitApp) -> Vec<Dialog> {
+    [
+        (app.link.is_some(), Dialog::Link),
+        (app.confirm.is_some(), Dialog::Confirm),
+        (app.show_help, Dialog::Help),
+        (app.password_dialog.is_some(), Dialog::Password),
+        (app.account_dialog.is_some(), Dialog::Account),
+    ]
+    .into_iter()
+    .filter_map(|(open, d)| open.then_some(d))
+    .collect()
+}
+
+/// Puts the top dialog above the other dialogs: egui keeps the order its
+/// layers were first shown in, and a dialog shown again (a second
+/// question) would otherwise come up behind the one that asked it. Only
+/// when it is not above them already, so a dialog's own pop-ups (the
+/// Security choice) stay above it.
+pub fn raise_top(ctx: &egui::Context, app: &PipitApp) {
+    let open = open(app);
+    let Some((top, others)) = open.split_first() else {
+        return;
+    };
+    let order: Vec<LayerId> = ctx.memory(|m| m.layer_ids().collect());
+    let at = |d: &Dialog| order.iter().position(|l| *l == d.layer());
+    let top_at = at(top);
+    if others.iter().any(|d| at(d) > top_at) {
+        ctx.move_to_top(top.layer());
+    }
+}
 
 /// A step that cannot be undone, waiting for the user's yes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,20 +137,26 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
 
 fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
     let (title, text, yes) = confirm.words();
+    let fresh = app.dialog_fresh;
     let mut answer = None;
-    Modal::new(Id::unique("confirm")).show(ctx, |ui| {
+    Modal::new(Dialog::Confirm.id()).show(ctx, |ui| {
         ui.set_max_width(420.0);
         ui.heading(title);
         ui.add_space(4.0);
         ui.label(text);
         ui.add_space(8.0);
         ui.horizontal(|ui| {
-            let cancel = ui.button("Cancel");
+            let cancel = ui
+                .button("Cancel")
+                .on_hover_text("Leave everything as it is (Escape)");
             if cancel.clicked() {
                 answer = Some(false);
             }
-            let danger = egui::Button::new(RichText::new(yes).color(ui.visuals().error_fg_color));
-            if ui.add(danger).clicked() {
+            let yes = default_button(ui, RichText::new(yes).color(ui.visuals().error_fg_color));
+            if fresh {
+                yes.request_focus();
+            }
+            if yes.clicked() {
                 answer = Some(true);
             }
         });
@@ -127,7 +187,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
 
 fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
     let mut close = false;
-    Modal::new(Id::unique("help")).show(ctx, |ui| {
+    Modal::new(Dialog::Help.id()).show(ctx, |ui| {
         ui.set_max_width(520.0);
         ui.heading("Keyboard shortcuts");
         ui.add_space(4.0);
@@ -170,7 +230,7 @@ fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
 
 fn ui_link(ctx: &egui::Context, app: &mut PipitApp, target: &str) {
     let mut answer = None;
-    Modal::new(Id::unique("link")).show(ctx, |ui| {
+    Modal::new(Dialog::Link.id()).show(ctx, |ui| {
         ui.set_max_width(520.0);
         ui.heading("Open this link?");
         ui.label("The link leads to:");
@@ -204,6 +264,14 @@ fn ui_link(ctx: &egui::Context, app: &mut PipitApp, target: &str) {
         Some(false) => app.link = None,
         None => {}
     }
+}
+
+/// A dialog's default button: outlined, and pressed by Enter (it has the
+/// focus when the dialog opens; Tab moves to the others).
+pub fn default_button(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) -> egui::Response {
+    let stroke = egui::Stroke::new(2.0, ui.visuals().selection.stroke.color);
+    ui.add(egui::Button::new(text).stroke(stroke))
+        .on_hover_text("The default: Enter presses it")
 }
 
 /// The host part of a URL, lower case, for saying where a link goes.

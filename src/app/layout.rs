@@ -188,3 +188,37 @@ impl Keeper {
             .ok();
     }
 }
+
+/// A resizable side panel whose width is the user's to set: the width
+/// remembered in the layout is given to the panel every frame, so neither
+/// wide contents (a long line in the reader) nor a small window can change
+/// it for good; only a drag of its edge does.
+pub struct Pane {
+    dragging: bool,
+}
+
+impl Pane {
+    /// Before the panel `salt` is shown in `ui`: hands it `wanted`, unless
+    /// its edge is being dragged.
+    pub fn before(ui: &egui::Ui, salt: &str, wanted: f32) -> Pane {
+        // The ids egui gives a panel and its resize handle.
+        let id = ui.scope_id().with(salt);
+        let dragging = ui
+            .ctx()
+            .read_response(id.with("__resize"))
+            .is_some_and(|r| r.dragged() || r.drag_stopped());
+        if !dragging {
+            let rect = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(wanted, wanted));
+            ui.ctx().data_mut(|d| {
+                d.insert_persisted(id, egui::PanelState { outer_rect: rect });
+            });
+        }
+        Pane { dragging }
+    }
+
+    /// After it was shown at `width`: the width the user chose, if they
+    /// are dragging its edge.
+    pub fn dragged_to(&self, width: f32) -> Option<f32> {
+        self.dragging.then(|| width.round())
+    }
+}

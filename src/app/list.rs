@@ -16,6 +16,27 @@ use crate::units::human_bytes;
 /// from egui's emoji font.
 pub const CLIP: &str = "📎";
 pub const CLOUD: &str = "☁";
+/// A mark on a row, beside its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mark {
+    /// It has attachments.
+    Clip,
+    /// Known by its headers only, and still on the server (☁).
+    OnServer,
+    /// Known by its headers only, and gone from the server (☁ struck through).
+    Gone,
+}
+
+/// Where a message known by its headers only is: the row says what the
+/// reader says (`Summary::on_server`).
+fn mark(row: &Summary) -> Option<Mark> {
+    (row.state == MessageState::Headers).then_some(if row.on_server {
+        Mark::OnServer
+    } else {
+        Mark::Gone
+    })
+}
+
 /// Width of the unread dot's column and of an icon.
 const DOT: f32 = 14.0;
 const ICON: f32 = 18.0;
@@ -300,8 +321,10 @@ fn row_ui(
     if !row.attachments.is_empty() {
         label.push_str(", with attachments");
     }
-    if row.state == MessageState::Headers && row.on_server {
-        label.push_str(", still on the server");
+    match mark(row) {
+        Some(Mark::OnServer) => label.push_str(", still on the server"),
+        Some(Mark::Gone) => label.push_str(", no longer on the server, only its headers here"),
+        _ => {}
     }
     response.widget_info(|| WidgetInfo::selected(Role::Button, true, selected, &label));
     if !ui.is_rect_visible(rect) {
@@ -360,7 +383,7 @@ fn row_ui(
     let icon_font = FontId::proportional(size);
     // (rect, whole text) of each cell that was cut, for the hover.
     let mut cut_cells: Vec<(Rect, String)> = Vec::new();
-    let mut icons: Vec<(Rect, &str)> = Vec::new();
+    let mut icons: Vec<(Rect, Mark)> = Vec::new();
     let mut put = |cell: Rect, text: &str, font: FontId, right: bool| {
         let (galley, cut) = cell_galley(ui, text, font, color, cell.width() - 2.0 * PAD);
         let pos = if right {
@@ -398,15 +421,16 @@ fn row_ui(
             true,
         );
         let mut sub = bottom;
-        for (show, icon) in [
-            (row.state == MessageState::Headers, CLOUD),
-            (!row.attachments.is_empty(), CLIP),
-        ] {
-            if show {
-                let r = Rect::from_min_max(egui::pos2(sub.right() - ICON, sub.top()), sub.max);
-                icons.push((r, icon));
-                sub.max.x -= ICON;
-            }
+        for icon in [
+            mark(row),
+            (!row.attachments.is_empty()).then_some(Mark::Clip),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let r = Rect::from_min_max(egui::pos2(sub.right() - ICON, sub.top()), sub.max);
+            icons.push((r, icon));
+            sub.max.x -= ICON;
         }
         put(sub, &subject, font.clone(), false);
     } else {
@@ -417,7 +441,7 @@ fn row_ui(
         x += cols.from;
         let mut subject_cell = cell(x, cols.subject);
         if !row.attachments.is_empty() {
-            icons.push((cell(subject_cell.right() - ICON - PAD, ICON), CLIP));
+            icons.push((cell(subject_cell.right() - ICON - PAD, ICON), Mark::Clip));
             subject_cell.max.x -= ICON + PAD;
         }
         put(subject_cell, &subject, font.clone(), false);
@@ -425,25 +449,26 @@ fn row_ui(
         put(cell(x, cols.date), &date, font.clone(), false);
         x += cols.date;
         let mut size_cell = cell(x, cols.size);
-        if row.state == MessageState::Headers && row.on_server {
-            icons.push((cell(x + 2.0, ICON), CLOUD));
+        if let Some(icon) = mark(row) {
+            icons.push((cell(x + 2.0, ICON), icon));
             size_cell.min.x += ICON;
         }
         put(size_cell, &size_text, font.clone(), true);
     }
     for (r, icon) in &icons {
-        painter.text(
-            r.center(),
-            Align2::CENTER_CENTER,
-            *icon,
-            icon_font.clone(),
-            color,
-        );
+        let at = r.center();
+        let glyph = if *icon == Mark::Clip { CLIP } else { CLOUD };
+        painter.text(at, Align2::CENTER_CENTER, glyph, icon_font.clone(), color);
+        if *icon == Mark::Gone {
+            // The cloud struck through: no longer there.
+            let d = egui::vec2(6.0, 6.0);
+            painter.line_segment([at - d, at + d], Stroke::new(1.5, color));
+        }
     }
     // The hover says what is under the pointer: a cut cell's whole text, or an icon's meaning.
     if let Some(pointer) = response.hover_pos() {
-        let icon_words = |icon: &str| {
-            if icon == CLIP {
+        let icon_words = |icon: Mark| match icon {
+            Mark::Clip => {
                 let names = row
                     .attachments
                     .iter()
@@ -452,14 +477,18 @@ fn row_ui(
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!("Attachments: {names}")
-            } else {
-                "Still on the server: only its headers are here. Select it to preview or download it.".into()
             }
+            Mark::OnServer => "Still on the server: only its headers are here. Select it to \
+preview or download it."
+                .into(),
+            Mark::Gone => "No longer on the server: only its headers were downloaded, and \
+they are all Pipit has of it."
+                .into(),
         };
         let tip = icons
             .iter()
             .find(|(r, _)| r.contains(pointer))
-            .map(|(_, icon)| icon_words(icon))
+            .map(|(_, icon)| icon_words(*icon))
             .or_else(|| {
                 cut_cells
                     .iter()

@@ -104,13 +104,19 @@ pub fn open_file(path: &std::path::Path) -> Result<(), String> {
 }
 
 /// A message shown at the bottom of the window until dismissed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Banner {
     pub error: bool,
     pub text: String,
     pub detail: Option<String>,
-    /// The account whose password was refused, to offer re-entering it.
+    /// The account whose password was refused, to offer re-entering it
+    /// (or, for one whose password comes from a command, its settings).
     pub wrong_password: Option<String>,
+    /// The accounts whose failed fetch this reports: saving new settings
+    /// for one takes its part away.
+    pub accounts: Vec<String>,
+    /// A link that could not be opened, to offer copying it.
+    pub link: Option<String>,
 }
 
 impl Banner {
@@ -120,6 +126,7 @@ impl Banner {
             text: text.into(),
             detail: None,
             wrong_password: None,
+            ..Banner::default()
         }
     }
 
@@ -129,6 +136,7 @@ impl Banner {
             text: said.line(),
             detail: Some(said.detail.clone()),
             wrong_password: None,
+            ..Banner::default()
         }
     }
 }
@@ -234,6 +242,10 @@ pub struct PipitApp {
     pub narrow: bool,
     /// The keyboard moved the focus last: draw where it is.
     pub focus_visible: bool,
+    /// The dialog on top, as of this frame's start.
+    top_dialog: Option<dialogs::Dialog>,
+    /// The top dialog came to the top this frame: it takes the focus.
+    pub(crate) dialog_fresh: bool,
 }
 
 impl PipitApp {
@@ -260,6 +272,7 @@ impl PipitApp {
                     text: "The account settings could not be read. Fix or move the file the detail names, then start Pipit again.".into(),
                     detail: Some(e.to_string()),
                     wrong_password: None,
+                    ..Banner::default()
                 }),
             ),
         };
@@ -307,6 +320,8 @@ impl PipitApp {
             reader_open: false,
             narrow: false,
             focus_visible: false,
+            top_dialog: None,
+            dialog_fresh: false,
         };
         app.reload();
         app
@@ -321,11 +336,11 @@ impl PipitApp {
         self.drain_events();
         self.automatic_checks(&ctx);
         self.expire_notice(&ctx);
-        let modal_open = self.account_dialog.is_some()
-            || self.password_dialog.is_some()
-            || self.confirm.is_some()
-            || self.show_help
-            || self.link.is_some();
+        let top_dialog = dialogs::open(self).first().copied();
+        // A dialog that has just come to the top takes the keyboard.
+        self.dialog_fresh = top_dialog.is_some() && top_dialog != self.top_dialog;
+        self.top_dialog = top_dialog;
+        let modal_open = top_dialog.is_some();
         for command in UiCommand::pressed(&ctx, modal_open) {
             self.run_command(command);
         }
@@ -340,12 +355,15 @@ impl PipitApp {
         }
         egui::Panel::top("toolbar").show(ui, |ui| self.ui_toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.ui_status(ui));
+        let pane = layout::Pane::before(ui, "views", self.layout.sidebar);
         let sidebar = egui::Panel::left("views")
             .resizable(true)
             .default_size(self.layout.sidebar)
             .size_range(110.0..=(width * 0.3).max(120.0))
             .show(ui, |ui| sidebar::ui(ui, self));
-        self.layout.sidebar = sidebar.response.rect.width().round();
+        if let Some(w) = pane.dragged_to(sidebar.response.rect.width()) {
+            self.layout.sidebar = w;
+        }
         if self.narrow {
             egui::CentralPanel::default_margins().show(ui, |ui| {
                 if self.reader_open && self.selected.is_some() {
@@ -363,6 +381,7 @@ impl PipitApp {
                 }
             });
         } else {
+            let pane = layout::Pane::before(ui, "reader", self.layout.reader);
             let reader = egui::Panel::right("reader")
                 .resizable(true)
                 .default_size(self.layout.reader)
@@ -373,7 +392,9 @@ impl PipitApp {
                     ui.set_min_width(ui.available_width());
                     reader::ui(ui, self)
                 });
-            self.layout.reader = reader.response.rect.width().round();
+            if let Some(w) = pane.dragged_to(reader.response.rect.width()) {
+                self.layout.reader = w;
+            }
             egui::CentralPanel::default_margins().show(ui, |ui| list::ui(ui, self));
         }
 
@@ -396,6 +417,7 @@ impl PipitApp {
             account_dialog::ui_password(&ctx, self);
         }
         dialogs::ui(&ctx, self);
+        dialogs::raise_top(&ctx, self);
         self.focus_ring(&ctx);
         self.layout.set_sort(self.sort);
         if let Some(wait) = self.keeper.tick(&self.layout) {
@@ -647,12 +669,15 @@ nothing to restore.",
             }
             UiCommand::BackToList => self.reader_open = false,
             UiCommand::Escape => {
-                if self.link.take().is_some()
-                    || self.confirm.take().is_some()
-                    || std::mem::take(&mut self.show_help)
-                    || self.password_dialog.take().is_some()
-                    || self.account_dialog.take().is_some()
-                {
+                if let Some(top) = dialogs::open(self).first() {
+                    // The top dialog, the one in sight, closes first.
+                    match top {
+                        dialogs::Dialog::Link => self.link = None,
+                        dialogs::Dialog::Confirm => self.confirm = None,
+                        dialogs::Dialog::Help => self.show_help = false,
+                        dialogs::Dialog::Password => self.password_dialog = None,
+                        dialogs::Dialog::Account => self.account_dialog = None,
+                    }
                 } else if self.reader_open {
                     self.reader_open = false;
                 } else if !self.search.is_empty() {
@@ -1069,48 +1094,13 @@ nothing to restore.",
     /// A failure is never hidden by another account's success.
     fn end_round(&mut self) {
         let round = std::mem::take(&mut self.round);
-        let failed: Vec<&RoundResult> = round.iter().filter(|r| r.result.is_err()).collect();
-        let several = self.config.accounts.len() > 1;
-        let name = |account: &str| {
-            if several {
-                format!("{account}: ")
-            } else {
-                String::new()
-            }
-        };
+        let failed: Vec<String> = round
+            .iter()
+            .filter(|r| r.result.is_err())
+            .map(|r| r.account.clone())
+            .collect();
         if !failed.is_empty() {
-            let text = failed
-                .iter()
-                .map(|r| match &r.result {
-                    Err(said) => format!("{}{}", name(&r.account), said.line()),
-                    Ok(_) => String::new(),
-                })
-                .collect::<Vec<_>>()
-                .join(" ");
-            let detail = failed
-                .iter()
-                .map(|r| match &r.result {
-                    Err(said) => format!("{}: {}", r.account, said.detail),
-                    Ok(_) => String::new(),
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            let wrong_password = failed.iter().find_map(|r| {
-                matches!(
-                    self.checked.get(&r.account),
-                    Some(Checked::Failed {
-                        wrong_password: true,
-                        ..
-                    })
-                )
-                .then(|| r.account.clone())
-            });
-            self.banner = Some(Banner {
-                error: true,
-                text,
-                detail: Some(detail),
-                wrong_password,
-            });
+            self.banner = self.failure_banner(&failed);
             return;
         }
         let errors: Vec<String> = round
@@ -1143,6 +1133,7 @@ nothing to restore.",
                 ),
                 detail: Some(errors.join("\n")),
                 wrong_password: None,
+                ..Banner::default()
             });
             return;
         }
@@ -1170,7 +1161,75 @@ nothing to restore.",
                 text: words,
                 detail: Some(notes.join("\n")),
                 wrong_password: None,
+                ..Banner::default()
             });
+        }
+    }
+
+    /// The footer's word on these accounts' failed fetches, from their
+    /// last results: one failure is never hidden by another.
+    fn failure_banner(&self, accounts: &[String]) -> Option<Banner> {
+        let failed: Vec<(&String, &Said, bool)> = accounts
+            .iter()
+            .filter_map(|a| match self.checked.get(a) {
+                Some(Checked::Failed {
+                    said,
+                    wrong_password,
+                }) => Some((a, said, *wrong_password)),
+                _ => None,
+            })
+            .collect();
+        if failed.is_empty() {
+            return None;
+        }
+        let several = self.config.accounts.len() > 1;
+        let text = failed
+            .iter()
+            .map(|(a, said, _)| {
+                let line = self.advice_for(a, said);
+                if several {
+                    format!("{a}: {line}")
+                } else {
+                    line
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let detail = failed
+            .iter()
+            .map(|(a, said, _)| format!("{a}: {}", said.detail))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Some(Banner {
+            error: true,
+            text,
+            detail: Some(detail),
+            wrong_password: failed.iter().find(|f| f.2).map(|f| f.0.clone()),
+            accounts: failed.iter().map(|f| f.0.clone()).collect(),
+            ..Banner::default()
+        })
+    }
+
+    /// A failure's words for this account.
+    pub(crate) fn advice_for(&self, _account: &str, said: &Said) -> String {
+        said.line()
+    }
+
+    /// New settings were saved for `account` (or it was removed): its last
+    /// result was about the old ones, and goes, from its sidebar entry and
+    /// from the footer.
+    pub(crate) fn forget_result(&mut self, account: &str) {
+        self.checked.remove(account);
+        if let Some(banner) = &self.banner
+            && banner.accounts.iter().any(|a| a == account)
+        {
+            let rest: Vec<String> = banner
+                .accounts
+                .iter()
+                .filter(|a| *a != account)
+                .cloned()
+                .collect();
+            self.banner = self.failure_banner(&rest);
         }
     }
 
@@ -1180,6 +1239,7 @@ nothing to restore.",
             text: text.into(),
             detail: Some(detail),
             wrong_password: None,
+            ..Banner::default()
         });
     }
 

@@ -132,6 +132,7 @@ Downloads folder)",
                 ),
                 detail: Some(why),
                 wrong_password: None,
+                ..Banner::default()
             }),
             Ok(Saved::Cancelled) => None,
             Err(e) => Some(Banner::failure(&words::attachment_error(&e, "saved"))),
@@ -333,10 +334,14 @@ fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64, accou
     if app.downloading.contains(&id) {
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.label(format!(
-                "Downloading the whole message ({})… it shows here once it is stored.",
-                human_bytes(size)
-            ));
+            // Wrapped: a line that does not fit must not widen the pane.
+            ui.add(
+                egui::Label::new(format!(
+                    "Downloading the whole message ({})… it shows here once it is stored.",
+                    human_bytes(size)
+                ))
+                .wrap(),
+            );
         });
         return;
     }
@@ -411,9 +416,14 @@ fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64, accou
             ui.horizontal(|ui| {
                 ui.spinner();
                 if app.fetching.contains(account) {
-                    ui.label("Waiting for Get Mail to finish, then fetching a preview…");
+                    ui.add(
+                        egui::Label::new(
+                            "Waiting for Get Mail to finish, then fetching a preview…",
+                        )
+                        .wrap(),
+                    );
                 } else {
-                    ui.label("Fetching a preview from the server…");
+                    ui.add(egui::Label::new("Fetching a preview from the server…").wrap());
                 }
             });
         }

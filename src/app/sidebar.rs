@@ -91,7 +91,7 @@ fn account_marks(ui: &mut egui::Ui, app: &mut PipitApp, name: &str) {
                     )
                     .on_hover_text(format!(
                         "The last Get Mail failed: {}\nClick for the details.",
-                        said.line()
+                        app.advice_for(name, &said)
                     ));
                 mark.widget_info(|| {
                     egui::WidgetInfo::labeled(
@@ -103,9 +103,11 @@ fn account_marks(ui: &mut egui::Ui, app: &mut PipitApp, name: &str) {
                 if mark.clicked() {
                     app.banner = Some(Banner {
                         error: true,
-                        text: format!("{name}: {}", said.line()),
+                        text: format!("{name}: {}", app.advice_for(name, &said)),
                         detail: Some(said.detail.clone()),
                         wrong_password: wrong_password.then(|| name.to_string()),
+                        accounts: vec![name.to_string()],
+                        ..Banner::default()
                     });
                 }
             }

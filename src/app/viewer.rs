@@ -113,6 +113,7 @@ impl Viewer {
                                 text: "Pipit could not start a background task.".into(),
                                 detail: Some(e.to_string()),
                                 wrong_password: None,
+                                ..Banner::default()
                             })
                         },
                     ));

@@ -13,3 +13,4 @@ mod real_server;
 mod support;
 mod window;
 mod window_mended;
+mod window_review;

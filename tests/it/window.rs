@@ -332,7 +332,7 @@ fn a_headers_only_message_that_left_the_server_offers_nothing_that_cannot_work()
     wait(&mut h, "it to open", |app| {
         matches!(app.reading, Some(Reading::Ready(_)))
     });
-    h.get_by_label_contains("no longer on the server");
+    h.get_by_label_contains("is no longer on the server: only its headers");
     assert!(h.query_by_label("Download").is_none());
     assert!(h.query_by_label("Delete on server").is_none());
     assert!(

@@ -1,0 +1,534 @@
+//! "The window, reviewed": what a new user found after an hour with the
+//! real window under Xvfb, one test each, driven through the accessibility
+//! tree (egui_kittest) with passwords in an in-process mock keychain.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use pipit::app::{PipitApp, Preview, Reading, View};
+use pipit::config::Config;
+use pipit::paths::Paths;
+
+use crate::support::fake::{FakeServer, Faults};
+use crate::support::{Pipit, mail};
+
+fn mock_keychain() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if keyring_core::get_default_store().is_none() {
+            keyring_core::set_default_store(keyring_core::mock::Store::new().unwrap());
+        }
+    });
+}
+
+fn window_sized(home: &Pipit, size: egui::Vec2) -> Harness<'static, PipitApp> {
+    mock_keychain();
+    let app = PipitApp::new(Paths::under(home.home()), None);
+    Harness::builder()
+        .with_size(size)
+        .allow_missing_glyphs()
+        .build_ui_state(|ui, app: &mut PipitApp| app.ui(ui), app)
+}
+
+fn window(home: &Pipit) -> Harness<'static, PipitApp> {
+    window_sized(home, egui::vec2(1280.0, 800.0))
+}
+
+fn wait(h: &mut Harness<'_, PipitApp>, what: &str, done: impl Fn(&PipitApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        h.step();
+        if done(h.state()) {
+            h.step();
+            h.step();
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for: {what}; banner: {:?}; dialog: {:?}",
+            h.state().banner,
+            h.state().account_dialog
+        );
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+fn steps(h: &mut Harness<'_, PipitApp>, n: usize) {
+    for _ in 0..n {
+        h.step();
+    }
+}
+
+fn config_of(home: &Pipit) -> Config {
+    Config::load(&home.home().join("config.toml")).unwrap()
+}
+
+fn replace_text(h: &mut Harness<'_, PipitApp>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
+
+/// Drags from `from` by `by`, a few points a frame, as a hand does.
+fn drag(h: &mut Harness<'_, PipitApp>, from: egui::Pos2, by: egui::Vec2) {
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    h.event(egui::Event::PointerMoved(from));
+    h.step();
+    h.event(button(from, true));
+    h.step();
+    for i in 1..=20 {
+        h.event(egui::Event::PointerMoved(from + by * (i as f32 / 20.0)));
+        h.step();
+    }
+    h.event(button(from + by, false));
+    steps(h, 2);
+    h.event(egui::Event::PointerMoved(egui::pos2(5.0, 5.0)));
+    steps(h, 2);
+}
+
+/// A server with one small message and two over the account's size limit,
+/// fetched once: the big ones wait "On server".
+fn two_on_the_server() -> (FakeServer, Pipit) {
+    let server = FakeServer::start(
+        vec![
+            mail::sized(1, 500),
+            mail::sized(2, 30_000),
+            mail::sized(3, 30_000),
+        ],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &["--max-size", "10000"]);
+    home.fetch_ok();
+    (server, home)
+}
+
+fn open_on_server(h: &mut Harness<'_, PipitApp>, n: usize) -> i64 {
+    h.get_by_label("On server").click();
+    wait(h, "the On server view", |app| {
+        app.view == View::OnServer && app.rows.len() == 2
+    });
+    let id = h.state().rows[n].id;
+    h.state_mut().select(id);
+    wait(h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    id
+}
+
+/// Where the reader's left edge is: its heading, the message's subject,
+/// starts there (past the panel's margin).
+#[track_caller]
+fn reader_left(h: &Harness<'_, PipitApp>, subject: &str) -> f32 {
+    let found = h
+        .query_all_by_label_contains(subject)
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Label);
+    match found {
+        Some(n) => n.rect().left(),
+        None => panic!("no heading {subject:?}"),
+    }
+}
+
+/// Item 12: the list/reader divider, dragged, snapped back after a
+/// Download (a long line while it downloaded widened the pane for good),
+/// and so was not where the user left it after a restart.
+#[test]
+fn window_review_a_dragged_divider_stays_through_a_download_and_a_restart() {
+    let (_server, home) = two_on_the_server();
+    let size = egui::vec2(1200.0, 760.0);
+    let mut h = window_sized(&home, size);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    let before = h.state().layout.reader;
+    drag(
+        &mut h,
+        egui::pos2(size.x - before, 400.0),
+        egui::vec2(220.0, 0.0),
+    );
+    let dragged = h.state().layout.reader;
+    assert!(
+        (dragged - (before - 220.0)).abs() < 12.0,
+        "{before} → {dragged}"
+    );
+    let id = open_on_server(&mut h, 0);
+    wait(&mut h, "the preview", |app| {
+        matches!(app.previews.get(&id), Some(Preview::Ready(_)))
+    });
+    let subject = h.state().selected_row().unwrap().subject.to_string();
+    let left = reader_left(&h, &subject);
+    assert!((left - (size.x - dragged)).abs() < 20.0, "{left}");
+    h.get_by_label("Download").click();
+    steps(&mut h, 2);
+    let downloading = h
+        .get_by_label_contains("Downloading the whole message")
+        .rect();
+    assert!(
+        downloading.right() <= size.x && (reader_left(&h, &subject) - left).abs() < 1.0,
+        "the pane kept its width while downloading: {downloading:?}"
+    );
+    wait(&mut h, "the message itself in the reader", |app| {
+        app.fetching.is_empty()
+            && matches!(&app.reading, Some(Reading::Ready(o)) if o.detail.summary.state == pipit::store::MessageState::Full)
+    });
+    steps(&mut h, 3);
+    assert!(
+        (h.state().layout.reader - dragged).abs() < 1.0,
+        "{}",
+        h.state().layout.reader
+    );
+    assert!(
+        (reader_left(&h, &subject) - left).abs() < 1.0,
+        "the pane kept its width"
+    );
+    drop(h);
+
+    // Restarted: the pane is where it was left.
+    let mut h = window_sized(&home, size);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    assert!(
+        (h.state().layout.reader - dragged).abs() < 1.0,
+        "{}",
+        h.state().layout.reader
+    );
+    h.state_mut().select(id);
+    wait(&mut h, "a message", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    assert!(
+        (reader_left(&h, &subject) - left).abs() < 1.0,
+        "after a restart"
+    );
+
+    // A narrow window and back: the pane comes back at the user's width.
+    h.set_size(egui::vec2(800.0, 760.0));
+    steps(&mut h, 3);
+    h.set_size(size);
+    steps(&mut h, 3);
+    assert!(
+        (reader_left(&h, &subject) - left).abs() < 1.0,
+        "after a narrow spell"
+    );
+}
+
+/// A click as a slow machine delivers it: the press and the release in one
+/// frame (llvmpipe under Xvfb takes longer to draw a frame than a hand
+/// takes to click).
+fn quick_click(h: &mut Harness<'_, PipitApp>, label: &str) {
+    let pos = h.get_by_label(label).rect().center();
+    let button = |pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    h.input_mut()
+        .events
+        .extend([egui::Event::PointerMoved(pos), button(true), button(false)]);
+    h.step();
+}
+
+/// One message in Trash, and "Delete for good?" asked and cancelled once:
+/// the confirmation's layer is known to egui from then on.
+fn one_confirmation_seen() -> (FakeServer, Pipit, Harness<'static, PipitApp>) {
+    let server = FakeServer::start(
+        vec![mail::sized(1, 500), mail::sized(2, 500)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 2);
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    steps(&mut h, 2);
+    h.key_press(egui::Key::Delete);
+    wait(&mut h, "the delete", |app| app.rows.len() == 1);
+    h.get_by_label("Trash").click();
+    wait(&mut h, "Trash", |app| {
+        app.view == View::Trash && app.rows.len() == 1
+    });
+    h.state_mut().select(id);
+    steps(&mut h, 2);
+    h.get_by_label("Delete").click();
+    steps(&mut h, 3);
+    h.get_by_label("Delete for good?");
+    h.get_by_label("Cancel").click();
+    steps(&mut h, 3);
+    assert!(h.state().confirm.is_none());
+    (server, home, h)
+}
+
+/// Item 1: "Remove account…" asked behind the settings dialog, out of
+/// sight, and Escape closed the hidden question first.
+#[test]
+fn window_review_a_question_asked_from_a_dialog_is_on_top_and_takes_the_keys() {
+    let (_server, home, mut h) = one_confirmation_seen();
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 3);
+    h.get_by_label("Server").focus();
+    steps(&mut h, 2);
+    quick_click(&mut h, "Remove account…");
+    steps(&mut h, 3);
+    h.get_by_label("Remove the account?");
+    // It takes the keys: nothing typed goes into the dialog behind it.
+    h.event(egui::Event::Text("x".into()));
+    steps(&mut h, 2);
+    assert_eq!(
+        h.get_by_label("Server").value().as_deref(),
+        Some("127.0.0.1")
+    );
+    // Escape closes the question in sight, not the settings behind it.
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    assert!(h.state().confirm.is_none());
+    assert!(h.state().account_dialog.is_some(), "the settings stay open");
+    quick_click(&mut h, "Remove account…");
+    steps(&mut h, 3);
+    // On top: a click on its button reaches it.
+    h.get_by_label("Remove account").click();
+    wait(&mut h, "the account to go", |app| {
+        app.config.accounts.is_empty()
+    });
+    assert!(config_of(&home).accounts.is_empty());
+}
+
+/// The tooltips shown while the pointer crosses `y` from `right` leftwards,
+/// `width` points: what the marks there say.
+fn tooltips_along(h: &mut Harness<'_, PipitApp>, right: f32, y: f32, width: f32) -> Vec<String> {
+    let mut said = Vec::new();
+    let mut x = right - 3.0;
+    while x > right - width {
+        h.hover_at(egui::pos2(x, y));
+        steps(h, 6);
+        for text in [
+            "Still on the server",
+            "No longer on the server",
+            "Attachments:",
+        ] {
+            for n in h.query_all_by_label_contains(text) {
+                let node = n.accesskit_node();
+                let label = node
+                    .label()
+                    .filter(|l| !l.is_empty())
+                    .or_else(|| node.value())
+                    .unwrap_or_default()
+                    .to_string();
+                if !said.contains(&label) {
+                    said.push(label);
+                }
+            }
+        }
+        x -= 6.0;
+    }
+    h.event(egui::Event::PointerMoved(egui::pos2(5.0, 5.0)));
+    steps(h, 2);
+    said
+}
+
+/// Item 3: a message deleted on the server (Delete on server) kept its ☁
+/// and "Still on the server… Select it to preview or download it" in the
+/// list, after another Get Mail too, while the reader said it was deleted.
+#[test]
+fn window_review_a_row_says_what_the_reader_says_of_a_message_gone_from_the_server() {
+    let (server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    let id = open_on_server(&mut h, 0);
+    h.get_by_label("Delete on server…").click();
+    steps(&mut h, 3);
+    h.get_by_label("Delete on server").click();
+    wait(&mut h, "the deletion on the server", |app| {
+        app.fetching.is_empty() && app.rows.len() == 1
+    });
+    assert_eq!(server.mailbox().len(), 2);
+    h.key_press(egui::Key::F5);
+    steps(&mut h, 2);
+    wait(&mut h, "another Get Mail", |app| app.fetching.is_empty());
+    h.get_by_label("Trash").click();
+    wait(&mut h, "Trash", |app| {
+        app.view == View::Trash && app.rows.len() == 1
+    });
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label_contains("Deleted on the server");
+    assert!(!h.state().narrow && h.state().rows[0].id == id && !h.state().rows[0].on_server);
+
+    let row = h.get_by_label_contains("big@example.org — Big");
+    let label = row.accesskit_node().label().unwrap_or_default().to_string();
+    let rect = row.rect();
+    assert!(!label.contains("still on the server"), "{label}");
+    assert!(label.contains("no longer on the server"), "{label}");
+    // Two-line rows (this window's list is narrow): the marks are on the
+    // second line, at its end.
+    let said = tooltips_along(&mut h, rect.right(), rect.bottom() - 8.0, 150.0);
+    assert!(
+        said.iter().all(|t| !t.starts_with("Still on the server")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|t| t.starts_with("No longer on the server")),
+        "{said:?}"
+    );
+
+    // And in columns, in a wide window.
+    h.set_size(egui::vec2(1900.0, 800.0));
+    steps(&mut h, 4);
+    let rect = h.get_by_label_contains("big@example.org — Big").rect();
+    let said = tooltips_along(&mut h, rect.right(), rect.center().y, 150.0);
+    assert!(
+        said.iter().all(|t| !t.starts_with("Still on the server")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|t| t.starts_with("No longer on the server")),
+        "{said:?}"
+    );
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Item 4: fixed settings were saved, and the old error stayed in the
+/// footer, on the ⚠ and above the next fetch's progress.
+#[test]
+fn window_review_saving_new_settings_clears_the_old_error() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.add_account_named("broken", &closed_port().to_string());
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "both fetches", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label_contains("broken: The server could not be reached.");
+    h.get_by_label("broken: the last Get Mail failed; details");
+
+    h.get_by_label("Settings of broken").click();
+    steps(&mut h, 3);
+    replace_text(&mut h, "Port", &server.port.to_string());
+    h.get_by_label("Save").click();
+    wait(&mut h, "the settings to be saved", |app| {
+        app.account_dialog.is_none()
+    });
+    assert!(h.state().banner.is_none(), "{:?}", h.state().banner);
+    assert!(h.query_by_label_contains("could not be reached").is_none());
+    assert!(
+        h.query_by_label("broken: the last Get Mail failed; details")
+            .is_none()
+    );
+
+    // The next fetch's progress has no old error above it.
+    h.get_by_label("Get Mail").click();
+    steps(&mut h, 1);
+    assert!(!h.state().fetching.is_empty());
+    assert!(h.query_by_label_contains("could not be reached").is_none());
+    wait(&mut h, "the fetch with the new settings", |app| {
+        app.fetching.is_empty()
+    });
+    assert!(
+        h.state().banner.as_ref().is_none_or(|b| !b.error),
+        "{:?}",
+        h.state().banner
+    );
+    assert_eq!(
+        config_of(&home).account("broken").unwrap().port,
+        server.port
+    );
+}
+
+/// Item 4, with two failures: fixing one leaves the other's in sight.
+#[test]
+fn window_review_saving_one_accounts_settings_keeps_anothers_error() {
+    let home = Pipit::new();
+    home.add_account_named("first", &closed_port().to_string());
+    home.add_account_named("second", &closed_port().to_string());
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "both fetches", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label_contains("first: The server could not be reached.");
+    h.get_by_label("Settings of first").click();
+    steps(&mut h, 3);
+    replace_text(&mut h, "Port", "1995");
+    h.get_by_label("Save").click();
+    wait(&mut h, "the settings to be saved", |app| {
+        app.account_dialog.is_none()
+    });
+    let banner = h.state().banner.clone().expect("second's error stays");
+    assert!(
+        banner
+            .text
+            .starts_with("second: The server could not be reached."),
+        "{banner:?}"
+    );
+    assert!(!banner.text.contains("first:"), "{banner:?}");
+    h.get_by_label("second: the last Get Mail failed; details");
+}
+
+/// Item 5: "Connected…" stayed in sight while the port was edited to
+/// something not yet valid, so it seemed to speak for the new settings.
+#[test]
+fn window_review_a_test_result_goes_with_any_edit_of_what_it_tested() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account_named("work", &server.port.to_string());
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Settings of work").click();
+    // A modal is sized over its first frames before it takes clicks.
+    steps(&mut h, 6);
+    let test = |h: &mut Harness<'_, PipitApp>| {
+        h.get_by_label("Test connection").click();
+        wait(h, "the test to pass", |app| {
+            app.account_dialog
+                .as_ref()
+                .is_some_and(|d| format!("{:?}", d.status).contains("Passed"))
+        });
+        h.get_by_label_contains("Connected");
+    };
+    test(&mut h);
+
+    // Half-typed: the port is not a number yet, and the old result goes.
+    replace_text(&mut h, "Port", "99x");
+    steps(&mut h, 2);
+    assert!(h.query_by_label_contains("Connected").is_none());
+    // Back to what was tested: the result does not come back by itself.
+    replace_text(&mut h, "Port", &server.port.to_string());
+    steps(&mut h, 2);
+    assert!(h.query_by_label_contains("Connected").is_none());
+
+    // What is kept on the server does not change how Pipit connects: the
+    // result stays.
+    test(&mut h);
+    h.get_by_label("Delete after downloading").click();
+    steps(&mut h, 2);
+    h.get_by_label_contains("Connected");
+    // The command that gives the password does.
+    if h.query_by_label("Password command").is_none() {
+        h.get_by_label("More settings").click();
+        steps(&mut h, 3);
+    }
+    replace_text(&mut h, "Password command", "printf wrong");
+    steps(&mut h, 2);
+    assert!(h.query_by_label_contains("Connected").is_none());
+}
