@@ -10,15 +10,25 @@ static ARMED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 /// Panics if the `PIPIT_FAILPOINT` environment variable, or [`arm`], names `name`.
 #[inline]
 pub fn hit(name: &str) {
+    if armed(name) {
+        panic!("failpoint {name}");
+    }
+}
+
+/// Whether the `PIPIT_FAILPOINT` environment variable, or [`arm`], names
+/// `name`: for a fault that is not a panic (always false in release builds).
+#[inline]
+pub fn armed(name: &str) -> bool {
     #[cfg(debug_assertions)]
     {
-        let armed = ARMED.lock().is_ok_and(|a| a.iter().any(|a| a == name));
-        if armed || std::env::var("PIPIT_FAILPOINT").is_ok_and(|v| v == name) {
-            panic!("failpoint {name}");
-        }
+        ARMED.lock().is_ok_and(|a| a.iter().any(|a| a == name))
+            || std::env::var("PIPIT_FAILPOINT").is_ok_and(|v| v == name)
     }
     #[cfg(not(debug_assertions))]
-    let _ = name;
+    {
+        let _ = name;
+        false
+    }
 }
 
 /// Makes [`hit`] panic at `name` in this process (debug builds only).

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 
 use crate::config::Account;
+use crate::failpoint;
 use crate::mime::{self, HeaderDigest};
 use crate::net::{NetError, Session};
 use crate::pop3::listing::{parse_list, parse_uidl};
@@ -327,6 +328,9 @@ impl Pass<'_> {
                     }
                     Step::Retr(e) => {
                         let number = e.listed.number;
+                        if failpoint::armed("lost-row") {
+                            copies.clear();
+                        }
                         let Some(&(message, copy)) = copies.get(&number) else {
                             return Err(FetchError::Internal(format!(
                                 "the store has no row for message {number}, made earlier in this session"

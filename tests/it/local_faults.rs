@@ -107,6 +107,8 @@ fn pipit_breaking_inside_is_said_plainly_and_deletes_nothing() {
         ("writer", "the store writer stopped unexpectedly"),
         ("parser", "the message parser stopped unexpectedly"),
         ("fetch:lab", "the fetch stopped unexpectedly"),
+        // Not a server's fault (it was exit 6, "protocol error").
+        ("lost-row", "the store has no row for message 1"),
     ] {
         let messages = mail::varied(6);
         let server = FakeServer::start(messages.clone(), Faults::well_behaved());
