@@ -129,6 +129,10 @@ pub struct Account {
     /// Minutes between automatic checks in the window; none means only by hand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_every_minutes: Option<u32>,
+    /// Signs in with OAuth2: the login sends an access token (kept in the
+    /// keychain with its refresh token) instead of a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<Box<crate::oauth::OAuthConfig>>,
 }
 
 fn default_timeout() -> u64 {
@@ -239,11 +243,13 @@ at least 1 byte, or no limit"
         Ok(())
     }
 
-    /// Where the password comes from: the command if one is set, else the keychain.
+    /// Where the password comes from: the command if one is set, else the
+    /// sign-in for an OAuth2 account (its access token), else the keychain.
     pub fn password_source(&self) -> PasswordSource {
-        match &self.password_command {
-            Some(cmd) => PasswordSource::Command(cmd.clone()),
-            None => PasswordSource::Keychain(self.keychain_entry()),
+        match (&self.password_command, &self.oauth) {
+            (Some(cmd), _) => PasswordSource::Command(cmd.clone()),
+            (None, Some(_)) => PasswordSource::SignIn(Box::new(self.clone())),
+            (None, None) => PasswordSource::Keychain(self.keychain_entry()),
         }
     }
 
@@ -502,6 +508,7 @@ mod tests {
             ca_file: None,
             timeout_secs: 30,
             check_every_minutes: Some(10),
+            oauth: None,
         }
     }
 

@@ -27,6 +27,7 @@ pub mod failpoint;
 pub mod html;
 pub mod mime;
 pub mod net;
+pub mod oauth;
 pub mod paths;
 pub mod pop3;
 pub mod portal;

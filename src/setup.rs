@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::config::{Account, Config, ConfigError, InvalidSetting};
+use crate::oauth::{self, Grant};
 use crate::secrets::{Password, SecretError};
 
 #[derive(Debug, thiserror::Error)]
@@ -124,12 +125,51 @@ pub fn remove(config_path: &Path, name: &str) -> Result<(Config, Removed), Setup
     let mut config = Config::load(config_path)?;
     let account = config.remove(name)?;
     config.save(config_path)?;
-    let password = if account.password_command.is_none() {
+    let password = if account.oauth.is_some() {
+        forget_sign_in(&config, &account)
+    } else if account.password_command.is_none() {
         forget_password(&config, &account)
     } else {
         Ok(false)
     };
     Ok((config, Removed { account, password }))
+}
+
+/// Adds an OAuth2 account that has signed in: its grant goes to the
+/// keychain first, then the account to the config (and if that fails, the
+/// grant leaves the keychain again).
+pub fn add_signed_in(
+    config_path: &Path,
+    account: Account,
+    grant: &Grant,
+) -> Result<Config, SetupError> {
+    account.validate()?;
+    let mut config = Config::load(config_path)?;
+    if config.accounts.iter().any(|a| a.name == account.name) {
+        return Err(ConfigError::Exists(account.name).into());
+    }
+    grant.save(&account)?;
+    let saved = config
+        .add(account.clone())
+        .and_then(|()| config.save(config_path));
+    if let Err(e) = saved {
+        let _ = Grant::forget(&account);
+        return Err(e.into());
+    }
+    Ok(config)
+}
+
+/// Deletes `old`'s sign-in from the keychain unless another OAuth2 account
+/// in `config` signs in as the same user on the same server.
+fn forget_sign_in(config: &Config, old: &Account) -> Result<bool, SecretError> {
+    let shared = config
+        .accounts
+        .iter()
+        .any(|a| a.oauth.is_some() && oauth::grant::entry(a) == oauth::grant::entry(old));
+    if shared {
+        return Ok(false);
+    }
+    Grant::forget(old)
 }
 
 /// Deletes `old`'s keychain entry unless an account in `config` still uses it.

@@ -285,6 +285,7 @@ impl AccountDraft {
             ca_file: old.and_then(|a| a.ca_file.clone()),
             timeout_secs: old.map_or(30, |a| a.timeout_secs),
             check_every_minutes,
+            oauth: old.and_then(|a| a.oauth.clone()),
         };
         // Every field's problem, not just the first: each one found is set
         // aside with a value that passes, and the rest checked again.

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use super::{Failure, exit};
 use crate::config::{Account, AuthMethod, Config, ConfigError, Policy};
 use crate::net::{Fingerprint, Security};
+use crate::oauth::{Grant, SignInError};
 use crate::paths::Paths;
 use crate::setup::{self, SetupError};
 
@@ -26,6 +27,13 @@ pub enum AccountCommand {
     /// move), the next fetch finds the messages it has instead of
     /// downloading them again.
     Edit(Box<EditArgs>),
+    /// Sign an OAuth2 account in again (its sign-in expired or was revoked).
+    SignIn {
+        name: String,
+        /// With a code entered on another device, not in this computer's browser.
+        #[arg(long)]
+        device: bool,
+    },
     /// Store a new password for an account in the OS keychain.
     SetPassword {
         name: String,
@@ -38,8 +46,9 @@ pub enum AccountCommand {
 #[derive(Args, Debug)]
 pub struct AddArgs {
     pub name: String,
-    #[arg(long)]
-    pub host: String,
+    /// The POP3 server (with --oauth microsoft or google: theirs by default).
+    #[arg(long, required_unless_present = "oauth")]
+    pub host: Option<String>,
     /// Default: 995 for tls, 110 for starttls and plain.
     #[arg(long)]
     pub port: Option<u16>,
@@ -71,6 +80,28 @@ pub struct AddArgs {
     /// Seconds to wait for the server before giving up.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
+}
+
+/// Signing in with OAuth2 instead of a password.
+#[derive(Args, Debug)]
+pub struct OAuthArgs {
+    /// Sign in with OAuth2: microsoft, google, or an issuer's https:// address.
+    #[arg(long, value_name = "PROVIDER", conflicts_with_all = ["password_stdin", "password_command"])]
+    pub oauth: Option<String>,
+    /// Sign in with a code entered on another device, not in this computer's browser.
+    #[arg(long, requires = "oauth")]
+    pub device: bool,
+    /// The client id Pipit is registered under with the provider.
+    #[arg(long, requires = "oauth")]
+    pub client_id: Option<String>,
+    /// The provider's client secret for desktop apps (Google), if it gives one.
+    #[arg(long, requires = "oauth")]
+    pub client_secret: Option<String>,
+    /// The scopes to ask for, space-separated (default: the provider's).
+    #[arg(long, requires = "oauth")]
+    pub scope: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -182,13 +213,27 @@ pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
                 ca_file,
                 auth,
                 timeout,
+                oauth,
             } = *args;
+            let provider = oauth
+                .oauth
+                .as_deref()
+                .map(crate::oauth::Provider::parse)
+                .transpose()
+                .map_err(|e| usage(format!("--oauth: {e}")))?;
+            let preset = provider.as_ref().and_then(|p| p.pop3_server());
+            let Some(host) = host.or(preset.map(|(h, _)| h.to_string())) else {
+                return Err(usage(
+                    "--host: say which POP3 server this provider's mail is on".into(),
+                ));
+            };
+            let port = port.or(preset.map(|(_, p)| p));
             let security: Security = security.parse().map_err(usage)?;
             let policy: Policy = policy.parse().map_err(usage)?;
             let auth: AuthMethod = auth.parse().map_err(usage)?;
             let trust_fingerprint = trust_fingerprint.as_deref().map(fingerprint).transpose()?;
             let ca_file = ca_file.as_deref().map(ca_file_at).transpose()?;
-            if !password_stdin && password_command.is_none() {
+            if !password_stdin && password_command.is_none() && provider.is_none() {
                 return Err(usage(
                     "say where the password comes from: --password-stdin (kept in the OS keychain) \
 or --password-command CMD"
@@ -209,9 +254,20 @@ or --password-command CMD"
                 ca_file,
                 timeout_secs: timeout,
                 check_every_minutes: None,
+                oauth: provider.map(|p| {
+                    Box::new(crate::oauth::OAuthConfig {
+                        provider: p.key().to_string(),
+                        client_id: oauth.client_id,
+                        client_secret: oauth.client_secret,
+                        scope: oauth.scope,
+                    })
+                }),
             };
             // Before the keychain and the config file: a bad value saves nothing.
             validated(&account)?;
+            if account.oauth.is_some() {
+                return add_signed_in(paths, account, oauth.device);
+            }
             let config = Config::load(&paths.config)?;
             if config.accounts.iter().any(|a| a.name == account.name) {
                 return Err(ConfigError::Exists(account.name).into());
@@ -264,6 +320,21 @@ or --password-command CMD"
             Ok(())
         }
         AccountCommand::Edit(args) => edit(paths, *args),
+        AccountCommand::SignIn { name, device } => {
+            let config = Config::load(&paths.config)?;
+            let account = config.account(&name)?.clone();
+            if account.oauth.is_none() {
+                return Err(usage(format!(
+                    "account {name:?} logs in with a password, not OAuth2: to change it, use pipit account set-password {name} --password-stdin"
+                )));
+            }
+            let grant = signed_in(&account, device)?;
+            grant.save(&account)?;
+            eprintln!(
+                "Signed in: account {name:?} fetches again with: pipit fetch --account {name}"
+            );
+            Ok(())
+        }
         AccountCommand::SetPassword { name, .. } => {
             let mut config = Config::load(&paths.config)?;
             let account = config.account(&name)?.clone();
@@ -284,6 +355,78 @@ or --password-command CMD"
             Ok(())
         }
     }
+}
+
+/// `account add --oauth`: the sign-in first, then a login with its token;
+/// the account is saved only once both have worked.
+fn add_signed_in(paths: &Paths, account: Account, device: bool) -> Result<(), Failure> {
+    let config = Config::load(&paths.config)?;
+    if config.accounts.iter().any(|a| a.name == account.name) {
+        return Err(ConfigError::Exists(account.name).into());
+    }
+    let grant = signed_in(&account, device)?;
+    eprintln!("Signed in. Logging in to {}…", account.host);
+    let token = crate::secrets::Password::new(grant.access_token.clone());
+    let info = crate::sync::test_connection(&account, &token).map_err(|e| {
+        Failure::new(
+            exit::of(e.kind()),
+            format!(
+                "the sign-in worked but the POP3 server refused the login with it: {e}. Nothing was saved"
+            ),
+        )
+    })?;
+    let name = account.name.clone();
+    setup::add_signed_in(&paths.config, account, &grant)?;
+    eprintln!(
+        "Added account {name:?} ({} message{} on the server). Fetch its mail with: pipit fetch --account {name}",
+        info.messages,
+        if info.messages == 1 { "" } else { "s" }
+    );
+    Ok(())
+}
+
+/// Runs the sign-in, telling the user on standard error what to do.
+fn signed_in(account: &Account, device: bool) -> Result<Grant, Failure> {
+    use crate::oauth::{Flow, Prompt};
+    let flow = if device { Flow::Device } else { Flow::Browser };
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut show = |prompt: Prompt<'_>| match prompt {
+        Prompt::Browser { url } => {
+            eprintln!(
+                "Opening your browser to sign in. If it does not open, open this address:\n  {url}"
+            );
+            if let Err(e) = crate::oauth::browser::open_browser(url) {
+                eprintln!("pipit: could not open a browser: {e}");
+            }
+            eprintln!("Waiting for the browser (Ctrl+C to stop)…");
+        }
+        Prompt::Device(code) => {
+            eprintln!(
+                "To sign in, open {} on any device and enter the code {}",
+                code.verification_uri, code.user_code
+            );
+            eprintln!("Waiting for you to sign in there (Ctrl+C to stop)…");
+        }
+    };
+    crate::oauth::sign_in(account, flow, &mut show, cancel).map_err(|e| {
+        let status = if e.needs_sign_in()
+            || matches!(e, SignInError::Refused { .. } | SignInError::StateMismatch)
+        {
+            exit::of(crate::sync::ErrorKind::LoginRefused)
+        } else if e.is_network() {
+            exit::of(crate::sync::ErrorKind::Network)
+        } else if matches!(
+            e,
+            SignInError::NoClientId { .. }
+                | SignInError::UnknownProvider(_)
+                | SignInError::NotHttps { .. }
+        ) {
+            exit::USAGE
+        } else {
+            exit::OTHER
+        };
+        Failure::new(status, format!("cannot sign in: {e}"))
+    })
 }
 
 /// `account edit`: the changed settings, checked as `add` checks them; the

@@ -78,6 +78,7 @@ pub fn account(server: &Server) -> Account {
         ca_file: None,
         timeout_secs: 30,
         check_every_minutes: None,
+        oauth: None,
     }
 }
 

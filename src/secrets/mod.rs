@@ -65,6 +65,9 @@ pipit account set-password ACCOUNT --password-stdin"
     NotInKeychain { service: String, user: String },
     #[error("the keychain failed: {0}")]
     Keychain(String),
+    /// The OAuth2 sign-in gave no access token.
+    #[error("{0}")]
+    SignIn(Box<crate::oauth::SignInError>),
 }
 
 /// Where an account's password is read from.
@@ -77,6 +80,8 @@ pub enum PasswordSource {
     Given(Password),
     /// The OS keychain.
     Keychain(KeychainEntry),
+    /// The account's OAuth2 sign-in: the access token, renewed if need be.
+    SignIn(Box<crate::config::Account>),
 }
 
 impl PasswordSource {
@@ -85,6 +90,15 @@ impl PasswordSource {
             PasswordSource::Given(p) => Ok(p.clone()),
             PasswordSource::Command(cmd) => run_password_command(cmd),
             PasswordSource::Keychain(entry) => entry.get(),
+            PasswordSource::SignIn(account) => match &account.oauth {
+                Some(oauth) => crate::oauth::access_token(account, oauth)
+                    .map_err(|e| SecretError::SignIn(Box::new(e))),
+                None => Err(SecretError::SignIn(Box::new(
+                    crate::oauth::SignInError::NotSignedIn {
+                        account: account.name.clone(),
+                    },
+                ))),
+            },
         }
     }
 }

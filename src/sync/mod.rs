@@ -187,7 +187,7 @@ Pipit did not connect. Try again in {} seconds", delay - ago
     Protocol(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot get the password: {0}")]
+    #[error("{}", password_error(.0))]
     Password(#[from] SecretError),
     #[error(
         "account {account:?} is being fetched by another Pipit right now; try again when it has finished"
@@ -214,6 +214,14 @@ Pipit did not connect. Try again in {} seconds", delay - ago
     /// The server stopped answering while several commands were in flight.
     #[error("the server stopped answering pipelined commands")]
     PipeliningBroken,
+}
+
+/// A password that could not be had; a sign-in's own words say why.
+fn password_error(e: &SecretError) -> String {
+    match e {
+        SecretError::SignIn(e) => e.to_string(),
+        e => format!("cannot get the password: {e}"),
+    }
 }
 
 impl From<ProtocolError> for FetchError {
@@ -267,6 +275,11 @@ impl FetchError {
             FetchError::Sasl(_) | FetchError::Protocol(_) | FetchError::CommandFailed { .. } => {
                 ErrorKind::Protocol
             }
+            // A sign-in that has run out is a refused login: sign in again.
+            FetchError::Password(SecretError::SignIn(e)) if e.needs_sign_in() => {
+                ErrorKind::LoginRefused
+            }
+            FetchError::Password(SecretError::SignIn(e)) if e.is_network() => ErrorKind::Network,
             _ => ErrorKind::Other,
         }
     }

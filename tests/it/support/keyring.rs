@@ -75,8 +75,13 @@ impl SecretService {
 
     /// What the keychain holds for Pipit and `user`, read by another client.
     pub fn lookup(&self, user: &str) -> Option<String> {
+        self.lookup_in("pipit", user)
+    }
+
+    /// What the keychain holds for `service` and `user`.
+    pub fn lookup_in(&self, service: &str, user: &str) -> Option<String> {
         let out = Command::new("secret-tool")
-            .args(["lookup", "service", "pipit", "username", user])
+            .args(["lookup", "service", service, "username", user])
             .envs(self.env())
             .output()
             .unwrap();

@@ -1,6 +1,7 @@
 //! What the integration tests stand on: a real Dovecot, a scripted fake
 //! server for faults, sample mail, and the real `pipit` binary.
 
+pub mod authserver;
 pub mod dovecot;
 pub mod fake;
 pub mod hostile;

@@ -1,0 +1,177 @@
+//! The tokens a sign-in yields, kept in the OS keychain and nowhere else
+//! (never in the config, the store, output or logs), and renewed with the
+//! refresh token shortly before the access token expires.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse};
+use oauth2::{RefreshToken, RequestTokenError, TokenResponse as _, TokenUrl};
+use serde::{Deserialize, Serialize};
+
+use super::http::{Http, HttpError};
+use super::{OAuthConfig, Provider, SignInError};
+use crate::config::Account;
+use crate::dates::unix_now;
+use crate::secrets::{KeychainEntry, Password, SecretError};
+
+/// The keychain service the sign-ins are filed under (passwords are under
+/// `pipit`).
+pub const SERVICE: &str = "pipit-oauth";
+
+/// An access token is renewed this long before it expires, so that it does
+/// not run out between the check and the login.
+const MARGIN_SECS: i64 = 120;
+
+/// What a sign-in left: the access token for logins, the refresh token to
+/// get the next one, and where to ask for it.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Grant {
+    pub access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Unix seconds; none if the server did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    pub token_endpoint: String,
+}
+
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grant")
+            .field("expires_at", &self.expires_at)
+            .field("token_endpoint", &self.token_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Grant {
+    /// The grant a token response makes; a response without a new refresh
+    /// token keeps the old one.
+    pub fn from_response(
+        response: &BasicTokenResponse,
+        token_endpoint: &str,
+        old_refresh: Option<String>,
+    ) -> Grant {
+        Grant {
+            access_token: response.access_token().secret().clone(),
+            refresh_token: response
+                .refresh_token()
+                .map(|t| t.secret().clone())
+                .or(old_refresh),
+            expires_at: response
+                .expires_in()
+                .map(|d| unix_now() + i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)),
+            token_endpoint: token_endpoint.to_string(),
+        }
+    }
+
+    fn fresh(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|at| at - MARGIN_SECS > now)
+    }
+
+    /// Keeps this grant in the keychain as `account`'s.
+    pub fn save(&self, account: &Account) -> Result<(), SecretError> {
+        let json = serde_json::to_string(self).expect("a grant serialises");
+        entry(account).set(&Password::new(json))
+    }
+
+    /// `account`'s grant, if it has signed in.
+    pub fn load(account: &Account) -> Result<Option<Grant>, SignInError> {
+        match entry(account).get() {
+            Ok(json) => {
+                serde_json::from_str(json.expose())
+                    .map(Some)
+                    .map_err(|_| SignInError::Expired {
+                        account: account.name.clone(),
+                        reason: "the keychain's copy of the sign-in is unreadable".into(),
+                    })
+            }
+            Err(SecretError::NotInKeychain { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Forgets `account`'s sign-in; `Ok(false)` if there was none.
+    pub fn forget(account: &Account) -> Result<bool, SecretError> {
+        entry(account).delete()
+    }
+}
+
+/// `account`'s place in the keychain for its sign-in.
+pub fn entry(account: &Account) -> KeychainEntry {
+    KeychainEntry {
+        service: SERVICE.to_string(),
+        user: format!("{}@{}", account.user, account.host),
+    }
+}
+
+/// The access token to log in with: the kept one while it is fresh, else a
+/// new one from the refresh token (kept in its place).
+pub fn access_token(account: &Account, config: &OAuthConfig) -> Result<Password, SignInError> {
+    let grant = Grant::load(account)?.ok_or_else(|| SignInError::NotSignedIn {
+        account: account.name.clone(),
+    })?;
+    if grant.fresh(unix_now()) {
+        return Ok(Password::new(grant.access_token));
+    }
+    let grant = refresh(account, config, grant)?;
+    grant.save(account)?;
+    Ok(Password::new(grant.access_token))
+}
+
+fn refresh(account: &Account, config: &OAuthConfig, old: Grant) -> Result<Grant, SignInError> {
+    let expired = |reason: &str| SignInError::Expired {
+        account: account.name.clone(),
+        reason: reason.into(),
+    };
+    let Some(refresh_token) = old.refresh_token.clone() else {
+        return Err(expired("the provider gave no refresh token"));
+    };
+    let provider = Provider::parse(&config.provider)?;
+    let (id, secret) = provider.client(config)?;
+    let url = super::http::checked(&old.token_endpoint)?;
+    let mut client = BasicClient::new(id).set_token_uri(TokenUrl::from_url(url));
+    if let Some(secret) = secret {
+        client = client.set_client_secret(secret);
+    }
+    let http = Http::new(Arc::new(AtomicBool::new(false)));
+    let response = client
+        .exchange_refresh_token(&RefreshToken::new(refresh_token.clone()))
+        .request(&http)
+        .map_err(|e| token_error(e, &old.token_endpoint, &account.name))?;
+    Ok(Grant::from_response(
+        &response,
+        &old.token_endpoint,
+        Some(refresh_token),
+    ))
+}
+
+/// What a failed token request means for the user.
+pub fn token_error(
+    e: RequestTokenError<HttpError, oauth2::basic::BasicErrorResponse>,
+    url: &str,
+    account: &str,
+) -> SignInError {
+    match e {
+        RequestTokenError::ServerResponse(r) => match r.error() {
+            BasicErrorResponseType::InvalidGrant => SignInError::Expired {
+                account: account.to_string(),
+                reason: r.error_description().cloned().unwrap_or_default(),
+            },
+            other => SignInError::Refused {
+                error: other.to_string(),
+                description: r.error_description().cloned().unwrap_or_default(),
+            },
+        },
+        RequestTokenError::Request(HttpError::Cancelled) => SignInError::Cancelled,
+        RequestTokenError::Request(HttpError::Insecure(url)) => SignInError::NotHttps { url },
+        RequestTokenError::Request(HttpError::Transport(cause)) => SignInError::Unreachable {
+            url: url.to_string(),
+            cause,
+        },
+        RequestTokenError::Parse(e, _) => SignInError::BadAnswer(e.to_string()),
+        RequestTokenError::Other(e) => SignInError::BadAnswer(e),
+    }
+}

@@ -1,0 +1,271 @@
+//! Signing in with OAuth2 through the real binary: a local authorization
+//! server (tests/it/support/authserver.rs), a stand-in browser that follows
+//! the address Pipit opens (`BROWSER` set to a script using curl), a real
+//! keychain (gnome-keyring) for the tokens, and a POP3 server that takes the
+//! access token at login.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::process::Output;
+
+use crate::support::authserver::{AuthServer, CLIENT_ID, Consent};
+use crate::support::fake::{FakeServer, Faults, PASSWORD};
+use crate::support::keyring::SecretService;
+use crate::support::{Pipit, describe, mail, require_tool, stderr};
+
+/// A Pipit whose "browser" follows the sign-in address (and its redirect
+/// to Pipit's loopback address) as a browser would.
+fn pipit_with_browser(keyring: &SecretService) -> Pipit {
+    require_tool("curl");
+    let mut pipit = Pipit::with_keyring(keyring);
+    let script = pipit.home().join("browser.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nexec curl -s -o /dev/null -L --max-redirs 3 --max-time 20 \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    pipit
+        .env
+        .push(("BROWSER".into(), script.display().to_string()));
+    pipit
+}
+
+/// An authorization server whose access tokens the POP3 fake takes as the
+/// password.
+fn servers() -> (AuthServer, FakeServer) {
+    let auth = AuthServer::start(|| PASSWORD.to_string());
+    let pop3 = FakeServer::start(mail::varied(5), Faults::well_behaved());
+    (auth, pop3)
+}
+
+fn add(pipit: &Pipit, auth: &AuthServer, pop3: &FakeServer, extra: &[&str]) -> Output {
+    let port = pop3.port.to_string();
+    let issuer = auth.issuer();
+    let mut args = vec![
+        "account",
+        "add",
+        "lab",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        "plain",
+        "--user",
+        "alice",
+        "--oauth",
+        &issuer,
+        "--client-id",
+        CLIENT_ID,
+    ];
+    args.extend_from_slice(extra);
+    pipit.run(&args)
+}
+
+/// No token is in a file under --home or in any output.
+fn assert_tokens_kept(pipit: &Pipit, auth: &AuthServer, outputs: &[&Output]) {
+    for token in auth.refresh_tokens() {
+        for out in outputs {
+            let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(out));
+            assert!(
+                !all.contains(&token),
+                "a refresh token is in the output:\n{all}"
+            );
+        }
+        let mut stack = vec![pipit.home().to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(bytes) = std::fs::read(&path) {
+                    assert!(
+                        !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+                        "a refresh token is written in {}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn oauth_signing_in_in_the_browser_adds_the_account_and_it_fetches() {
+    let keyring = SecretService::start();
+    let (auth, pop3) = servers();
+    let pipit = pipit_with_browser(&keyring);
+    let added = add(&pipit, &auth, &pop3, &[]);
+    assert_eq!(added.status.code(), Some(0), "{}", describe(&added));
+    assert!(
+        stderr(&added).contains("Opening your browser to sign in"),
+        "{}",
+        describe(&added)
+    );
+    assert_eq!(auth.problems(), Vec::<String>::new());
+    assert_eq!(auth.asked(), ["authorization_code"]);
+    let kept = keyring
+        .lookup_in("pipit-oauth", "alice@127.0.0.1")
+        .expect("the sign-in is in the keychain");
+    assert!(kept.contains("refresh_token"));
+    let config = std::fs::read_to_string(pipit.home().join("config.toml")).unwrap();
+    assert!(
+        config.contains("[accounts.oauth]") || config.contains("oauth"),
+        "{config}"
+    );
+
+    let fetch = pipit.run(&["fetch", "--json"]);
+    assert_eq!(fetch.status.code(), Some(0), "{}", describe(&fetch));
+    assert_eq!(pipit.list().len(), 5);
+    // The access token was fresh: no refresh.
+    assert_eq!(auth.asked(), ["authorization_code"]);
+    assert_tokens_kept(&pipit, &auth, &[&added, &fetch]);
+}
+
+#[test]
+fn oauth_an_expired_token_is_renewed_without_a_prompt_and_a_revoked_one_asks_to_sign_in_again() {
+    let keyring = SecretService::start();
+    let (auth, pop3) = servers();
+    let pipit = pipit_with_browser(&keyring);
+    // Tokens that are stale at once: every fetch must renew.
+    auth.set_expires_in(0);
+    let added = add(&pipit, &auth, &pop3, &[]);
+    assert_eq!(added.status.code(), Some(0), "{}", describe(&added));
+    let first = pipit.run(&["fetch", "--json"]);
+    assert_eq!(first.status.code(), Some(0), "{}", describe(&first));
+    let second = pipit.run(&["fetch", "--json"]);
+    assert_eq!(second.status.code(), Some(0), "{}", describe(&second));
+    assert_eq!(
+        auth.asked(),
+        ["authorization_code", "refresh_token", "refresh_token"]
+    );
+
+    auth.revoke_all();
+    let refused = pipit.run(&["fetch", "--json"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", describe(&refused));
+    let said = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        said.contains("\"lab: the sign-in has expired or was revoked: sign in again (pipit account sign-in lab) (The refresh token was revoked)\""),
+        "{}",
+        describe(&refused)
+    );
+    // Asked once, not in a loop.
+    assert_eq!(auth.asked().len(), 4);
+
+    let again = pipit.run(&["account", "sign-in", "lab"]);
+    assert_eq!(again.status.code(), Some(0), "{}", describe(&again));
+    let after = pipit.run(&["fetch", "--json"]);
+    assert_eq!(after.status.code(), Some(0), "{}", describe(&after));
+    assert_tokens_kept(
+        &pipit,
+        &auth,
+        &[&added, &first, &second, &refused, &again, &after],
+    );
+}
+
+#[test]
+fn oauth_a_forged_answer_or_a_refusal_in_the_browser_saves_nothing() {
+    let keyring = SecretService::start();
+    let (auth, pop3) = servers();
+    let pipit = pipit_with_browser(&keyring);
+    for (consent, says, status) in [
+        (Consent::WrongState, "did not come from this sign-in", 3),
+        (Consent::Deny, "the sign-in was cancelled", 1),
+    ] {
+        auth.set_consent(consent);
+        let out = add(&pipit, &auth, &pop3, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(status),
+            "{consent:?}: {}",
+            describe(&out)
+        );
+        assert!(
+            stderr(&out).contains(says),
+            "{consent:?}: {}",
+            describe(&out)
+        );
+        assert!(
+            !pipit.home().join("config.toml").exists() || {
+                let c = std::fs::read_to_string(pipit.home().join("config.toml")).unwrap();
+                !c.contains("lab")
+            }
+        );
+        assert_eq!(keyring.lookup_in("pipit-oauth", "alice@127.0.0.1"), None);
+    }
+    // No code was traded for tokens.
+    assert_eq!(auth.asked(), Vec::<String>::new());
+}
+
+#[test]
+fn oauth_signing_in_with_a_code_on_another_device_waits_as_told() {
+    let keyring = SecretService::start();
+    let (auth, pop3) = servers();
+    let pipit = Pipit::with_keyring(&keyring);
+    let added = add(&pipit, &auth, &pop3, &["--device"]);
+    assert_eq!(added.status.code(), Some(0), "{}", describe(&added));
+    assert!(
+        stderr(&added).contains("enter the code WDJB-MJHT"),
+        "{}",
+        describe(&added)
+    );
+    // Pending, then "slow down", then the tokens: three polls, no more.
+    assert_eq!(auth.device_polls(), 3);
+    assert_eq!(auth.problems(), Vec::<String>::new());
+    let fetch = pipit.run(&["fetch", "--json"]);
+    assert_eq!(fetch.status.code(), Some(0), "{}", describe(&fetch));
+}
+
+#[test]
+fn oauth_mistakes_on_the_command_line_are_usage_errors() {
+    let pipit = Pipit::new();
+    let no_client = pipit.run(&[
+        "account",
+        "add",
+        "x",
+        "--host",
+        "127.0.0.1",
+        "--user",
+        "a",
+        "--oauth",
+        "https://id.example.org",
+    ]);
+    assert_eq!(no_client.status.code(), Some(2), "{}", describe(&no_client));
+    assert!(
+        stderr(&no_client).contains("--client-id"),
+        "{}",
+        describe(&no_client)
+    );
+    let plain_issuer = pipit.run(&[
+        "account",
+        "add",
+        "x",
+        "--host",
+        "127.0.0.1",
+        "--user",
+        "a",
+        "--oauth",
+        "http://id.example.org",
+        "--client-id",
+        "c",
+    ]);
+    assert_eq!(
+        plain_issuer.status.code(),
+        Some(2),
+        "{}",
+        describe(&plain_issuer)
+    );
+    assert!(
+        stderr(&plain_issuer).contains("not HTTPS"),
+        "{}",
+        describe(&plain_issuer)
+    );
+    let unknown = pipit.run(&["account", "add", "x", "--user", "a", "--oauth", "yahoo"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", describe(&unknown));
+    assert!(
+        stderr(&unknown).contains("not a provider Pipit knows"),
+        "{}",
+        describe(&unknown)
+    );
+    assert!(!pipit.home().join("config.toml").exists());
+}
