@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::config::{Account, Config, ConfigError, InvalidSetting};
-use crate::oauth::{self, Grant};
+use crate::oauth::Grant;
 use crate::secrets::{Password, SecretError};
 
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +86,11 @@ pub fn edit(
     let moved = old.keychain_entry() != account.keychain_entry();
     if let Some(password) = new_password {
         account.keychain_entry().set(password)?;
-    } else if account.password_command.is_none() && old.password_command.is_none() && moved {
+    } else if account.password_command.is_none()
+        && old.password_command.is_none()
+        && old.oauth.is_none()
+        && moved
+    {
         let password = old.keychain_entry().get().map_err(SetupError::NotMoved)?;
         account
             .keychain_entry()
@@ -104,7 +108,10 @@ pub fn edit(
         ..Changed::default()
     };
     // The old keychain entry goes, unless another account still uses it.
-    if old.password_command.is_none() && (moved || account.password_command.is_some()) {
+    if old.password_command.is_none()
+        && old.oauth.is_none()
+        && (moved || account.password_command.is_some())
+    {
         changed.leftover = forget_password(&config, &old).err();
     }
     Ok((config, changed))
@@ -126,7 +133,7 @@ pub fn remove(config_path: &Path, name: &str) -> Result<(Config, Removed), Setup
     let account = config.remove(name)?;
     config.save(config_path)?;
     let password = if account.oauth.is_some() {
-        forget_sign_in(&config, &account)
+        Grant::forget(&account)
     } else if account.password_command.is_none() {
         forget_password(&config, &account)
     } else {
@@ -157,19 +164,6 @@ pub fn add_signed_in(
         return Err(e.into());
     }
     Ok(config)
-}
-
-/// Deletes `old`'s sign-in from the keychain unless another OAuth2 account
-/// in `config` signs in as the same user on the same server.
-fn forget_sign_in(config: &Config, old: &Account) -> Result<bool, SecretError> {
-    let shared = config
-        .accounts
-        .iter()
-        .any(|a| a.oauth.is_some() && oauth::grant::entry(a) == oauth::grant::entry(old));
-    if shared {
-        return Ok(false);
-    }
-    Grant::forget(old)
 }
 
 /// Deletes `old`'s keychain entry unless an account in `config` still uses it.

@@ -310,11 +310,16 @@ or --password-command CMD"
         AccountCommand::Remove { name } => {
             let (_, removed) = setup::remove(&paths.config, &name)?;
             eprintln!("Removed account {name:?}. Its downloaded mail stays in the store.");
+            let what = if removed.account.oauth.is_some() {
+                "sign-in"
+            } else {
+                "password"
+            };
             match removed.password {
-                Ok(true) => eprintln!("Its password was removed from the keychain."),
+                Ok(true) => eprintln!("Its {what} was removed from the keychain."),
                 Ok(false) => {}
                 Err(e) => {
-                    eprintln!("pipit: warning: its password may still be in the keychain: {e}")
+                    eprintln!("pipit: warning: its {what} may still be in the keychain: {e}")
                 }
             }
             Ok(())

@@ -99,11 +99,13 @@ impl Grant {
     }
 }
 
-/// `account`'s place in the keychain for its sign-in.
+/// `account`'s place in the keychain for its sign-in: filed by the
+/// account's name, which never changes, so that a new server or user name
+/// (`account edit`) keeps the sign-in where it is.
 pub fn entry(account: &Account) -> KeychainEntry {
     KeychainEntry {
         service: SERVICE.to_string(),
-        user: format!("{}@{}", account.user, account.host),
+        user: account.name.clone(),
     }
 }
 

@@ -105,7 +105,7 @@ fn oauth_signing_in_in_the_browser_adds_the_account_and_it_fetches() {
     assert_eq!(auth.problems(), Vec::<String>::new());
     assert_eq!(auth.asked(), ["authorization_code"]);
     let kept = keyring
-        .lookup_in("pipit-oauth", "alice@127.0.0.1")
+        .lookup_in("pipit-oauth", "lab")
         .expect("the sign-in is in the keychain");
     assert!(kept.contains("refresh_token"));
     let config = std::fs::read_to_string(pipit.home().join("config.toml")).unwrap();
@@ -191,7 +191,7 @@ fn oauth_a_forged_answer_or_a_refusal_in_the_browser_saves_nothing() {
                 !c.contains("lab")
             }
         );
-        assert_eq!(keyring.lookup_in("pipit-oauth", "alice@127.0.0.1"), None);
+        assert_eq!(keyring.lookup_in("pipit-oauth", "lab"), None);
     }
     // No code was traded for tokens.
     assert_eq!(auth.asked(), Vec::<String>::new());
@@ -268,4 +268,53 @@ fn oauth_mistakes_on_the_command_line_are_usage_errors() {
         describe(&unknown)
     );
     assert!(!pipit.home().join("config.toml").exists());
+}
+
+#[test]
+fn oauth_a_signed_in_account_keeps_its_sign_in_through_an_edit_and_loses_it_when_removed() {
+    let keyring = SecretService::start();
+    let (auth, pop3) = servers();
+    let pipit = pipit_with_browser(&keyring);
+    let added = add(&pipit, &auth, &pop3, &[]);
+    assert_eq!(added.status.code(), Some(0), "{}", describe(&added));
+    // The mailbox moves to another server: the sign-in stays the account's.
+    let moved = FakeServer::start(mail::varied(5), Faults::well_behaved());
+    let edit = pipit.run(&[
+        "account",
+        "edit",
+        "lab",
+        "--port",
+        &moved.port.to_string(),
+        "--user",
+        "alice2",
+    ]);
+    assert_eq!(edit.status.code(), Some(0), "{}", describe(&edit));
+    let fetch = pipit.run(&["fetch", "--json"]);
+    assert_eq!(fetch.status.code(), Some(0), "{}", describe(&fetch));
+    assert!(keyring.lookup_in("pipit-oauth", "lab").is_some());
+
+    let removed = pipit.run(&["account", "remove", "lab"]);
+    assert_eq!(removed.status.code(), Some(0), "{}", describe(&removed));
+    assert!(
+        stderr(&removed).contains("Its sign-in was removed from the keychain."),
+        "{}",
+        describe(&removed)
+    );
+    assert_eq!(keyring.lookup_in("pipit-oauth", "lab"), None);
+    // Only the sign-in went: no new sign-in was asked for.
+    assert_eq!(auth.asked(), ["authorization_code"]);
+}
+
+#[test]
+fn oauth_signing_in_again_is_only_for_oauth_accounts() {
+    let keyring = SecretService::start();
+    let pipit = Pipit::with_keyring(&keyring);
+    pipit.add_account(1995, "plain", &[]);
+    let out = pipit.run(&["account", "sign-in", "lab"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("logs in with a password, not OAuth2"),
+        "{}",
+        describe(&out)
+    );
 }
