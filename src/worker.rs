@@ -11,8 +11,9 @@ use std::thread::{self, JoinHandle};
 
 use crate::config::Account;
 use crate::failpoint;
+use crate::oauth;
 use crate::paths::Paths;
-use crate::secrets::PasswordSource;
+use crate::secrets::{Password, PasswordSource, SecretError};
 use crate::store::Store;
 use crate::sync::{self, FetchError, FetchSummary, Progress, ServerInfo};
 
@@ -140,6 +141,42 @@ impl Worker {
         })
     }
 
+    /// Signs `account` in with OAuth2 and logs in with the token, on a
+    /// thread of its own: what to show the user meanwhile appears in the
+    /// job's prompt. Nothing is saved; the caller saves the grant with the
+    /// account (`setup::add_signed_in`) or in place of the old one.
+    pub fn sign_in(&self, account: Account, flow: oauth::Flow) -> SignInJob {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let prompt = Arc::new(Mutex::new(None));
+        let (job_cancel, job_prompt, notify) =
+            (cancel.clone(), prompt.clone(), self.notify.clone());
+        let result = self.one_shot("pipit-sign-in", move || {
+            guarded("the sign-in", || {
+                let mut show = |p: oauth::Prompt<'_>| {
+                    let shown = match p {
+                        oauth::Prompt::Browser { url } => SignInPrompt::Browser {
+                            url: url.to_string(),
+                            opened: oauth::browser::open_browser(url),
+                        },
+                        oauth::Prompt::Device(code) => SignInPrompt::Device(code.clone()),
+                    };
+                    *job_prompt.lock().unwrap_or_else(|e| e.into_inner()) = Some(shown);
+                    notify();
+                };
+                let grant = oauth::sign_in(&account, flow, &mut show, job_cancel)
+                    .map_err(|e| FetchError::Password(SecretError::SignIn(Box::new(e))))?;
+                let token = Password::new(grant.access_token.clone());
+                let info = sync::test_connection(&account, &token)?;
+                Ok(SignedIn { grant, info })
+            })
+        });
+        SignInJob {
+            result,
+            prompt,
+            cancel,
+        }
+    }
+
     /// Runs `job` on a thread of its own; its promise is kept when it ends,
     /// and then whoever waits is woken.
     fn one_shot<T: Send + 'static>(
@@ -255,6 +292,53 @@ pub fn one_shot<T: Send + 'static>(
     spawn_promise(name, notify, job, |e| {
         Err(FetchError::Internal(format!("cannot start a thread: {e}")))
     })
+}
+
+/// A sign-in under way in the window.
+pub struct SignInJob {
+    pub result: Promise<Result<SignedIn, FetchError>>,
+    /// What the user is asked to do, once the sign-in has got that far.
+    pub prompt: Arc<Mutex<Option<SignInPrompt>>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl SignInJob {
+    /// Stops waiting for the user; the job ends with "cancelled".
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn prompt(&self) -> Option<SignInPrompt> {
+        self.prompt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for SignInJob {
+    /// A sign-in nobody waits for any more stops listening.
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// What the window shows while a sign-in waits for the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignInPrompt {
+    /// The browser was asked to open this address (and whether it could).
+    Browser {
+        url: String,
+        opened: Result<(), String>,
+    },
+    /// The user is to enter this code at this address.
+    Device(oauth::device::DeviceCode),
+}
+
+/// A sign-in that worked, with the server's answer to a login with it.
+pub struct SignedIn {
+    pub grant: oauth::Grant,
+    pub info: ServerInfo,
 }
 
 /// Runs `job` on a thread of its own; its promise is kept with what it
