@@ -83,6 +83,12 @@ pub enum AuthMethod {
     /// SASL SCRAM-SHA-256. (Written "scram-sha256" by earlier versions.)
     #[serde(rename = "scram-sha-256", alias = "scram-sha256")]
     ScramSha256,
+    /// SASL XOAUTH2: the "password" is an OAuth2 access token.
+    #[serde(rename = "xoauth2")]
+    XOAuth2,
+    /// SASL OAUTHBEARER (RFC 7628): the "password" is an OAuth2 access token.
+    #[serde(rename = "oauthbearer")]
+    OAuthBearer,
 }
 
 impl FromStr for AuthMethod {
@@ -95,8 +101,11 @@ impl FromStr for AuthMethod {
             "plain" => Ok(AuthMethod::Plain),
             "cram-md5" => Ok(AuthMethod::CramMd5),
             "scram-sha-256" => Ok(AuthMethod::ScramSha256),
+            "xoauth2" => Ok(AuthMethod::XOAuth2),
+            "oauthbearer" => Ok(AuthMethod::OAuthBearer),
             _ => Err(format!(
-                "unknown authentication {s:?}: use auto, apop, user, plain, cram-md5 or scram-sha-256"
+                "unknown authentication {s:?}: use auto, apop, user, plain, cram-md5, scram-sha-256, \
+xoauth2 or oauthbearer"
             )),
         }
     }
@@ -658,12 +667,21 @@ mod tests {
     }
 
     /// Every way of logging in reads as the command line writes it, in the
-    /// file too: `auth = "scram-sha-256"`.
+    /// file too: `auth = "xoauth2"`, not serde's "x-o-auth2".
     #[test]
     fn auth_methods_are_written_as_typed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        for name in ["auto", "apop", "user", "plain", "cram-md5", "scram-sha-256"] {
+        for name in [
+            "auto",
+            "apop",
+            "user",
+            "plain",
+            "cram-md5",
+            "scram-sha-256",
+            "xoauth2",
+            "oauthbearer",
+        ] {
             let auth: AuthMethod = name.parse().unwrap();
             let mut config = Config::default();
             let mut a = account("home");
@@ -674,6 +692,8 @@ mod tests {
             assert!(text.contains(&format!("auth = \"{name}\"")), "{text}");
             assert_eq!(Config::load(&path).unwrap(), config);
         }
+        let err = "XOAUTH".parse::<AuthMethod>().unwrap_err();
+        assert!(err.contains("xoauth2 or oauthbearer"), "{err}");
         // A file an earlier Pipit wrote still reads.
         let mut config = Config::default();
         config.add(account("home")).unwrap();

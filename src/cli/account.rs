@@ -65,7 +65,8 @@ pub struct AddArgs {
     /// Trust certificates issued by the CA (or the self-signed certificate) in this PEM file.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
-    /// auto (strongest SASL offered, else USER/PASS), apop, user, plain, cram-md5 or scram-sha-256.
+    /// auto (strongest SASL offered, else USER/PASS), apop, user, plain, cram-md5 or scram-sha-256;
+    /// xoauth2 or oauthbearer when the password source gives an OAuth2 access token.
     #[arg(long, default_value = "auto")]
     pub auth: String,
     /// Seconds to wait for the server before giving up.
@@ -109,7 +110,7 @@ pub struct EditArgs {
     /// Trust the public certificate authorities again (no pinned fingerprint, no CA file).
     #[arg(long)]
     pub web_roots: bool,
-    /// auto, apop, user, plain, cram-md5 or scram-sha-256.
+    /// auto, apop, user, plain, cram-md5, scram-sha-256, xoauth2 or oauthbearer.
     #[arg(long)]
     pub auth: Option<String>,
     /// Seconds to wait for the server before giving up.

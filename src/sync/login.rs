@@ -87,6 +87,8 @@ fn method(auth: AuthMethod) -> Method {
         AuthMethod::Plain => Method::Sasl(Mechanism::Plain),
         AuthMethod::CramMd5 => Method::Sasl(Mechanism::CramMd5),
         AuthMethod::ScramSha256 => Method::Sasl(Mechanism::ScramSha256),
+        AuthMethod::XOAuth2 => Method::Sasl(Mechanism::XOAuth2),
+        AuthMethod::OAuthBearer => Method::Sasl(Mechanism::OAuthBearer),
     }
 }
 
