@@ -9,6 +9,7 @@ mod identity;
 mod keychain;
 mod local_faults;
 mod never_lost;
+mod oauth2;
 mod real_server;
 mod support;
 mod window;
