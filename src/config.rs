@@ -80,8 +80,15 @@ pub enum AuthMethod {
     Plain,
     /// SASL CRAM-MD5.
     CramMd5,
-    /// SASL SCRAM-SHA-256.
+    /// SASL SCRAM-SHA-256. (Written "scram-sha256" by earlier versions.)
+    #[serde(rename = "scram-sha-256", alias = "scram-sha256")]
     ScramSha256,
+    /// SASL XOAUTH2: the "password" is an OAuth2 access token.
+    #[serde(rename = "xoauth2")]
+    XOAuth2,
+    /// SASL OAUTHBEARER (RFC 7628): the "password" is an OAuth2 access token.
+    #[serde(rename = "oauthbearer")]
+    OAuthBearer,
 }
 
 impl FromStr for AuthMethod {
@@ -94,8 +101,11 @@ impl FromStr for AuthMethod {
             "plain" => Ok(AuthMethod::Plain),
             "cram-md5" => Ok(AuthMethod::CramMd5),
             "scram-sha-256" => Ok(AuthMethod::ScramSha256),
+            "xoauth2" => Ok(AuthMethod::XOAuth2),
+            "oauthbearer" => Ok(AuthMethod::OAuthBearer),
             _ => Err(format!(
-                "unknown authentication {s:?}: use auto, apop, user, plain, cram-md5 or scram-sha-256"
+                "unknown authentication {s:?}: use auto, apop, user, plain, cram-md5, scram-sha-256, \
+xoauth2 or oauthbearer"
             )),
         }
     }
@@ -661,6 +671,48 @@ mod tests {
             a.host = host.into();
             assert_eq!(a.validate(), Ok(()), "{host}");
         }
+    }
+
+    /// Every way of logging in reads as the command line writes it, in the
+    /// file too: `auth = "xoauth2"`, not serde's "x-o-auth2".
+    #[test]
+    fn auth_methods_are_written_as_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        for name in [
+            "auto",
+            "apop",
+            "user",
+            "plain",
+            "cram-md5",
+            "scram-sha-256",
+            "xoauth2",
+            "oauthbearer",
+        ] {
+            let auth: AuthMethod = name.parse().unwrap();
+            let mut config = Config::default();
+            let mut a = account("home");
+            a.auth = auth;
+            config.add(a).unwrap();
+            config.save(&path).unwrap();
+            let text = fs::read_to_string(&path).unwrap();
+            assert!(text.contains(&format!("auth = \"{name}\"")), "{text}");
+            assert_eq!(Config::load(&path).unwrap(), config);
+        }
+        let err = "XOAUTH".parse::<AuthMethod>().unwrap_err();
+        assert!(err.contains("xoauth2 or oauthbearer"), "{err}");
+        // A file an earlier Pipit wrote still reads.
+        let mut config = Config::default();
+        config.add(account("home")).unwrap();
+        config.save(&path).unwrap();
+        let old = fs::read_to_string(&path)
+            .unwrap()
+            .replace("auth = \"auto\"", "auth = \"scram-sha256\"");
+        fs::write(&path, old).unwrap();
+        assert_eq!(
+            Config::load(&path).unwrap().accounts[0].auth,
+            AuthMethod::ScramSha256
+        );
     }
 
     #[test]

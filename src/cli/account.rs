@@ -74,7 +74,8 @@ pub struct AddArgs {
     /// Trust certificates issued by the CA (or the self-signed certificate) in this PEM file.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
-    /// auto (strongest SASL offered, else USER/PASS), apop, user, plain, cram-md5 or scram-sha-256.
+    /// auto (strongest SASL offered, else USER/PASS), apop, user, plain, cram-md5 or scram-sha-256;
+    /// xoauth2 or oauthbearer when the password source gives an OAuth2 access token.
     #[arg(long, default_value = "auto")]
     pub auth: String,
     /// Seconds to wait for the server before giving up.
@@ -140,7 +141,7 @@ pub struct EditArgs {
     /// Trust the public certificate authorities again (no pinned fingerprint, no CA file).
     #[arg(long)]
     pub web_roots: bool,
-    /// auto, apop, user, plain, cram-md5 or scram-sha-256.
+    /// auto, apop, user, plain, cram-md5, scram-sha-256, xoauth2 or oauthbearer.
     #[arg(long)]
     pub auth: Option<String>,
     /// Seconds to wait for the server before giving up.
@@ -231,6 +232,13 @@ pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
             let security: Security = security.parse().map_err(usage)?;
             let policy: Policy = policy.parse().map_err(usage)?;
             let auth: AuthMethod = auth.parse().map_err(usage)?;
+            // A signed-in account sends its token with XOAUTH2 unless told
+            // otherwise: the mechanism Microsoft's, Google's and Dovecot's
+            // POP3 servers all take.
+            let auth = match (&provider, auth) {
+                (Some(_), AuthMethod::Auto) => AuthMethod::XOAuth2,
+                (_, auth) => auth,
+            };
             let trust_fingerprint = trust_fingerprint.as_deref().map(fingerprint).transpose()?;
             let ca_file = ca_file.as_deref().map(ca_file_at).transpose()?;
             if !password_stdin && password_command.is_none() && provider.is_none() {

@@ -151,6 +151,24 @@ Use --security tls (port 995) if the server supports it"
         "APOP was asked for, but the server's greeting has no timestamp, so it does not support APOP"
     )]
     NoApop,
+    /// The server refused the OAuth2 access token.
+    #[error(
+        "the server refused the access token ({}{}): {text}",
+        mechanism.name(),
+        status.as_ref().map(|s| format!(", status {s}")).unwrap_or_default()
+    )]
+    TokenRefused {
+        mechanism: pop3::auth::Mechanism,
+        status: Option<String>,
+        text: String,
+    },
+    /// The account's SASL mechanism is not among the server's (see
+    /// [`pop3::connection::Error::NotOffered`]).
+    #[error(transparent)]
+    NotOffered(pop3::connection::Error),
+    /// An access token would cross a network unencrypted: nothing was sent.
+    #[error(transparent)]
+    TokenInClear(pop3::connection::Error),
     #[error("the SASL exchange failed: {0}")]
     Sasl(pop3::auth::SaslError),
     /// Pipit's own bug: a command out of turn.
@@ -175,6 +193,17 @@ impl From<pop3::connection::Error> for NetError {
                 text,
                 mechanism,
             },
+            E::TokenRefused {
+                mechanism,
+                status,
+                text,
+            } => NetError::TokenRefused {
+                mechanism,
+                status,
+                text,
+            },
+            e @ E::NotOffered { .. } => NetError::NotOffered(e),
+            e @ E::TokenInClear => NetError::TokenInClear(e),
             E::Sasl(e) => NetError::Sasl(e),
             E::Protocol(e) => NetError::Protocol(e),
             E::UnsafeArgument(e) => NetError::UnsafeArgument(e),
@@ -252,6 +281,10 @@ impl Session {
     /// (for STARTTLS, before anything else is sent), then the login.
     pub fn open(endpoint: &Endpoint, login: &Login) -> Result<Session, NetError> {
         let tcp = connect_tcp(&endpoint.host, endpoint.port, endpoint.timeout)?;
+        // Plain text to this very machine crosses no network.
+        let loopback = tcp
+            .peer_addr()
+            .is_ok_and(|a| a.ip().to_canonical().is_loopback());
         let stream = match endpoint.security {
             Security::Tls => Stream::Tls(Box::new(tls_handshake(endpoint, tcp)?)),
             Security::Starttls | Security::Plain => Stream::Plain(tcp),
@@ -264,6 +297,9 @@ impl Session {
             limits: endpoint.limits,
             timeout: endpoint.timeout,
             nonce: pop3::auth::fresh_nonce(),
+            host: endpoint.host.clone(),
+            port: endpoint.port,
+            cleartext_remote: endpoint.security == Security::Plain && !loopback,
         };
         let mut session = Session {
             stream,

@@ -1,5 +1,7 @@
 //! Credentials on the wire: APOP (RFC 1939 §7) and the SASL mechanisms of
-//! RFC 5034: PLAIN (RFC 4616), CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677).
+//! RFC 5034: PLAIN (RFC 4616), CRAM-MD5 (RFC 2195), SCRAM-SHA-256 (RFC 7677),
+//! and the OAuth2 bearer-token ones, XOAUTH2 (Google's, also Microsoft's)
+//! and OAUTHBEARER (RFC 7628), whose "password" is an access token.
 //! Pure computation: the session in `net` sends what these produce.
 
 use base64::Engine as _;
@@ -7,12 +9,17 @@ use base64::engine::general_purpose::STANDARD as B64;
 use md5::{Digest as _, Md5};
 use ring::{digest, hmac, pbkdf2, rand::SecureRandom as _};
 
-/// SASL mechanisms Pipit speaks, weakest first.
+/// SASL mechanisms Pipit speaks: those for a password weakest first, then
+/// those for an OAuth2 access token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Mechanism {
     Plain,
     CramMd5,
     ScramSha256,
+    /// `user=…^Aauth=Bearer token^A^A`: Google's and Microsoft's.
+    XOAuth2,
+    /// RFC 7628: a GS2 header, the server's host and port, the token.
+    OAuthBearer,
 }
 
 impl Mechanism {
@@ -21,10 +28,20 @@ impl Mechanism {
             Mechanism::Plain => "PLAIN",
             Mechanism::CramMd5 => "CRAM-MD5",
             Mechanism::ScramSha256 => "SCRAM-SHA-256",
+            Mechanism::XOAuth2 => "XOAUTH2",
+            Mechanism::OAuthBearer => "OAUTHBEARER",
         }
     }
 
-    /// The strongest mechanism both sides know, from the server's SASL list.
+    /// Whether its secret is an OAuth2 access token (a bearer token: whoever
+    /// holds it is let in), not a password.
+    pub fn bearer(self) -> bool {
+        matches!(self, Mechanism::XOAuth2 | Mechanism::OAuthBearer)
+    }
+
+    /// The strongest password mechanism both sides know, from the server's
+    /// SASL list. Never a bearer-token mechanism: those need a token, which
+    /// an account asks for by name.
     pub fn strongest(offered: &[String]) -> Option<Mechanism> {
         [Mechanism::ScramSha256, Mechanism::CramMd5, Mechanism::Plain]
             .into_iter()
@@ -50,6 +67,12 @@ Pipit does not trust it. If this is your server, check its setup, or use another
     Unfinished(&'static str),
     #[error("the server sent more SASL challenges than {0} needs")]
     TooManySteps(&'static str),
+    /// The server sent an error for the access token, then +OK.
+    #[error(
+        "the server said it refused the access token, then that the login succeeded ({0}); \
+Pipit does not trust it"
+    )]
+    Contradiction(&'static str),
 }
 
 /// One SASL exchange in progress.
@@ -60,6 +83,25 @@ pub struct SaslSession {
     /// SCRAM's client nonce: randomness comes in from outside.
     nonce: String,
     scram: ScramState,
+    /// The server's name and port, which OAUTHBEARER names.
+    host: String,
+    port: u16,
+    bearer: BearerState,
+}
+
+/// Where an XOAUTH2 or OAUTHBEARER exchange stands. The token always goes
+/// in a step of its own, after `AUTH mechanism` and the server's `+`: RFC
+/// 5034 caps a command line at 255 octets, and tokens are longer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum BearerState {
+    /// `AUTH mechanism` sent; the server's empty `+` is awaited.
+    Start,
+    /// The token went in answer to it.
+    Sent,
+    /// The server answered the token with an error (RFC 7628 §3.2.2), with
+    /// this status, and got the answer that ends the exchange; its -ERR
+    /// follows.
+    Refused { status: Option<String> },
 }
 
 enum ScramState {
@@ -88,6 +130,31 @@ impl SaslSession {
             password: password.to_string(),
             nonce: nonce.to_string(),
             scram: ScramState::Start,
+            host: String::new(),
+            port: 0,
+            bearer: BearerState::Start,
+        }
+    }
+
+    /// The server it is with: OAUTHBEARER's message names it.
+    pub fn with_server(mut self, host: &str, port: u16) -> Self {
+        self.host = host.to_string();
+        self.port = port;
+        self
+    }
+
+    /// Whether the secret (an access token) has been sent.
+    pub fn token_sent(&self) -> bool {
+        self.bearer != BearerState::Start
+    }
+
+    /// The status in the server's error for the access token (XOAUTH2,
+    /// OAUTHBEARER), cleaned to letters, digits and a little punctuation:
+    /// `Some(None)` when the error had none; `None` when no error came.
+    pub fn token_status(&self) -> Option<Option<&str>> {
+        match &self.bearer {
+            BearerState::Refused { status } => Some(status.as_deref()),
+            _ => None,
         }
     }
 
@@ -97,6 +164,8 @@ impl SaslSession {
         match self.mechanism {
             Mechanism::Plain => Some(B64.encode(format!("\0{}\0{}", self.user, self.password))),
             Mechanism::CramMd5 => None,
+            // Never on the AUTH line: see `BearerState`.
+            Mechanism::XOAuth2 | Mechanism::OAuthBearer => None,
             Mechanism::ScramSha256 => {
                 let nonce = self.nonce.clone();
                 let first_bare = format!("n={},r={nonce}", scram_name(&self.user));
@@ -126,6 +195,45 @@ impl SaslSession {
                 Ok(B64.encode(format!("{} {}", self.user, hex(&mac))))
             }
             Mechanism::ScramSha256 => self.scram_step(&challenge),
+            Mechanism::XOAuth2 | Mechanism::OAuthBearer => self.bearer_step(&challenge),
+        }
+    }
+
+    fn bearer_step(&mut self, challenge: &[u8]) -> Result<String, SaslError> {
+        match &self.bearer {
+            // The server's go-ahead (empty for any server that follows the
+            // RFCs; whatever it says, it cannot be about a token not sent).
+            BearerState::Start => {
+                self.bearer = BearerState::Sent;
+                Ok(B64.encode(self.bearer_message()))
+            }
+            // A challenge after the token is the server's error (a JSON
+            // object); the client's answer ends the exchange, and -ERR follows.
+            BearerState::Sent => {
+                self.bearer = BearerState::Refused {
+                    status: error_status(challenge),
+                };
+                Ok(match self.mechanism {
+                    // XOAUTH2: an empty line. OAUTHBEARER: %x01 (RFC 7628 §3.2.3).
+                    Mechanism::OAuthBearer => B64.encode([1u8]),
+                    _ => String::new(),
+                })
+            }
+            BearerState::Refused { .. } => Err(SaslError::TooManySteps(self.mechanism.name())),
+        }
+    }
+
+    /// The client's message carrying the token, before base64.
+    fn bearer_message(&self) -> String {
+        let (user, token) = (&self.user, &self.password);
+        match self.mechanism {
+            Mechanism::OAuthBearer => format!(
+                "n,a={},\x01host={}\x01port={}\x01auth=Bearer {token}\x01\x01",
+                scram_name(user),
+                self.host,
+                self.port
+            ),
+            _ => format!("user={user}\x01auth=Bearer {token}\x01\x01"),
         }
     }
 
@@ -199,8 +307,32 @@ impl SaslSession {
             (Mechanism::Plain | Mechanism::CramMd5, _) => Ok(()),
             (Mechanism::ScramSha256, ScramState::Verified) => Ok(()),
             (Mechanism::ScramSha256, _) => Err(SaslError::Unfinished("SCRAM-SHA-256")),
+            (m @ (Mechanism::XOAuth2 | Mechanism::OAuthBearer), _) => match self.bearer {
+                BearerState::Sent => Ok(()),
+                BearerState::Start => Err(SaslError::Unfinished(m.name())),
+                BearerState::Refused { .. } => Err(SaslError::Contradiction(m.name())),
+            },
         }
     }
+}
+
+/// The `status` of a server's error for an access token (RFC 7628 §3.2.2:
+/// a JSON object; Google and Dovecot send one for XOAUTH2 too), as far as it
+/// is safe to show: letters, digits and `-._:/ `, at most 64 of them.
+fn error_status(challenge: &[u8]) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_slice(challenge).ok()?;
+    let status = match json.get("status")? {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let clean: String = status
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-._:/ ".contains(*c))
+        .take(64)
+        .collect();
+    let clean = clean.trim();
+    (!clean.is_empty()).then(|| clean.to_string())
 }
 
 /// The APOP digest: lower-case hex MD5 of the greeting's timestamp and the password.
@@ -255,7 +387,8 @@ pub fn fresh_nonce() -> String {
     B64.encode(bytes)
 }
 
-/// RFC 5802 §5.1: ',' and '=' in a user name are escaped.
+/// RFC 5802 §5.1 (and RFC 5801's GS2 header, for OAUTHBEARER): ',' and '='
+/// in a user name are escaped.
 fn scram_name(user: &str) -> String {
     user.replace('=', "=3D").replace(',', "=2C")
 }
@@ -385,6 +518,117 @@ mod tests {
             SaslSession::new(Mechanism::CramMd5, "a", "b", "n").succeeded(),
             Ok(())
         );
+    }
+
+    /// RFC 7628 §4.1's example, and the one in Google's XOAUTH2 document.
+    #[test]
+    fn bearer_messages_match_the_published_examples() {
+        let mut s = SaslSession::new(
+            Mechanism::OAuthBearer,
+            "user@example.com",
+            "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==",
+            "n",
+        )
+        .with_server("server.example.com", 143);
+        assert_eq!(s.initial_response(), None, "never on the AUTH line");
+        assert!(!s.token_sent());
+        assert_eq!(
+            s.respond("").unwrap(),
+            "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBvcnQ9MTQzAWF1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB"
+        );
+        assert!(s.token_sent());
+        assert_eq!(s.succeeded(), Ok(()));
+
+        let mut s = SaslSession::new(
+            Mechanism::XOAuth2,
+            "someuser@example.com",
+            "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg",
+            "n",
+        );
+        assert_eq!(s.initial_response(), None);
+        assert_eq!(
+            s.respond("").unwrap(),
+            "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ=="
+        );
+    }
+
+    #[test]
+    fn oauthbearer_escapes_commas_and_equals_in_the_user_name() {
+        let mut s = SaslSession::new(Mechanism::OAuthBearer, "a,b=c", "tok", "n")
+            .with_server("pop.example.org", 995);
+        let message = B64.decode(s.respond("").unwrap()).unwrap();
+        assert_eq!(
+            message,
+            b"n,a=a=2Cb=3Dc,\x01host=pop.example.org\x01port=995\x01auth=Bearer tok\x01\x01"
+        );
+    }
+
+    #[test]
+    fn a_refused_token_is_answered_as_each_mechanism_asks_and_its_status_kept() {
+        let error = B64.encode(r#"{"status":"401","schemes":"bearer","scope":"mail"}"#);
+        let mut s = SaslSession::new(Mechanism::XOAuth2, "alice", "tok", "n");
+        s.respond("").unwrap();
+        assert_eq!(s.token_status(), None, "no error yet");
+        assert_eq!(s.respond(&error).unwrap(), "", "XOAUTH2: an empty line");
+        assert_eq!(s.token_status(), Some(Some("401")));
+        assert_eq!(
+            s.succeeded(),
+            Err(SaslError::Contradiction("XOAUTH2")),
+            "a +OK after the error is not believed"
+        );
+        assert_eq!(
+            s.respond(&error).unwrap_err(),
+            SaslError::TooManySteps("XOAUTH2")
+        );
+
+        let mut s = SaslSession::new(Mechanism::OAuthBearer, "alice", "tok", "n");
+        s.respond("").unwrap();
+        let answer = s
+            .respond(&B64.encode(r#"{"status":"invalid_token"}"#))
+            .unwrap();
+        assert_eq!(B64.decode(answer).unwrap(), [1u8], "OAUTHBEARER: %x01");
+        assert_eq!(s.token_status(), Some(Some("invalid_token")));
+
+        // A status is cleaned, and may be absent or a number.
+        for (json, status) in [
+            (r#"{"status":401}"#, Some("401")),
+            (r#"{"schemes":"bearer"}"#, None),
+            (r#"not json"#, None),
+            (r#"{"status":"\u001b[2Jx\u202e<b>"}"#, Some("2Jxb")),
+            (r#"{"status":"   "}"#, None),
+        ] {
+            let mut s = SaslSession::new(Mechanism::XOAuth2, "alice", "tok", "n");
+            s.respond("").unwrap();
+            s.respond(&B64.encode(json)).unwrap();
+            assert_eq!(s.token_status(), Some(status), "{json}");
+        }
+        let long = format!(r#"{{"status":"{}"}}"#, "x".repeat(500));
+        let mut s = SaslSession::new(Mechanism::XOAuth2, "alice", "tok", "n");
+        s.respond("").unwrap();
+        s.respond(&B64.encode(long)).unwrap();
+        assert_eq!(s.token_status().flatten().map(str::len), Some(64));
+
+        // Not base64: refused, whichever step.
+        let mut s = SaslSession::new(Mechanism::XOAuth2, "alice", "tok", "n");
+        assert_eq!(s.respond("!!").unwrap_err(), SaslError::BadBase64);
+        assert!(!s.token_sent());
+        // +OK before the token went proves nothing.
+        assert_eq!(s.succeeded(), Err(SaslError::Unfinished("XOAUTH2")));
+    }
+
+    #[test]
+    fn auto_never_picks_a_token_mechanism() {
+        let offered = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            Mechanism::strongest(&offered(&["XOAUTH2", "OAUTHBEARER"])),
+            None
+        );
+        assert_eq!(
+            Mechanism::strongest(&offered(&["OAUTHBEARER", "XOAUTH2", "PLAIN"])),
+            Some(Mechanism::Plain)
+        );
+        assert!(Mechanism::XOAuth2.bearer() && Mechanism::OAuthBearer.bearer());
+        assert!(!Mechanism::ScramSha256.bearer());
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub enum Command {
 /// Such a command is refused before anything is sent; nothing is stripped.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the {what} contains {character}, which POP3 cannot carry (it would end the command early); \
+    "the {what} contains {character}, which POP3 cannot carry (it would end the command, or a part of it, early); \
 nothing was sent. Correct the {what}"
 )]
 pub struct UnsafeArgument {
@@ -63,6 +63,20 @@ pub fn check_argument(what: &'static str, value: &str) -> Result<(), UnsafeArgum
         return Ok(());
     };
     Err(UnsafeArgument { what, character })
+}
+
+/// As [`check_argument`], and refuses U+0001 too: it separates the fields of
+/// an XOAUTH2 or OAUTHBEARER message, so one in a user name or an access
+/// token would start a field of its own.
+pub fn check_sasl_field(what: &'static str, value: &str) -> Result<(), UnsafeArgument> {
+    check_argument(what, value)?;
+    if value.contains('\u{1}') {
+        return Err(UnsafeArgument {
+            what,
+            character: "a U+0001 control character (the separator of SASL fields)",
+        });
+    }
+    Ok(())
 }
 
 /// What shape of reply a command expects.

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use super::auth::{self, Mechanism, SaslError, SaslSession};
 use super::capa::Capabilities;
 use super::client::Client;
-use super::command::{Command, Limits, UnsafeArgument, check_argument};
+use super::command::{Command, Limits, UnsafeArgument, check_argument, check_sasl_field};
 use super::reply::{Indicator, ProtocolError, Reply, RespCode};
 
 /// The least average rate, in bytes a second, at which a reply must arrive
@@ -54,6 +54,13 @@ pub struct Options {
     pub timeout: Duration,
     /// The SCRAM client nonce (see [`auth::fresh_nonce`]).
     pub nonce: String,
+    /// The server's name and port, as the account gives them (OAUTHBEARER
+    /// names them).
+    pub host: String,
+    pub port: u16,
+    /// The connection is never encrypted and its peer is not this machine
+    /// (a plain-text account on another host): no access token may cross it.
+    pub cleartext_remote: bool,
 }
 
 impl fmt::Debug for Options {
@@ -64,6 +71,9 @@ impl fmt::Debug for Options {
             .field("password", &"***")
             .field("method", &self.method)
             .field("timeout", &self.timeout)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("cleartext_remote", &self.cleartext_remote)
             .finish_non_exhaustive()
     }
 }
@@ -143,6 +153,40 @@ Use --security tls (port 995) if the server supports it"
         /// server may list mechanisms it cannot use for every account.
         mechanism: Option<Mechanism>,
     },
+    /// The server refused an OAuth2 access token (XOAUTH2, OAUTHBEARER):
+    /// expired, revoked, or not this account's. `status` is the one in the
+    /// server's error, cleaned; `text` its -ERR.
+    #[error(
+        "the server refused the access token ({}{}): {text}",
+        mechanism.name(),
+        status.as_ref().map(|s| format!(", status {s}")).unwrap_or_default()
+    )]
+    TokenRefused {
+        mechanism: Mechanism,
+        status: Option<String>,
+        text: String,
+    },
+    /// The account names a SASL mechanism the server does not list; its
+    /// list (names made safe to show) comes with it.
+    #[error(
+        "the server does not offer {} ({}); no credential was sent",
+        mechanism.name(),
+        if offered.is_empty() {
+            "it lists no SASL mechanisms".to_string()
+        } else {
+            format!("it offers SASL {}", offered.join(" "))
+        }
+    )]
+    NotOffered {
+        mechanism: Mechanism,
+        offered: Vec<String>,
+    },
+    /// An access token would go in plain text to another machine.
+    #[error(
+        "Pipit does not send an access token (XOAUTH2, OAUTHBEARER) unencrypted to another machine; \
+nothing was sent. Use --security tls (port 995) or starttls"
+    )]
+    TokenInClear,
     #[error("the SASL exchange failed: {0}")]
     Sasl(#[from] SaslError),
     #[error(transparent)]
@@ -211,12 +255,19 @@ pub struct Connection {
     capabilities: Option<Capabilities>,
     clock: Option<Clock>,
     bytes_received: u64,
+    /// What must never be shown, longest first: the password (or access
+    /// token) and every SASL message that carries it.
+    secrets: Vec<String>,
 }
 
 impl Connection {
     /// A new connection, at `now`, waiting for the server's greeting.
     pub fn new(options: Options, now: Instant) -> Connection {
         let client = Client::new(options.limits);
+        let secrets = [options.password.clone()]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect();
         let mut connection = Connection {
             options,
             client,
@@ -228,6 +279,7 @@ impl Connection {
             capabilities: None,
             clock: None,
             bytes_received: 0,
+            secrets,
         };
         connection.start_clock(now);
         connection
@@ -411,7 +463,7 @@ impl Connection {
 
     fn fail(&mut self, e: Error) {
         self.state = State::Failed;
-        let e = redact(e, &self.options.password);
+        let e = redact(e, &self.secrets);
         self.events.push_back(Err(e));
     }
 
@@ -499,6 +551,7 @@ impl Connection {
                     }
                     match exchange.respond(&reply.text) {
                         Ok(answer) => {
+                            self.keep_secret(&answer);
                             self.state = State::ExpectSasl {
                                 exchange,
                                 mechanism,
@@ -512,6 +565,17 @@ impl Connection {
                             return Err(e.into());
                         }
                     }
+                } else if mechanism.bearer()
+                    && exchange.token_sent()
+                    && Refusal::of(reply.code.as_ref()) == Refusal::Credentials
+                {
+                    // The token went, and the server will not have it (with
+                    // or without its error first): expired, or revoked.
+                    return Err(Error::TokenRefused {
+                        mechanism,
+                        status: exchange.token_status().flatten().map(str::to_string),
+                        text: reason(reply.text),
+                    });
                 } else {
                     let hint = (mechanism != Mechanism::Plain).then_some(mechanism);
                     return Err(self.refused(reply, hint));
@@ -534,8 +598,14 @@ impl Connection {
     /// Logs in as the options say: APOP if asked, else the strongest SASL
     /// mechanism offered, else USER/PASS.
     fn log_in(&mut self) -> Result<(), Error> {
-        check_argument("user name", &self.options.user)?;
-        check_argument("password", &self.options.password)?;
+        let bearer = matches!(self.options.method, Method::Sasl(m) if m.bearer());
+        if bearer {
+            check_sasl_field("user name", &self.options.user)?;
+            check_sasl_field("access token", &self.options.password)?;
+        } else {
+            check_argument("user name", &self.options.user)?;
+            check_argument("password", &self.options.password)?;
+        }
         let offered = self
             .capabilities
             .as_ref()
@@ -551,6 +621,29 @@ impl Connection {
                 });
                 return Ok(());
             }
+            Method::Sasl(m) if m.bearer() => {
+                // A bearer token lets in whoever holds it: never in clear
+                // to another machine, and only to a server that takes it.
+                if self.options.cleartext_remote {
+                    return Err(Error::TokenInClear);
+                }
+                let sasl = self
+                    .capabilities
+                    .as_ref()
+                    .map(|c| c.sasl.as_slice())
+                    .unwrap_or_default();
+                if !sasl.iter().any(|o| o.eq_ignore_ascii_case(m.name())) {
+                    return Err(Error::NotOffered {
+                        mechanism: m,
+                        offered: sasl
+                            .iter()
+                            .take(32)
+                            .map(|o| crate::reveal::field(o).chars().take(40).collect())
+                            .collect(),
+                    });
+                }
+                m
+            }
             Method::Sasl(m) => m,
             Method::Auto if offered.is_some() => offered.expect("checked by the guard"),
             Method::Auto | Method::UserPass => {
@@ -559,13 +652,19 @@ impl Connection {
                 return Ok(());
             }
         };
-        let mut exchange = Box::new(SaslSession::new(
-            mechanism,
-            &self.options.user,
-            &self.options.password,
-            &self.options.nonce,
-        ));
+        let mut exchange = Box::new(
+            SaslSession::new(
+                mechanism,
+                &self.options.user,
+                &self.options.password,
+                &self.options.nonce,
+            )
+            .with_server(&self.options.host, self.options.port),
+        );
         let initial_response = exchange.initial_response();
+        if let Some(response) = &initial_response {
+            self.keep_secret(response);
+        }
         self.state = State::ExpectSasl {
             exchange,
             mechanism,
@@ -580,26 +679,41 @@ impl Connection {
 
     /// A refused login (the password is taken out of it in `fail`).
     fn refused(&self, reply: Reply, mechanism: Option<Mechanism>) -> Error {
-        let text = if reply.text.is_empty() {
-            "no reason given".to_string()
-        } else {
-            reply.text
-        };
         Error::Refused {
             refusal: Refusal::of(reply.code.as_ref()),
-            text,
+            text: reason(reply.text),
             mechanism,
+        }
+    }
+
+    /// A SASL message sent that may carry the secret (PLAIN's, XOAUTH2's,
+    /// OAUTHBEARER's, all in base64): a server repeating it does not get it
+    /// shown. Short ones ("", "*", "AQ==") carry nothing.
+    fn keep_secret(&mut self, message: &str) {
+        if message.len() >= 8 && !self.secrets.iter().any(|s| s == message) {
+            self.secrets.push(message.to_string());
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
     }
 }
 
-/// The error with the password taken out of whatever the server said in it:
-/// a server that repeats it (in a refusal, in garbage) does not get it shown.
-fn redact(e: Error, password: &str) -> Error {
-    if password.is_empty() {
+/// A refusal's text, or words saying there was none.
+fn reason(text: String) -> String {
+    if text.is_empty() {
+        "no reason given".to_string()
+    } else {
+        text
+    }
+}
+
+/// The error with the password (or access token), and the SASL messages
+/// that carried it, taken out of whatever the server said in it: a server
+/// that repeats one (in a refusal, in garbage) does not get it shown.
+fn redact(e: Error, secrets: &[String]) -> Error {
+    if secrets.is_empty() {
         return e;
     }
-    let clean = |text: String| text.replace(password, "***");
+    let clean = |text: String| secrets.iter().fold(text, |text, secret| hide(text, secret));
     match e {
         Error::Greeting { code, text } => Error::Greeting {
             code,
@@ -626,8 +740,50 @@ fn redact(e: Error, password: &str) -> Error {
         Error::Protocol(ProtocolError::BadListing(text)) => {
             Error::Protocol(ProtocolError::BadListing(clean(text)))
         }
+        Error::TokenRefused {
+            mechanism,
+            status,
+            text,
+        } => Error::TokenRefused {
+            mechanism,
+            // A status is short: one that is a piece of a secret goes whole.
+            status: status.map(|status| {
+                if status.len() >= 8 && secrets.iter().any(|s| s.contains(status.as_str())) {
+                    "***".to_string()
+                } else {
+                    clean(status)
+                }
+            }),
+            text: clean(text),
+        },
+        Error::NotOffered { mechanism, offered } => Error::NotOffered {
+            mechanism,
+            offered: offered.into_iter().map(clean).collect(),
+        },
         other => other,
     }
+}
+
+/// `text` with `secret` written as `***`, also where the text was cut short
+/// (" […]", "…": a long status line, an excerpt of garbage) in its middle.
+fn hide(text: String, secret: &str) -> String {
+    let text = text.replace(secret, "***");
+    for marker in [" […]", "…"] {
+        let Some(body) = text.strip_suffix(marker) else {
+            continue;
+        };
+        // The longest start of the secret that the cut text ends with (a
+        // few characters may end it by chance: those are no secret).
+        let start = (4..secret.len())
+            .rev()
+            .filter(|&k| secret.is_char_boundary(k))
+            .find(|&k| body.ends_with(&secret[..k]));
+        if let Some(k) = start {
+            return format!("{}***{marker}", &body[..body.len() - k]);
+        }
+        break;
+    }
+    text
 }
 
 #[cfg(test)]

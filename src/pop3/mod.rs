@@ -15,7 +15,7 @@ pub mod stuffing;
 
 pub use capa::Capabilities;
 pub use client::Client;
-pub use command::{Command, Limits, ReplyShape, UnsafeArgument, check_argument};
+pub use command::{Command, Limits, ReplyShape, UnsafeArgument, check_argument, check_sasl_field};
 pub use connection::{Connection, Event, Handle, Method, Options};
 pub use reply::{Indicator, ProtocolError, Reply, RespCode};
 pub use stuffing::dot_stuff;

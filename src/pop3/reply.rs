@@ -302,18 +302,20 @@ fn parse_status(raw: &[u8], shape: ReplyShape) -> Result<Reply, ProtocolError> {
             line: excerpt(line),
         });
     }
-    // What a server says ends up on a terminal and in the window: control,
-    // direction and invisible characters are written out here, once.
-    let text = crate::reveal::field(String::from_utf8_lossy(rest).trim()).into_owned();
     if indicator == Indicator::Continue {
+        // A SASL challenge is base64 to decode, never shown: as it came (a
+        // long one cut short, as shown text is, would no longer decode).
         return Ok(Reply {
             indicator,
             code: None,
-            text,
+            text: String::from_utf8_lossy(rest).trim().to_string(),
             body: None,
             oversized: None,
         });
     }
+    // What a server says ends up on a terminal and in the window: control,
+    // direction and invisible characters are written out here, once.
+    let text = crate::reveal::field(String::from_utf8_lossy(rest).trim()).into_owned();
     let (code, text) = match text.strip_prefix('[').and_then(|t| t.split_once(']')) {
         Some((code, rest)) if !code.is_empty() && !code.contains(' ') => {
             (Some(RespCode::parse(code)), rest.trim().to_string())

@@ -7,7 +7,7 @@ use crate::config::{Account, AuthMethod};
 use crate::net::{Login, NetError, Session};
 use crate::pop3::auth::Mechanism;
 use crate::pop3::connection::Refusal;
-use crate::pop3::{Method, check_argument};
+use crate::pop3::{Method, check_argument, check_sasl_field};
 use crate::secrets::Password;
 use crate::store::{AccountState, Store};
 
@@ -54,9 +54,14 @@ pub(super) fn connect_and_authenticate(
     let endpoint = account.endpoint().map_err(FetchError::Setup)?;
     // A line break in a credential would become commands of its own: refuse
     // before connecting, so nothing at all is sent.
-    check_argument("user name", &account.user)
-        .and_then(|()| check_argument("password", password.expose()))
-        .map_err(NetError::from)?;
+    let method = method(account.auth);
+    match method {
+        Method::Sasl(m) if m.bearer() => check_sasl_field("user name", &account.user)
+            .and_then(|()| check_sasl_field("access token", password.expose())),
+        _ => check_argument("user name", &account.user)
+            .and_then(|()| check_argument("password", password.expose())),
+    }
+    .map_err(NetError::from)?;
     progress(Progress::Connecting {
         account: name.clone(),
         host: format!("{}:{}", account.host, account.port),
@@ -64,7 +69,7 @@ pub(super) fn connect_and_authenticate(
     let login = Login {
         user: account.user.clone(),
         password: password.expose().to_string(),
-        method: method(account.auth),
+        method,
     };
     let session = Session::open(&endpoint, &login).map_err(login_error)?;
     progress(Progress::Connected {
@@ -82,6 +87,8 @@ fn method(auth: AuthMethod) -> Method {
         AuthMethod::Plain => Method::Sasl(Mechanism::Plain),
         AuthMethod::CramMd5 => Method::Sasl(Mechanism::CramMd5),
         AuthMethod::ScramSha256 => Method::Sasl(Mechanism::ScramSha256),
+        AuthMethod::XOAuth2 => Method::Sasl(Mechanism::XOAuth2),
+        AuthMethod::OAuthBearer => Method::Sasl(Mechanism::OAuthBearer),
     }
 }
 
@@ -99,6 +106,15 @@ fn login_error(e: NetError) -> FetchError {
             let refusal = code.map_or(Refusal::Temporary, |c| Refusal::of(Some(&c)));
             refusal_error(refusal, text, None)
         }
+        NetError::TokenRefused {
+            mechanism,
+            status,
+            text,
+        } => FetchError::TokenRefused {
+            mechanism: mechanism.name(),
+            status,
+            text,
+        },
         NetError::NoApop => FetchError::NoApop,
         NetError::Sasl(e) => FetchError::Sasl(e),
         other => FetchError::Net(other),
@@ -115,6 +131,12 @@ fn refusal_error(refusal: Refusal, text: String, mechanism: Option<Mechanism>) -
         // hashed password rules out CRAM-MD5 and often SCRAM).
         Refusal::Credentials => FetchError::AuthRefused {
             text: match mechanism {
+                // Refused before the token went: the server will not take
+                // this mechanism from this account (or this user name).
+                Some(m) if m.bearer() => format!(
+                    "{text} (it refused {} before Pipit sent the access token)",
+                    m.name()
+                ),
                 Some(m) => format!(
                     "{text} (with {}; if the password is right, the server may not support it \
 for this account: try re-adding it with --auth plain)",

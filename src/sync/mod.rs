@@ -160,6 +160,16 @@ pub enum FetchError {
     Net(#[from] NetError),
     #[error("the server refused the login: {text}. Check the user name and password")]
     AuthRefused { text: String },
+    /// The server refused the OAuth2 access token (XOAUTH2, OAUTHBEARER).
+    #[error(
+        "the sign-in has expired or was revoked: sign in again (the server refused the {mechanism} access token{}: {text})",
+        status.as_ref().map(|s| format!(", status {s}")).unwrap_or_default()
+    )]
+    TokenRefused {
+        mechanism: &'static str,
+        status: Option<String>,
+        text: String,
+    },
     #[error(
         "the mailbox is in use by another session (the server said: {text}). Try again when it has finished"
     )]
@@ -252,15 +262,21 @@ pub enum ErrorKind {
 impl FetchError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            FetchError::AuthRefused { .. } | FetchError::NoApop => ErrorKind::LoginRefused,
+            FetchError::AuthRefused { .. }
+            | FetchError::TokenRefused { .. }
+            | FetchError::NoApop => ErrorKind::LoginRefused,
             FetchError::Net(net) => match net {
                 NetError::Certificate(_)
                 | NetError::Tls(_)
                 | NetError::TlsSetup(_)
                 | NetError::StlsUnavailable
-                | NetError::StlsRefused(_) => ErrorKind::Tls,
+                | NetError::StlsRefused(_)
+                | NetError::TokenInClear(_) => ErrorKind::Tls,
                 NetError::Protocol(_) | NetError::Sasl(_) => ErrorKind::Protocol,
-                NetError::LoginRefused { .. } | NetError::NoApop => ErrorKind::LoginRefused,
+                NetError::LoginRefused { .. }
+                | NetError::TokenRefused { .. }
+                | NetError::NotOffered(_)
+                | NetError::NoApop => ErrorKind::LoginRefused,
                 NetError::Refused { .. } | NetError::UnsafeArgument(_) | NetError::Internal(_) => {
                     ErrorKind::Other
                 }

@@ -14,6 +14,9 @@ fn options(method: Method, starttls: bool) -> Options {
         limits: Limits::default(),
         timeout: Duration::from_secs(30),
         nonce: "rOprNGfwEbeRWgbNEkqO".into(),
+        host: "pop.example.org".into(),
+        port: 995,
+        cleartext_remote: false,
     }
 }
 
@@ -500,4 +503,425 @@ fn the_clocks_tell_silence_a_dropped_pipeline_and_a_trickle_apart() {
         ),
         "given up once the reply took the timeout and came slower than MIN_RATE: {failed:?}"
     );
+}
+
+// ---- OAuth2 access tokens: XOAUTH2 and OAUTHBEARER (RFC 7628) ----
+
+/// A token of the length real ones have (a Microsoft one runs past 2 KB):
+/// too long for the AUTH line, which RFC 5034 caps at 255 octets.
+fn token() -> String {
+    format!("eyJ0eXAiOiJKV1QifQ.{}.sig", "A".repeat(1500))
+}
+
+fn bearer(mechanism: Mechanism) -> Options {
+    let mut o = options(Method::Sasl(mechanism), false);
+    o.password = token();
+    o
+}
+
+fn xoauth2_message() -> String {
+    B64.encode(format!("user=alice\x01auth=Bearer {}\x01\x01", token()))
+}
+
+fn oauthbearer_message() -> String {
+    B64.encode(format!(
+        "n,a=alice,\x01host=pop.example.org\x01port=995\x01auth=Bearer {}\x01\x01",
+        token()
+    ))
+}
+
+const OFFERS_BOTH: &[u8] = b"+OK\r\nUSER\r\nSASL PLAIN XOAUTH2 OAUTHBEARER\r\n.\r\n";
+
+#[test]
+fn a_token_goes_in_a_step_of_its_own_after_the_servers_go_ahead() {
+    for (mechanism, message) in [
+        (Mechanism::XOAuth2, xoauth2_message()),
+        (Mechanism::OAuthBearer, oauthbearer_message()),
+    ] {
+        // "+ " and a bare "+" are both a go-ahead.
+        for go_ahead in [&b"+ \r\n"[..], b"+\r\n"] {
+            let server = script(&[GREETING, OFFERS_BOTH, go_ahead, b"+OK Logged in.\r\n"]);
+            let out = in_every_chunking(
+                bearer(mechanism),
+                Script {
+                    plain: &server,
+                    tls: b"",
+                },
+            );
+            assert_eq!(
+                out.sent,
+                format!("CAPA\r\nAUTH {}\r\n{message}\r\n", mechanism.name())
+            );
+            assert_eq!(out.events, vec![Ok(Event::LoggedIn)]);
+        }
+    }
+}
+
+#[test]
+fn a_refused_token_goes_through_the_failure_dance_to_a_refusal_that_names_it() {
+    for (mechanism, message, error, answer, status) in [
+        (
+            Mechanism::XOAuth2,
+            xoauth2_message(),
+            r#"{"status":"401","schemes":"bearer","scope":"mail"}"#,
+            "",
+            "401",
+        ),
+        (
+            Mechanism::OAuthBearer,
+            oauthbearer_message(),
+            r#"{"status":"invalid_token"}"#,
+            "AQ==",
+            "invalid_token",
+        ),
+    ] {
+        let server = script(&[
+            GREETING,
+            OFFERS_BOTH,
+            b"+ \r\n",
+            format!("+ {}\r\n", B64.encode(error)).as_bytes(),
+            b"-ERR [AUTH] Authentication failed.\r\n",
+        ]);
+        let out = in_every_chunking(
+            bearer(mechanism),
+            Script {
+                plain: &server,
+                tls: b"",
+            },
+        );
+        assert_eq!(
+            out.sent,
+            format!(
+                "CAPA\r\nAUTH {}\r\n{message}\r\n{answer}\r\n",
+                mechanism.name()
+            )
+        );
+        assert_eq!(
+            out.events,
+            vec![Err(Error::TokenRefused {
+                mechanism,
+                status: Some(status.into()),
+                text: "Authentication failed.".into(),
+            })]
+        );
+        let shown = out.events[0].as_ref().unwrap_err().to_string();
+        assert!(!shown.contains(&token()[..40]), "{shown}");
+    }
+}
+
+#[test]
+fn a_token_refused_without_the_dance_is_refused_all_the_same() {
+    let server = script(&[GREETING, OFFERS_BOTH, b"+ \r\n", b"-ERR [AUTH] expired\r\n"]);
+    let out = in_every_chunking(
+        bearer(Mechanism::XOAuth2),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(
+        out.events,
+        vec![Err(Error::TokenRefused {
+            mechanism: Mechanism::XOAuth2,
+            status: None,
+            text: "expired".into(),
+        })]
+    );
+    // -ERR with another code after the token keeps its meaning: wait, not sign in.
+    let server = script(&[
+        GREETING,
+        OFFERS_BOTH,
+        b"+ \r\n",
+        b"-ERR [SYS/TEMP] auth backend down\r\n",
+    ]);
+    let out = in_every_chunking(
+        bearer(Mechanism::OAuthBearer),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert!(
+        matches!(
+            &out.events[..],
+            [Err(Error::Refused {
+                refusal: Refusal::Temporary,
+                ..
+            })]
+        ),
+        "{:?}",
+        out.events
+    );
+}
+
+#[test]
+fn an_err_at_once_is_a_refusal_before_the_token_went() {
+    for mechanism in [Mechanism::XOAuth2, Mechanism::OAuthBearer] {
+        let server = script(&[
+            GREETING,
+            OFFERS_BOTH,
+            b"-ERR [AUTH] Plaintext authentication disallowed\r\n",
+        ]);
+        let out = in_every_chunking(
+            bearer(mechanism),
+            Script {
+                plain: &server,
+                tls: b"",
+            },
+        );
+        assert_eq!(out.sent, format!("CAPA\r\nAUTH {}\r\n", mechanism.name()));
+        assert_eq!(
+            out.events,
+            vec![Err(Error::Refused {
+                refusal: Refusal::Credentials,
+                text: "Plaintext authentication disallowed".into(),
+                mechanism: Some(mechanism),
+            })]
+        );
+    }
+}
+
+#[test]
+fn a_challenge_that_is_not_base64_is_refused_with_a_cancel() {
+    // Instead of the go-ahead: the token never goes.
+    let server = script(&[GREETING, OFFERS_BOTH, b"+ not*base64\r\n"]);
+    let out = in_every_chunking(
+        bearer(Mechanism::XOAuth2),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\nAUTH XOAUTH2\r\n*\r\n");
+    assert_eq!(out.events, vec![Err(Error::Sasl(SaslError::BadBase64))]);
+
+    // Instead of the error after the token.
+    let server = script(&[GREETING, OFFERS_BOTH, b"+ \r\n", b"+ {status:401}\r\n"]);
+    let out = in_every_chunking(
+        bearer(Mechanism::OAuthBearer),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(
+        out.sent,
+        format!(
+            "CAPA\r\nAUTH OAUTHBEARER\r\n{}\r\n*\r\n",
+            oauthbearer_message()
+        )
+    );
+    assert_eq!(out.events, vec![Err(Error::Sasl(SaslError::BadBase64))]);
+}
+
+#[test]
+fn a_server_that_asks_again_after_the_dance_is_cancelled() {
+    let error = B64.encode(r#"{"status":"401"}"#);
+    let server = script(&[
+        GREETING,
+        OFFERS_BOTH,
+        b"+ \r\n",
+        format!("+ {error}\r\n").as_bytes(),
+        format!("+ {error}\r\n").as_bytes(),
+    ]);
+    let out = in_every_chunking(
+        bearer(Mechanism::XOAuth2),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(
+        out.sent,
+        format!("CAPA\r\nAUTH XOAUTH2\r\n{}\r\n\r\n*\r\n", xoauth2_message())
+    );
+    assert_eq!(
+        out.events,
+        vec![Err(Error::Sasl(SaslError::TooManySteps("XOAUTH2")))]
+    );
+
+    // Nor is +OK believed after the server said the token was refused.
+    let server = script(&[
+        GREETING,
+        OFFERS_BOTH,
+        b"+ \r\n",
+        format!("+ {error}\r\n").as_bytes(),
+        b"+OK Logged in.\r\n",
+    ]);
+    let out = in_every_chunking(
+        bearer(Mechanism::OAuthBearer),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(
+        out.events,
+        vec![Err(Error::Sasl(SaslError::Contradiction("OAUTHBEARER")))]
+    );
+}
+
+#[test]
+fn the_token_is_never_shown_even_when_the_server_repeats_it() {
+    let message = xoauth2_message();
+    let token = token();
+    for reply in [
+        format!("-ERR [AUTH] bad token {token}\r\n"),
+        format!("-ERR [AUTH] you sent {message}\r\n"),
+        format!(
+            "+ {}\r\n-ERR [AUTH] {token}\r\n",
+            B64.encode(format!(r#"{{"status":"{token}"}}"#))
+        ),
+        format!("-ERR [SYS/TEMP] {token} {message}\r\n"),
+        format!("garbage {token}\r\n"),
+    ] {
+        let server = script(&[GREETING, OFFERS_BOTH, b"+ \r\n", reply.as_bytes()]);
+        let out = run(
+            bearer(Mechanism::XOAuth2),
+            &Script {
+                plain: &server,
+                tls: b"",
+            },
+            7,
+        );
+        let [Err(e)] = &out.events[..] else {
+            panic!("{reply}: {:?}", out.events)
+        };
+        let shown = format!("{e} {e:?}");
+        // Any 20 characters of the token or its message would be too many.
+        for secret in [&token, &message] {
+            for piece in secret.as_bytes().chunks(20) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                if piece.chars().all(|c| c == 'A') {
+                    continue; // the filler repeats; its pieces prove nothing
+                }
+                assert!(!shown.contains(piece), "{piece} in {shown}");
+            }
+        }
+        assert!(shown.contains("***"), "{shown}");
+    }
+    assert!(!format!("{:?}", bearer(Mechanism::XOAuth2)).contains(&token[..30]));
+}
+
+#[test]
+fn a_token_goes_only_to_a_server_that_offers_its_mechanism() {
+    for (capa, offered) in [
+        (
+            &b"+OK\r\nUSER\r\nSASL PLAIN LOGIN XOAUTH2\r\n.\r\n"[..],
+            vec!["PLAIN".to_string(), "LOGIN".into(), "XOAUTH2".into()],
+        ),
+        (b"+OK\r\nUSER\r\n.\r\n", vec![]),
+        (b"-ERR no CAPA here\r\n", vec![]),
+        (
+            b"+OK\r\nSASL PLAIN \x1b[2J\r\n.\r\n",
+            vec!["PLAIN".into(), "[U+001B][2J".into()],
+        ),
+    ] {
+        let server = script(&[GREETING, capa]);
+        let out = in_every_chunking(
+            bearer(Mechanism::OAuthBearer),
+            Script {
+                plain: &server,
+                tls: b"",
+            },
+        );
+        assert_eq!(out.sent, "CAPA\r\n", "nothing after CAPA");
+        assert_eq!(
+            out.events,
+            vec![Err(Error::NotOffered {
+                mechanism: Mechanism::OAuthBearer,
+                offered: offered.clone(),
+            })]
+        );
+        let text = out.events[0].as_ref().unwrap_err().to_string();
+        assert!(text.contains("does not offer OAUTHBEARER"), "{text}");
+        if offered.is_empty() {
+            assert!(text.contains("lists no SASL mechanisms"), "{text}");
+        } else {
+            assert!(text.contains("it offers SASL PLAIN"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn a_token_never_goes_in_clear_to_another_machine() {
+    let mut o = bearer(Mechanism::XOAuth2);
+    o.cleartext_remote = true;
+    let server = script(&[GREETING, OFFERS_BOTH]);
+    let out = in_every_chunking(
+        o,
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\n");
+    assert_eq!(out.events, vec![Err(Error::TokenInClear)]);
+
+    // Over STARTTLS, the capabilities after TLS decide, and the token goes.
+    let mut o = bearer(Mechanism::XOAuth2);
+    o.starttls = true;
+    let plain = script(&[GREETING, b"+OK\r\nSTLS\r\n.\r\n", b"+OK begin TLS\r\n"]);
+    let tls = script(&[OFFERS_BOTH, b"+ \r\n", b"+OK\r\n"]);
+    let out = in_every_chunking(
+        o,
+        Script {
+            plain: &plain,
+            tls: &tls,
+        },
+    );
+    assert_eq!(
+        out.sent,
+        format!(
+            "CAPA\r\nSTLS\r\n[TLS]CAPA\r\nAUTH XOAUTH2\r\n{}\r\n",
+            xoauth2_message()
+        )
+    );
+    assert_eq!(out.events, vec![Ok(Event::StartTls), Ok(Event::LoggedIn)]);
+}
+
+#[test]
+fn a_token_or_user_name_that_would_break_the_message_is_refused_unsent() {
+    for (user, token, what) in [
+        ("alice", "tok\r\nDELE 1", "access token"),
+        ("alice", "tok\0x", "access token"),
+        ("alice", "tok\x01auth=Bearer other", "access token"),
+        ("alice\x01auth=Bearer x", "tok", "user name"),
+        ("alice\nQUIT", "tok", "user name"),
+    ] {
+        let mut o = bearer(Mechanism::OAuthBearer);
+        o.user = user.into();
+        o.password = token.into();
+        let server = script(&[GREETING, OFFERS_BOTH]);
+        let out = in_every_chunking(
+            o,
+            Script {
+                plain: &server,
+                tls: b"",
+            },
+        );
+        assert_eq!(out.sent, "CAPA\r\n", "{user:?} {token:?}");
+        match &out.events[..] {
+            [Err(Error::UnsafeArgument(e))] => assert_eq!(e.what, what),
+            other => panic!("{user:?} {token:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn auto_logs_in_with_the_password_even_where_tokens_are_offered() {
+    let server = script(&[
+        GREETING,
+        b"+OK\r\nUSER\r\nSASL XOAUTH2 OAUTHBEARER\r\n.\r\n",
+        b"+OK\r\n",
+        b"+OK\r\n",
+    ]);
+    let out = in_every_chunking(
+        options(Method::Auto, false),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\nUSER alice\r\nPASS secret\r\n");
 }

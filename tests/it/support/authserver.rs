@@ -35,6 +35,7 @@ struct State {
     /// What the token endpoint was asked, in order (grant types).
     asked: Vec<String>,
     issued: u32,
+    access_tokens: Vec<String>,
     expires_in: u64,
     problems: Vec<String>,
 }
@@ -101,13 +102,12 @@ impl AuthServer {
         self.state.lock().unwrap().problems.clone()
     }
 
-    /// Every refresh token it issued.
-    pub fn refresh_tokens(&self) -> Vec<String> {
-        self.state
-            .lock()
-            .unwrap()
-            .refresh_tokens
+    /// Every token it issued, refresh and access.
+    pub fn tokens(&self) -> Vec<String> {
+        let s = self.state.lock().unwrap();
+        s.refresh_tokens
             .keys()
+            .chain(&s.access_tokens)
             .cloned()
             .collect()
     }
@@ -294,10 +294,12 @@ fn token(f: &HashMap<String, String>, state: &Mutex<State>, mint: &Mint) -> Answ
     s.issued += 1;
     let refresh = random();
     s.refresh_tokens.insert(refresh.clone(), true);
+    let access = mint();
+    s.access_tokens.push(access.clone());
     json(
         200,
         serde_json::json!({
-            "access_token": mint(),
+            "access_token": access,
             "token_type": "Bearer",
             "expires_in": s.expires_in,
             "refresh_token": refresh,

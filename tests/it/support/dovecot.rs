@@ -1,6 +1,9 @@
 //! A real Dovecot POP3 server on loopback, one per test: its own directory,
 //! free ports, a self-signed certificate, and one user `alice` (password
-//! `secret`) whose Maildir holds the messages given.
+//! `secret`) whose Maildir holds the messages given. Started with
+//! [`Dovecot::start_with_oauth2`], it also takes OAuth2 access tokens
+//! (XOAUTH2, OAUTHBEARER): JWTs it checks itself, signed with
+//! [`OAUTH2_KEY`] (see [`access_token`]).
 //!
 //! Dovecot must be installed (`apt-get install dovecot-pop3d`; tests/run.sh
 //! does it). Without it these tests fail, loudly: they are never skipped.
@@ -14,6 +17,43 @@ use std::time::{Duration, Instant};
 
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "secret";
+/// The HS256 key the OAuth2 Dovecot checks access tokens with.
+pub const OAUTH2_KEY: &[u8] = b"pipit-test-hs256-key-0123456789abcdef";
+/// The issuer it accepts.
+pub const OAUTH2_ISSUER: &str = "https://issuer.pipit.test";
+
+/// An access token as an identity provider would mint one: an HS256 JWT for
+/// `sub`, from [`OAUTH2_ISSUER`], valid from `iat` to `exp` (Unix seconds),
+/// signed with `key`.
+pub fn access_token(key: &[u8], sub: &str, iat: i64, exp: i64) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = b64.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    let claims = serde_json::json!({
+        "sub": sub,
+        "user": sub,
+        "iss": OAUTH2_ISSUER,
+        "aud": "pipit",
+        "iat": iat,
+        "exp": exp,
+        // Something unguessable, so no two tokens are alike.
+        "jti": format!("{:x}", rand_u64()),
+    });
+    let body = b64.encode(claims.to_string());
+    let signed = format!("{header}.{body}");
+    let tag = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
+        signed.as_bytes(),
+    );
+    format!("{signed}.{}", b64.encode(tag.as_ref()))
+}
+
+fn rand_u64() -> u64 {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; 8];
+    ring::rand::SystemRandom::new().fill(&mut bytes).unwrap();
+    u64::from_le_bytes(bytes)
+}
 
 pub struct Dovecot {
     dir: tempfile::TempDir,
@@ -59,17 +99,33 @@ impl Dovecot {
 
     /// A Dovecot whose user `alice` has this password.
     pub fn start_with_password(messages: &[Vec<u8>], password: &str) -> Dovecot {
-        Dovecot::start_with(messages, password, "%08Xu%08Xv")
+        Dovecot::start_with(messages, password, "%08Xu%08Xv", false)
     }
 
     /// A Dovecot that writes its UIDLs with `uidl_format` (`pop3_uidl_format`):
     /// two servers with the same mail and other formats are one mailbox that
     /// moved.
     pub fn start_with_uidl_format(messages: &[Vec<u8>], uidl_format: &str) -> Dovecot {
-        Dovecot::start_with(messages, PASSWORD, uidl_format)
+        Dovecot::start_with(messages, PASSWORD, uidl_format, false)
     }
 
-    fn start_with(messages: &[Vec<u8>], password: &str, uidl_format: &str) -> Dovecot {
+    /// A Dovecot that also offers XOAUTH2 and OAUTHBEARER, through its
+    /// `oauth2` passdb validating JWTs locally (`introspection_mode =
+    /// local`, Dovecot 2.3.11 and later): HS256, [`OAUTH2_KEY`] in a file
+    /// dict, the issuer [`OAUTH2_ISSUER`], the user name in `sub`. A refused
+    /// token costs no delay (`auth_failure_delay = 0`, no anvil penalty), so
+    /// tests of refusals stay quick; the log says why a token was refused
+    /// (`auth_verbose`). The password still works for the other mechanisms.
+    pub fn start_with_oauth2(messages: &[Vec<u8>]) -> Dovecot {
+        Dovecot::start_with(messages, PASSWORD, "%08Xu%08Xv", true)
+    }
+
+    fn start_with(
+        messages: &[Vec<u8>],
+        password: &str,
+        uidl_format: &str,
+        oauth2: bool,
+    ) -> Dovecot {
         let binary = dovecot_binary();
         // Under /tmp, so Dovecot's unprivileged processes can reach it.
         let dir = tempfile::Builder::new()
@@ -146,6 +202,54 @@ impl Dovecot {
         )
         .unwrap();
 
+        // The key dict: `shared/<azp>/<alg>/<kid>` (no azp, no kid: "default")
+        // is the file default/HS256/default under the prefix, in base64.
+        let oauth2_conf = if oauth2 {
+            use base64::Engine as _;
+            let keys = root.join("oauth2-keys/default/HS256");
+            fs::create_dir_all(&keys).unwrap();
+            fs::write(
+                keys.join("default"),
+                base64::engine::general_purpose::STANDARD.encode(OAUTH2_KEY),
+            )
+            .unwrap();
+            fs::write(
+                root.join("oauth2.conf.ext"),
+                format!(
+                    "introspection_mode = local
+local_validation_key_dict = fs:posix:prefix={}/
+username_attribute = sub
+issuers = {OAUTH2_ISSUER}
+",
+                    root.join("oauth2-keys").display()
+                ),
+            )
+            .unwrap();
+            format!(
+                "auth_failure_delay = 0
+auth_verbose = yes
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {}
+}}
+",
+                root.join("oauth2.conf.ext").display()
+            )
+        } else {
+            String::new()
+        };
+        let (mechanisms, password_mechanisms, no_penalty) = if oauth2 {
+            (
+                " xoauth2 oauthbearer",
+                "  mechanisms = plain login apop cram-md5 scram-sha-256\n",
+                // Without its socket, the auth process applies no penalty.
+                "  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n",
+            )
+        } else {
+            ("", "", "")
+        };
+
         let mut attempt = 0;
         let (plain_port, tls_port) = loop {
             attempt += 1;
@@ -164,15 +268,15 @@ ssl = yes
 ssl_cert = <{r}/cert.pem
 ssl_key = <{r}/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login apop cram-md5 scram-sha-256
+auth_mechanisms = plain login apop cram-md5 scram-sha-256{mechanisms}
 mail_location = maildir:~/Maildir
 pop3_uidl_format = {uidl_format}
 default_internal_user = {internal}
 default_login_user = {login}
 first_valid_uid = 1
-passdb {{
+{oauth2_conf}passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {r}/users
+{password_mechanisms}  args = scheme=PLAIN username_format=%u {r}/users
 }}
 userdb {{
   driver = passwd-file
@@ -190,7 +294,7 @@ service pop3-login {{
 }}
 service anvil {{
   chroot =
-}}
+{no_penalty}}}
     "
                 ),
             )
