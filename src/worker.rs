@@ -237,18 +237,25 @@ fn run(
                             let result = guarded("the fetch", || {
                                 let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
                                 failpoint::hit(&format!("fetch:{}", account.name));
-                                let password = password.password()?;
                                 let mut store = Store::open(&paths.store)?;
-                                sync::fetch(
-                                    &account,
-                                    &password,
-                                    &mut store,
-                                    &paths.locks,
-                                    cancel,
-                                    &mut |p| {
-                                        send(Event::Progress(p));
-                                    },
-                                )
+                                let mut fetch = |password: &Password| {
+                                    sync::fetch(
+                                        &account,
+                                        password,
+                                        &mut store,
+                                        &paths.locks,
+                                        cancel,
+                                        &mut |p| send(Event::Progress(p)),
+                                    )
+                                };
+                                match fetch(&password.password()?) {
+                                    // A token refused before its time: once
+                                    // more with a renewed one.
+                                    Err(FetchError::TokenRefused { .. }) if password.renew() => {
+                                        fetch(&password.password()?)
+                                    }
+                                    result => result,
+                                }
                             });
                             send(Event::Finished {
                                 account: account.name.clone(),

@@ -123,6 +123,20 @@ pub fn access_token(account: &Account, config: &OAuthConfig) -> Result<Password,
     Ok(Password::new(grant.access_token))
 }
 
+/// Marks `account`'s access token as used up, so that the next
+/// [`access_token`] renews it: for a server that refused a token its
+/// provider still called valid (revoked early, or the clocks disagree).
+/// False if there is no sign-in to renew.
+pub fn set_stale(account: &Account) -> bool {
+    match Grant::load(account) {
+        Ok(Some(mut grant)) if grant.refresh_token.is_some() => {
+            grant.expires_at = Some(0);
+            grant.save(account).is_ok()
+        }
+        _ => false,
+    }
+}
+
 fn refresh(account: &Account, config: &OAuthConfig, old: Grant) -> Result<Grant, SignInError> {
     let expired = |reason: &str| SignInError::Expired {
         account: account.name.clone(),

@@ -103,6 +103,18 @@ impl PasswordSource {
     }
 }
 
+impl PasswordSource {
+    /// After the server refused what [`PasswordSource::password`] gave:
+    /// whether asking again may give something new (a signed-in account's
+    /// renewed access token). Passwords are not asked again.
+    pub fn renew(&self) -> bool {
+        match self {
+            PasswordSource::SignIn(account) => crate::oauth::grant::set_stale(account),
+            _ => false,
+        }
+    }
+}
+
 fn run_password_command(cmd: &str) -> Result<Password, SecretError> {
     let argv = split_command(cmd)?;
     let (program, args) = argv.split_first().ok_or(SecretError::EmptyCommand)?;

@@ -324,3 +324,32 @@ fn oauth_signing_in_again_is_only_for_oauth_accounts() {
         describe(&out)
     );
 }
+
+#[test]
+fn oauth_a_token_the_server_refuses_before_its_time_is_renewed_once() {
+    let keyring = SecretService::start();
+    // The first access token runs out at the mail server after 2 s, while
+    // the provider said an hour: the server refuses it as Pipit still
+    // holds it fresh.
+    let minted = std::sync::atomic::AtomicU32::new(0);
+    let auth = AuthServer::start(move || {
+        let now = pipit::dates::unix_now();
+        let first = minted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        dovecot::access_token(
+            OAUTH2_KEY,
+            USER,
+            now - 10,
+            now + if first { 2 } else { 600 },
+        )
+    });
+    let pop3 = Dovecot::start_with_oauth2(&mail::varied(5));
+    let pipit = pipit_with_browser(&keyring);
+    let added = add(&pipit, &auth, &pop3, &[]);
+    assert_eq!(added.status.code(), Some(0), "{}", describe(&added));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let fetch = pipit.run(&["fetch", "--json"]);
+    assert_eq!(fetch.status.code(), Some(0), "{}", describe(&fetch));
+    assert_eq!(pipit.list().len(), 5);
+    assert_eq!(auth.asked(), ["authorization_code", "refresh_token"]);
+    assert!(pop3.log().contains("expired"), "{}", pop3.log());
+}
