@@ -162,6 +162,7 @@ pub enum Setting {
     MaxSize,
     Timeout,
     PasswordCommand,
+    Auth,
 }
 
 impl Setting {
@@ -175,6 +176,7 @@ impl Setting {
             Setting::MaxSize => "--max-size",
             Setting::Timeout => "--timeout",
             Setting::PasswordCommand => "--password-command",
+            Setting::Auth => "--auth",
         }
     }
 
@@ -188,6 +190,7 @@ impl Setting {
             Setting::MaxSize => "Size limit",
             Setting::Timeout => "Timeout",
             Setting::PasswordCommand => "Password command",
+            Setting::Auth => "Authentication",
         }
     }
 }
@@ -242,6 +245,20 @@ at least 1 byte, or no limit"
                     self.timeout_secs
                 ),
             );
+        }
+        if self.oauth.is_some() {
+            if !matches!(self.auth, AuthMethod::XOAuth2 | AuthMethod::OAuthBearer) {
+                return invalid(
+                    Setting::Auth,
+                    "an account that signs in with OAuth2 logs in with its token: use xoauth2 or oauthbearer".into(),
+                );
+            }
+            if self.password_command.is_some() {
+                return invalid(
+                    Setting::PasswordCommand,
+                    "an account that signs in with OAuth2 takes no password command: its token comes from the sign-in".into(),
+                );
+            }
         }
         if let Some(command) = &self.password_command {
             match crate::secrets::split_command(command) {

@@ -45,7 +45,7 @@ impl Field {
             Setting::User => Field::User,
             Setting::MaxSize => Field::MaxSize,
             Setting::Timeout => Field::Port,
-            Setting::PasswordCommand => Field::PasswordCommand,
+            Setting::PasswordCommand | Setting::Auth => Field::PasswordCommand,
         }
     }
 }
@@ -304,11 +304,13 @@ impl AccountDraft {
                         Setting::MaxSize => probe.max_size = None,
                         Setting::Timeout => probe.timeout_secs = 30,
                         Setting::PasswordCommand => probe.password_command = None,
+                        Setting::Auth => probe.auth = AuthMethod::XOAuth2,
                     }
                 }
             }
         }
         if account.password_command.is_none()
+            && account.oauth.is_none()
             && self.password.is_empty()
             && self
                 .editing()

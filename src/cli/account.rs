@@ -268,6 +268,7 @@ or --password-command CMD"
                         client_id: oauth.client_id,
                         client_secret: oauth.client_secret,
                         scope: oauth.scope,
+                        key: crate::oauth::new_key(),
                     })
                 }),
             };
@@ -342,6 +343,9 @@ or --password-command CMD"
                 )));
             }
             let grant = signed_in(&account, device)?;
+            // The browser may be signed in to another mailbox: the sign-in
+            // replaces the old one only once the server takes it.
+            logged_in(&account, &grant)?;
             grant.save(&account)?;
             eprintln!(
                 "Signed in: account {name:?} fetches again with: pipit fetch --account {name}"
@@ -351,6 +355,11 @@ or --password-command CMD"
         AccountCommand::SetPassword { name, .. } => {
             let mut config = Config::load(&paths.config)?;
             let account = config.account(&name)?.clone();
+            if account.oauth.is_some() {
+                return Err(usage(format!(
+                    "account {name:?} signs in with OAuth2 and has no password: to sign in again, use pipit account sign-in {name}"
+                )));
+            }
             let password = super::password_from_stdin()?;
             account.keychain_entry().set(&password)?;
             if account.password_command.is_some() {
@@ -378,16 +387,7 @@ fn add_signed_in(paths: &Paths, account: Account, device: bool) -> Result<(), Fa
         return Err(ConfigError::Exists(account.name).into());
     }
     let grant = signed_in(&account, device)?;
-    eprintln!("Signed in. Logging in to {}…", account.host);
-    let token = crate::secrets::Password::new(grant.access_token.clone());
-    let info = crate::sync::test_connection(&account, &token).map_err(|e| {
-        Failure::new(
-            exit::of(e.kind()),
-            format!(
-                "the sign-in worked but the POP3 server refused the login with it: {e}. Nothing was saved"
-            ),
-        )
-    })?;
+    let info = logged_in(&account, &grant)?;
     let name = account.name.clone();
     setup::add_signed_in(&paths.config, account, &grant)?;
     eprintln!(
@@ -396,6 +396,22 @@ fn add_signed_in(paths: &Paths, account: Account, device: bool) -> Result<(), Fa
         if info.messages == 1 { "" } else { "s" }
     );
     Ok(())
+}
+
+/// Logs in to the account's server with a new sign-in's token, before the
+/// sign-in is kept.
+fn logged_in(account: &Account, grant: &Grant) -> Result<crate::sync::ServerInfo, Failure> {
+    eprintln!("Signed in. Logging in to {}…", account.host);
+    let token = crate::secrets::Password::new(grant.access_token.clone());
+    crate::sync::test_connection(account, &token).map_err(|e| {
+        Failure::new(
+            exit::of(e.kind()),
+            format!(
+                "the sign-in worked but the POP3 server refused the login with it: {e}. Nothing was saved: \
+is the browser signed in to another mailbox?"
+            ),
+        )
+    })
 }
 
 /// Runs the sign-in, telling the user on standard error what to do.
@@ -416,7 +432,8 @@ fn signed_in(account: &Account, device: bool) -> Result<Grant, Failure> {
         Prompt::Device(code) => {
             eprintln!(
                 "To sign in, open {} on any device and enter the code {}",
-                code.verification_uri, code.user_code
+                crate::reveal::field(&code.verification_uri),
+                crate::reveal::field(&code.user_code)
             );
             eprintln!("Waiting for you to sign in there (Ctrl+C to stop)…");
         }
@@ -447,6 +464,12 @@ fn signed_in(account: &Account, device: bool) -> Result<Grant, Failure> {
 fn edit(paths: &Paths, args: EditArgs) -> Result<(), Failure> {
     let config = Config::load(&paths.config)?;
     let old = config.account(&args.name)?.clone();
+    if old.oauth.is_some() && args.password_stdin {
+        return Err(usage(format!(
+            "--password-stdin: account {:?} signs in with OAuth2 and has no password: to sign in again, use pipit account sign-in {}",
+            old.name, old.name
+        )));
+    }
     let mut account = old.clone();
     if let Some(security) = &args.security {
         let security: Security = security.parse().map_err(usage)?;

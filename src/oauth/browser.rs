@@ -26,6 +26,11 @@ pub const WAIT: Duration = Duration::from_secs(10 * 60);
 /// The most of the browser's request that is read: its first line is enough.
 const MAX_REQUEST: usize = 16 * 1024;
 
+/// How long one connection may take to send its request: a browser sends
+/// it at once; a connection that dribbles is dropped, so it cannot hold the
+/// only listener (nor a Cancel) for long.
+const REQUEST_TIME: Duration = Duration::from_secs(3);
+
 /// What the browser's request to the loopback address says.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Redirect {
@@ -141,6 +146,9 @@ pub fn sign_in(
             }
             Err(e) => return Err(SignInError::Listen(e.to_string())),
         };
+        // Only the answer carrying this sign-in's state ends it: a stray or
+        // forged request (another program, a web page) is refused and the
+        // wait goes on.
         match answer(stream, state.secret()) {
             Some(result) => break result?,
             None => continue,
@@ -156,13 +164,18 @@ pub fn sign_in(
 }
 
 /// Reads one request from the browser and answers it with a page: the
-/// code, the reason the sign-in failed, or none if it was not the answer.
+/// code, the reason the sign-in failed, or none if it was not this
+/// sign-in's answer.
 fn answer(mut stream: TcpStream, state: &str) -> Option<Result<String, SignInError>> {
     let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let until = Instant::now() + REQUEST_TIME;
     let mut head = Vec::new();
     let mut chunk = [0u8; 2048];
     while head.len() < MAX_REQUEST && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
         match stream.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => head.extend_from_slice(&chunk[..n]),
@@ -175,8 +188,8 @@ fn answer(mut stream: TcpStream, state: &str) -> Option<Result<String, SignInErr
         {
             (
                 "400 Bad Request",
-                "This answer does not belong to Pipit's sign-in: nothing was signed in. Go back to Pipit and try again.",
-                Some(Err(SignInError::StateMismatch)),
+                "This answer does not belong to Pipit's sign-in, and was ignored. If you are signing in to Pipit, go back to Pipit and start again.",
+                None,
             )
         }
         Redirect::Code { code, .. } => (
@@ -220,15 +233,17 @@ pub fn open_browser(url: &str) -> Result<(), String> {
         None => vec!["xdg-open".to_string()],
     };
     let (program, args) = argv.split_first().ok_or("$BROWSER is empty")?;
-    std::process::Command::new(program)
+    let mut child = std::process::Command::new(program)
         .args(args)
         .arg(url)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map(drop)
-        .map_err(|e| format!("cannot start {program:?}: {e}"))
+        .map_err(|e| format!("cannot start {program:?}: {e}"))?;
+    // Reaped when it ends, so a long-running window leaves no zombie.
+    std::thread::spawn(move || child.wait());
+    Ok(())
 }
 
 #[cfg(test)]

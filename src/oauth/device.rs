@@ -16,6 +16,13 @@ use super::http::{Http, HttpError, checked};
 use super::{Endpoints, SignInError};
 use crate::config::Account;
 
+/// The least time between two polls, whatever the server says.
+const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The longest Pipit waits for the code to be entered, whatever the server
+/// says.
+const MAX_WAIT: Duration = Duration::from_secs(30 * 60);
+
 /// What the user is asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceCode {
@@ -85,7 +92,8 @@ pub fn sign_in(
     let sleep = {
         let cancel = cancel.clone();
         move |interval: Duration| {
-            let until = std::time::Instant::now() + interval;
+            // A server asking for no wait at all would be polled flat out.
+            let until = std::time::Instant::now() + interval.max(MIN_INTERVAL);
             while std::time::Instant::now() < until && !cancel.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -94,15 +102,15 @@ pub fn sign_in(
     let result = client
         .exchange_device_access_token(&details)
         .set_time_fn(now)
-        .request(&http, sleep, None);
+        .request(&http, sleep, Some(MAX_WAIT));
     if cancel.load(Ordering::Relaxed) {
         return Err(SignInError::Cancelled);
     }
     let response = result.map_err(|e| match e {
         RequestTokenError::ServerResponse(r) => match r.error() {
             oauth2::DeviceCodeErrorResponseType::AccessDenied => SignInError::Cancelled,
-            oauth2::DeviceCodeErrorResponseType::ExpiredToken => SignInError::TimedOut {
-                minutes: details.expires_in().as_secs().div_ceil(60),
+            oauth2::DeviceCodeErrorResponseType::ExpiredToken => SignInError::CodeExpired {
+                minutes: details.expires_in().min(MAX_WAIT).as_secs().div_ceil(60),
             },
             other => SignInError::Refused {
                 error: other.to_string(),

@@ -24,6 +24,15 @@ pub const SERVICE: &str = "pipit-oauth";
 /// not run out between the check and the login.
 const MARGIN_SECS: i64 = 120;
 
+/// How long an access token is taken to last when the provider does not
+/// say (`expires_in` is only recommended): an hour, as the large providers'.
+const UNSAID_LIFETIME_SECS: u64 = 3600;
+
+/// One renewal at a time in this process (the window's automatic check and
+/// a preview may ask at once): a provider that rotates refresh tokens takes
+/// a refresh token once.
+static RENEWING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// What a sign-in left: the access token for logins, the refresh token to
 /// get the next one, and where to ask for it.
 #[derive(Clone, Serialize, Deserialize)]
@@ -60,9 +69,16 @@ impl Grant {
                 .refresh_token()
                 .map(|t| t.secret().clone())
                 .or(old_refresh),
-            expires_at: response
-                .expires_in()
-                .map(|d| unix_now() + i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)),
+            expires_at: Some(
+                unix_now().saturating_add(
+                    i64::try_from(
+                        response
+                            .expires_in()
+                            .map_or(UNSAID_LIFETIME_SECS, |d| d.as_secs()),
+                    )
+                    .unwrap_or(i64::MAX),
+                ),
+            ),
             token_endpoint: token_endpoint.to_string(),
         }
     }
@@ -100,12 +116,18 @@ impl Grant {
 }
 
 /// `account`'s place in the keychain for its sign-in: filed by the
-/// account's name, which never changes, so that a new server or user name
-/// (`account edit`) keeps the sign-in where it is.
+/// account's name (which never changes, so that a new server or user name
+/// keeps the sign-in where it is) and its random key (so that an account of
+/// the same name under another `--home` has its own).
 pub fn entry(account: &Account) -> KeychainEntry {
+    let key = account.oauth.as_ref().map_or("", |o| o.key.as_str());
     KeychainEntry {
         service: SERVICE.to_string(),
-        user: account.name.clone(),
+        user: if key.is_empty() {
+            account.name.clone()
+        } else {
+            format!("{} {key}", account.name)
+        },
     }
 }
 
@@ -118,9 +140,34 @@ pub fn access_token(account: &Account, config: &OAuthConfig) -> Result<Password,
     if grant.fresh(unix_now()) {
         return Ok(Password::new(grant.access_token));
     }
-    let grant = refresh(account, config, grant)?;
-    grant.save(account)?;
-    Ok(Password::new(grant.access_token))
+    let _one_at_a_time = RENEWING.lock().unwrap_or_else(|e| e.into_inner());
+    // Another thread may have renewed it while this one waited.
+    let grant = Grant::load(account)?.ok_or_else(|| SignInError::NotSignedIn {
+        account: account.name.clone(),
+    })?;
+    if grant.fresh(unix_now()) {
+        return Ok(Password::new(grant.access_token));
+    }
+    let renewed = match refresh(account, config, grant.clone()) {
+        Err(expired @ SignInError::Expired { .. }) => {
+            // Another Pipit (the window, a command) may have used the
+            // refresh token first and kept the new one: take that.
+            match Grant::load(account)? {
+                Some(newer) if newer.refresh_token != grant.refresh_token => {
+                    if newer.fresh(unix_now()) {
+                        return Ok(Password::new(newer.access_token));
+                    }
+                    refresh(account, config, newer)?
+                }
+                _ => return Err(expired),
+            }
+        }
+        other => other?,
+    };
+    // The provider has the new refresh token now; if the keychain will not
+    // take it, this login still goes ahead with the new access token.
+    let _ = renewed.save(account);
+    Ok(Password::new(renewed.access_token))
 }
 
 /// Marks `account`'s access token as used up, so that the next

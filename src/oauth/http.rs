@@ -41,6 +41,8 @@ impl Http {
             .timeout_connect(Duration::from_secs(10))
             .timeout_read(Duration::from_secs(30))
             .timeout_write(Duration::from_secs(30))
+            // A whole request, however slowly its answer trickles in.
+            .timeout(Duration::from_secs(60))
             .redirects(0)
             .user_agent(concat!("Pipit/", env!("CARGO_PKG_VERSION")))
             .build();

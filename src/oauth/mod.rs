@@ -41,6 +41,21 @@ pub struct OAuthConfig {
     /// provider's preset (or, for an issuer, `offline_access` if offered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Where the sign-in is filed in the keychain, beside the account's
+    /// name: random, so that an account of the same name under another
+    /// `--home` never reads or replaces this one's.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+}
+
+/// A new random keychain key for a sign-in.
+pub fn new_key() -> String {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; 8];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system has randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What went wrong while signing in or renewing a sign-in.
@@ -68,7 +83,7 @@ pub enum SignInError {
     Unreachable { url: String, cause: String },
     #[error("the authorization server's metadata at {url} is not usable: {problem}")]
     Metadata { url: String, problem: String },
-    #[error("the authorization server refused: {error}{}", detail(.description))]
+    #[error("the authorization server refused: {}{}", crate::reveal::field(.error), detail(.description))]
     Refused { error: String, description: String },
     #[error("the authorization server answered something that is not OAuth2: {0}")]
     BadAnswer(String),
@@ -78,6 +93,8 @@ pub enum SignInError {
     StateMismatch,
     #[error("no answer from the browser in {minutes} minutes: sign in again when ready")]
     TimedOut { minutes: u64 },
+    #[error("the code was not entered in {minutes} minutes: sign in again when ready")]
+    CodeExpired { minutes: u64 },
     #[error("the sign-in was cancelled")]
     Cancelled,
     #[error("cannot open a browser ({cause}); open this address yourself: {url}")]

@@ -33,10 +33,12 @@ pub struct Endpoints {
 
 impl Provider {
     pub fn parse(name: &str) -> Result<Provider, SignInError> {
-        match name.trim().to_ascii_lowercase().as_str() {
+        let name = name.trim();
+        let lower = name.to_ascii_lowercase();
+        match lower.as_str() {
             "microsoft" | "outlook" | "office365" => Ok(Provider::Microsoft),
             "google" | "gmail" => Ok(Provider::Google),
-            _ if name.starts_with("https://") || name.starts_with("http://") => {
+            _ if lower.starts_with("https://") || lower.starts_with("http://") => {
                 checked(name)?;
                 Ok(Provider::Issuer(name.trim_end_matches('/').to_string()))
             }
@@ -168,7 +170,9 @@ fn metadata(http: &Http, issuer: &str) -> Result<Endpoints, SignInError> {
         };
         let field = |name: &str| doc.get(name).and_then(|v| v.as_str()).map(String::from);
         let said = field("issuer").unwrap_or_default();
-        if said.trim_end_matches('/') != issuer.trim_end_matches('/') {
+        // RFC 8414: the issuer in the document is exactly the one asked for
+        // (Pipit keeps issuers without a trailing slash).
+        if said != issuer && said.strip_suffix('/') != Some(issuer) {
             return Err(bad(format!(
                 "it speaks for the issuer {said:?}, not {issuer:?}"
             )));
@@ -176,8 +180,14 @@ fn metadata(http: &Http, issuer: &str) -> Result<Endpoints, SignInError> {
         let token = field("token_endpoint").ok_or_else(|| bad("no token_endpoint".into()))?;
         let authorize = field("authorization_endpoint");
         let device = field("device_authorization_endpoint");
+        // An issuer on the network may not send codes and tokens to a port
+        // of this computer (whatever program holds it).
+        let issuer_local = checked(issuer).is_ok_and(|u| u.scheme() == "http");
         for url in std::iter::once(&token).chain(&authorize).chain(&device) {
-            checked(url)?;
+            let endpoint = checked(url)?;
+            if endpoint.scheme() == "http" && !issuer_local {
+                return Err(SignInError::NotHttps { url: url.clone() });
+            }
         }
         let offers = |scope: &str| {
             doc.get("scopes_supported")
@@ -249,6 +259,7 @@ mod tests {
             client_id: None,
             client_secret: None,
             scope: None,
+            key: String::new(),
         };
         let e = Provider::parse(&config.provider)
             .unwrap()

@@ -67,6 +67,17 @@ fn add(pipit: &Pipit, auth: &AuthServer, pop3: &Dovecot, extra: &[&str]) -> Outp
     pipit.run(&args)
 }
 
+/// Where account "lab"'s sign-in is filed: its name and its random key.
+fn grant_user(pipit: &Pipit) -> String {
+    let config = std::fs::read_to_string(pipit.home().join("config.toml")).unwrap();
+    let key = config
+        .lines()
+        .find_map(|l| l.strip_prefix("key = "))
+        .expect("the sign-in's key is in the config")
+        .trim_matches('"');
+    format!("lab {key}")
+}
+
 /// No token is in a file under --home or in any output.
 fn assert_tokens_kept(pipit: &Pipit, auth: &AuthServer, outputs: &[&Output]) {
     let tokens = auth.tokens();
@@ -109,7 +120,7 @@ fn oauth_signing_in_in_the_browser_adds_the_account_and_it_fetches() {
     assert_eq!(auth.problems(), Vec::<String>::new());
     assert_eq!(auth.asked(), ["authorization_code"]);
     let kept = keyring
-        .lookup_in("pipit-oauth", "lab")
+        .lookup_in("pipit-oauth", &grant_user(&pipit))
         .expect("the sign-in is in the keychain");
     assert!(kept.contains("refresh_token"));
     let config = std::fs::read_to_string(pipit.home().join("config.toml")).unwrap();
@@ -168,35 +179,81 @@ fn oauth_an_expired_token_is_renewed_without_a_prompt_and_a_revoked_one_asks_to_
 }
 
 #[test]
-fn oauth_a_forged_answer_or_a_refusal_in_the_browser_saves_nothing() {
+fn oauth_a_forged_answer_is_ignored_and_a_refusal_saves_nothing() {
     let keyring = SecretService::start();
     let (auth, pop3) = servers();
     let pipit = pipit_with_browser(&keyring);
-    for (consent, says, status) in [
-        (Consent::WrongState, "did not come from this sign-in", 3),
-        (Consent::Deny, "the sign-in was cancelled", 1),
-    ] {
-        auth.set_consent(consent);
-        let out = add(&pipit, &auth, &pop3, &[]);
-        assert_eq!(
-            out.status.code(),
-            Some(status),
-            "{consent:?}: {}",
-            describe(&out)
-        );
+    let nothing_saved = || {
+        let config = pipit.home().join("config.toml");
+        assert!(!config.exists() || !std::fs::read_to_string(&config).unwrap().contains("lab"));
+        assert_eq!(keyring.users_in("pipit-oauth"), Vec::<String>::new());
+    };
+
+    // An answer with another state (another program, a web page) ends
+    // nothing: Pipit refuses it and waits on for the real one.
+    auth.set_consent(Consent::WrongState);
+    let port = pop3.tls_port.to_string();
+    let issuer = auth.issuer();
+    let cert = pop3.cert().display().to_string();
+    let mut child = pipit
+        .command()
+        .args([
+            "account",
+            "add",
+            "lab",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--ca-file",
+            &cert,
+            "--user",
+            USER,
+            "--oauth",
+            &issuer,
+            "--client-id",
+            CLIENT_ID,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while auth.redirects() == 0 {
         assert!(
-            stderr(&out).contains(says),
-            "{consent:?}: {}",
-            describe(&out)
+            std::time::Instant::now() < deadline,
+            "the browser never came"
         );
-        assert!(
-            !pipit.home().join("config.toml").exists() || {
-                let c = std::fs::read_to_string(pipit.home().join("config.toml")).unwrap();
-                !c.contains("lab")
-            }
-        );
-        assert_eq!(keyring.lookup_in("pipit-oauth", "lab"), None);
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // The forged answer has reached Pipit (curl waits for its page).
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let waiting = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        waiting,
+        "the forged answer ended the sign-in: {}",
+        describe(&out)
+    );
+    assert!(
+        stderr(&out).contains("Waiting for the browser"),
+        "{}",
+        describe(&out)
+    );
+    nothing_saved();
+
+    // The user says no in the browser.
+    auth.set_consent(Consent::Deny);
+    let out = add(&pipit, &auth, &pop3, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("the sign-in was cancelled"),
+        "{}",
+        describe(&out)
+    );
+    nothing_saved();
     // No code was traded for tokens.
     assert_eq!(auth.asked(), Vec::<String>::new());
 }
@@ -271,6 +328,33 @@ fn oauth_mistakes_on_the_command_line_are_usage_errors() {
         "{}",
         describe(&unknown)
     );
+    let plain_login = pipit.run(&[
+        "account",
+        "add",
+        "x",
+        "--host",
+        "127.0.0.1",
+        "--user",
+        "a",
+        "--oauth",
+        "https://id.example.org",
+        "--client-id",
+        "c",
+        "--auth",
+        "plain",
+    ]);
+    assert_eq!(
+        plain_login.status.code(),
+        Some(2),
+        "{}",
+        describe(&plain_login)
+    );
+    assert!(
+        stderr(&plain_login)
+            .contains("--auth: an account that signs in with OAuth2 logs in with its token"),
+        "{}",
+        describe(&plain_login)
+    );
     assert!(!pipit.home().join("config.toml").exists());
 }
 
@@ -297,7 +381,25 @@ fn oauth_a_signed_in_account_keeps_its_sign_in_through_an_edit_and_loses_it_when
     let fetch = pipit.run(&["fetch", "--json"]);
     assert_eq!(fetch.status.code(), Some(0), "{}", describe(&fetch));
     assert_eq!(pipit.list().len(), 5);
-    assert!(keyring.lookup_in("pipit-oauth", "lab").is_some());
+    assert!(
+        keyring
+            .lookup_in("pipit-oauth", &grant_user(&pipit))
+            .is_some()
+    );
+
+    // It has no password to set.
+    let set = pipit.run_with_stdin(
+        &["account", "set-password", "lab", "--password-stdin"],
+        b"pw\n",
+    );
+    assert_eq!(set.status.code(), Some(2), "{}", describe(&set));
+    assert!(
+        stderr(&set).contains("signs in with OAuth2 and has no password"),
+        "{}",
+        describe(&set)
+    );
+    let command = pipit.run(&["account", "edit", "lab", "--password-command", "printf pw"]);
+    assert_eq!(command.status.code(), Some(2), "{}", describe(&command));
 
     let removed = pipit.run(&["account", "remove", "lab"]);
     assert_eq!(removed.status.code(), Some(0), "{}", describe(&removed));
@@ -306,7 +408,7 @@ fn oauth_a_signed_in_account_keeps_its_sign_in_through_an_edit_and_loses_it_when
         "{}",
         describe(&removed)
     );
-    assert_eq!(keyring.lookup_in("pipit-oauth", "lab"), None);
+    assert_eq!(keyring.users_in("pipit-oauth"), Vec::<String>::new());
     // Only the sign-in went: no new sign-in was asked for.
     assert_eq!(auth.asked(), ["authorization_code"]);
 }

@@ -35,6 +35,8 @@ struct State {
     /// What the token endpoint was asked, in order (grant types).
     asked: Vec<String>,
     issued: u32,
+    /// How many times the browser was sent back to Pipit.
+    redirects: u32,
     access_tokens: Vec<String>,
     expires_in: u64,
     problems: Vec<String>,
@@ -91,6 +93,11 @@ impl AuthServer {
     /// The grant types the token endpoint was asked for, in order.
     pub fn asked(&self) -> Vec<String> {
         self.state.lock().unwrap().asked.clone()
+    }
+
+    /// How many times the authorization endpoint sent the browser back.
+    pub fn redirects(&self) -> u32 {
+        self.state.lock().unwrap().redirects
     }
 
     pub fn device_polls(&self) -> u32 {
@@ -221,6 +228,7 @@ fn authorize(q: &HashMap<String, String>, state: &Mutex<State>) -> Answer {
         s.problems.extend(problems);
         return (400, Vec::new(), b"bad request".to_vec());
     }
+    s.redirects += 1;
     let state_said = q["state"].clone();
     let location = match s.consent.unwrap_or(Consent::Grant) {
         Consent::Grant | Consent::WrongState => {

@@ -78,6 +78,26 @@ impl SecretService {
         self.lookup_in("pipit", user)
     }
 
+    /// The user names of every entry filed under `service`.
+    pub fn users_in(&self, service: &str) -> Vec<String> {
+        let out = Command::new("secret-tool")
+            .args(["search", "--all", "service", service])
+            .envs(self.env())
+            .output()
+            .unwrap();
+        // secret-tool prints the attributes on standard output, or (older
+        // versions) on standard error.
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text.lines()
+            .filter_map(|l| l.strip_prefix("attribute.username = "))
+            .map(String::from)
+            .collect()
+    }
+
     /// What the keychain holds for `service` and `user`.
     pub fn lookup_in(&self, service: &str, user: &str) -> Option<String> {
         let out = Command::new("secret-tool")
