@@ -1123,6 +1123,16 @@ nothing to restore.",
             .filter_map(|r| r.result.as_ref().ok())
             .map(|s| s.deleted_on_server)
             .sum();
+        // Bodies of messages known before this fetch: asked for with
+        // Download (or retried), not new.
+        let downloaded: usize = round
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .map(|s| {
+                s.downloaded
+                    .saturating_sub(s.new.saturating_sub(s.headers_only))
+            })
+            .sum();
         if !errors.is_empty() {
             self.banner = Some(Banner {
                 error: true,
@@ -1145,14 +1155,7 @@ nothing to restore.",
         {
             self.banner = None;
         }
-        let mut words = match new {
-            0 => "No new mail".to_string(),
-            1 => "1 new message".to_string(),
-            n => format!("{n} new messages"),
-        };
-        if deleted > 0 {
-            words.push_str(&format!(", {deleted} deleted on the server"));
-        }
+        let words = round_words(new, downloaded, deleted);
         if notes.is_empty() {
             self.say(words);
         } else {
@@ -1277,6 +1280,31 @@ impl eframe::App for PipitApp {
     }
 }
 
+/// A round of Get Mail in a few words: what came, what was downloaded
+/// because it was asked for, what the server deleted; "No new mail" only
+/// when nothing at all happened.
+fn round_words(new: usize, downloaded: usize, deleted: usize) -> String {
+    let messages = |n: usize| format!("{n} message{}", if n == 1 { "" } else { "s" });
+    let mut parts = Vec::new();
+    match new {
+        0 => {}
+        1 => parts.push("1 new message".to_string()),
+        n => parts.push(format!("{n} new messages")),
+    }
+    if downloaded > 0 {
+        parts.push(format!("downloaded {}", messages(downloaded)));
+    }
+    if deleted > 0 {
+        parts.push(format!("deleted {} on the server", messages(deleted)));
+    }
+    if parts.is_empty() {
+        return "No new mail".into();
+    }
+    words::sentence(&parts.join(", "))
+        .trim_end_matches('.')
+        .to_string()
+}
+
 /// The progress bar's fill and words (the words are the engine's, as the
 /// command line shows them).
 fn describe_progress(account: &str, p: Option<&Progress>) -> (f32, String) {
@@ -1286,5 +1314,22 @@ fn describe_progress(account: &str, p: Option<&Progress>) -> (f32, String) {
             p.fraction().unwrap_or(0.0),
             format!("{account}: {}", p.words()),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_words;
+
+    #[test]
+    fn a_round_says_what_happened_and_no_new_mail_only_when_nothing_did() {
+        assert_eq!(round_words(0, 0, 0), "No new mail");
+        assert_eq!(round_words(0, 1, 0), "Downloaded 1 message");
+        assert_eq!(round_words(0, 0, 1), "Deleted 1 message on the server");
+        assert_eq!(
+            round_words(2, 0, 2),
+            "2 new messages, deleted 2 messages on the server"
+        );
+        assert_eq!(round_words(1, 3, 0), "1 new message, downloaded 3 messages");
     }
 }

@@ -532,3 +532,54 @@ fn window_review_a_test_result_goes_with_any_edit_of_what_it_tested() {
     steps(&mut h, 2);
     assert!(h.query_by_label_contains("Connected").is_none());
 }
+
+/// The footer's short word on the last change, as shown.
+fn notice(h: &Harness<'_, PipitApp>) -> String {
+    h.state()
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default()
+}
+
+/// Item 7: after Download, and after Delete on server, the footer said
+/// "No new mail", as if nothing had happened.
+#[test]
+fn window_review_download_and_delete_on_server_say_what_they_did() {
+    let (server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    open_on_server(&mut h, 0);
+    h.get_by_label("Download").click();
+    wait(&mut h, "the download", |app| {
+        app.fetching.is_empty() && app.downloading.is_empty()
+    });
+    assert_eq!(notice(&h), "Downloaded 1 message");
+    h.get_by_label_contains("Downloaded 1 message");
+    assert!(h.query_by_label_contains("No new mail").is_none());
+
+    h.get_by_label("On server").click();
+    wait(&mut h, "the On server view", |app| {
+        app.view == View::OnServer && app.rows.len() == 1
+    });
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label("Delete on server…").click();
+    steps(&mut h, 3);
+    h.get_by_label("Delete on server").click();
+    wait(&mut h, "the deletion on the server", |app| {
+        app.fetching.is_empty() && app.rows.is_empty()
+    });
+    assert_eq!(server.mailbox().len(), 2);
+    assert_eq!(notice(&h), "Deleted 1 message on the server");
+    assert!(h.query_by_label_contains("No new mail").is_none());
+
+    // A Get Mail with nothing to do still says so.
+    h.key_press(egui::Key::F5);
+    steps(&mut h, 2);
+    wait(&mut h, "another Get Mail", |app| app.fetching.is_empty());
+    assert_eq!(notice(&h), "No new mail");
+}
