@@ -231,6 +231,8 @@ pub struct PipitApp {
     jobs: Vec<Promise<Apply>>,
     last_check: HashMap<String, Instant>,
     focus_search: bool,
+    /// The search changed: the selection stays only if the results hold it.
+    selection_in_results: bool,
     pub(crate) focus_list: bool,
     scroll_to_selected: bool,
     /// Page steps for the reader's text (Space, PageDown in the reader).
@@ -314,6 +316,7 @@ impl PipitApp {
             jobs: Vec::new(),
             last_check: HashMap::new(),
             focus_search: false,
+            selection_in_results: false,
             focus_list: false,
             scroll_to_selected: false,
             reader_scroll: None,
@@ -490,7 +493,7 @@ impl PipitApp {
                     }
                 }
                 if search.changed() {
-                    self.reload();
+                    self.search_changed();
                 }
                 ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                     self.ui_buttons(ui);
@@ -510,9 +513,12 @@ impl PipitApp {
         if get.clicked() {
             self.run_command(UiCommand::GetMail);
         }
-        let has_selection = self.selected.is_some();
+        // Delete and Restore act on the message in the reader: with none
+        // there, they offer nothing.
+        let shown = self.shown_row();
+        let has_selection = shown.is_some();
         if self.view == View::Trash {
-            let restorable = self.selected_row().is_some_and(restorable);
+            let restorable = shown.as_ref().is_some_and(restorable);
             let restore = ui
                 .add_enabled(restorable, egui::Button::new(UiCommand::Restore.label()))
                 .on_hover_text(UiCommand::Restore.tooltip());
@@ -619,12 +625,27 @@ nothing to restore.",
         self.rows.iter().find(|r| r.id == id)
     }
 
+    /// The message Delete and Restore act on: the selected one, in the list
+    /// or, having left it (downloaded out of On server), in the reader.
+    pub fn shown_row(&self) -> Option<Summary> {
+        let id = self.selected?;
+        if let Some(row) = self.selected_row() {
+            return Some(row.clone());
+        }
+        match &self.reading {
+            Some(Reading::Ready(opened)) if opened.detail.summary.id == id => {
+                Some(opened.detail.summary.clone())
+            }
+            _ => None,
+        }
+    }
+
     /// Carries out one command from a button, a key or a test.
     pub fn run_command(&mut self, command: UiCommand) {
         match command {
             UiCommand::GetMail => self.get_mail(),
             UiCommand::Delete => {
-                let Some(row) = self.selected_row().cloned() else {
+                let Some(row) = self.shown_row() else {
                     return;
                 };
                 if self.view == View::Trash {
@@ -639,7 +660,7 @@ nothing to restore.",
             }
             UiCommand::Restore => {
                 if self.view == View::Trash
-                    && let Some(row) = self.selected_row().cloned()
+                    && let Some(row) = self.shown_row()
                     && restorable(&row)
                 {
                     self.move_selection_after_removing(row.id);
@@ -682,7 +703,7 @@ nothing to restore.",
                     self.reader_open = false;
                 } else if !self.search.is_empty() {
                     self.search.clear();
-                    self.reload();
+                    self.search_changed();
                 }
             }
             UiCommand::AddAccount => self.account_dialog = Some(AccountDraft::new()),
@@ -781,6 +802,19 @@ nothing to restore.",
         });
     }
 
+    /// The search's words changed: the list follows, and a selected
+    /// message it no longer holds leaves the reader.
+    fn search_changed(&mut self) {
+        self.selection_in_results = true;
+        self.reload();
+    }
+
+    fn clear_selection(&mut self) {
+        self.selected = None;
+        self.reading = None;
+        self.reader_open = false;
+    }
+
     pub fn set_view(&mut self, view: View) {
         if self.view != view {
             self.view = view;
@@ -846,6 +880,10 @@ nothing to restore.",
     /// After a message leaves the list, the next one (or the previous) is selected.
     fn move_selection_after_removing(&mut self, id: i64) {
         let Some(i) = self.rows.iter().position(|r| r.id == id) else {
+            // Shown in the reader only: it goes from there.
+            if self.selected == Some(id) {
+                self.clear_selection();
+            }
             return;
         };
         self.rows.remove(i);
@@ -973,6 +1011,12 @@ nothing to restore.",
                     Ok(rows) => {
                         self.rows = rows;
                         self.rows_loaded = true;
+                        if std::mem::take(&mut self.selection_in_results)
+                            && self.selected_row().is_none()
+                        {
+                            // The reader shows nothing the results do not hold.
+                            self.clear_selection();
+                        }
                         self.refresh_reading();
                     }
                     Err(e) => self.show_error(

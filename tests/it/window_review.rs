@@ -583,3 +583,80 @@ fn window_review_download_and_delete_on_server_say_what_they_did() {
     wait(&mut h, "another Get Mail", |app| app.fetching.is_empty());
     assert_eq!(notice(&h), "No new mail");
 }
+
+/// Item 9: a search that found nothing left the reader showing the message
+/// selected before, and Delete then did nothing at all.
+#[test]
+fn window_review_a_search_that_finds_nothing_leaves_nothing_stale_to_delete() {
+    let server = FakeServer::start(
+        vec![mail::sized(1, 500), mail::sized(2, 500)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 2);
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    let subject = h.state().selected_row().unwrap().subject.to_string();
+    reader_left(&h, &subject);
+
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.step();
+    h.get_by_label("Search").type_text("nothing-says-this");
+    wait(&mut h, "the empty result", |app| {
+        app.rows_loaded && app.rows.is_empty() && app.search == "nothing-says-this"
+    });
+    h.get_by_label("No message matches the search.");
+    assert!(
+        h.query_all_by_label_contains(&subject).next().is_none(),
+        "the reader shows no message the list does not"
+    );
+    h.get_by_label("Select a message to read it.");
+    assert!(h.state().selected.is_none());
+    assert!(
+        h.get_by_label("Delete").accesskit_node().is_disabled(),
+        "Delete offers nothing it cannot do"
+    );
+
+    // Cleared: both messages back, nothing deleted.
+    h.key_press(egui::Key::Escape);
+    wait(&mut h, "the list again", |app| {
+        app.search.is_empty() && app.rows.len() == 2
+    });
+    assert!(h.state().rows.iter().any(|r| r.id == id));
+}
+
+/// Item 9, the other way Delete did nothing: a message downloaded from On
+/// server leaves that list but stays in the reader; Delete (button or key)
+/// moves it to Trash, as it says.
+#[test]
+fn window_review_delete_acts_on_the_message_in_the_reader() {
+    let (_server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    let id = open_on_server(&mut h, 0);
+    h.get_by_label("Download").click();
+    wait(&mut h, "the message itself in the reader", |app| {
+        app.fetching.is_empty()
+            && app.rows.len() == 1
+            && matches!(&app.reading, Some(Reading::Ready(o)) if o.detail.summary.state == pipit::store::MessageState::Full)
+    });
+    assert!(
+        h.state().rows.iter().all(|r| r.id != id),
+        "it left On server"
+    );
+    assert!(!h.get_by_label("Delete").accesskit_node().is_disabled());
+    h.key_press(egui::Key::Delete);
+    steps(&mut h, 2);
+    assert!(h.state().selected.is_none(), "it left the reader");
+    h.get_by_label("Trash").click();
+    wait(&mut h, "Trash", |app| {
+        app.view == View::Trash && app.rows.len() == 1
+    });
+    assert_eq!(h.state().rows[0].id, id);
+}
