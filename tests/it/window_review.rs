@@ -660,3 +660,55 @@ fn window_review_delete_acts_on_the_message_in_the_reader() {
     });
     assert_eq!(h.state().rows[0].id, id);
 }
+
+/// Item 8: in a narrow list (two-line rows) the header still showed four
+/// column titles, over nothing they named (there are no columns), one of
+/// them Size, which the rows did not show.
+#[test]
+fn window_review_a_narrow_list_says_how_it_is_sorted_and_sorts() {
+    let (_server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    assert!(!h.state().narrow, "the reader beside the list");
+    // Two-line rows: no column titles, a sort choice instead.
+    for title in ["From", "Subject", "Size"] {
+        assert!(h.query_by_label(title).is_none(), "{title}");
+    }
+    assert!(h.query_by_label_contains("Date ⏷").is_none());
+    assert_eq!(h.get_by_label("Sort by").value().as_deref(), Some("Date"));
+    h.get_by_label("Newest first");
+
+    h.get_by_label("Sort by").click();
+    steps(&mut h, 2);
+    h.get_by_label("Size").click();
+    wait(&mut h, "the list by size", |app| {
+        app.rows.first().is_some_and(|r| r.size > 10_000)
+    });
+    assert_eq!(h.state().sort.column, pipit::app::Column::Size);
+    assert!(!h.state().sort.ascending, "largest first");
+    assert_eq!(h.get_by_label("Sort by").value().as_deref(), Some("Size"));
+    // The rows show what they are sorted by.
+    let first = h.state().rows[0].clone();
+    let label = h
+        .get_by_label_contains(&format!("— {}", first.subject))
+        .accesskit_node()
+        .label()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        label.contains(&pipit::units::human_bytes(first.size)),
+        "{label}"
+    );
+    h.get_by_label("Largest first").click();
+    wait(&mut h, "the list, smallest first", |app| {
+        app.sort.ascending && app.rows.first().is_some_and(|r| r.size < 10_000)
+    });
+    h.get_by_label("Smallest first");
+
+    // Wide: the columns and their titles are back, sorted the same.
+    h.set_size(egui::vec2(1900.0, 800.0));
+    steps(&mut h, 4);
+    h.get_by_label("Size ⏶");
+    h.get_by_label("From");
+    assert!(h.query_by_label("Sort by").is_none());
+}
