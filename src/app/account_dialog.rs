@@ -106,6 +106,9 @@ pub struct AccountDraft {
     /// The last test of these settings failed and Save was pressed: say
     /// so, and save only on a second word.
     pub save_despite_test: bool,
+    /// The field to take the keyboard when it is next drawn (the one a
+    /// failure points to); "More settings" opens to show it.
+    pub focus: Option<Field>,
 }
 
 impl std::fmt::Debug for AccountDraft {
@@ -146,6 +149,7 @@ impl AccountDraft {
             test: None,
             saving: None,
             save_despite_test: false,
+            focus: None,
         }
     }
 
@@ -396,6 +400,14 @@ impl AccountDraft {
     }
 }
 
+/// Gives `field`'s text box the keyboard if the dialog asked for it.
+fn take_focus(draft_focus: &mut Option<Field>, field: Field, response: &egui::Response) {
+    if *draft_focus == Some(field) {
+        response.request_focus();
+        *draft_focus = None;
+    }
+}
+
 /// A labelled one-line text field (labelled for screen readers and tests
 /// too), with its error below it.
 fn field(
@@ -457,18 +469,22 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
         egui::ScrollArea::vertical().max_height((ui.ctx().content_rect().height() - 210.0).max(160.0)).show(ui, |ui| {
         egui::Grid::new("account-fields").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
             let e = draft.error_of(Field::User, &errors);
-            field(ui, "User name", &mut draft.user, "you@example.org", false, e);
+            let r = field(ui, "User name", &mut draft.user, "you@example.org", false, e);
+            take_focus(&mut draft.focus, Field::User, &r);
             let hint = if draft.editing().is_some() {
                 "leave empty to keep the stored one"
             } else {
                 "kept in your OS keychain"
             };
             let e = draft.error_of(Field::Password, &errors);
-            if field(ui, "Password", &mut draft.password, hint, true, e).changed() {
+            let r = field(ui, "Password", &mut draft.password, hint, true, e);
+            if r.changed() {
                 draft.password_error = None;
             }
+            take_focus(&mut draft.focus, Field::Password, &r);
             let e = draft.error_of(Field::Host, &errors);
-            field(ui, "Server", &mut draft.host, "pop.example.org", false, e);
+            let r = field(ui, "Server", &mut draft.host, "pop.example.org", false, e);
+            take_focus(&mut draft.focus, Field::Host, &r);
             let l = ui.label("Security");
             let before = draft.security;
             ui.vertical(|ui| {
@@ -495,7 +511,8 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             }
             let hint = draft.security.default_port().to_string();
             let e = draft.error_of(Field::Port, &errors);
-            field(ui, "Port", &mut draft.port, &hint, false, e);
+            let r = field(ui, "Port", &mut draft.port, &hint, false, e);
+            take_focus(&mut draft.focus, Field::Port, &r);
             if let Some(old) = draft.editing() {
                 ui.label("Account name");
                 ui.label(&old.name).on_hover_text(
@@ -521,14 +538,22 @@ for anyone on the way to read. Use it only with a server on this computer or a n
         }
         ui.radio_value(&mut draft.policy, PolicyChoice::Keep, "Keep until deleted here");
         ui.add_space(4.0);
-        egui::CollapsingHeader::new("More settings").show(ui, |ui| {
+        // Opened to show the field a failure points to.
+        let more_open = draft
+            .focus
+            .is_some_and(|f| matches!(f, Field::MaxSize | Field::CheckMinutes | Field::PasswordCommand))
+            .then_some(true);
+        egui::CollapsingHeader::new("More settings").open(more_open).show(ui, |ui| {
             egui::Grid::new("account-more").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
                 let e = draft.error_of(Field::MaxSize, &errors);
-                field(ui, "Size limit (MB)", &mut draft.max_size_mb, "larger mail stays on the server", false, e);
+                let r = field(ui, "Size limit (MB)", &mut draft.max_size_mb, "larger mail stays on the server", false, e);
+                take_focus(&mut draft.focus, Field::MaxSize, &r);
                 let e = draft.error_of(Field::CheckMinutes, &errors);
-                field(ui, "Check every (minutes)", &mut draft.check_minutes, "0: only by hand", false, e);
+                let r = field(ui, "Check every (minutes)", &mut draft.check_minutes, "0: only by hand", false, e);
+                take_focus(&mut draft.focus, Field::CheckMinutes, &r);
                 let e = draft.error_of(Field::PasswordCommand, &errors);
-                field(ui, "Password command", &mut draft.password_command, "instead of the keychain", false, e);
+                let r = field(ui, "Password command", &mut draft.password_command, "instead of the keychain", false, e);
+                take_focus(&mut draft.focus, Field::PasswordCommand, &r);
             });
         });
         });
@@ -822,24 +847,30 @@ pub fn remove_account(app: &mut PipitApp, name: &str) {
     });
 }
 
-/// Re-entering a password the server refused.
+/// Entering a password the server refused, or the keychain did not have.
 #[derive(Clone, Debug)]
 pub struct PasswordDraft {
     pub account: String,
+    /// The server refused the one in the keychain (else there was none).
+    pub refused: bool,
     pub password: String,
     pub error: Option<String>,
     pub detail: Option<String>,
     saving: bool,
+    /// Drawn once: the field has had the keyboard.
+    focused: bool,
 }
 
 impl PasswordDraft {
-    pub fn new(account: &str) -> PasswordDraft {
+    pub fn new(account: &str, refused: bool) -> PasswordDraft {
         PasswordDraft {
             account: account.to_string(),
+            refused,
             password: String::new(),
             error: None,
             detail: None,
             saving: false,
+            focused: false,
         }
     }
 }
@@ -851,16 +882,33 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
     let mut keep_open = true;
     let mut save = false;
     Modal::new(super::dialogs::Dialog::Password.id()).show(ctx, |ui| {
-        ui.heading("Enter the password again");
-        ui.label(format!(
-            "The server refused the password of {}.",
-            draft.account
-        ));
+        if draft.refused {
+            ui.heading("Enter the password again");
+            ui.label(format!(
+                "The server refused the password of {}.",
+                draft.account
+            ));
+        } else {
+            ui.heading("Enter the password");
+            ui.label(format!(
+                "The keychain holds no password for {}. Pipit keeps the one you enter there.",
+                draft.account
+            ));
+        }
         egui::Grid::new("password-fields")
             .num_columns(2)
             .show(ui, |ui| {
                 let error = draft.error.clone();
-                let r = field(ui, "New password", &mut draft.password, "", true, error);
+                let label = if draft.refused {
+                    "New password"
+                } else {
+                    "Password"
+                };
+                let r = field(ui, label, &mut draft.password, "", true, error);
+                if !draft.focused {
+                    r.request_focus();
+                    draft.focused = true;
+                }
                 if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                     save = true;
                 }

@@ -28,7 +28,7 @@ use crate::store::{MessageState, Summary};
 use crate::sync::{FetchError, FetchSummary, Progress};
 use crate::worker::{Event, Notify, Promise, Worker};
 
-pub use account_dialog::AccountDraft;
+pub use account_dialog::{AccountDraft, Field};
 pub use commands::UiCommand;
 pub use dialogs::Confirm;
 pub use layout::Layout;
@@ -109,9 +109,9 @@ pub struct Banner {
     pub error: bool,
     pub text: String,
     pub detail: Option<String>,
-    /// The account whose password was refused, to offer re-entering it
-    /// (or, for one whose password comes from a command, its settings).
-    pub wrong_password: Option<String>,
+    /// What the footer offers to mend each failed account's fetch: the
+    /// password, or the settings the failure's words point to.
+    pub mend: Vec<(String, Mend)>,
     /// The accounts whose failed fetch this reports: saving new settings
     /// for one takes its part away.
     pub accounts: Vec<String>,
@@ -125,7 +125,6 @@ impl Banner {
             error: false,
             text: text.into(),
             detail: None,
-            wrong_password: None,
             ..Banner::default()
         }
     }
@@ -135,7 +134,6 @@ impl Banner {
             error: true,
             text: said.line(),
             detail: Some(said.detail.clone()),
-            wrong_password: None,
             ..Banner::default()
         }
     }
@@ -173,7 +171,61 @@ pub enum Preview {
 #[derive(Clone, Debug)]
 pub enum Checked {
     Fine { new: usize, at: Instant },
-    Failed { said: Said, wrong_password: bool },
+    Failed { said: Said, mend: Option<Mend> },
+}
+
+/// The way from a failed fetch to its fix, offered as a button beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mend {
+    /// Enter the password, kept in the keychain: the server refused it, or
+    /// the keychain has none.
+    Password { refused: bool },
+    /// The account's settings, with this field in front.
+    Settings(Option<Field>),
+}
+
+impl Mend {
+    /// The way from `e` to its fix, for `account`.
+    pub fn of(e: &FetchError, account: Option<&Account>) -> Option<Mend> {
+        let command = account.is_some_and(|a| a.password_command.is_some());
+        Some(match e {
+            FetchError::AuthRefused { .. } if command => {
+                Mend::Settings(Some(Field::PasswordCommand))
+            }
+            FetchError::AuthRefused { .. } => Mend::Password { refused: true },
+            FetchError::Password(crate::secrets::SecretError::NotInKeychain { .. }) => {
+                Mend::Password { refused: false }
+            }
+            FetchError::Password(_) => Mend::Settings(Some(Field::PasswordCommand)),
+            FetchError::Net(net) => {
+                use crate::net::NetError as N;
+                match net {
+                    N::Resolve { .. } => Mend::Settings(Some(Field::Host)),
+                    N::Connect { .. }
+                    | N::Timeout { .. }
+                    | N::Unanswered { .. }
+                    | N::TooSlow { .. }
+                    | N::Tls(_)
+                    | N::TlsSetup(_)
+                    | N::StlsUnavailable
+                    | N::StlsRefused(_) => Mend::Settings(Some(Field::Port)),
+                    N::Certificate(_) => Mend::Settings(None),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// The button's words; `account` named when the footer speaks of several.
+    pub fn label(self, account: Option<&str>) -> String {
+        let of = account.map(|a| format!(" of {a}")).unwrap_or_default();
+        match self {
+            Mend::Password { refused: true } => format!("Enter the password{of} again"),
+            Mend::Password { refused: false } => format!("Enter the password{of}…"),
+            Mend::Settings(_) => format!("Fix the settings{of}…"),
+        }
+    }
 }
 
 /// An account's fetch that ended in the current round of Get Mail.
@@ -273,7 +325,6 @@ impl PipitApp {
                     error: true,
                     text: "The account settings could not be read. Fix or move the file the detail names, then start Pipit again.".into(),
                     detail: Some(e.to_string()),
-                    wrong_password: None,
                     ..Banner::default()
                 }),
             ),
@@ -568,10 +619,14 @@ nothing to restore.",
             };
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(color, &banner.text);
-                if let Some(account) = &banner.wrong_password
-                    && ui.button("Enter the password again").clicked()
-                {
-                    self.password_dialog = Some(account_dialog::PasswordDraft::new(account));
+                let several = banner.mend.len() > 1;
+                for (account, mend) in &banner.mend {
+                    if ui
+                        .button(mend.label(several.then_some(account.as_str())))
+                        .clicked()
+                    {
+                        self.mend(account, *mend);
+                    }
                 }
                 if ui.small_button("Dismiss").clicked() {
                     self.banner = None;
@@ -617,6 +672,24 @@ nothing to restore.",
                 ui.spinner();
             }
         });
+    }
+
+    /// Opens the dialog that fixes `account`'s failure.
+    pub fn mend(&mut self, account: &str, mend: Mend) {
+        match mend {
+            Mend::Password { refused } => {
+                self.password_dialog = Some(account_dialog::PasswordDraft::new(account, refused));
+            }
+            Mend::Settings(field) => {
+                if let Ok(a) = self.config.account(account) {
+                    let mut draft = AccountDraft::edit(a);
+                    if field.is_some() {
+                        draft.focus = field;
+                    }
+                    self.account_dialog = Some(draft);
+                }
+            }
+        }
     }
 
     /// The selected message's row, if it is in the list.
@@ -1102,12 +1175,14 @@ nothing to restore.",
                 Ok(summary)
             }
             Err(e) => {
-                let said = words::fetch_error(&e);
+                let settings = self.config.account(&account).ok();
+                let command = settings.is_some_and(|a| a.password_command.is_some());
+                let said = words::fetch_error_for(&e, command);
                 self.checked.insert(
                     account.clone(),
                     Checked::Failed {
                         said: said.clone(),
-                        wrong_password: matches!(e, FetchError::AuthRefused { .. }),
+                        mend: Mend::of(&e, settings),
                     },
                 );
                 Err(said)
@@ -1186,7 +1261,6 @@ nothing to restore.",
                     if errors.len() == 1 { "" } else { "s" }
                 ),
                 detail: Some(errors.join("\n")),
-                wrong_password: None,
                 ..Banner::default()
             });
             return;
@@ -1207,7 +1281,6 @@ nothing to restore.",
                 error: false,
                 text: words,
                 detail: Some(notes.join("\n")),
-                wrong_password: None,
                 ..Banner::default()
             });
         }
@@ -1215,14 +1288,11 @@ nothing to restore.",
 
     /// The footer's word on these accounts' failed fetches, from their
     /// last results: one failure is never hidden by another.
-    fn failure_banner(&self, accounts: &[String]) -> Option<Banner> {
-        let failed: Vec<(&String, &Said, bool)> = accounts
+    pub(crate) fn failure_banner(&self, accounts: &[String]) -> Option<Banner> {
+        let failed: Vec<(&String, &Said, Option<Mend>)> = accounts
             .iter()
             .filter_map(|a| match self.checked.get(a) {
-                Some(Checked::Failed {
-                    said,
-                    wrong_password,
-                }) => Some((a, said, *wrong_password)),
+                Some(Checked::Failed { said, mend }) => Some((a, said, *mend)),
                 _ => None,
             })
             .collect();
@@ -1251,7 +1321,10 @@ nothing to restore.",
             error: true,
             text,
             detail: Some(detail),
-            wrong_password: failed.iter().find(|f| f.2).map(|f| f.0.clone()),
+            mend: failed
+                .iter()
+                .filter_map(|f| Some((f.0.clone(), f.2?)))
+                .collect(),
             accounts: failed.iter().map(|f| f.0.clone()).collect(),
             ..Banner::default()
         })
@@ -1285,7 +1358,6 @@ nothing to restore.",
             error: true,
             text: text.into(),
             detail: Some(detail),
-            wrong_password: None,
             ..Banner::default()
         });
     }

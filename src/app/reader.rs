@@ -131,7 +131,6 @@ Downloads folder)",
                     path.display()
                 ),
                 detail: Some(why),
-                wrong_password: None,
                 ..Banner::default()
             }),
             Ok(Saved::Cancelled) => None,

@@ -112,7 +112,6 @@ impl Viewer {
                                 error: true,
                                 text: "Pipit could not start a background task.".into(),
                                 detail: Some(e.to_string()),
-                                wrong_password: None,
                                 ..Banner::default()
                             })
                         },

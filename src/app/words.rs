@@ -77,6 +77,21 @@ pub fn fetch_error(e: &FetchError) -> Said {
     }
 }
 
+/// A fetch that failed, for an account whose password comes from a
+/// command (`command`) or the keychain: a refused password is mended where
+/// it comes from.
+pub fn fetch_error_for(e: &FetchError, command: bool) -> Said {
+    let mut said = fetch_error(e);
+    if command && matches!(e, FetchError::AuthRefused { .. }) {
+        said.advice = Some(
+            "Pipit had it from the account's Password command: check that, and the user name, \
+in the account's settings."
+                .into(),
+        );
+    }
+    said
+}
+
 fn net_error(e: &NetError, detail: String) -> Said {
     let (headline, advice) = match e {
         NetError::Resolve { host, .. } => (

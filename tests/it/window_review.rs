@@ -712,3 +712,88 @@ fn window_review_a_narrow_list_says_how_it_is_sorted_and_sorts() {
     h.get_by_label("From");
     assert!(h.query_by_label("Sort by").is_none());
 }
+
+/// Item 6: the server refused the password of an account whose password
+/// comes from a command, and the footer offered only "Enter the password
+/// again", which stores one in the keychain the account does not read: no
+/// way to the setting that was wrong.
+#[test]
+fn window_review_a_refused_password_from_a_command_leads_to_its_setting() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(
+        server.port,
+        "plain",
+        &["--password-command", "printf wrong"],
+    );
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the refusal", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    let text = h.state().banner.clone().unwrap().text;
+    assert!(text.contains("refused the password"), "{text}");
+    assert!(text.contains("Password command"), "{text}");
+    assert!(
+        h.query_by_label("Enter the password again").is_none(),
+        "the keychain is not where its password comes from"
+    );
+    h.get_by_label("Fix the settings…").click();
+    steps(&mut h, 6);
+    assert!(h.state().account_dialog.is_some());
+    assert!(
+        h.get_by_label("Password command").is_focused(),
+        "the setting to fix is open and has the keyboard"
+    );
+    replace_text(&mut h, "Password command", "printf secret");
+    h.get_by_label("Save").click();
+    wait(&mut h, "the settings to be saved", |app| {
+        app.account_dialog.is_none()
+    });
+    assert!(h.state().banner.is_none(), "{:?}", h.state().banner);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the mail", |app| {
+        app.fetching.is_empty() && app.rows.len() == 1
+    });
+    assert!(h.state().banner.is_none(), "{:?}", h.state().banner);
+}
+
+/// Item 6, the keychain's side: an account whose password is in no
+/// keychain failed with words and no button; now one click asks for it.
+#[test]
+fn window_review_a_password_missing_from_the_keychain_is_asked_for() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    let path = home.home().join("config.toml");
+    let mut config = Config::load(&path).unwrap();
+    config.accounts[0].password_command = None;
+    config.accounts[0].user = "review-item-6@example.org".into();
+    config.save(&path).unwrap();
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the failure", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label_contains("The keychain holds no password for this account.");
+    h.get_by_label("Enter the password…").click();
+    steps(&mut h, 4);
+    h.get_by_label_contains("The keychain holds no password for lab");
+    assert!(h.get_by_label("Password").is_focused());
+    h.get_by_label("Password").type_text("secret");
+    h.get_by_label("Save and get mail").click();
+    wait(&mut h, "the mail", |app| {
+        app.fetching.is_empty() && app.rows.len() == 1
+    });
+    assert!(h.state().banner.is_none(), "{:?}", h.state().banner);
+    assert_eq!(
+        config_of(&home).accounts[0]
+            .keychain_entry()
+            .get()
+            .unwrap()
+            .expose(),
+        "secret"
+    );
+}
