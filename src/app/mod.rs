@@ -30,7 +30,7 @@ use crate::worker::{Event, Notify, Promise, Worker};
 
 pub use account_dialog::{AccountDraft, Field};
 pub use commands::UiCommand;
-pub use dialogs::Confirm;
+pub use dialogs::{Confirm, LinkAsk};
 pub use layout::Layout;
 use library::{Answer, Library, Query};
 pub use library::{Column, Opened, Sort, View};
@@ -279,7 +279,7 @@ pub struct PipitApp {
     pub confirm: Option<Confirm>,
     pub show_help: bool,
     /// Where a link would take the user, shown before the browser opens it.
-    pub link: Option<String>,
+    pub link: Option<LinkAsk>,
     jobs: Vec<Promise<Apply>>,
     last_check: HashMap<String, Instant>,
     focus_search: bool,
@@ -627,6 +627,12 @@ nothing to restore.",
                     {
                         self.mend(account, *mend);
                     }
+                }
+                if let Some(link) = &banner.link
+                    && ui.button("Copy the link").clicked()
+                {
+                    ui.ctx().copy_text(link.clone());
+                    self.say("Link copied");
                 }
                 if ui.small_button("Dismiss").clicked() {
                     self.banner = None;

@@ -2,7 +2,7 @@
 //! in the window's own terms (its buttons and fields, never a command-line
 //! flag). The engine's whole message stays one click away, as the detail.
 
-use crate::attachment::AttachmentError;
+use crate::attachment::{AttachmentError, LinkError};
 use crate::net::NetError;
 use crate::secrets::SecretError;
 use crate::sync::FetchError;
@@ -209,6 +209,31 @@ pub fn attachment_error(e: &AttachmentError, doing: &str) -> Said {
         headline,
         advice,
         detail,
+    }
+}
+
+/// "Open in the browser" that failed.
+pub fn link_error(e: &LinkError) -> Said {
+    let (headline, advice) = match e {
+        LinkError::Scheme { .. } => (
+            "the link was not opened: it is not a web or mail link",
+            "Copy the link if you trust it and know what opens it.",
+        ),
+        LinkError::Start { .. } => (
+            "the link could not be opened: this desktop has no program set to open links \
+(xdg-open)",
+            "Copy the link and paste it into your browser.",
+        ),
+        LinkError::Failed { .. } => (
+            "the link could not be opened: no web browser took it",
+            "Set a default web browser for your desktop, or Copy the link and paste it into \
+your browser.",
+        ),
+    };
+    Said {
+        headline: headline.into(),
+        advice: Some(advice.into()),
+        detail: e.to_string(),
     }
 }
 

@@ -797,3 +797,136 @@ fn window_review_a_password_missing_from_the_keychain_is_asked_for() {
         "secret"
     );
 }
+
+/// An HTML message whose link's text names one site and leads to another.
+fn deceptive_mail() -> Vec<u8> {
+    b"From: Bank <service@bank.example>\r\nSubject: Account suspended\r\nMessage-ID: <decept@example.org>\r\n\
+Content-Type: text/html; charset=utf-8\r\n\r\n\
+<p>Please <a href=\"http://evil.example/login\">https://www.paypal.com/login</a> now, \
+or read <a href=\"https://help.paypal.com/faq\">paypal.com</a>.</p>\r\n"
+        .to_vec()
+}
+
+fn viewer_of(raw: &[u8]) -> Harness<'static, pipit::app::Viewer> {
+    let viewer = pipit::app::Viewer::from_bytes(raw, "/tmp/suspended.eml");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 600.0))
+        .build_ui_state(|ui, v: &mut pipit::app::Viewer| v.ui(ui), viewer);
+    h.step();
+    h.step();
+    h
+}
+
+/// Item 11: a link whose text shows one site and leads to another is
+/// called out before the browser opens it, in the reader and in a message
+/// file's own window alike; an honest link is not.
+#[test]
+fn window_review_a_link_that_names_another_site_is_called_out_in_the_reader_and_the_viewer() {
+    let caution = "Caution: the link's text shows www.paypal.com, but it leads to evil.example.";
+    // A message file's window.
+    let mut v = viewer_of(&deceptive_mail());
+    v.get_by_label("https://www.paypal.com/login").click();
+    v.step();
+    v.step();
+    v.get_by_label("Open this link?");
+    v.get_by_label("http://evil.example/login");
+    v.get_by_label(caution);
+    v.get_by_label("Cancel").click();
+    v.step();
+    v.step();
+    assert!(v.query_by_label("Open this link?").is_none());
+    v.get_by_label("paypal.com").click();
+    v.step();
+    v.step();
+    v.get_by_label("https://help.paypal.com/faq");
+    assert!(v.query_by_label_contains("Caution").is_none());
+
+    // The reader.
+    let server = FakeServer::start(vec![deceptive_mail()], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 1);
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label("https://www.paypal.com/login").click();
+    steps(&mut h, 3);
+    h.get_by_label("Open this link?");
+    h.get_by_label(caution);
+}
+
+/// Item 10: "Open in the browser" with no browser to open did nothing at
+/// all; now the footer says it failed, why, and offers the link to copy.
+#[test]
+fn window_review_a_link_no_browser_opens_says_so_and_offers_the_link() {
+    let server = FakeServer::start(vec![deceptive_mail()], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 1);
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    let open = |h: &mut Harness<'_, PipitApp>| {
+        h.get_by_label("paypal.com").click();
+        steps(h, 3);
+        h.get_by_label("Open in the browser").click();
+        wait(h, "the answer", |app| app.banner.is_some());
+        h.state().banner.clone().unwrap()
+    };
+    // No opener at all.
+    h.state().attachment_folders.lock().unwrap().opener = "/nonexistent/xdg-open".into();
+    let banner = open(&mut h);
+    assert!(banner.error, "{banner:?}");
+    assert!(
+        banner.text.starts_with("The link could not be opened"),
+        "{banner:?}"
+    );
+    assert!(banner.text.contains("Copy the link"), "{banner:?}");
+    assert!(banner.detail.unwrap().contains("/nonexistent/xdg-open"));
+    h.get_by_label("Copy the link").click();
+    h.step();
+    assert!(
+        h.output().platform_output.commands.iter().any(
+            |c| matches!(c, egui::OutputCommand::CopyText(t) if t == "https://help.paypal.com/faq")
+        ),
+        "{:?}",
+        h.output().platform_output.commands
+    );
+    // An opener that finds no browser and says so by its exit status.
+    h.state_mut().banner = None;
+    h.state().attachment_folders.lock().unwrap().opener = "false".into();
+    let banner = open(&mut h);
+    assert!(banner.error, "{banner:?}");
+    assert!(
+        banner.text.starts_with("The link could not be opened"),
+        "{banner:?}"
+    );
+
+    // The message file's window says so too.
+    let mut v = viewer_of(&deceptive_mail());
+    v.state().attachment_folders.lock().unwrap().opener = "false".into();
+    v.get_by_label("paypal.com").click();
+    v.step();
+    v.step();
+    v.get_by_label("Open in the browser").click();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while v.state().banner.is_none() && Instant::now() < deadline {
+        v.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    v.step();
+    let banner = v.state().banner.clone().expect("a word on the failure");
+    assert!(
+        banner.text.starts_with("The link could not be opened"),
+        "{banner:?}"
+    );
+    v.get_by_label("Copy the link");
+}
