@@ -26,6 +26,62 @@ impl Dialog {
     }
 }
 
+/// Where a dialog stands once it has settled, and its size as last drawn.
+#[derive(Clone, Copy, Debug, Default)]
+struct Placed {
+    pos: Option<egui::Pos2>,
+    size: egui::Vec2,
+    last_frame: u64,
+    frames: u32,
+}
+
+/// Frames a dialog takes to settle at the centre (egui sizes an area on
+/// its first, unseen, frame).
+const SETTLE_FRAMES: u32 = 3;
+
+/// Shows the modal dialog `id`: centred when it opens, then kept where it
+/// stood while its contents grow or shrink (More settings, an error under
+/// a field), moved only as far as it takes to stay on the screen.
+pub fn modal<R>(
+    ctx: &egui::Context,
+    id: Id,
+    content: impl FnOnce(&mut egui::Ui) -> R,
+) -> egui::ModalResponse<R> {
+    let key = id.with("placed");
+    let frame = ctx.cumulative_frame_nr();
+    let mut placed: Placed = ctx.data(|d| d.get_temp(key)).unwrap_or_default();
+    if placed.last_frame + 1 < frame {
+        // Closed since: it opens anew, centred.
+        placed = Placed::default();
+    }
+    let mut modal = Modal::new(id);
+    if let Some(pos) = placed.pos {
+        let screen = ctx.content_rect();
+        let at = egui::pos2(
+            pos.x.min(screen.right() - placed.size.x).max(screen.left()),
+            pos.y.min(screen.bottom() - placed.size.y).max(screen.top()),
+        );
+        modal = modal.area(
+            egui::Area::new(id)
+                .kind(egui::UiKind::Modal)
+                .sense(egui::Sense::hover())
+                .order(Order::Foreground)
+                .interactable(true)
+                .fixed_pos(at),
+        );
+    }
+    let response = modal.show(ctx, content);
+    let rect = response.response.rect;
+    placed.size = rect.size();
+    placed.last_frame = frame;
+    placed.frames += 1;
+    if placed.pos.is_none() && placed.frames >= SETTLE_FRAMES {
+        placed.pos = Some(rect.min);
+    }
+    ctx.data_mut(|d| d.insert_temp(key, placed));
+    response
+}
+
 /// The dialogs open now, the top one first. The top one is drawn above the
 /// others and takes the keys; Escape closes it first. A question asked from
 /// a dialog (Remove account…) is above the dialog that asked it.
@@ -139,7 +195,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
     let (title, text, yes) = confirm.words();
     let fresh = app.dialog_fresh;
     let mut answer = None;
-    Modal::new(Dialog::Confirm.id()).show(ctx, |ui| {
+    modal(ctx, Dialog::Confirm.id(), |ui| {
         ui.set_max_width(420.0);
         ui.heading(title);
         ui.add_space(4.0);
@@ -187,7 +243,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
 
 fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
     let mut close = false;
-    Modal::new(Dialog::Help.id()).show(ctx, |ui| {
+    modal(ctx, Dialog::Help.id(), |ui| {
         ui.set_max_width(520.0);
         ui.heading("Keyboard shortcuts");
         ui.add_space(4.0);
@@ -264,7 +320,7 @@ pub fn link_question(ctx: &egui::Context, id: Id, link: &LinkAsk, fresh: bool) -
     let target = link.target.as_str();
     let caution = link_caution(&link.text, target);
     let mut answer = None;
-    Modal::new(id).show(ctx, |ui| {
+    modal(ctx, id, |ui| {
         ui.set_max_width(520.0);
         ui.heading("Open this link?");
         ui.label("The link leads to:");

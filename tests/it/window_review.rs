@@ -930,3 +930,45 @@ fn window_review_a_link_no_browser_opens_says_so_and_offers_the_link() {
     );
     v.get_by_label("Copy the link");
 }
+
+/// Item 13: a dialog jumped as its contents grew (More settings, an error
+/// under a field): it was centred anew every frame. It stays where it
+/// opened, and on the screen.
+#[test]
+fn window_review_a_dialog_stays_put_while_its_contents_change() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    let heading = |h: &Harness<'_, PipitApp>| h.get_by_label("Account settings: lab").rect();
+    let before = heading(&h);
+    h.get_by_label("More settings").click();
+    steps(&mut h, 20);
+    h.get_by_label("Password command");
+    let after = heading(&h);
+    assert!(
+        (after.top() - before.top()).abs() < 1.0 && (after.left() - before.left()).abs() < 1.0,
+        "the dialog moved: {before:?} → {after:?}"
+    );
+    // An error under a field: it grows again, and stays put.
+    replace_text(&mut h, "Port", "99x");
+    h.get_by_label("Test connection").click();
+    steps(&mut h, 6);
+    h.get_by_label_contains("is not a number from 1 to 65535");
+    let after = heading(&h);
+    assert!(
+        (after.top() - before.top()).abs() < 1.0,
+        "the dialog moved: {before:?} → {after:?}"
+    );
+    // Whatever it grows to, it stays on the screen.
+    let cancel = h.get_by_label("Cancel").rect();
+    assert!(cancel.bottom() <= 800.0, "{cancel:?}");
+    h.set_size(egui::vec2(700.0, 420.0));
+    steps(&mut h, 6);
+    let cancel = h.get_by_label("Cancel").rect();
+    let top = heading(&h).top();
+    assert!(cancel.bottom() <= 420.0 && top >= 0.0, "{top} {cancel:?}");
+}
