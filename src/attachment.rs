@@ -50,6 +50,30 @@ Save it instead if you trust it and its sender"
     },
 }
 
+/// Why a link in a message was not opened.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// Not a web or mail link (`javascript:`, `file:`, …): never handed on.
+    #[error("{url} is not a web or mail link (http, https, mailto); Pipit does not open it")]
+    Scheme { url: String },
+    #[error("cannot start {program:?} to open {url}: {source}")]
+    Start {
+        program: String,
+        url: String,
+        source: std::io::Error,
+    },
+    #[error("{program:?} could not open {url} ({status}): no browser took it")]
+    Failed {
+        program: String,
+        url: String,
+        status: String,
+    },
+}
+
+/// How long the opener has to say it failed; a browser it starts may keep
+/// it running as long as the browser runs.
+const OPENER_ANSWERS_IN: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Why an attachment would run if the desktop were asked to open it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Runnable {
@@ -401,6 +425,46 @@ impl Folders {
         Ok(path)
     }
 
+    /// Hands a web or mail link to the desktop's browser, with the same
+    /// program *Open* uses; a failure it reports within a few seconds (no
+    /// browser found) is an error, not silence.
+    pub fn open_link(&self, url: &str) -> Result<(), LinkError> {
+        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("http" | "https" | "mailto")) {
+            return Err(LinkError::Scheme { url: url.into() });
+        }
+        let program = self.opener.to_string_lossy().into_owned();
+        let mut child = std::process::Command::new(&self.opener)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|source| LinkError::Start {
+                program: program.clone(),
+                url: url.into(),
+                source,
+            })?;
+        let started = std::time::Instant::now();
+        while started.elapsed() < OPENER_ANSWERS_IN {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(status)) => {
+                    return Err(LinkError::Failed {
+                        program,
+                        url: url.into(),
+                        status: status.to_string(),
+                    });
+                }
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+                Err(_) => break,
+            }
+        }
+        // Still running: a browser it started. Reaped when it ends.
+        std::thread::spawn(move || child.wait());
+        Ok(())
+    }
+
     /// The private folder *Open* writes into, once made.
     pub fn private_folder(&self) -> Option<&Path> {
         self.private.as_ref().map(|p| p.path.as_path())
@@ -677,6 +741,33 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"hello");
         drop(folders);
         assert!(!dir.exists(), "removed with its files");
+    }
+
+    #[test]
+    fn a_link_goes_to_the_opener_only_if_it_is_a_web_or_mail_link_and_its_failure_shows() {
+        let with = |opener: &str| Folders {
+            opener: opener.into(),
+            ..Folders::default()
+        };
+        assert!(with("true").open_link("https://example.org/").is_ok());
+        assert!(with("true").open_link("mailto:ana@example.org").is_ok());
+        for url in ["javascript:alert(1)", "file:///etc/passwd", "--help", "x"] {
+            assert!(
+                matches!(with("true").open_link(url), Err(LinkError::Scheme { .. })),
+                "{url}"
+            );
+        }
+        assert!(matches!(
+            with("/nonexistent/xdg-open").open_link("https://example.org/"),
+            Err(LinkError::Start { .. })
+        ));
+        assert_eq!(
+            with("false")
+                .open_link("https://example.org/")
+                .unwrap_err()
+                .to_string(),
+            "\"false\" could not open https://example.org/ (exit status: 1): no browser took it"
+        );
     }
 
     #[test]

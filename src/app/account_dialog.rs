@@ -5,7 +5,7 @@
 //! are each a job on a thread of its own behind a promise; a new test drops
 //! the old, and a result shows only for the settings it tested.
 
-use egui::{Modal, RichText};
+use egui::RichText;
 
 use super::{Confirm, PipitApp, words};
 use crate::config::{Account, AuthMethod, Config, Policy, Setting};
@@ -106,6 +106,9 @@ pub struct AccountDraft {
     /// The last test of these settings failed and Save was pressed: say
     /// so, and save only on a second word.
     pub save_despite_test: bool,
+    /// The field to take the keyboard when it is next drawn (the one a
+    /// failure points to); "More settings" opens to show it.
+    pub focus: Option<Field>,
 }
 
 impl std::fmt::Debug for AccountDraft {
@@ -146,6 +149,7 @@ impl AccountDraft {
             test: None,
             saving: None,
             save_despite_test: false,
+            focus: None,
         }
     }
 
@@ -399,6 +403,14 @@ impl AccountDraft {
     }
 }
 
+/// Gives `field`'s text box the keyboard if the dialog asked for it.
+fn take_focus(draft_focus: &mut Option<Field>, field: Field, response: &egui::Response) {
+    if *draft_focus == Some(field) {
+        response.request_focus();
+        *draft_focus = None;
+    }
+}
+
 /// A labelled one-line text field (labelled for screen readers and tests
 /// too), with its error below it.
 fn field(
@@ -446,7 +458,7 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let mut remove = false;
     let errors = draft.account().err().unwrap_or_default();
     let busy = draft.saving.is_some();
-    Modal::new(super::dialogs::Dialog::Account.id()).show(ctx, |ui| {
+    super::dialogs::modal(ctx, super::dialogs::Dialog::Account.id(), |ui| {
         ui.set_width(470.0);
         ui.heading(match &draft.purpose {
             Purpose::FirstStart => "Welcome to Pipit".to_string(),
@@ -457,93 +469,173 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
             ui.label("Pipit downloads your mail over POP3 so you can read it offline. Tell it where your mail is.");
         }
         ui.add_space(6.0);
-        egui::ScrollArea::vertical().max_height((ui.ctx().content_rect().height() - 210.0).max(160.0)).show(ui, |ui| {
-        egui::Grid::new("account-fields").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
-            let e = draft.error_of(Field::User, &errors);
-            field(ui, "User name", &mut draft.user, "you@example.org", false, e);
-            let hint = if draft.editing().is_some() {
-                "leave empty to keep the stored one"
-            } else {
-                "kept in your OS keychain"
-            };
-            let e = draft.error_of(Field::Password, &errors);
-            if field(ui, "Password", &mut draft.password, hint, true, e).changed() {
-                draft.password_error = None;
-            }
-            let e = draft.error_of(Field::Host, &errors);
-            field(ui, "Server", &mut draft.host, "pop.example.org", false, e);
-            let l = ui.label("Security");
-            let before = draft.security;
-            ui.vertical(|ui| {
-                egui::ComboBox::from_id_salt("security")
-                    .selected_text(security_label(draft.security))
-                    .show_ui(ui, |ui| {
-                        for s in [Security::Tls, Security::Starttls, Security::Plain] {
-                            ui.selectable_value(&mut draft.security, s, security_label(s));
+        egui::ScrollArea::vertical()
+            .max_height((ui.ctx().content_rect().height() - 210.0).max(160.0))
+            .show(ui, |ui| {
+                egui::Grid::new("account-fields")
+                    .num_columns(2)
+                    .spacing([10.0, 6.0])
+                    .show(ui, |ui| {
+                        let e = draft.error_of(Field::User, &errors);
+                        let r = field(
+                            ui,
+                            "User name",
+                            &mut draft.user,
+                            "you@example.org",
+                            false,
+                            e,
+                        );
+                        take_focus(&mut draft.focus, Field::User, &r);
+                        let hint = if draft.editing().is_some() {
+                            "leave empty to keep the stored one"
+                        } else {
+                            "kept in your OS keychain"
+                        };
+                        let e = draft.error_of(Field::Password, &errors);
+                        let r = field(ui, "Password", &mut draft.password, hint, true, e);
+                        if r.changed() {
+                            draft.password_error = None;
                         }
-                    })
-                    .response
-                    .labelled_by(l.id);
-                if draft.security == Security::Plain {
-                    ui.add(egui::Label::new(RichText::new(
+                        take_focus(&mut draft.focus, Field::Password, &r);
+                        let e = draft.error_of(Field::Host, &errors);
+                        let r = field(ui, "Server", &mut draft.host, "pop.example.org", false, e);
+                        take_focus(&mut draft.focus, Field::Host, &r);
+                        let l = ui.label("Security");
+                        let before = draft.security;
+                        ui.vertical(|ui| {
+                            egui::ComboBox::from_id_salt("security")
+                                .selected_text(security_label(draft.security))
+                                .show_ui(ui, |ui| {
+                                    for s in [Security::Tls, Security::Starttls, Security::Plain] {
+                                        ui.selectable_value(
+                                            &mut draft.security,
+                                            s,
+                                            security_label(s),
+                                        );
+                                    }
+                                })
+                                .response
+                                .labelled_by(l.id);
+                            if draft.security == Security::Plain {
+                                ui.add(egui::Label::new(RichText::new(
                         "Plain text: your password and your mail cross the network unencrypted, \
 for anyone on the way to read. Use it only with a server on this computer or a network you trust.",
                     ).color(ui.visuals().warn_fg_color)).wrap());
-                }
-            });
-            ui.end_row();
-            // The port follows the security choice unless the user changed it.
-            if draft.security != before && draft.port.trim() == before.default_port().to_string() {
-                draft.port = draft.security.default_port().to_string();
-            }
-            let hint = draft.security.default_port().to_string();
-            let e = draft.error_of(Field::Port, &errors);
-            field(ui, "Port", &mut draft.port, &hint, false, e);
-            if let Some(old) = draft.editing() {
-                ui.label("Account name");
-                ui.label(&old.name).on_hover_text(
-                    "The name files the account's mail; it stays as it was.",
+                            }
+                        });
+                        ui.end_row();
+                        // The port follows the security choice unless the user changed it.
+                        if draft.security != before
+                            && draft.port.trim() == before.default_port().to_string()
+                        {
+                            draft.port = draft.security.default_port().to_string();
+                        }
+                        let hint = draft.security.default_port().to_string();
+                        let e = draft.error_of(Field::Port, &errors);
+                        let r = field(ui, "Port", &mut draft.port, &hint, false, e);
+                        take_focus(&mut draft.focus, Field::Port, &r);
+                        if let Some(old) = draft.editing() {
+                            ui.label("Account name");
+                            ui.label(&old.name).on_hover_text(
+                                "The name files the account's mail; it stays as it was.",
+                            );
+                            ui.end_row();
+                        } else {
+                            let e = draft.error_of(Field::Name, &errors);
+                            field(
+                                ui,
+                                "Account name",
+                                &mut draft.name,
+                                "optional: Home, Work…",
+                                false,
+                                e,
+                            );
+                        }
+                    });
+                ui.add_space(6.0);
+                ui.label(RichText::new("On the server").strong());
+                ui.radio_value(
+                    &mut draft.policy,
+                    PolicyChoice::Delete,
+                    "Delete after downloading",
                 );
-                ui.end_row();
-            } else {
-                let e = draft.error_of(Field::Name, &errors);
-                field(ui, "Account name", &mut draft.name, "optional: Home, Work…", false, e);
-            }
-        });
-        ui.add_space(6.0);
-        ui.label(RichText::new("On the server").strong());
-        ui.radio_value(&mut draft.policy, PolicyChoice::Delete, "Delete after downloading");
-        ui.horizontal(|ui| {
-            ui.radio_value(&mut draft.policy, PolicyChoice::KeepDays, "Keep for");
-            let days = ui.add(egui::TextEdit::singleline(&mut draft.keep_days).desired_width(40.0));
-            let l = ui.label("days");
-            days.labelled_by(l.id);
-        });
-        if let Some(e) = draft.error_of(Field::KeepDays, &errors) {
-            ui.colored_label(ui.visuals().error_fg_color, e);
-        }
-        ui.radio_value(&mut draft.policy, PolicyChoice::Keep, "Keep until deleted here");
-        ui.add_space(4.0);
-        egui::CollapsingHeader::new("More settings").show(ui, |ui| {
-            egui::Grid::new("account-more").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
-                let e = draft.error_of(Field::MaxSize, &errors);
-                field(ui, "Size limit (MB)", &mut draft.max_size_mb, "larger mail stays on the server", false, e);
-                let e = draft.error_of(Field::CheckMinutes, &errors);
-                field(ui, "Check every (minutes)", &mut draft.check_minutes, "0: only by hand", false, e);
-                let e = draft.error_of(Field::PasswordCommand, &errors);
-                field(ui, "Password command", &mut draft.password_command, "instead of the keychain", false, e);
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut draft.policy, PolicyChoice::KeepDays, "Keep for");
+                    let days = ui
+                        .add(egui::TextEdit::singleline(&mut draft.keep_days).desired_width(40.0));
+                    let l = ui.label("days");
+                    days.labelled_by(l.id);
+                });
+                if let Some(e) = draft.error_of(Field::KeepDays, &errors) {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                ui.radio_value(
+                    &mut draft.policy,
+                    PolicyChoice::Keep,
+                    "Keep until deleted here",
+                );
+                ui.add_space(4.0);
+                // Opened to show the field a failure points to.
+                let more_open = draft
+                    .focus
+                    .is_some_and(|f| {
+                        matches!(
+                            f,
+                            Field::MaxSize | Field::CheckMinutes | Field::PasswordCommand
+                        )
+                    })
+                    .then_some(true);
+                egui::CollapsingHeader::new("More settings")
+                    .open(more_open)
+                    .show(ui, |ui| {
+                        egui::Grid::new("account-more")
+                            .num_columns(2)
+                            .spacing([10.0, 6.0])
+                            .show(ui, |ui| {
+                                let e = draft.error_of(Field::MaxSize, &errors);
+                                let r = field(
+                                    ui,
+                                    "Size limit (MB)",
+                                    &mut draft.max_size_mb,
+                                    "larger mail stays on the server",
+                                    false,
+                                    e,
+                                );
+                                take_focus(&mut draft.focus, Field::MaxSize, &r);
+                                let e = draft.error_of(Field::CheckMinutes, &errors);
+                                let r = field(
+                                    ui,
+                                    "Check every (minutes)",
+                                    &mut draft.check_minutes,
+                                    "0: only by hand",
+                                    false,
+                                    e,
+                                );
+                                take_focus(&mut draft.focus, Field::CheckMinutes, &r);
+                                let e = draft.error_of(Field::PasswordCommand, &errors);
+                                let r = field(
+                                    ui,
+                                    "Password command",
+                                    &mut draft.password_command,
+                                    "instead of the keychain",
+                                    false,
+                                    e,
+                                );
+                                take_focus(&mut draft.focus, Field::PasswordCommand, &r);
+                            });
+                    });
             });
-        });
-        });
         ui.add_space(6.0);
         status_ui(ui, &mut draft, &mut test);
         if let Some(e) = &draft.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         if let Some(detail) = &draft.detail {
-            egui::CollapsingHeader::new("Details").id_salt("account-detail").show(ui, |ui| {
-                ui.add(egui::Label::new(RichText::new(detail).monospace()).wrap());
-            });
+            egui::CollapsingHeader::new("Details")
+                .id_salt("account-detail")
+                .show(ui, |ui| {
+                    ui.add(egui::Label::new(RichText::new(detail).monospace()).wrap());
+                });
         }
         if draft.save_despite_test
             && let TestStatus::Failed(why) = &draft.status
@@ -555,14 +647,28 @@ for anyone on the way to read. Use it only with a server on this computer or a n
         }
         ui.add_space(6.0);
         ui.horizontal(|ui| {
-            if ui.add_enabled(!busy, egui::Button::new("Test connection")).clicked() {
+            if ui
+                .add_enabled(!busy, egui::Button::new("Test connection"))
+                .clicked()
+            {
                 test = true;
             }
-            let save_label = if draft.save_despite_test { "Save anyway" } else { "Save" };
-            if ui.add_enabled(!busy, egui::Button::new(save_label)).clicked() {
+            let save_label = if draft.save_despite_test {
+                "Save anyway"
+            } else {
+                "Save"
+            };
+            if ui
+                .add_enabled(!busy, egui::Button::new(save_label))
+                .clicked()
+            {
                 save = true;
             }
-            if ui.button("Cancel").on_hover_text("Close without saving (Escape)").clicked() {
+            if ui
+                .button("Cancel")
+                .on_hover_text("Close without saving (Escape)")
+                .clicked()
+            {
                 keep_open = false;
             }
             if busy {
@@ -825,24 +931,30 @@ pub fn remove_account(app: &mut PipitApp, name: &str) {
     });
 }
 
-/// Re-entering a password the server refused.
+/// Entering a password the server refused, or the keychain did not have.
 #[derive(Clone, Debug)]
 pub struct PasswordDraft {
     pub account: String,
+    /// The server refused the one in the keychain (else there was none).
+    pub refused: bool,
     pub password: String,
     pub error: Option<String>,
     pub detail: Option<String>,
     saving: bool,
+    /// Drawn once: the field has had the keyboard.
+    focused: bool,
 }
 
 impl PasswordDraft {
-    pub fn new(account: &str) -> PasswordDraft {
+    pub fn new(account: &str, refused: bool) -> PasswordDraft {
         PasswordDraft {
             account: account.to_string(),
+            refused,
             password: String::new(),
             error: None,
             detail: None,
             saving: false,
+            focused: false,
         }
     }
 }
@@ -853,17 +965,34 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
     };
     let mut keep_open = true;
     let mut save = false;
-    Modal::new(super::dialogs::Dialog::Password.id()).show(ctx, |ui| {
-        ui.heading("Enter the password again");
-        ui.label(format!(
-            "The server refused the password of {}.",
-            draft.account
-        ));
+    super::dialogs::modal(ctx, super::dialogs::Dialog::Password.id(), |ui| {
+        if draft.refused {
+            ui.heading("Enter the password again");
+            ui.label(format!(
+                "The server refused the password of {}.",
+                draft.account
+            ));
+        } else {
+            ui.heading("Enter the password");
+            ui.label(format!(
+                "The keychain holds no password for {}. Pipit keeps the one you enter there.",
+                draft.account
+            ));
+        }
         egui::Grid::new("password-fields")
             .num_columns(2)
             .show(ui, |ui| {
                 let error = draft.error.clone();
-                let r = field(ui, "New password", &mut draft.password, "", true, error);
+                let label = if draft.refused {
+                    "New password"
+                } else {
+                    "Password"
+                };
+                let r = field(ui, label, &mut draft.password, "", true, error);
+                if !draft.focused {
+                    r.request_focus();
+                    draft.focused = true;
+                }
                 if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                     save = true;
                 }

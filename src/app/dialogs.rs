@@ -26,6 +26,62 @@ impl Dialog {
     }
 }
 
+/// Where a dialog stands once it has settled, and its size as last drawn.
+#[derive(Clone, Copy, Debug, Default)]
+struct Placed {
+    pos: Option<egui::Pos2>,
+    size: egui::Vec2,
+    last_frame: u64,
+    frames: u32,
+}
+
+/// Frames a dialog takes to settle at the centre (egui sizes an area on
+/// its first, unseen, frame).
+const SETTLE_FRAMES: u32 = 3;
+
+/// Shows the modal dialog `id`: centred when it opens, then kept where it
+/// stood while its contents grow or shrink (More settings, an error under
+/// a field), moved only as far as it takes to stay on the screen.
+pub fn modal<R>(
+    ctx: &egui::Context,
+    id: Id,
+    content: impl FnOnce(&mut egui::Ui) -> R,
+) -> egui::ModalResponse<R> {
+    let key = id.with("placed");
+    let frame = ctx.cumulative_frame_nr();
+    let mut placed: Placed = ctx.data(|d| d.get_temp(key)).unwrap_or_default();
+    if placed.last_frame + 1 < frame {
+        // Closed since: it opens anew, centred.
+        placed = Placed::default();
+    }
+    let mut modal = Modal::new(id);
+    if let Some(pos) = placed.pos {
+        let screen = ctx.content_rect();
+        let at = egui::pos2(
+            pos.x.min(screen.right() - placed.size.x).max(screen.left()),
+            pos.y.min(screen.bottom() - placed.size.y).max(screen.top()),
+        );
+        modal = modal.area(
+            egui::Area::new(id)
+                .kind(egui::UiKind::Modal)
+                .sense(egui::Sense::hover())
+                .order(Order::Foreground)
+                .interactable(true)
+                .fixed_pos(at),
+        );
+    }
+    let response = modal.show(ctx, content);
+    let rect = response.response.rect;
+    placed.size = rect.size();
+    placed.last_frame = frame;
+    placed.frames += 1;
+    if placed.pos.is_none() && placed.frames >= SETTLE_FRAMES {
+        placed.pos = Some(rect.min);
+    }
+    ctx.data_mut(|d| d.insert_temp(key, placed));
+    response
+}
+
 /// The dialogs open now, the top one first. The top one is drawn above the
 /// others and takes the keys; Escape closes it first. A question asked from
 /// a dialog (Remove account…) is above the dialog that asked it.
@@ -130,8 +186,8 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     if app.show_help {
         ui_help(ctx, app);
     }
-    if let Some(target) = app.link.clone() {
-        ui_link(ctx, app, &target);
+    if let Some(link) = app.link.clone() {
+        ui_link(ctx, app, &link);
     }
 }
 
@@ -139,7 +195,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
     let (title, text, yes) = confirm.words();
     let fresh = app.dialog_fresh;
     let mut answer = None;
-    Modal::new(Dialog::Confirm.id()).show(ctx, |ui| {
+    modal(ctx, Dialog::Confirm.id(), |ui| {
         ui.set_max_width(420.0);
         ui.heading(title);
         ui.add_space(4.0);
@@ -187,7 +243,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
 
 fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
     let mut close = false;
-    Modal::new(Dialog::Help.id()).show(ctx, |ui| {
+    modal(ctx, Dialog::Help.id(), |ui| {
         ui.set_max_width(520.0);
         ui.heading("Keyboard shortcuts");
         ui.add_space(4.0);
@@ -228,9 +284,43 @@ fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
     }
 }
 
-fn ui_link(ctx: &egui::Context, app: &mut PipitApp, target: &str) {
+fn ui_link(ctx: &egui::Context, app: &mut PipitApp, link: &LinkAsk) {
+    match link_question(ctx, Dialog::Link.id(), link, app.dialog_fresh) {
+        Some(true) => {
+            app.link = None;
+            let folders = app.attachment_folders.clone();
+            let target = link.target.clone();
+            app.spawn_job("pipit-link", move || {
+                let banner = super::reader::link_job(&folders, &target);
+                Box::new(move |app: &mut PipitApp| {
+                    if let Some(banner) = banner {
+                        app.banner = Some(banner);
+                    }
+                })
+            });
+        }
+        Some(false) => app.link = None,
+        None => {}
+    }
+}
+
+/// A link clicked in a message, before anything opens it: where it leads,
+/// and the words it showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkAsk {
+    pub target: String,
+    pub text: String,
+}
+
+/// "Open this link?", in the main window and a message file's window
+/// alike, as the modal `id`: where the link leads, on what site, and a
+/// caution when its text shows another site. Some(true): open it; the
+/// default button (focused when `fresh`) is Open, or Cancel after a caution.
+pub fn link_question(ctx: &egui::Context, id: Id, link: &LinkAsk, fresh: bool) -> Option<bool> {
+    let target = link.target.as_str();
+    let caution = link_caution(&link.text, target);
     let mut answer = None;
-    Modal::new(Dialog::Link.id()).show(ctx, |ui| {
+    modal(ctx, id, |ui| {
         ui.set_max_width(520.0);
         ui.heading("Open this link?");
         ui.label("The link leads to:");
@@ -242,13 +332,32 @@ fn ui_link(ctx: &egui::Context, app: &mut PipitApp, target: &str) {
         if let Some(host) = link_host(target) {
             ui.label(format!("on the site {}", crate::reveal::field(&host)));
         }
+        if let Some(caution) = &caution {
+            ui.add_space(4.0);
+            ui.add(
+                egui::Label::new(RichText::new(caution).color(ui.visuals().warn_fg_color)).wrap(),
+            );
+        }
         ui.add_space(8.0);
         ui.horizontal(|ui| {
-            if ui.button("Cancel").clicked() {
+            let cancel = if caution.is_some() {
+                default_button(ui, "Cancel")
+            } else {
+                ui.button("Cancel")
+            };
+            if cancel.clicked() {
                 answer = Some(false);
             }
-            if ui.button("Open in the browser").clicked() {
+            let open = if caution.is_some() {
+                ui.button("Open in the browser")
+            } else {
+                default_button(ui, "Open in the browser")
+            };
+            if open.clicked() {
                 answer = Some(true);
+            }
+            if fresh {
+                if caution.is_some() { cancel } else { open }.request_focus();
             }
             if ui.button("Copy the link").clicked() {
                 ui.ctx().copy_text(target.to_string());
@@ -256,14 +365,53 @@ fn ui_link(ctx: &egui::Context, app: &mut PipitApp, target: &str) {
             }
         });
     });
-    match answer {
-        Some(true) => {
-            ctx.open_url(egui::OpenUrl::new_tab(target));
-            app.link = None;
-        }
-        Some(false) => app.link = None,
-        None => {}
+    answer
+}
+
+/// The site a link's text shows, when it shows one ("www.bank.example",
+/// "https://bank.example/login"): lower case, without a port.
+fn shown_host(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() || text.contains(char::is_whitespace) {
+        return None;
     }
+    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.contains('@') {
+        return None;
+    }
+    let host = authority
+        .split(':')
+        .next()?
+        .trim_end_matches('.')
+        .to_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    let top = labels.last()?;
+    (labels.len() >= 2
+        && labels.iter().all(|l| !l.is_empty())
+        && top.chars().count() >= 2
+        && top.chars().all(char::is_alphabetic))
+    .then_some(host)
+}
+
+/// A caution when a link's text shows one site and the link leads to
+/// another ("https://www.bank.example" leading to evil.example); none when
+/// the text shows no site, or the same one (or a part of it).
+pub fn link_caution(text: &str, target: &str) -> Option<String> {
+    let shown = shown_host(text)?;
+    let real = link_host(target);
+    let bare = |h: &str| h.strip_prefix("www.").unwrap_or(h).to_string();
+    if let Some(real) = &real {
+        let (s, r) = (bare(&shown), bare(real));
+        if s == r || r.ends_with(&format!(".{s}")) || s.ends_with(&format!(".{r}")) {
+            return None;
+        }
+    }
+    Some(format!(
+        "Caution: the link's text shows {}, but it leads to {}.",
+        crate::reveal::field(&shown),
+        crate::reveal::field(real.as_deref().unwrap_or(target))
+    ))
 }
 
 /// A dialog's default button: outlined, and pressed by Enter (it has the
@@ -281,4 +429,29 @@ pub fn link_host(url: &str) -> Option<String> {
     let host = authority.rsplit('@').next()?;
     let host = host.split(':').next()?;
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_caution;
+
+    #[test]
+    fn a_link_whose_text_shows_another_site_is_called_out() {
+        let caution = |text, target| link_caution(text, target);
+        assert_eq!(
+            caution("https://www.paypal.com/login", "http://evil.example/login").as_deref(),
+            Some("Caution: the link's text shows www.paypal.com, but it leads to evil.example.")
+        );
+        assert!(caution("https://bank.example", "https://bank.example.evil.example/").is_some());
+        assert!(caution("p\u{430}ypal.com", "https://paypal.com/").is_some());
+        assert!(caution("paypal.com", "mailto:someone@evil.example").is_some());
+        // The same site, a part of it, or no site at all in the text.
+        assert!(caution("paypal.com", "https://help.paypal.com/faq").is_none());
+        assert!(caution("www.paypal.com", "https://paypal.com/").is_none());
+        assert!(caution("HTTPS://PayPal.com:443/x", "https://paypal.com/").is_none());
+        assert!(caution("the report", "http://evil.example/").is_none());
+        assert!(caution("ana@example.org", "mailto:ana@example.org").is_none());
+        assert!(caution("e.g.", "http://evil.example/").is_none());
+        assert!(caution("3.14", "http://evil.example/").is_none());
+    }
 }

@@ -4,7 +4,7 @@
 
 use egui::{FontId, RichText, TextStyle};
 
-use super::fonts;
+use super::{LinkAsk, fonts};
 use crate::html::{Block, Kind, Span};
 use crate::reveal;
 
@@ -14,8 +14,8 @@ use crate::reveal;
 const SHOWN: usize = 64 * 1024;
 const PIECES: usize = 4_000;
 
-/// Draws the blocks; returns the target of a link the user clicked.
-pub fn ui(ui: &mut egui::Ui, blocks: &[Block]) -> Option<String> {
+/// Draws the blocks; returns the link the user clicked.
+pub fn ui(ui: &mut egui::Ui, blocks: &[Block]) -> Option<LinkAsk> {
     let mut clicked = None;
     let mut budget = Budget {
         bytes: SHOWN,
@@ -73,7 +73,7 @@ impl Budget {
     }
 }
 
-fn block_ui(ui: &mut egui::Ui, block: &Block, clicked: &mut Option<String>, budget: &mut Budget) {
+fn block_ui(ui: &mut egui::Ui, block: &Block, clicked: &mut Option<LinkAsk>, budget: &mut Budget) {
     match &block.kind {
         Kind::Rule => {
             ui.separator();
@@ -116,7 +116,7 @@ fn spans_ui(
     ui: &mut egui::Ui,
     spans: &[Span],
     size: Option<f32>,
-    clicked: &mut Option<String>,
+    clicked: &mut Option<LinkAsk>,
     budget: &mut Budget,
 ) {
     ui.horizontal_wrapped(|ui| {
@@ -129,7 +129,7 @@ fn spans_inline(
     ui: &mut egui::Ui,
     spans: &[Span],
     size: Option<f32>,
-    clicked: &mut Option<String>,
+    clicked: &mut Option<LinkAsk>,
     budget: &mut Budget,
 ) {
     let body = ui.text_style_height(&TextStyle::Body);
@@ -156,7 +156,10 @@ fn spans_inline(
                     .link(text)
                     .on_hover_text(format!("Leads to {} (asks first)", reveal::field(target)));
                 if link.clicked() {
-                    *clicked = Some(target.clone());
+                    *clicked = Some(LinkAsk {
+                        target: target.clone(),
+                        text: span.text.clone(),
+                    });
                 }
             }
             None => {

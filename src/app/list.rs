@@ -158,44 +158,90 @@ limit show here, with only their headers, until you download them."
     }
 }
 
+/// The columns' names, as titles and as sort choices.
+const COLUMNS: [(Column, &str); 4] = [
+    (Column::From, "From"),
+    (Column::Subject, "Subject"),
+    (Column::Date, "Date"),
+    (Column::Size, "Size"),
+];
+
+/// The order a sort puts the list in, in words ("Newest first").
+pub fn order_words(column: Column, ascending: bool) -> &'static str {
+    match (column, ascending) {
+        (Column::Date, false) => "Newest first",
+        (Column::Date, true) => "Oldest first",
+        (Column::Size, false) => "Largest first",
+        (Column::Size, true) => "Smallest first",
+        (_, true) => "A to Z",
+        (_, false) => "Z to A",
+    }
+}
+
+/// Two-line rows have no columns to title: the header says what the list
+/// is sorted by and in which order, and changes either.
+fn sort_choice_ui(ui: &mut egui::Ui, app: &mut PipitApp) {
+    ui.horizontal(|ui| {
+        ui.add_space(DOT);
+        let label = ui.label("Sort by");
+        let mut column = app.sort.column;
+        let name = |c: Column| {
+            COLUMNS
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map_or("", |(_, t)| *t)
+        };
+        egui::ComboBox::from_id_salt("sort-by")
+            .selected_text(name(column))
+            .show_ui(ui, |ui| {
+                for (c, title) in COLUMNS {
+                    ui.selectable_value(&mut column, c, title);
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text("What the list is sorted by");
+        if column != app.sort.column {
+            app.set_sort(column);
+        }
+        let order = order_words(app.sort.column, app.sort.ascending);
+        let reverse = ui.button(order).on_hover_text(format!(
+            "Reverse the order: {}",
+            order_words(app.sort.column, !app.sort.ascending).to_lowercase()
+        ));
+        if reverse.clicked() {
+            app.set_sort(app.sort.column);
+            // As a column title: a click leaves no focus behind, so Enter
+            // afterwards opens the selected message.
+            if reverse.clicked_by(egui::PointerButton::Primary) {
+                reverse.surrender_focus();
+            }
+        }
+    });
+}
+
 /// The column titles: each over its values, aligned as they are; the edges
 /// between them drag to resize.
 fn header_ui(ui: &mut egui::Ui, app: &mut PipitApp, cols: &Columns, two_lines: bool) {
+    if two_lines {
+        sort_choice_ui(ui, app);
+        return;
+    }
     let height = ui.text_style_height(&TextStyle::Body) + 6.0;
     let (rect, _) =
         ui.allocate_exact_size(egui::vec2(ui.available_width(), height), Sense::hover());
-    let titles: Vec<(Column, &str, Rect, bool)> = if two_lines {
-        let w = rect.width() / 4.0;
-        [
-            (Column::From, "From"),
-            (Column::Subject, "Subject"),
-            (Column::Date, "Date"),
-            (Column::Size, "Size"),
-        ]
-        .into_iter()
-        .enumerate()
-        .map(|(i, (c, t))| {
-            let r = Rect::from_min_size(
-                rect.min + egui::vec2(i as f32 * w, 0.0),
-                egui::vec2(w, height),
-            );
-            (c, t, r, false)
-        })
-        .collect()
-    } else {
+    let titles: Vec<(Column, &str, Rect, bool)> = {
         let mut x = rect.left() + DOT;
         let mut out = Vec::new();
-        for (c, t, w, right) in [
-            (Column::From, "From", cols.from, false),
-            (Column::Subject, "Subject", cols.subject, false),
-            (Column::Date, "Date", cols.date, false),
-            (Column::Size, "Size", cols.size, true),
-        ] {
+        for ((c, t), w) in COLUMNS
+            .into_iter()
+            .zip([cols.from, cols.subject, cols.date, cols.size])
+        {
             out.push((
                 c,
                 t,
                 Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(w, height)),
-                right,
+                c == Column::Size,
             ));
             x += w;
         }
@@ -250,9 +296,6 @@ fn header_ui(ui: &mut egui::Ui, app: &mut PipitApp, cols: &Columns, two_lines: b
                 response.surrender_focus();
             }
         }
-    }
-    if two_lines {
-        return;
     }
     // The edges after From, Subject and Date drag.
     let mut x = rect.left() + DOT;
@@ -313,6 +356,11 @@ fn row_ui(
         ui.allocate_exact_size(egui::vec2(ui.available_width(), height), Sense::click());
     let from = display_from(&row.from);
     let subject = display_subject(&row.subject);
+    let date = row
+        .date
+        .map(|d| crate::dates::relative(d, crate::dates::unix_now(), &crate::dates::local_offset))
+        .unwrap_or_default();
+    let size_text = human_bytes(row.size);
     // What a screen reader says of the row, beyond what is drawn as text.
     let mut label = format!("{from} — {subject}");
     if !row.seen {
@@ -325,6 +373,10 @@ fn row_ui(
         Some(Mark::OnServer) => label.push_str(", still on the server"),
         Some(Mark::Gone) => label.push_str(", no longer on the server, only its headers here"),
         _ => {}
+    }
+    label.push_str(&format!(", {size_text}"));
+    if !date.is_empty() {
+        label.push_str(&format!(", {date}"));
     }
     response.widget_info(|| WidgetInfo::selected(Role::Button, true, selected, &label));
     if !ui.is_rect_visible(rect) {
@@ -375,11 +427,6 @@ fn row_ui(
             visuals.hyperlink_color,
         );
     }
-    let date = row
-        .date
-        .map(|d| crate::dates::relative(d, crate::dates::unix_now(), &crate::dates::local_offset))
-        .unwrap_or_default();
-    let size_text = human_bytes(row.size);
     let icon_font = FontId::proportional(size);
     // (rect, whole text) of each cell that was cut, for the hover.
     let mut cut_cells: Vec<(Rect, String)> = Vec::new();
@@ -432,6 +479,15 @@ fn row_ui(
             icons.push((r, icon));
             sub.max.x -= ICON;
         }
+        // The size, as the columns show it, at the end of the second line.
+        let size_w = 80.0f32.min(sub.width() * 0.3);
+        put(
+            Rect::from_min_max(egui::pos2(sub.right() - size_w, sub.top()), sub.max),
+            &size_text,
+            FontId::proportional(size - 2.0),
+            true,
+        );
+        sub.max.x -= size_w;
         put(sub, &subject, font.clone(), false);
     } else {
         let mut x = rect.left() + DOT;

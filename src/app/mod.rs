@@ -28,9 +28,9 @@ use crate::store::{MessageState, Summary};
 use crate::sync::{FetchError, FetchSummary, Progress};
 use crate::worker::{Event, Notify, Promise, Worker};
 
-pub use account_dialog::AccountDraft;
+pub use account_dialog::{AccountDraft, Field};
 pub use commands::UiCommand;
-pub use dialogs::Confirm;
+pub use dialogs::{Confirm, LinkAsk};
 pub use layout::Layout;
 use library::{Answer, Library, Query};
 pub use library::{Column, Opened, Sort, View};
@@ -109,9 +109,9 @@ pub struct Banner {
     pub error: bool,
     pub text: String,
     pub detail: Option<String>,
-    /// The account whose password was refused, to offer re-entering it
-    /// (or, for one whose password comes from a command, its settings).
-    pub wrong_password: Option<String>,
+    /// What the footer offers to mend each failed account's fetch: the
+    /// password, or the settings the failure's words point to.
+    pub mend: Vec<(String, Mend)>,
     /// The accounts whose failed fetch this reports: saving new settings
     /// for one takes its part away.
     pub accounts: Vec<String>,
@@ -125,7 +125,6 @@ impl Banner {
             error: false,
             text: text.into(),
             detail: None,
-            wrong_password: None,
             ..Banner::default()
         }
     }
@@ -135,7 +134,6 @@ impl Banner {
             error: true,
             text: said.line(),
             detail: Some(said.detail.clone()),
-            wrong_password: None,
             ..Banner::default()
         }
     }
@@ -173,7 +171,61 @@ pub enum Preview {
 #[derive(Clone, Debug)]
 pub enum Checked {
     Fine { new: usize, at: Instant },
-    Failed { said: Said, wrong_password: bool },
+    Failed { said: Said, mend: Option<Mend> },
+}
+
+/// The way from a failed fetch to its fix, offered as a button beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mend {
+    /// Enter the password, kept in the keychain: the server refused it, or
+    /// the keychain has none.
+    Password { refused: bool },
+    /// The account's settings, with this field in front.
+    Settings(Option<Field>),
+}
+
+impl Mend {
+    /// The way from `e` to its fix, for `account`.
+    pub fn of(e: &FetchError, account: Option<&Account>) -> Option<Mend> {
+        let command = account.is_some_and(|a| a.password_command.is_some());
+        Some(match e {
+            FetchError::AuthRefused { .. } if command => {
+                Mend::Settings(Some(Field::PasswordCommand))
+            }
+            FetchError::AuthRefused { .. } => Mend::Password { refused: true },
+            FetchError::Password(crate::secrets::SecretError::NotInKeychain { .. }) => {
+                Mend::Password { refused: false }
+            }
+            FetchError::Password(_) => Mend::Settings(Some(Field::PasswordCommand)),
+            FetchError::Net(net) => {
+                use crate::net::NetError as N;
+                match net {
+                    N::Resolve { .. } => Mend::Settings(Some(Field::Host)),
+                    N::Connect { .. }
+                    | N::Timeout { .. }
+                    | N::Unanswered { .. }
+                    | N::TooSlow { .. }
+                    | N::Tls(_)
+                    | N::TlsSetup(_)
+                    | N::StlsUnavailable
+                    | N::StlsRefused(_) => Mend::Settings(Some(Field::Port)),
+                    N::Certificate(_) => Mend::Settings(None),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// The button's words; `account` named when the footer speaks of several.
+    pub fn label(self, account: Option<&str>) -> String {
+        let of = account.map(|a| format!(" of {a}")).unwrap_or_default();
+        match self {
+            Mend::Password { refused: true } => format!("Enter the password{of} again"),
+            Mend::Password { refused: false } => format!("Enter the password{of}…"),
+            Mend::Settings(_) => format!("Fix the settings{of}…"),
+        }
+    }
 }
 
 /// An account's fetch that ended in the current round of Get Mail.
@@ -227,10 +279,12 @@ pub struct PipitApp {
     pub confirm: Option<Confirm>,
     pub show_help: bool,
     /// Where a link would take the user, shown before the browser opens it.
-    pub link: Option<String>,
+    pub link: Option<LinkAsk>,
     jobs: Vec<Promise<Apply>>,
     last_check: HashMap<String, Instant>,
     focus_search: bool,
+    /// The search changed: the selection stays only if the results hold it.
+    selection_in_results: bool,
     pub(crate) focus_list: bool,
     scroll_to_selected: bool,
     /// Page steps for the reader's text (Space, PageDown in the reader).
@@ -271,7 +325,6 @@ impl PipitApp {
                     error: true,
                     text: "The account settings could not be read. Fix or move the file the detail names, then start Pipit again.".into(),
                     detail: Some(e.to_string()),
-                    wrong_password: None,
                     ..Banner::default()
                 }),
             ),
@@ -314,6 +367,7 @@ impl PipitApp {
             jobs: Vec::new(),
             last_check: HashMap::new(),
             focus_search: false,
+            selection_in_results: false,
             focus_list: false,
             scroll_to_selected: false,
             reader_scroll: None,
@@ -490,7 +544,7 @@ impl PipitApp {
                     }
                 }
                 if search.changed() {
-                    self.reload();
+                    self.search_changed();
                 }
                 ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                     self.ui_buttons(ui);
@@ -510,9 +564,12 @@ impl PipitApp {
         if get.clicked() {
             self.run_command(UiCommand::GetMail);
         }
-        let has_selection = self.selected.is_some();
+        // Delete and Restore act on the message in the reader: with none
+        // there, they offer nothing.
+        let shown = self.shown_row();
+        let has_selection = shown.is_some();
         if self.view == View::Trash {
-            let restorable = self.selected_row().is_some_and(restorable);
+            let restorable = shown.as_ref().is_some_and(restorable);
             let restore = ui
                 .add_enabled(restorable, egui::Button::new(UiCommand::Restore.label()))
                 .on_hover_text(UiCommand::Restore.tooltip());
@@ -562,10 +619,20 @@ nothing to restore.",
             };
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(color, &banner.text);
-                if let Some(account) = &banner.wrong_password
-                    && ui.button("Enter the password again").clicked()
+                let several = banner.mend.len() > 1;
+                for (account, mend) in &banner.mend {
+                    if ui
+                        .button(mend.label(several.then_some(account.as_str())))
+                        .clicked()
+                    {
+                        self.mend(account, *mend);
+                    }
+                }
+                if let Some(link) = &banner.link
+                    && ui.button("Copy the link").clicked()
                 {
-                    self.password_dialog = Some(account_dialog::PasswordDraft::new(account));
+                    ui.ctx().copy_text(link.clone());
+                    self.say("Link copied");
                 }
                 if ui.small_button("Dismiss").clicked() {
                     self.banner = None;
@@ -613,10 +680,43 @@ nothing to restore.",
         });
     }
 
+    /// Opens the dialog that fixes `account`'s failure.
+    pub fn mend(&mut self, account: &str, mend: Mend) {
+        match mend {
+            Mend::Password { refused } => {
+                self.password_dialog = Some(account_dialog::PasswordDraft::new(account, refused));
+            }
+            Mend::Settings(field) => {
+                if let Ok(a) = self.config.account(account) {
+                    let mut draft = AccountDraft::edit(a);
+                    if field.is_some() {
+                        draft.focus = field;
+                    }
+                    self.account_dialog = Some(draft);
+                }
+            }
+        }
+    }
+
     /// The selected message's row, if it is in the list.
     pub fn selected_row(&self) -> Option<&Summary> {
         let id = self.selected?;
         self.rows.iter().find(|r| r.id == id)
+    }
+
+    /// The message Delete and Restore act on: the selected one, in the list
+    /// or, having left it (downloaded out of On server), in the reader.
+    pub fn shown_row(&self) -> Option<Summary> {
+        let id = self.selected?;
+        if let Some(row) = self.selected_row() {
+            return Some(row.clone());
+        }
+        match &self.reading {
+            Some(Reading::Ready(opened)) if opened.detail.summary.id == id => {
+                Some(opened.detail.summary.clone())
+            }
+            _ => None,
+        }
     }
 
     /// Carries out one command from a button, a key or a test.
@@ -624,7 +724,7 @@ nothing to restore.",
         match command {
             UiCommand::GetMail => self.get_mail(),
             UiCommand::Delete => {
-                let Some(row) = self.selected_row().cloned() else {
+                let Some(row) = self.shown_row() else {
                     return;
                 };
                 if self.view == View::Trash {
@@ -639,7 +739,7 @@ nothing to restore.",
             }
             UiCommand::Restore => {
                 if self.view == View::Trash
-                    && let Some(row) = self.selected_row().cloned()
+                    && let Some(row) = self.shown_row()
                     && restorable(&row)
                 {
                     self.move_selection_after_removing(row.id);
@@ -682,7 +782,7 @@ nothing to restore.",
                     self.reader_open = false;
                 } else if !self.search.is_empty() {
                     self.search.clear();
-                    self.reload();
+                    self.search_changed();
                 }
             }
             UiCommand::AddAccount => self.account_dialog = Some(AccountDraft::new()),
@@ -781,6 +881,19 @@ nothing to restore.",
         });
     }
 
+    /// The search's words changed: the list follows, and a selected
+    /// message it no longer holds leaves the reader.
+    fn search_changed(&mut self) {
+        self.selection_in_results = true;
+        self.reload();
+    }
+
+    fn clear_selection(&mut self) {
+        self.selected = None;
+        self.reading = None;
+        self.reader_open = false;
+    }
+
     pub fn set_view(&mut self, view: View) {
         if self.view != view {
             self.view = view;
@@ -846,6 +959,10 @@ nothing to restore.",
     /// After a message leaves the list, the next one (or the previous) is selected.
     fn move_selection_after_removing(&mut self, id: i64) {
         let Some(i) = self.rows.iter().position(|r| r.id == id) else {
+            // Shown in the reader only: it goes from there.
+            if self.selected == Some(id) {
+                self.clear_selection();
+            }
             return;
         };
         self.rows.remove(i);
@@ -973,6 +1090,12 @@ nothing to restore.",
                     Ok(rows) => {
                         self.rows = rows;
                         self.rows_loaded = true;
+                        if std::mem::take(&mut self.selection_in_results)
+                            && self.selected_row().is_none()
+                        {
+                            // The reader shows nothing the results do not hold.
+                            self.clear_selection();
+                        }
                         self.refresh_reading();
                     }
                     Err(e) => self.show_error(
@@ -1058,12 +1181,14 @@ nothing to restore.",
                 Ok(summary)
             }
             Err(e) => {
-                let said = words::fetch_error(&e);
+                let settings = self.config.account(&account).ok();
+                let command = settings.is_some_and(|a| a.password_command.is_some());
+                let said = words::fetch_error_for(&e, command);
                 self.checked.insert(
                     account.clone(),
                     Checked::Failed {
                         said: said.clone(),
-                        wrong_password: matches!(e, FetchError::AuthRefused { .. }),
+                        mend: Mend::of(&e, settings),
                     },
                 );
                 Err(said)
@@ -1123,6 +1248,16 @@ nothing to restore.",
             .filter_map(|r| r.result.as_ref().ok())
             .map(|s| s.deleted_on_server)
             .sum();
+        // Bodies of messages known before this fetch: asked for with
+        // Download (or retried), not new.
+        let downloaded: usize = round
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .map(|s| {
+                s.downloaded
+                    .saturating_sub(s.new.saturating_sub(s.headers_only))
+            })
+            .sum();
         if !errors.is_empty() {
             self.banner = Some(Banner {
                 error: true,
@@ -1132,7 +1267,6 @@ nothing to restore.",
                     if errors.len() == 1 { "" } else { "s" }
                 ),
                 detail: Some(errors.join("\n")),
-                wrong_password: None,
                 ..Banner::default()
             });
             return;
@@ -1145,14 +1279,7 @@ nothing to restore.",
         {
             self.banner = None;
         }
-        let mut words = match new {
-            0 => "No new mail".to_string(),
-            1 => "1 new message".to_string(),
-            n => format!("{n} new messages"),
-        };
-        if deleted > 0 {
-            words.push_str(&format!(", {deleted} deleted on the server"));
-        }
+        let words = round_words(new, downloaded, deleted);
         if notes.is_empty() {
             self.say(words);
         } else {
@@ -1160,7 +1287,6 @@ nothing to restore.",
                 error: false,
                 text: words,
                 detail: Some(notes.join("\n")),
-                wrong_password: None,
                 ..Banner::default()
             });
         }
@@ -1168,14 +1294,11 @@ nothing to restore.",
 
     /// The footer's word on these accounts' failed fetches, from their
     /// last results: one failure is never hidden by another.
-    fn failure_banner(&self, accounts: &[String]) -> Option<Banner> {
-        let failed: Vec<(&String, &Said, bool)> = accounts
+    pub(crate) fn failure_banner(&self, accounts: &[String]) -> Option<Banner> {
+        let failed: Vec<(&String, &Said, Option<Mend>)> = accounts
             .iter()
             .filter_map(|a| match self.checked.get(a) {
-                Some(Checked::Failed {
-                    said,
-                    wrong_password,
-                }) => Some((a, said, *wrong_password)),
+                Some(Checked::Failed { said, mend }) => Some((a, said, *mend)),
                 _ => None,
             })
             .collect();
@@ -1204,7 +1327,10 @@ nothing to restore.",
             error: true,
             text,
             detail: Some(detail),
-            wrong_password: failed.iter().find(|f| f.2).map(|f| f.0.clone()),
+            mend: failed
+                .iter()
+                .filter_map(|f| Some((f.0.clone(), f.2?)))
+                .collect(),
             accounts: failed.iter().map(|f| f.0.clone()).collect(),
             ..Banner::default()
         })
@@ -1238,7 +1364,6 @@ nothing to restore.",
             error: true,
             text: text.into(),
             detail: Some(detail),
-            wrong_password: None,
             ..Banner::default()
         });
     }
@@ -1277,6 +1402,31 @@ impl eframe::App for PipitApp {
     }
 }
 
+/// A round of Get Mail in a few words: what came, what was downloaded
+/// because it was asked for, what the server deleted; "No new mail" only
+/// when nothing at all happened.
+fn round_words(new: usize, downloaded: usize, deleted: usize) -> String {
+    let messages = |n: usize| format!("{n} message{}", if n == 1 { "" } else { "s" });
+    let mut parts = Vec::new();
+    match new {
+        0 => {}
+        1 => parts.push("1 new message".to_string()),
+        n => parts.push(format!("{n} new messages")),
+    }
+    if downloaded > 0 {
+        parts.push(format!("downloaded {}", messages(downloaded)));
+    }
+    if deleted > 0 {
+        parts.push(format!("deleted {} on the server", messages(deleted)));
+    }
+    if parts.is_empty() {
+        return "No new mail".into();
+    }
+    words::sentence(&parts.join(", "))
+        .trim_end_matches('.')
+        .to_string()
+}
+
 /// The progress bar's fill and words (the words are the engine's, as the
 /// command line shows them).
 fn describe_progress(account: &str, p: Option<&Progress>) -> (f32, String) {
@@ -1286,5 +1436,22 @@ fn describe_progress(account: &str, p: Option<&Progress>) -> (f32, String) {
             p.fraction().unwrap_or(0.0),
             format!("{account}: {}", p.words()),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_words;
+
+    #[test]
+    fn a_round_says_what_happened_and_no_new_mail_only_when_nothing_did() {
+        assert_eq!(round_words(0, 0, 0), "No new mail");
+        assert_eq!(round_words(0, 1, 0), "Downloaded 1 message");
+        assert_eq!(round_words(0, 0, 1), "Deleted 1 message on the server");
+        assert_eq!(
+            round_words(2, 0, 2),
+            "2 new messages, deleted 2 messages on the server"
+        );
+        assert_eq!(round_words(1, 3, 0), "1 new message, downloaded 3 messages");
     }
 }

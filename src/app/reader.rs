@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use egui::RichText;
 
 use super::library::Opened;
-use super::{Banner, Confirm, PipitApp, Preview, Reading, words};
+use super::{Banner, Confirm, LinkAsk, PipitApp, Preview, Reading, words};
 use crate::attachment::{Folders, Saved};
 use crate::mime::Attachment;
 use crate::reveal;
@@ -28,7 +28,7 @@ const SHOWN_TEXT: usize = 64 * 1024;
 pub enum Action {
     Save(Attachment),
     Open(Attachment),
-    Link(String),
+    Link(LinkAsk),
 }
 
 pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
@@ -131,7 +131,6 @@ Downloads folder)",
                     path.display()
                 ),
                 detail: Some(why),
-                wrong_password: None,
                 ..Banner::default()
             }),
             Ok(Saved::Cancelled) => None,
@@ -142,6 +141,19 @@ Downloads folder)",
             Err(e) => Banner::failure(&words::attachment_error(&e, "opened")),
         }),
         Action::Link(_) => None,
+    }
+}
+
+/// Opens a link in the browser (on a job thread: the opener is given a
+/// moment to say it failed); what to tell the user, if it failed.
+pub fn link_job(folders: &Arc<Mutex<Folders>>, target: &str) -> Option<Banner> {
+    let folders = folders.lock().unwrap_or_else(|e| e.into_inner());
+    match folders.open_link(target) {
+        Ok(()) => None,
+        Err(e) => Some(Banner {
+            link: Some(target.to_string()),
+            ..Banner::failure(&words::link_error(&e))
+        }),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use egui::RichText;
 
-use super::{AccountDraft, Banner, Checked, PipitApp, UiCommand, View};
+use super::{AccountDraft, Checked, PipitApp, UiCommand, View};
 
 /// The sidebar's views in order, with their names (Ctrl+1 … Ctrl+9 follow it).
 pub fn views(app: &PipitApp) -> Vec<(View, String)> {
@@ -79,10 +79,7 @@ fn account_marks(ui: &mut egui::Ui, app: &mut PipitApp, name: &str) {
             return;
         }
         match app.checked.get(name).cloned() {
-            Some(Checked::Failed {
-                said,
-                wrong_password,
-            }) => {
+            Some(Checked::Failed { said, .. }) => {
                 let mark = ui
                     .add(
                         egui::Button::new(RichText::new("⚠").color(ui.visuals().error_fg_color))
@@ -101,14 +98,7 @@ fn account_marks(ui: &mut egui::Ui, app: &mut PipitApp, name: &str) {
                     )
                 });
                 if mark.clicked() {
-                    app.banner = Some(Banner {
-                        error: true,
-                        text: format!("{name}: {}", app.advice_for(name, &said)),
-                        detail: Some(said.detail.clone()),
-                        wrong_password: wrong_password.then(|| name.to_string()),
-                        accounts: vec![name.to_string()],
-                        ..Banner::default()
-                    });
+                    app.banner = app.failure_banner(&[name.to_string()]);
                 }
             }
             Some(Checked::Fine { new, at }) => {

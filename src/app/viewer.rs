@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use super::dialogs::{self, LinkAsk};
 use super::library::Opened;
 use super::reader::{self, Action};
 use super::{Banner, fonts};
@@ -17,7 +18,9 @@ pub struct Viewer {
     /// Where Save… and Open put attachments; used on job threads.
     pub attachment_folders: Arc<Mutex<crate::attachment::Folders>>,
     jobs: Vec<Promise<Option<Banner>>>,
-    link: Option<String>,
+    link: Option<LinkAsk>,
+    /// The link question was open last frame.
+    link_shown: bool,
     fonts_installed: bool,
 }
 
@@ -61,6 +64,7 @@ impl Viewer {
             attachment_folders: Arc::default(),
             jobs: Vec::new(),
             link: None,
+            link_shown: false,
             fonts_installed: false,
         }
     }
@@ -84,6 +88,11 @@ impl Viewer {
                         ui.visuals().text_color()
                     };
                     ui.colored_label(color, &banner.text);
+                    if let Some(link) = &banner.link
+                        && ui.button("Copy the link").clicked()
+                    {
+                        ui.ctx().copy_text(link.clone());
+                    }
                     if ui.small_button("Dismiss").clicked() {
                         self.banner = None;
                     }
@@ -98,56 +107,50 @@ impl Viewer {
             .inner;
         for action in actions {
             match action {
-                Action::Link(target) => self.link = Some(target),
-                action => {
-                    let folders = self.attachment_folders.clone();
-                    let ctx = ui.ctx().clone();
-                    let notify: crate::worker::Notify = Arc::new(move || ctx.request_repaint());
-                    self.jobs.push(crate::worker::spawn_promise(
-                        "pipit-attachment",
-                        notify,
-                        move || reader::attachment_job(&folders, action),
-                        |e| {
-                            Some(Banner {
-                                error: true,
-                                text: "Pipit could not start a background task.".into(),
-                                detail: Some(e.to_string()),
-                                wrong_password: None,
-                                ..Banner::default()
-                            })
-                        },
-                    ));
-                }
+                Action::Link(link) => self.link = Some(link),
+                action => self.spawn(ui.ctx(), move |folders| {
+                    reader::attachment_job(folders, action)
+                }),
             }
         }
-        if let Some(target) = self.link.clone() {
-            let mut answer = None;
-            egui::Modal::new(egui::Id::unique("link")).show(ui.ctx(), |ui| {
-                ui.heading("Open this link?");
-                ui.label("The link leads to:");
-                ui.label(
-                    egui::RichText::new(crate::reveal::field(&target))
-                        .monospace()
-                        .strong(),
-                );
-                ui.horizontal(|ui| {
-                    if ui.button("Cancel").clicked() {
-                        answer = Some(false);
-                    }
-                    if ui.button("Open in the browser").clicked() {
-                        answer = Some(true);
-                    }
-                });
-            });
-            match answer {
+        let fresh = self.link.is_some() && !self.link_shown;
+        self.link_shown = self.link.is_some();
+        if let Some(link) = self.link.clone() {
+            // The main window's question, caution and all.
+            match dialogs::link_question(ui.ctx(), egui::Id::unique("link"), &link, fresh) {
                 Some(true) => {
-                    ui.ctx().open_url(egui::OpenUrl::new_tab(&target));
                     self.link = None;
+                    let target = link.target;
+                    self.spawn(ui.ctx(), move |folders| reader::link_job(folders, &target));
                 }
                 Some(false) => self.link = None,
                 None => {}
             }
         }
+    }
+
+    /// Runs `job` on a thread of its own; the banner it returns is shown.
+    fn spawn(
+        &mut self,
+        ctx: &egui::Context,
+        job: impl FnOnce(&Arc<Mutex<crate::attachment::Folders>>) -> Option<Banner> + Send + 'static,
+    ) {
+        let folders = self.attachment_folders.clone();
+        let ctx = ctx.clone();
+        let notify: crate::worker::Notify = Arc::new(move || ctx.request_repaint());
+        self.jobs.push(crate::worker::spawn_promise(
+            "pipit-attachment",
+            notify,
+            move || job(&folders),
+            |e| {
+                Some(Banner {
+                    error: true,
+                    text: "Pipit could not start a background task.".into(),
+                    detail: Some(e.to_string()),
+                    ..Banner::default()
+                })
+            },
+        ));
     }
 }
 

@@ -2,7 +2,7 @@
 //! in the window's own terms (its buttons and fields, never a command-line
 //! flag). The engine's whole message stays one click away, as the detail.
 
-use crate::attachment::AttachmentError;
+use crate::attachment::{AttachmentError, LinkError};
 use crate::net::NetError;
 use crate::secrets::SecretError;
 use crate::sync::FetchError;
@@ -75,6 +75,21 @@ pub fn fetch_error(e: &FetchError) -> Said {
         advice: advice.map(str::to_string),
         detail,
     }
+}
+
+/// A fetch that failed, for an account whose password comes from a
+/// command (`command`) or the keychain: a refused password is mended where
+/// it comes from.
+pub fn fetch_error_for(e: &FetchError, command: bool) -> Said {
+    let mut said = fetch_error(e);
+    if command && matches!(e, FetchError::AuthRefused { .. }) {
+        said.advice = Some(
+            "Pipit had it from the account's Password command: check that, and the user name, \
+in the account's settings."
+                .into(),
+        );
+    }
+    said
 }
 
 fn net_error(e: &NetError, detail: String) -> Said {
@@ -194,6 +209,31 @@ pub fn attachment_error(e: &AttachmentError, doing: &str) -> Said {
         headline,
         advice,
         detail,
+    }
+}
+
+/// "Open in the browser" that failed.
+pub fn link_error(e: &LinkError) -> Said {
+    let (headline, advice) = match e {
+        LinkError::Scheme { .. } => (
+            "the link was not opened: it is not a web or mail link",
+            "Copy the link if you trust it and know what opens it.",
+        ),
+        LinkError::Start { .. } => (
+            "the link could not be opened: this desktop has no program set to open links \
+(xdg-open)",
+            "Copy the link and paste it into your browser.",
+        ),
+        LinkError::Failed { .. } => (
+            "the link could not be opened: no web browser took it",
+            "Set a default web browser for your desktop, or Copy the link and paste it into \
+your browser.",
+        ),
+    };
+    Said {
+        headline: headline.into(),
+        advice: Some(advice.into()),
+        detail: e.to_string(),
     }
 }
 

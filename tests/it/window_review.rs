@@ -532,3 +532,443 @@ fn window_review_a_test_result_goes_with_any_edit_of_what_it_tested() {
     steps(&mut h, 2);
     assert!(h.query_by_label_contains("Connected").is_none());
 }
+
+/// The footer's short word on the last change, as shown.
+fn notice(h: &Harness<'_, PipitApp>) -> String {
+    h.state()
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default()
+}
+
+/// Item 7: after Download, and after Delete on server, the footer said
+/// "No new mail", as if nothing had happened.
+#[test]
+fn window_review_download_and_delete_on_server_say_what_they_did() {
+    let (server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    open_on_server(&mut h, 0);
+    h.get_by_label("Download").click();
+    wait(&mut h, "the download", |app| {
+        app.fetching.is_empty() && app.downloading.is_empty()
+    });
+    assert_eq!(notice(&h), "Downloaded 1 message");
+    h.get_by_label_contains("Downloaded 1 message");
+    assert!(h.query_by_label_contains("No new mail").is_none());
+
+    h.get_by_label("On server").click();
+    wait(&mut h, "the On server view", |app| {
+        app.view == View::OnServer && app.rows.len() == 1
+    });
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label("Delete on server…").click();
+    steps(&mut h, 3);
+    h.get_by_label("Delete on server").click();
+    wait(&mut h, "the deletion on the server", |app| {
+        app.fetching.is_empty() && app.rows.is_empty()
+    });
+    assert_eq!(server.mailbox().len(), 2);
+    assert_eq!(notice(&h), "Deleted 1 message on the server");
+    assert!(h.query_by_label_contains("No new mail").is_none());
+
+    // A Get Mail with nothing to do still says so.
+    h.key_press(egui::Key::F5);
+    steps(&mut h, 2);
+    wait(&mut h, "another Get Mail", |app| app.fetching.is_empty());
+    assert_eq!(notice(&h), "No new mail");
+}
+
+/// Item 9: a search that found nothing left the reader showing the message
+/// selected before, and Delete then did nothing at all.
+#[test]
+fn window_review_a_search_that_finds_nothing_leaves_nothing_stale_to_delete() {
+    let server = FakeServer::start(
+        vec![mail::sized(1, 500), mail::sized(2, 500)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 2);
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    let subject = h.state().selected_row().unwrap().subject.to_string();
+    reader_left(&h, &subject);
+
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.step();
+    h.get_by_label("Search").type_text("nothing-says-this");
+    wait(&mut h, "the empty result", |app| {
+        app.rows_loaded && app.rows.is_empty() && app.search == "nothing-says-this"
+    });
+    h.get_by_label("No message matches the search.");
+    assert!(
+        h.query_all_by_label_contains(&subject).next().is_none(),
+        "the reader shows no message the list does not"
+    );
+    h.get_by_label("Select a message to read it.");
+    assert!(h.state().selected.is_none());
+    assert!(
+        h.get_by_label("Delete").accesskit_node().is_disabled(),
+        "Delete offers nothing it cannot do"
+    );
+
+    // Cleared: both messages back, nothing deleted.
+    h.key_press(egui::Key::Escape);
+    wait(&mut h, "the list again", |app| {
+        app.search.is_empty() && app.rows.len() == 2
+    });
+    assert!(h.state().rows.iter().any(|r| r.id == id));
+}
+
+/// Item 9, the other way Delete did nothing: a message downloaded from On
+/// server leaves that list but stays in the reader; Delete (button or key)
+/// moves it to Trash, as it says.
+#[test]
+fn window_review_delete_acts_on_the_message_in_the_reader() {
+    let (_server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    let id = open_on_server(&mut h, 0);
+    h.get_by_label("Download").click();
+    wait(&mut h, "the message itself in the reader", |app| {
+        app.fetching.is_empty()
+            && app.rows.len() == 1
+            && matches!(&app.reading, Some(Reading::Ready(o)) if o.detail.summary.state == pipit::store::MessageState::Full)
+    });
+    assert!(
+        h.state().rows.iter().all(|r| r.id != id),
+        "it left On server"
+    );
+    assert!(!h.get_by_label("Delete").accesskit_node().is_disabled());
+    h.key_press(egui::Key::Delete);
+    steps(&mut h, 2);
+    assert!(h.state().selected.is_none(), "it left the reader");
+    h.get_by_label("Trash").click();
+    wait(&mut h, "Trash", |app| {
+        app.view == View::Trash && app.rows.len() == 1
+    });
+    assert_eq!(h.state().rows[0].id, id);
+}
+
+/// Item 8: in a narrow list (two-line rows) the header still showed four
+/// column titles, over nothing they named (there are no columns), one of
+/// them Size, which the rows did not show.
+#[test]
+fn window_review_a_narrow_list_says_how_it_is_sorted_and_sorts() {
+    let (_server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    assert!(!h.state().narrow, "the reader beside the list");
+    // Two-line rows: no column titles, a sort choice instead.
+    for title in ["From", "Subject", "Size"] {
+        assert!(h.query_by_label(title).is_none(), "{title}");
+    }
+    assert!(h.query_by_label_contains("Date ⏷").is_none());
+    assert_eq!(h.get_by_label("Sort by").value().as_deref(), Some("Date"));
+    h.get_by_label("Newest first");
+
+    h.get_by_label("Sort by").click();
+    steps(&mut h, 2);
+    h.get_by_label("Size").click();
+    wait(&mut h, "the list by size", |app| {
+        app.rows.first().is_some_and(|r| r.size > 10_000)
+    });
+    assert_eq!(h.state().sort.column, pipit::app::Column::Size);
+    assert!(!h.state().sort.ascending, "largest first");
+    assert_eq!(h.get_by_label("Sort by").value().as_deref(), Some("Size"));
+    // The rows show what they are sorted by.
+    let first = h.state().rows[0].clone();
+    let label = h
+        .get_by_label_contains(&format!("— {}", first.subject))
+        .accesskit_node()
+        .label()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        label.contains(&pipit::units::human_bytes(first.size)),
+        "{label}"
+    );
+    h.get_by_label("Largest first").click();
+    wait(&mut h, "the list, smallest first", |app| {
+        app.sort.ascending && app.rows.first().is_some_and(|r| r.size < 10_000)
+    });
+    h.get_by_label("Smallest first");
+
+    // Wide: the columns and their titles are back, sorted the same.
+    h.set_size(egui::vec2(1900.0, 800.0));
+    steps(&mut h, 4);
+    h.get_by_label("Size ⏶");
+    h.get_by_label("From");
+    assert!(h.query_by_label("Sort by").is_none());
+}
+
+/// Item 6: the server refused the password of an account whose password
+/// comes from a command, and the footer offered only "Enter the password
+/// again", which stores one in the keychain the account does not read: no
+/// way to the setting that was wrong.
+#[test]
+fn window_review_a_refused_password_from_a_command_leads_to_its_setting() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(
+        server.port,
+        "plain",
+        &["--password-command", "printf wrong"],
+    );
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the refusal", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    let text = h.state().banner.clone().unwrap().text;
+    assert!(text.contains("refused the password"), "{text}");
+    assert!(text.contains("Password command"), "{text}");
+    assert!(
+        h.query_by_label("Enter the password again").is_none(),
+        "the keychain is not where its password comes from"
+    );
+    h.get_by_label("Fix the settings…").click();
+    steps(&mut h, 6);
+    assert!(h.state().account_dialog.is_some());
+    assert!(
+        h.get_by_label("Password command").is_focused(),
+        "the setting to fix is open and has the keyboard"
+    );
+    replace_text(&mut h, "Password command", "printf secret");
+    h.get_by_label("Save").click();
+    wait(&mut h, "the settings to be saved", |app| {
+        app.account_dialog.is_none()
+    });
+    assert!(h.state().banner.is_none(), "{:?}", h.state().banner);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the mail", |app| {
+        app.fetching.is_empty() && app.rows.len() == 1
+    });
+    assert!(h.state().banner.is_none(), "{:?}", h.state().banner);
+}
+
+/// Item 6, the keychain's side: an account whose password is in no
+/// keychain failed with words and no button; now one click asks for it.
+#[test]
+fn window_review_a_password_missing_from_the_keychain_is_asked_for() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    let path = home.home().join("config.toml");
+    let mut config = Config::load(&path).unwrap();
+    config.accounts[0].password_command = None;
+    config.accounts[0].user = "review-item-6@example.org".into();
+    config.save(&path).unwrap();
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the failure", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label_contains("The keychain holds no password for this account.");
+    h.get_by_label("Enter the password…").click();
+    steps(&mut h, 4);
+    h.get_by_label_contains("The keychain holds no password for lab");
+    assert!(h.get_by_label("Password").is_focused());
+    h.get_by_label("Password").type_text("secret");
+    h.get_by_label("Save and get mail").click();
+    wait(&mut h, "the mail", |app| {
+        app.fetching.is_empty() && app.rows.len() == 1
+    });
+    assert!(h.state().banner.is_none(), "{:?}", h.state().banner);
+    assert_eq!(
+        config_of(&home).accounts[0]
+            .keychain_entry()
+            .get()
+            .unwrap()
+            .expose(),
+        "secret"
+    );
+}
+
+/// An HTML message whose link's text names one site and leads to another.
+fn deceptive_mail() -> Vec<u8> {
+    b"From: Bank <service@bank.example>\r\nSubject: Account suspended\r\nMessage-ID: <decept@example.org>\r\n\
+Content-Type: text/html; charset=utf-8\r\n\r\n\
+<p>Please <a href=\"http://evil.example/login\">https://www.paypal.com/login</a> now, \
+or read <a href=\"https://help.paypal.com/faq\">paypal.com</a>.</p>\r\n"
+        .to_vec()
+}
+
+fn viewer_of(raw: &[u8]) -> Harness<'static, pipit::app::Viewer> {
+    let viewer = pipit::app::Viewer::from_bytes(raw, "/tmp/suspended.eml");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 600.0))
+        .build_ui_state(|ui, v: &mut pipit::app::Viewer| v.ui(ui), viewer);
+    h.step();
+    h.step();
+    h
+}
+
+/// Item 11: a link whose text shows one site and leads to another is
+/// called out before the browser opens it, in the reader and in a message
+/// file's own window alike; an honest link is not.
+#[test]
+fn window_review_a_link_that_names_another_site_is_called_out_in_the_reader_and_the_viewer() {
+    let caution = "Caution: the link's text shows www.paypal.com, but it leads to evil.example.";
+    // A message file's window.
+    let mut v = viewer_of(&deceptive_mail());
+    v.get_by_label("https://www.paypal.com/login").click();
+    v.step();
+    v.step();
+    v.get_by_label("Open this link?");
+    v.get_by_label("http://evil.example/login");
+    v.get_by_label(caution);
+    v.get_by_label("Cancel").click();
+    v.step();
+    v.step();
+    assert!(v.query_by_label("Open this link?").is_none());
+    v.get_by_label("paypal.com").click();
+    v.step();
+    v.step();
+    v.get_by_label("https://help.paypal.com/faq");
+    assert!(v.query_by_label_contains("Caution").is_none());
+
+    // The reader.
+    let server = FakeServer::start(vec![deceptive_mail()], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 1);
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label("https://www.paypal.com/login").click();
+    steps(&mut h, 3);
+    h.get_by_label("Open this link?");
+    h.get_by_label(caution);
+}
+
+/// Item 10: "Open in the browser" with no browser to open did nothing at
+/// all; now the footer says it failed, why, and offers the link to copy.
+#[test]
+fn window_review_a_link_no_browser_opens_says_so_and_offers_the_link() {
+    let server = FakeServer::start(vec![deceptive_mail()], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 1);
+    let id = h.state().rows[0].id;
+    h.state_mut().select(id);
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    let open = |h: &mut Harness<'_, PipitApp>| {
+        h.get_by_label("paypal.com").click();
+        steps(h, 3);
+        h.get_by_label("Open in the browser").click();
+        wait(h, "the answer", |app| app.banner.is_some());
+        h.state().banner.clone().unwrap()
+    };
+    // No opener at all.
+    h.state().attachment_folders.lock().unwrap().opener = "/nonexistent/xdg-open".into();
+    let banner = open(&mut h);
+    assert!(banner.error, "{banner:?}");
+    assert!(
+        banner.text.starts_with("The link could not be opened"),
+        "{banner:?}"
+    );
+    assert!(banner.text.contains("Copy the link"), "{banner:?}");
+    assert!(banner.detail.unwrap().contains("/nonexistent/xdg-open"));
+    h.get_by_label("Copy the link").click();
+    h.step();
+    assert!(
+        h.output().platform_output.commands.iter().any(
+            |c| matches!(c, egui::OutputCommand::CopyText(t) if t == "https://help.paypal.com/faq")
+        ),
+        "{:?}",
+        h.output().platform_output.commands
+    );
+    // An opener that finds no browser and says so by its exit status.
+    h.state_mut().banner = None;
+    h.state().attachment_folders.lock().unwrap().opener = "false".into();
+    let banner = open(&mut h);
+    assert!(banner.error, "{banner:?}");
+    assert!(
+        banner.text.starts_with("The link could not be opened"),
+        "{banner:?}"
+    );
+
+    // The message file's window says so too.
+    let mut v = viewer_of(&deceptive_mail());
+    v.state().attachment_folders.lock().unwrap().opener = "false".into();
+    v.get_by_label("paypal.com").click();
+    v.step();
+    v.step();
+    v.get_by_label("Open in the browser").click();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while v.state().banner.is_none() && Instant::now() < deadline {
+        v.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    v.step();
+    let banner = v.state().banner.clone().expect("a word on the failure");
+    assert!(
+        banner.text.starts_with("The link could not be opened"),
+        "{banner:?}"
+    );
+    v.get_by_label("Copy the link");
+}
+
+/// Item 13: a dialog jumped as its contents grew (More settings, an error
+/// under a field): it was centred anew every frame. It stays where it
+/// opened, and on the screen.
+#[test]
+fn window_review_a_dialog_stays_put_while_its_contents_change() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    let heading = |h: &Harness<'_, PipitApp>| h.get_by_label("Account settings: lab").rect();
+    let before = heading(&h);
+    h.get_by_label("More settings").click();
+    steps(&mut h, 20);
+    h.get_by_label("Password command");
+    let after = heading(&h);
+    assert!(
+        (after.top() - before.top()).abs() < 1.0 && (after.left() - before.left()).abs() < 1.0,
+        "the dialog moved: {before:?} → {after:?}"
+    );
+    // An error under a field: it grows again, and stays put.
+    replace_text(&mut h, "Port", "99x");
+    h.get_by_label("Test connection").click();
+    steps(&mut h, 6);
+    h.get_by_label_contains("is not a number from 1 to 65535");
+    let after = heading(&h);
+    assert!(
+        (after.top() - before.top()).abs() < 1.0,
+        "the dialog moved: {before:?} → {after:?}"
+    );
+    // Whatever it grows to, it stays on the screen.
+    let cancel = h.get_by_label("Cancel").rect();
+    assert!(cancel.bottom() <= 800.0, "{cancel:?}");
+    h.set_size(egui::vec2(700.0, 420.0));
+    steps(&mut h, 6);
+    let cancel = h.get_by_label("Cancel").rect();
+    let top = heading(&h).top();
+    assert!(cancel.bottom() <= 420.0 && top >= 0.0, "{top} {cancel:?}");
+}
