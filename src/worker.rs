@@ -173,7 +173,7 @@ impl Worker {
         SignInJob {
             result,
             prompt,
-            cancel,
+            cancel: CancelOnDrop(cancel),
         }
     }
 
@@ -306,13 +306,13 @@ pub struct SignInJob {
     pub result: Promise<Result<SignedIn, FetchError>>,
     /// What the user is asked to do, once the sign-in has got that far.
     pub prompt: Arc<Mutex<Option<SignInPrompt>>>,
-    cancel: Arc<AtomicBool>,
+    cancel: CancelOnDrop,
 }
 
 impl SignInJob {
     /// Stops waiting for the user; the job ends with "cancelled".
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.cancel.0.store(true, Ordering::Relaxed);
     }
 
     pub fn prompt(&self) -> Option<SignInPrompt> {
@@ -323,10 +323,13 @@ impl SignInJob {
     }
 }
 
-impl Drop for SignInJob {
-    /// A sign-in nobody waits for any more stops listening.
+/// Sets its flag when dropped: a sign-in nobody waits for any more stops
+/// listening.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.cancel();
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

@@ -5,6 +5,7 @@
 //! are each a job on a thread of its own behind a promise; a new test drops
 //! the old, and a result shows only for the settings it tested.
 
+use super::sign_in::SignInDraft;
 use egui::RichText;
 
 use super::{Confirm, PipitApp, words};
@@ -413,7 +414,7 @@ fn take_focus(draft_focus: &mut Option<Field>, field: Field, response: &egui::Re
 
 /// A labelled one-line text field (labelled for screen readers and tests
 /// too), with its error below it.
-fn field(
+pub(super) fn field(
     ui: &mut egui::Ui,
     label: &str,
     value: &mut String,
@@ -456,6 +457,8 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let mut save = false;
     let mut test = false;
     let mut remove = false;
+    let mut sign_in = None;
+    let signs_in = draft.editing().is_some_and(|a| a.oauth.is_some());
     let errors = draft.account().err().unwrap_or_default();
     let busy = draft.saving.is_some();
     super::dialogs::modal(ctx, super::dialogs::Dialog::Account.id(), |ui| {
@@ -467,6 +470,25 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
         });
         if draft.purpose == Purpose::FirstStart {
             ui.label("Pipit downloads your mail over POP3 so you can read it offline. Tell it where your mail is.");
+        }
+        match draft.editing() {
+            None => {
+                ui.horizontal(|ui| {
+                    ui.label("Microsoft, Google, or a mailbox that wants a sign-in?");
+                    if ui.button("Sign in instead…").clicked() {
+                        sign_in = Some(SignInDraft::new());
+                    }
+                });
+            }
+            Some(old) if signs_in => {
+                ui.horizontal(|ui| {
+                    ui.label("This account signs in with OAuth2: it has no password here.");
+                    if ui.button("Sign in again…").clicked() {
+                        sign_in = Some(SignInDraft::again(&old.name));
+                    }
+                });
+            }
+            Some(_) => {}
         }
         ui.add_space(6.0);
         egui::ScrollArea::vertical()
@@ -491,12 +513,14 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
                         } else {
                             "kept in your OS keychain"
                         };
-                        let e = draft.error_of(Field::Password, &errors);
-                        let r = field(ui, "Password", &mut draft.password, hint, true, e);
-                        if r.changed() {
-                            draft.password_error = None;
+                        if !signs_in {
+                            let e = draft.error_of(Field::Password, &errors);
+                            let r = field(ui, "Password", &mut draft.password, hint, true, e);
+                            if r.changed() {
+                                draft.password_error = None;
+                            }
+                            take_focus(&mut draft.focus, Field::Password, &r);
                         }
-                        take_focus(&mut draft.focus, Field::Password, &r);
                         let e = draft.error_of(Field::Host, &errors);
                         let r = field(ui, "Server", &mut draft.host, "pop.example.org", false, e);
                         take_focus(&mut draft.focus, Field::Host, &r);
@@ -718,6 +742,11 @@ for anyone on the way to read. Use it only with a server on this computer or a n
         app.confirm = Some(Confirm::RemoveAccount {
             name: old.name.clone(),
         });
+    }
+    if let Some(sign_in) = sign_in {
+        // The sign-in dialog takes over; nothing typed here is kept.
+        app.sign_in_dialog = Some(sign_in);
+        keep_open = false;
     }
     if keep_open {
         app.account_dialog = Some(draft);

@@ -13,6 +13,7 @@ pub enum Dialog {
     Confirm,
     Help,
     Password,
+    SignIn,
     Account,
 }
 
@@ -91,6 +92,7 @@ pub fn open(app: &PipitApp) -> Vec<Dialog> {
         (app.confirm.is_some(), Dialog::Confirm),
         (app.show_help, Dialog::Help),
         (app.password_dialog.is_some(), Dialog::Password),
+        (app.sign_in_dialog.is_some(), Dialog::SignIn),
         (app.account_dialog.is_some(), Dialog::Account),
     ]
     .into_iter()

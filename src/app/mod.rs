@@ -15,6 +15,7 @@ mod library;
 mod list;
 mod reader;
 mod sidebar;
+mod sign_in;
 mod viewer;
 mod words;
 
@@ -180,6 +181,8 @@ pub enum Mend {
     /// Enter the password, kept in the keychain: the server refused it, or
     /// the keychain has none.
     Password { refused: bool },
+    /// Sign in again: the OAuth2 sign-in expired or was revoked.
+    SignIn,
     /// The account's settings, with this field in front.
     Settings(Option<Field>),
 }
@@ -188,7 +191,13 @@ impl Mend {
     /// The way from `e` to its fix, for `account`.
     pub fn of(e: &FetchError, account: Option<&Account>) -> Option<Mend> {
         let command = account.is_some_and(|a| a.password_command.is_some());
+        let signs_in = account.is_some_and(|a| a.oauth.is_some());
         Some(match e {
+            FetchError::TokenRefused { .. } if signs_in => Mend::SignIn,
+            FetchError::Password(crate::secrets::SecretError::SignIn(e)) if e.needs_sign_in() => {
+                Mend::SignIn
+            }
+            FetchError::Password(crate::secrets::SecretError::SignIn(_)) => return None,
             FetchError::AuthRefused { .. } if command => {
                 Mend::Settings(Some(Field::PasswordCommand))
             }
@@ -224,6 +233,7 @@ impl Mend {
             Mend::Password { refused: true } => format!("Enter the password{of} again"),
             Mend::Password { refused: false } => format!("Enter the password{of}…"),
             Mend::Settings(_) => format!("Fix the settings{of}…"),
+            Mend::SignIn => format!("Sign in{of} again…"),
         }
     }
 }
@@ -275,6 +285,8 @@ pub struct PipitApp {
     pub account_dialog: Option<AccountDraft>,
     /// Account whose password is being entered again.
     pub password_dialog: Option<account_dialog::PasswordDraft>,
+    /// Signing in with OAuth2: a new account, or one whose sign-in ran out.
+    pub sign_in_dialog: Option<sign_in::SignInDraft>,
     /// A step that cannot be undone, waiting for the user's yes.
     pub confirm: Option<Confirm>,
     pub show_help: bool,
@@ -361,6 +373,7 @@ impl PipitApp {
             notice: None,
             account_dialog: first_start.then(AccountDraft::first_start),
             password_dialog: None,
+            sign_in_dialog: None,
             confirm: None,
             show_help: false,
             link: None,
@@ -469,6 +482,9 @@ impl PipitApp {
         }
         if self.password_dialog.is_some() {
             account_dialog::ui_password(&ctx, self);
+        }
+        if self.sign_in_dialog.is_some() {
+            sign_in::ui(&ctx, self);
         }
         dialogs::ui(&ctx, self);
         dialogs::raise_top(&ctx, self);
@@ -686,6 +702,7 @@ nothing to restore.",
             Mend::Password { refused } => {
                 self.password_dialog = Some(account_dialog::PasswordDraft::new(account, refused));
             }
+            Mend::SignIn => self.sign_in_dialog = Some(sign_in::SignInDraft::again(account)),
             Mend::Settings(field) => {
                 if let Ok(a) = self.config.account(account) {
                     let mut draft = AccountDraft::edit(a);
@@ -776,6 +793,8 @@ nothing to restore.",
                         dialogs::Dialog::Confirm => self.confirm = None,
                         dialogs::Dialog::Help => self.show_help = false,
                         dialogs::Dialog::Password => self.password_dialog = None,
+                        // Dropping it stops a sign-in that waits.
+                        dialogs::Dialog::SignIn => self.sign_in_dialog = None,
                         dialogs::Dialog::Account => self.account_dialog = None,
                     }
                 } else if self.reader_open {

@@ -50,7 +50,12 @@ pub fn fetch_error(e: &FetchError) -> Said {
             Some("Enter it again, or check the user name in the account's settings."),
         ),
         FetchError::Net(net) => return net_error(net, detail),
+        FetchError::Password(SecretError::SignIn(e)) => return sign_in_error(e, detail),
         FetchError::Password(secret) => return secret_error(secret, "read"),
+        FetchError::TokenRefused { .. } => (
+            "the sign-in has expired or was revoked".into(),
+            Some("Sign in again."),
+        ),
         FetchError::Locked { .. } => (
             "another Pipit is fetching this account right now".into(),
             Some("Get Mail again when it has finished."),
@@ -131,6 +136,44 @@ trust it only if it is your server's.",
     Said {
         headline,
         advice: (!advice.is_empty()).then(|| advice.to_string()),
+        detail,
+    }
+}
+
+/// An OAuth2 sign-in that failed or ran out.
+pub fn sign_in_error(e: &crate::oauth::SignInError, detail: String) -> Said {
+    use crate::oauth::SignInError as E;
+    let (headline, advice): (String, Option<&str>) = match e {
+        E::Expired { .. } | E::NotSignedIn { .. } => (
+            "the sign-in has expired or was revoked".into(),
+            Some("Sign in again."),
+        ),
+        E::Cancelled => ("the sign-in was cancelled".into(), None),
+        E::StateMismatch => (
+            "the browser's answer did not belong to this sign-in".into(),
+            Some("Sign in again."),
+        ),
+        E::Unreachable { .. } => (
+            "the provider could not be reached".into(),
+            Some("Check the network, then try again."),
+        ),
+        E::NoClientId { .. } => (
+            "Pipit has no client id for this provider".into(),
+            Some("Fill in Client id: see the README, \"Signing in with OAuth2\"."),
+        ),
+        E::TimedOut { .. } | E::CodeExpired { .. } => (
+            "the sign-in took too long".into(),
+            Some("Sign in again when ready."),
+        ),
+        E::NoBrowser { .. } => (
+            "no browser could be opened".into(),
+            Some("Use a code on another device."),
+        ),
+        other => (first_line(&other.to_string()), None),
+    };
+    Said {
+        headline,
+        advice: advice.map(str::to_string),
         detail,
     }
 }
