@@ -433,42 +433,51 @@ impl Folders {
         if !matches!(scheme.as_deref(), Some("http" | "https" | "mailto")) {
             return Err(LinkError::Scheme { url: url.into() });
         }
-        let program = self.opener.to_string_lossy().into_owned();
-        let mut child = std::process::Command::new(&self.opener)
-            .arg(url)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|source| LinkError::Start {
-                program: program.clone(),
-                url: url.into(),
-                source,
-            })?;
-        let started = std::time::Instant::now();
-        while started.elapsed() < OPENER_ANSWERS_IN {
-            match child.try_wait() {
-                Ok(Some(status)) if status.success() => return Ok(()),
-                Ok(Some(status)) => {
-                    return Err(LinkError::Failed {
-                        program,
-                        url: url.into(),
-                        status: status.to_string(),
-                    });
-                }
-                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
-                Err(_) => break,
-            }
-        }
-        // Still running: a browser it started. Reaped when it ends.
-        std::thread::spawn(move || child.wait());
-        Ok(())
+        run_opener(&self.opener, &[], url)
     }
 
     /// The private folder *Open* writes into, once made.
     pub fn private_folder(&self) -> Option<&Path> {
         self.private.as_ref().map(|p| p.path.as_path())
     }
+}
+
+/// Runs `program args… url`, the program that hands a link to the
+/// desktop's browser; a failure it reports within a few seconds (no
+/// browser found) is an error, not silence. The sign-in opens its page
+/// with this too.
+pub fn run_opener(program: &std::ffi::OsStr, args: &[String], url: &str) -> Result<(), LinkError> {
+    let name = program.to_string_lossy().into_owned();
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|source| LinkError::Start {
+            program: name.clone(),
+            url: url.into(),
+            source,
+        })?;
+    let started = std::time::Instant::now();
+    while started.elapsed() < OPENER_ANSWERS_IN {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => {
+                return Err(LinkError::Failed {
+                    program: name,
+                    url: url.into(),
+                    status: status.to_string(),
+                });
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(_) => break,
+        }
+    }
+    // Still running: a browser it started. Reaped when it ends.
+    std::thread::spawn(move || child.wait());
+    Ok(())
 }
 
 /// The user's Downloads folder; where the desktop names none, ~/Downloads,

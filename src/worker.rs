@@ -145,7 +145,13 @@ impl Worker {
     /// thread of its own: what to show the user meanwhile appears in the
     /// job's prompt. Nothing is saved; the caller saves the grant with the
     /// account (`setup::add_signed_in`) or in place of the old one.
-    pub fn sign_in(&self, account: Account, flow: oauth::Flow) -> SignInJob {
+    /// `open` hands the sign-in page's address to a browser.
+    pub fn sign_in(
+        &self,
+        account: Account,
+        flow: oauth::Flow,
+        open: impl Fn(&str) -> Result<(), String> + Send + 'static,
+    ) -> SignInJob {
         let cancel = Arc::new(AtomicBool::new(false));
         let prompt = Arc::new(Mutex::new(None));
         let (job_cancel, job_prompt, notify) =
@@ -156,7 +162,7 @@ impl Worker {
                     let shown = match p {
                         oauth::Prompt::Browser { url } => SignInPrompt::Browser {
                             url: url.to_string(),
-                            opened: oauth::browser::open_browser(url),
+                            opened: open(url),
                         },
                         oauth::Prompt::Device(code) => SignInPrompt::Device(code.clone()),
                     };

@@ -484,7 +484,7 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
                 ui.horizontal(|ui| {
                     ui.label("This account signs in with OAuth2: it has no password here.");
                     if ui.button("Sign in again…").clicked() {
-                        sign_in = Some(SignInDraft::again(&old.name));
+                        sign_in = Some(SignInDraft::again(old));
                     }
                 });
             }

@@ -702,7 +702,11 @@ nothing to restore.",
             Mend::Password { refused } => {
                 self.password_dialog = Some(account_dialog::PasswordDraft::new(account, refused));
             }
-            Mend::SignIn => self.sign_in_dialog = Some(sign_in::SignInDraft::again(account)),
+            Mend::SignIn => {
+                if let Ok(a) = self.config.account(account) {
+                    self.sign_in_dialog = Some(sign_in::SignInDraft::again(a));
+                }
+            }
             Mend::Settings(field) => {
                 if let Ok(a) = self.config.account(account) {
                     let mut draft = AccountDraft::edit(a);

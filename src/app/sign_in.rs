@@ -69,9 +69,18 @@ impl SignInDraft {
     }
 
     /// For an account whose sign-in expired or was revoked.
-    pub fn again(account: &str) -> SignInDraft {
+    pub fn again(account: &Account) -> SignInDraft {
+        let provider = account
+            .oauth
+            .as_ref()
+            .and_then(|o| Provider::parse(&o.provider).ok());
         SignInDraft {
-            purpose: Purpose::Again(account.to_string()),
+            purpose: Purpose::Again(account.name.clone()),
+            provider: match provider {
+                Some(Provider::Microsoft) => ProviderChoice::Microsoft,
+                Some(Provider::Google) => ProviderChoice::Google,
+                _ => ProviderChoice::Other,
+            },
             ..SignInDraft::new()
         }
     }
@@ -79,6 +88,11 @@ impl SignInDraft {
     /// Whether the sign-in is under way (waiting for the user).
     pub fn waiting(&self) -> bool {
         self.job.is_some()
+    }
+
+    /// What the user is asked to do, while the sign-in waits.
+    pub fn prompt(&self) -> Option<SignInPrompt> {
+        self.job.as_ref().and_then(SignInJob::prompt)
     }
 
     fn provider_name(&self) -> &str {
@@ -229,7 +243,13 @@ Your browser does the signing in; Pipit never sees your password.",
             Ok(account) => {
                 draft.error = None;
                 draft.detail = None;
-                draft.job = Some(app.worker().sign_in(account.clone(), flow));
+                // The browser the window opens links with.
+                let folders = app.attachment_folders.clone();
+                let open = move |url: &str| {
+                    let folders = folders.lock().unwrap_or_else(|e| e.into_inner());
+                    folders.open_link(url).map_err(|e| e.to_string())
+                };
+                draft.job = Some(app.worker().sign_in(account.clone(), flow, open));
                 draft.signing = Some(account);
             }
             Err(e) => draft.error = Some(e),

@@ -220,8 +220,8 @@ fn answer(mut stream: TcpStream, state: &str) -> Option<Result<String, SignInErr
     result
 }
 
-/// Opens `url` in the user's browser: `$BROWSER` if set, else the desktop's
-/// opener. Returns what failed, if anything.
+/// Opens `url` in the user's browser: `$BROWSER` if set, else the
+/// desktop's opener. Returns what failed, if anything.
 pub fn open_browser(url: &str) -> Result<(), String> {
     let browser = std::env::var("BROWSER")
         .ok()
@@ -233,17 +233,7 @@ pub fn open_browser(url: &str) -> Result<(), String> {
         None => vec!["xdg-open".to_string()],
     };
     let (program, args) = argv.split_first().ok_or("$BROWSER is empty")?;
-    let mut child = std::process::Command::new(program)
-        .args(args)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {program:?}: {e}"))?;
-    // Reaped when it ends, so a long-running window leaves no zombie.
-    std::thread::spawn(move || child.wait());
-    Ok(())
+    crate::attachment::run_opener(program.as_ref(), args, url).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

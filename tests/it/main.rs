@@ -16,3 +16,4 @@ mod support;
 mod window;
 mod window_mended;
 mod window_review;
+mod window_sign_in;

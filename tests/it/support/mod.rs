@@ -9,6 +9,7 @@ pub mod invariant;
 pub mod keyring;
 pub mod mail;
 pub mod proxy;
+pub mod window;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
