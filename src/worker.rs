@@ -150,7 +150,7 @@ impl Worker {
         &self,
         account: Account,
         flow: oauth::Flow,
-        open: impl Fn(&str) -> Result<(), String> + Send + 'static,
+        open: impl Fn(&str) -> Result<(), String> + Send + Sync + 'static,
     ) -> SignInJob {
         let cancel = Arc::new(AtomicBool::new(false));
         let prompt = Arc::new(Mutex::new(None));
@@ -158,12 +158,30 @@ impl Worker {
             (cancel.clone(), prompt.clone(), self.notify.clone());
         let result = self.one_shot("pipit-sign-in", move || {
             guarded("the sign-in", || {
+                let open = Arc::new(open);
                 let mut show = |p: oauth::Prompt<'_>| {
                     let shown = match p {
-                        oauth::Prompt::Browser { url } => SignInPrompt::Browser {
-                            url: url.to_string(),
-                            opened: open(url),
-                        },
+                        oauth::Prompt::Browser { url } => {
+                            // The opener may take seconds to answer, and the
+                            // browser's answer must find Pipit listening:
+                            // it runs beside the sign-in.
+                            let (open, prompt, notify) =
+                                (open.clone(), job_prompt.clone(), notify.clone());
+                            let url = url.to_string();
+                            let opening = url.clone();
+                            let _ = thread::Builder::new()
+                                .name("pipit-open-browser".into())
+                                .spawn(move || {
+                                    let opened = open(&opening);
+                                    if let Some(SignInPrompt::Browser { opened: slot, .. }) =
+                                        &mut *prompt.lock().unwrap_or_else(|e| e.into_inner())
+                                    {
+                                        *slot = Some(opened);
+                                    }
+                                    notify();
+                                });
+                            SignInPrompt::Browser { url, opened: None }
+                        }
                         oauth::Prompt::Device(code) => SignInPrompt::Device(code.clone()),
                     };
                     *job_prompt.lock().unwrap_or_else(|e| e.into_inner()) = Some(shown);
@@ -342,10 +360,11 @@ impl Drop for CancelOnDrop {
 /// What the window shows while a sign-in waits for the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignInPrompt {
-    /// The browser was asked to open this address (and whether it could).
+    /// The browser was asked to open this address (and whether it could,
+    /// once the opener has answered).
     Browser {
         url: String,
-        opened: Result<(), String>,
+        opened: Option<Result<(), String>>,
     },
     /// The user is to enter this code at this address.
     Device(oauth::device::DeviceCode),

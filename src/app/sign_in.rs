@@ -338,10 +338,11 @@ fn waiting(ui: &mut egui::Ui, job: &SignInJob) {
         }
         Some(SignInPrompt::Browser { url, opened }) => {
             match opened {
-                Ok(()) => {
+                None => ui.label("Opening your browser…"),
+                Some(Ok(())) => {
                     ui.label("Waiting for the browser… Finish signing in there, then come back.")
                 }
-                Err(why) => ui.colored_label(
+                Some(Err(why)) => ui.colored_label(
                     ui.visuals().warn_fg_color,
                     format!(
                         "Pipit could not open a browser ({}). Open this address yourself:",

@@ -424,10 +424,15 @@ fn signed_in(account: &Account, device: bool) -> Result<Grant, Failure> {
             eprintln!(
                 "Opening your browser to sign in. If it does not open, open this address:\n  {url}"
             );
-            if let Err(e) = crate::oauth::browser::open_browser(url) {
-                eprintln!("pipit: could not open a browser: {e}");
-            }
             eprintln!("Waiting for the browser (Ctrl+C to stop)…");
+            // Beside the sign-in: the opener may take seconds to answer, and
+            // the browser's answer must find Pipit listening.
+            let url = url.to_string();
+            std::thread::spawn(move || {
+                if let Err(e) = crate::oauth::browser::open_browser(&url) {
+                    eprintln!("pipit: could not open a browser: {e}");
+                }
+            });
         }
         Prompt::Device(code) => {
             eprintln!(
