@@ -42,11 +42,12 @@ fn servers() -> (AuthServer, Dovecot) {
     (auth, pop3)
 }
 
-fn add(pipit: &Pipit, auth: &AuthServer, pop3: &Dovecot, extra: &[&str]) -> Output {
+/// `account add lab … --oauth ISSUER` for the Dovecot over TLS, then `extra`.
+fn add_args(auth: &AuthServer, pop3: &Dovecot, extra: &[&str]) -> Vec<String> {
     let port = pop3.tls_port.to_string();
     let issuer = auth.issuer();
     let cert = pop3.cert().display().to_string();
-    let mut args = vec![
+    let mut args: Vec<String> = [
         "account",
         "add",
         "lab",
@@ -62,9 +63,16 @@ fn add(pipit: &Pipit, auth: &AuthServer, pop3: &Dovecot, extra: &[&str]) -> Outp
         &issuer,
         "--client-id",
         CLIENT_ID,
-    ];
-    args.extend_from_slice(extra);
-    pipit.run(&args)
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+fn add(pipit: &Pipit, auth: &AuthServer, pop3: &Dovecot, extra: &[&str]) -> Output {
+    let args = add_args(auth, pop3, extra);
+    pipit.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// Where account "lab"'s sign-in is filed: its name and its random key.
@@ -192,28 +200,9 @@ fn oauth_a_forged_answer_is_ignored_and_a_refusal_saves_nothing() {
     // An answer with another state (another program, a web page) ends
     // nothing: Pipit refuses it and waits on for the real one.
     auth.set_consent(Consent::WrongState);
-    let port = pop3.tls_port.to_string();
-    let issuer = auth.issuer();
-    let cert = pop3.cert().display().to_string();
     let mut child = pipit
         .command()
-        .args([
-            "account",
-            "add",
-            "lab",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--ca-file",
-            &cert,
-            "--user",
-            USER,
-            "--oauth",
-            &issuer,
-            "--client-id",
-            CLIENT_ID,
-        ])
+        .args(add_args(&auth, &pop3, &[]))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
