@@ -109,6 +109,8 @@ pub struct AccountDraft {
     /// The field to take the keyboard when it is next drawn (the one a
     /// failure points to); "More settings" opens to show it.
     pub focus: Option<Field>,
+    /// Every field as it was when the dialog opened, to tell edits apart.
+    opened_as: Option<Snapshot>,
 }
 
 impl std::fmt::Debug for AccountDraft {
@@ -150,6 +152,7 @@ impl AccountDraft {
             saving: None,
             save_despite_test: false,
             focus: None,
+            opened_as: None,
         }
     }
 
@@ -376,6 +379,33 @@ fn security_label(security: Security) -> &'static str {
     }
 }
 
+/// Every field of the dialog, as typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Snapshot(Typed, [String; 4], PolicyChoice);
+
+impl AccountDraft {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot(
+            self.typed(),
+            [
+                &self.name,
+                &self.keep_days,
+                &self.max_size_mb,
+                &self.check_minutes,
+            ]
+            .map(String::clone),
+            self.policy,
+        )
+    }
+
+    /// Whether anything was typed or chosen since the dialog opened.
+    pub fn edited(&self) -> bool {
+        self.opened_as
+            .as_ref()
+            .is_some_and(|opened| *opened != self.snapshot())
+    }
+}
+
 /// The fields a connection test depends on, as typed: a test's result
 /// stands for exactly these, and any edit of one takes it away, even while
 /// the field is not yet valid. (The name and the policy do not change how
@@ -448,6 +478,9 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     };
     if poll(app, &mut draft) {
         return; // saved: the dialog closes
+    }
+    if draft.opened_as.is_none() {
+        draft.opened_as = Some(draft.snapshot());
     }
     let mut keep_open = true;
     let mut save = false;

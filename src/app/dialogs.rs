@@ -136,6 +136,8 @@ pub enum Confirm {
     RemoveAccount {
         name: String,
     },
+    /// Close the account dialog, throwing away what was typed in it.
+    DiscardAccountEdits,
 }
 
 impl Confirm {
@@ -175,6 +177,21 @@ deleted on the server."
                 ),
                 "Remove account",
             ),
+            Confirm::DiscardAccountEdits => (
+                "Discard your changes?",
+                "What you typed in the account's settings is not saved yet. Discard it, or go \
+back and Save it?"
+                    .to_string(),
+                "Discard changes",
+            ),
+        }
+    }
+
+    /// The button that leaves things as they are.
+    fn no(&self) -> &'static str {
+        match self {
+            Confirm::DiscardAccountEdits => "Keep editing",
+            _ => "Cancel",
         }
     }
 }
@@ -203,7 +220,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             let cancel = ui
-                .button("Cancel")
+                .button(confirm.no())
                 .on_hover_text("Leave everything as it is (Escape)");
             if cancel.clicked() {
                 answer = Some(false);
@@ -234,6 +251,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
                 Confirm::RemoveAccount { name, .. } => {
                     super::account_dialog::remove_account(app, name);
                 }
+                Confirm::DiscardAccountEdits => app.account_dialog = None,
             }
         }
         Some(false) => app.confirm = None,

@@ -776,7 +776,18 @@ nothing to restore.",
                         dialogs::Dialog::Confirm => self.confirm = None,
                         dialogs::Dialog::Help => self.show_help = false,
                         dialogs::Dialog::Password => self.password_dialog = None,
-                        dialogs::Dialog::Account => self.account_dialog = None,
+                        // What was typed is not thrown away without a word.
+                        dialogs::Dialog::Account => {
+                            if self
+                                .account_dialog
+                                .as_ref()
+                                .is_some_and(AccountDraft::edited)
+                            {
+                                self.confirm = Some(Confirm::DiscardAccountEdits);
+                            } else {
+                                self.account_dialog = None;
+                            }
+                        }
                     }
                 } else if self.reader_open {
                     self.reader_open = false;

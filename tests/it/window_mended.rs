@@ -293,7 +293,7 @@ fn window_delete_on_server_asks_first_and_leaves_no_ghost() {
 
     h.get_by_label("Trash").click();
     wait(&mut h, "Trash", |app| {
-        app.view == View::Trash && app.rows.len() == 1
+        app.view == View::Trash && app.rows.len() == 1 && app.rows[0].id == id
     });
     h.state_mut().select(id);
     wait(&mut h, "it to open", |app| {
@@ -652,8 +652,11 @@ fn window_the_account_dialog_says_what_is_wrong_where_and_can_be_dismissed() {
         "Plain text: your password and your mail cross the network unencrypted",
     );
 
-    // Escape: a look around before setting up.
+    // Escape: a look around before setting up, once it is clear that
+    // what was typed goes (review item 14).
     h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Discard changes").click();
     steps(&mut h, 3);
     assert!(h.state().account_dialog.is_none());
     h.get_by_label_contains("No account yet");

@@ -254,7 +254,7 @@ fn one_confirmation_seen() -> (FakeServer, Pipit, Harness<'static, PipitApp>) {
     wait(&mut h, "the delete", |app| app.rows.len() == 1);
     h.get_by_label("Trash").click();
     wait(&mut h, "Trash", |app| {
-        app.view == View::Trash && app.rows.len() == 1
+        app.view == View::Trash && app.rows.len() == 1 && app.rows[0].id == id
     });
     h.state_mut().select(id);
     steps(&mut h, 2);
@@ -355,7 +355,7 @@ fn window_review_a_row_says_what_the_reader_says_of_a_message_gone_from_the_serv
     wait(&mut h, "another Get Mail", |app| app.fetching.is_empty());
     h.get_by_label("Trash").click();
     wait(&mut h, "Trash", |app| {
-        app.view == View::Trash && app.rows.len() == 1
+        app.view == View::Trash && app.rows.len() == 1 && app.rows[0].id == id
     });
     h.state_mut().select(id);
     wait(&mut h, "it to open", |app| {
@@ -656,7 +656,7 @@ fn window_review_delete_acts_on_the_message_in_the_reader() {
     assert!(h.state().selected.is_none(), "it left the reader");
     h.get_by_label("Trash").click();
     wait(&mut h, "Trash", |app| {
-        app.view == View::Trash && app.rows.len() == 1
+        app.view == View::Trash && app.rows.len() == 1 && app.rows[0].id == id
     });
     assert_eq!(h.state().rows[0].id, id);
 }
@@ -971,4 +971,57 @@ fn window_review_a_dialog_stays_put_while_its_contents_change() {
     let cancel = h.get_by_label("Cancel").rect();
     let top = heading(&h).top();
     assert!(cancel.bottom() <= 420.0 && top >= 0.0, "{top} {cancel:?}");
+}
+
+/// Item 14: Escape in the account dialog threw away what was typed, without
+/// a word. With edits it asks first; without, it closes at once.
+#[test]
+fn window_review_escape_asks_before_throwing_away_typed_settings() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    // Nothing changed: Escape closes it.
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    assert!(h.state().account_dialog.is_none());
+    assert!(h.state().confirm.is_none());
+
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    replace_text(&mut h, "Server", "pop.example.org");
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Discard your changes?");
+    assert!(h.state().account_dialog.is_some(), "still there behind it");
+    // Escape again: back to the dialog, the edit kept.
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    assert!(h.query_by_label("Discard your changes?").is_none());
+    assert_eq!(
+        h.get_by_label("Server").value().as_deref(),
+        Some("pop.example.org")
+    );
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Keep editing").click();
+    steps(&mut h, 3);
+    assert!(h.state().account_dialog.is_some());
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Discard changes").click();
+    steps(&mut h, 3);
+    assert!(h.state().account_dialog.is_none());
+    assert_eq!(config_of(&home).accounts[0].host, "127.0.0.1");
+
+    // A new account half typed: the same question.
+    h.get_by_label("Add account…").click();
+    steps(&mut h, 6);
+    replace_text(&mut h, "User name", "ana");
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Discard your changes?");
 }
