@@ -151,7 +151,8 @@ impl AccountDraft {
             test: None,
             saving: None,
             save_despite_test: false,
-            focus: None,
+            // The first field has the keyboard when the dialog opens.
+            focus: Some(Field::User),
             opened_as: None,
         }
     }
@@ -488,6 +489,13 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let mut remove = false;
     let errors = draft.account().err().unwrap_or_default();
     let busy = draft.saving.is_some();
+    // Enter in a field (or with nothing focused) presses Save, the default;
+    // a button with the keyboard is pressed by Enter itself.
+    let on_top = app.top_dialog == Some(super::dialogs::Dialog::Account);
+    let enter = on_top
+        && !busy
+        && ctx.input(|i| i.key_pressed(egui::Key::Enter))
+        && (ctx.text_edit_focused() || ctx.memory(|m| m.focused()).is_none());
     super::dialogs::modal(ctx, super::dialogs::Dialog::Account.id(), |ui| {
         ui.set_width(470.0);
         ui.heading(match &draft.purpose {
@@ -688,10 +696,10 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             } else {
                 "Save"
             };
-            if ui
-                .add_enabled(!busy, egui::Button::new(save_label))
-                .clicked()
-            {
+            let saved = ui
+                .add_enabled_ui(!busy, |ui| super::dialogs::default_button(ui, save_label))
+                .inner;
+            if saved.clicked() || enter {
                 save = true;
             }
             if ui
@@ -1034,7 +1042,10 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
         }
         ui.horizontal(|ui| {
             if ui
-                .add_enabled(!draft.saving, egui::Button::new("Save and get mail"))
+                .add_enabled_ui(!draft.saving, |ui| {
+                    super::dialogs::default_button(ui, "Save and get mail")
+                })
+                .inner
                 .clicked()
             {
                 save = true;

@@ -261,6 +261,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
 
 fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
     let mut close = false;
+    let fresh = app.dialog_fresh;
     modal(ctx, Dialog::Help.id(), |ui| {
         ui.set_max_width(520.0);
         ui.heading("Keyboard shortcuts");
@@ -293,7 +294,11 @@ fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
                 ui.end_row();
             });
         ui.add_space(8.0);
-        if ui.button("Close").clicked() {
+        let button = default_button(ui, "Close");
+        if fresh {
+            button.request_focus();
+        }
+        if button.clicked() {
             close = true;
         }
     });
