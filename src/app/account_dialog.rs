@@ -110,6 +110,8 @@ pub struct AccountDraft {
     /// The field to take the keyboard when it is next drawn (the one a
     /// failure points to); "More settings" opens to show it.
     pub focus: Option<Field>,
+    /// Every field as it was when the dialog opened, to tell edits apart.
+    opened_as: Option<Snapshot>,
 }
 
 impl std::fmt::Debug for AccountDraft {
@@ -150,7 +152,9 @@ impl AccountDraft {
             test: None,
             saving: None,
             save_despite_test: false,
-            focus: None,
+            // The first field has the keyboard when the dialog opens.
+            focus: Some(Field::User),
+            opened_as: None,
         }
     }
 
@@ -380,6 +384,33 @@ fn security_label(security: Security) -> &'static str {
     }
 }
 
+/// Every field of the dialog, as typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Snapshot(Typed, [String; 4], PolicyChoice);
+
+impl AccountDraft {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot(
+            self.typed(),
+            [
+                &self.name,
+                &self.keep_days,
+                &self.max_size_mb,
+                &self.check_minutes,
+            ]
+            .map(String::clone),
+            self.policy,
+        )
+    }
+
+    /// Whether anything was typed or chosen since the dialog opened.
+    pub fn edited(&self) -> bool {
+        self.opened_as
+            .as_ref()
+            .is_some_and(|opened| *opened != self.snapshot())
+    }
+}
+
 /// The fields a connection test depends on, as typed: a test's result
 /// stands for exactly these, and any edit of one takes it away, even while
 /// the field is not yet valid. (The name and the policy do not change how
@@ -453,6 +484,9 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     if poll(app, &mut draft) {
         return; // saved: the dialog closes
     }
+    if draft.opened_as.is_none() {
+        draft.opened_as = Some(draft.snapshot());
+    }
     let mut keep_open = true;
     let mut save = false;
     let mut test = false;
@@ -461,6 +495,13 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let signs_in = draft.editing().is_some_and(|a| a.oauth.is_some());
     let errors = draft.account().err().unwrap_or_default();
     let busy = draft.saving.is_some();
+    // Enter in a field (or with nothing focused) presses Save, the default;
+    // a button with the keyboard is pressed by Enter itself.
+    let on_top = app.top_dialog == Some(super::dialogs::Dialog::Account);
+    let enter = on_top
+        && !busy
+        && ctx.input(|i| i.key_pressed(egui::Key::Enter))
+        && (ctx.text_edit_focused() || ctx.memory(|m| m.focused()).is_none());
     super::dialogs::modal(ctx, super::dialogs::Dialog::Account.id(), |ui| {
         ui.set_width(470.0);
         ui.heading(match &draft.purpose {
@@ -682,10 +723,10 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             } else {
                 "Save"
             };
-            if ui
-                .add_enabled(!busy, egui::Button::new(save_label))
-                .clicked()
-            {
+            let saved = ui
+                .add_enabled_ui(!busy, |ui| super::dialogs::default_button(ui, save_label))
+                .inner;
+            if saved.clicked() || enter {
                 save = true;
             }
             if ui
@@ -1033,7 +1074,10 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
         }
         ui.horizontal(|ui| {
             if ui
-                .add_enabled(!draft.saving, egui::Button::new("Save and get mail"))
+                .add_enabled_ui(!draft.saving, |ui| {
+                    super::dialogs::default_button(ui, "Save and get mail")
+                })
+                .inner
                 .clicked()
             {
                 save = true;

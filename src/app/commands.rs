@@ -196,11 +196,12 @@ impl UiCommand {
     /// The commands whose shortcut was pressed this frame (the keys are
     /// consumed). While a dialog is open only Escape is taken: the dialog's
     /// own keys are its own.
-    pub fn pressed(ctx: &egui::Context, dialog_open: bool) -> Vec<UiCommand> {
+    pub fn pressed(ctx: &egui::Context, dialog_open: bool, in_list: bool) -> Vec<UiCommand> {
         // A text field keeps the list's keys; a button reached with Tab
-        // keeps Enter and Space, which press it.
+        // keeps Enter and Space, which press it; the list (`in_list`)
+        // leaves them to the list's commands (Open, Read on).
         let typing = ctx.text_edit_focused();
-        let on_widget = ctx.memory(|m| m.focused()).is_some();
+        let on_widget = !in_list && ctx.memory(|m| m.focused()).is_some();
         let mut out = Vec::new();
         ctx.input_mut(|input| {
             for command in UiCommand::ALL {

@@ -138,6 +138,8 @@ pub enum Confirm {
     RemoveAccount {
         name: String,
     },
+    /// Close the account dialog, throwing away what was typed in it.
+    DiscardAccountEdits,
 }
 
 impl Confirm {
@@ -177,6 +179,21 @@ deleted on the server."
                 ),
                 "Remove account",
             ),
+            Confirm::DiscardAccountEdits => (
+                "Discard your changes?",
+                "What you typed in the account's settings is not saved yet. Discard it, or go \
+back and Save it?"
+                    .to_string(),
+                "Discard changes",
+            ),
+        }
+    }
+
+    /// The button that leaves things as they are.
+    fn no(&self) -> &'static str {
+        match self {
+            Confirm::DiscardAccountEdits => "Keep editing",
+            _ => "Cancel",
         }
     }
 }
@@ -205,7 +222,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             let cancel = ui
-                .button("Cancel")
+                .button(confirm.no())
                 .on_hover_text("Leave everything as it is (Escape)");
             if cancel.clicked() {
                 answer = Some(false);
@@ -236,6 +253,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
                 Confirm::RemoveAccount { name, .. } => {
                     super::account_dialog::remove_account(app, name);
                 }
+                Confirm::DiscardAccountEdits => app.account_dialog = None,
             }
         }
         Some(false) => app.confirm = None,
@@ -245,6 +263,7 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
 
 fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
     let mut close = false;
+    let fresh = app.dialog_fresh;
     modal(ctx, Dialog::Help.id(), |ui| {
         ui.set_max_width(520.0);
         ui.heading("Keyboard shortcuts");
@@ -277,7 +296,11 @@ fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
                 ui.end_row();
             });
         ui.add_space(8.0);
-        if ui.button("Close").clicked() {
+        let button = default_button(ui, "Close");
+        if fresh {
+            button.request_focus();
+        }
+        if button.clicked() {
             close = true;
         }
     });

@@ -111,20 +111,27 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
         app.scroll_to_selected = false;
     }
     let mut clicked = None;
+    let mut has_focus = false;
     let focus_list = std::mem::take(&mut app.focus_list);
     let output = scroll.show_rows(ui, row_height, app.rows.len(), |ui, range| {
+        // The list is one Tab stop: the selected row, or the first in view.
+        let stop = selected_index
+            .filter(|i| range.contains(i))
+            .unwrap_or(range.start);
         for i in range {
             let row = &app.rows[i];
             let selected = Some(row.id) == app.selected;
-            let response = row_ui(ui, row, selected, &cols, row_height, two_lines);
+            let response = row_ui(ui, row, selected, &cols, row_height, two_lines, i == stop);
             if selected && focus_list {
                 response.request_focus();
             }
+            has_focus |= response.has_focus();
             if response.clicked() {
                 clicked = Some(row.id);
             }
         }
     });
+    app.list_focused = has_focus;
     ui.ctx().data_mut(|d| {
         d.insert_temp(
             egui::Id::unique("list-offset"),
@@ -351,9 +358,14 @@ fn row_ui(
     cols: &Columns,
     height: f32,
     two_lines: bool,
+    tab_stop: bool,
 ) -> egui::Response {
-    let (rect, response) =
-        ui.allocate_exact_size(egui::vec2(ui.available_width(), height), Sense::click());
+    let sense = if tab_stop {
+        Sense::click()
+    } else {
+        Sense::CLICK
+    };
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(ui.available_width(), height), sense);
     let from = display_from(&row.from);
     let subject = display_subject(&row.subject);
     let date = row

@@ -298,6 +298,9 @@ pub struct PipitApp {
     /// The search changed: the selection stays only if the results hold it.
     selection_in_results: bool,
     pub(crate) focus_list: bool,
+    /// A row of the list had the keyboard last frame: the list's keys
+    /// (Space, Enter) are the list's, and the focus follows the selection.
+    pub(crate) list_focused: bool,
     scroll_to_selected: bool,
     /// Page steps for the reader's text (Space, PageDown in the reader).
     pub(crate) reader_scroll: Option<f32>,
@@ -382,6 +385,7 @@ impl PipitApp {
             focus_search: false,
             selection_in_results: false,
             focus_list: false,
+            list_focused: false,
             scroll_to_selected: false,
             reader_scroll: None,
             reader_open: false,
@@ -408,7 +412,7 @@ impl PipitApp {
         self.dialog_fresh = top_dialog.is_some() && top_dialog != self.top_dialog;
         self.top_dialog = top_dialog;
         let modal_open = top_dialog.is_some();
-        for command in UiCommand::pressed(&ctx, modal_open) {
+        for command in UiCommand::pressed(&ctx, modal_open, self.list_focused) {
             self.run_command(command);
         }
         if let Some(rect) = ctx.input(|i| i.viewport().inner_rect) {
@@ -799,7 +803,18 @@ nothing to restore.",
                         dialogs::Dialog::Password => self.password_dialog = None,
                         // Dropping it stops a sign-in that waits.
                         dialogs::Dialog::SignIn => self.sign_in_dialog = None,
-                        dialogs::Dialog::Account => self.account_dialog = None,
+                        // What was typed is not thrown away without a word.
+                        dialogs::Dialog::Account => {
+                            if self
+                                .account_dialog
+                                .as_ref()
+                                .is_some_and(AccountDraft::edited)
+                            {
+                                self.confirm = Some(Confirm::DiscardAccountEdits);
+                            } else {
+                                self.account_dialog = None;
+                            }
+                        }
                     }
                 } else if self.reader_open {
                     self.reader_open = false;
@@ -974,6 +989,8 @@ nothing to restore.",
         } as usize;
         let id = self.rows[next].id;
         self.scroll_to_selected = true;
+        // The keyboard's place goes with the selection.
+        self.focus_list |= self.list_focused;
         if Some(id) != self.selected {
             self.select(id);
         }

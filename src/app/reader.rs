@@ -24,6 +24,15 @@ const ATTACHMENT_ROWS: f32 = 16.0;
 /// on the UI thread: a megabyte takes seconds. The store keeps all of it.
 const SHOWN_TEXT: usize = 64 * 1024;
 
+/// How the message's text is scrolled this frame, by the keyboard.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scroll {
+    /// This many pages on (back, if negative).
+    Pages(f32),
+    Top,
+    Bottom,
+}
+
 /// What a click in a message asks for.
 pub enum Action {
     Save(Attachment),
@@ -53,7 +62,7 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     };
     let summary = &opened.detail.summary;
     if summary.state != MessageState::Headers {
-        let page = app.reader_scroll.take();
+        let page = app.reader_scroll.take().map(Scroll::Pages);
         let actions = message_ui(ui, &opened, "Account", page);
         for action in actions {
             act(app, action);
@@ -218,13 +227,13 @@ fn few_lines(ui: &mut egui::Ui, text: &str, style: egui::TextStyle) {
     }
 }
 
-/// A whole message: headers, attachments with Save… and Open, and the text.
-/// `page` scrolls the text that many pages on. Returns what was clicked.
+/// A whole message: headers, attachments with Save… and Open, and the text,
+/// scrolled as `scroll` says. Returns what was clicked.
 pub(super) fn message_ui(
     ui: &mut egui::Ui,
     opened: &Opened,
     source: &str,
-    page: Option<f32>,
+    scroll: Option<Scroll>,
 ) -> Vec<Action> {
     headers_ui(ui, opened, source);
     let d = &opened.detail;
@@ -250,9 +259,15 @@ pub(super) fn message_ui(
         .id_salt("body")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            if let Some(pages) = page {
-                let height = ui.clip_rect().height() * 0.9;
-                ui.scroll_with_delta(egui::vec2(0.0, -height * pages));
+            let height = ui.clip_rect().height() * 0.9;
+            match scroll {
+                Some(Scroll::Pages(pages)) => {
+                    ui.scroll_with_delta(egui::vec2(0.0, -height * pages));
+                }
+                // As far as it goes: the scroll area stops at the ends.
+                Some(Scroll::Top) => ui.scroll_with_delta(egui::vec2(0.0, f32::MAX / 4.0)),
+                Some(Scroll::Bottom) => ui.scroll_with_delta(egui::vec2(0.0, -f32::MAX / 4.0)),
+                None => {}
             }
             if let Some(html) = &opened.html {
                 if let Some(target) = super::html_view::ui(ui, html) {

@@ -102,8 +102,11 @@ impl Viewer {
                 }
             });
         }
+        let scroll = self.keys(ui.ctx());
         let actions = egui::CentralPanel::default_margins()
-            .show(ui, |ui| reader::message_ui(ui, &self.opened, "File", None))
+            .show(ui, |ui| {
+                reader::message_ui(ui, &self.opened, "File", scroll)
+            })
             .inner;
         for action in actions {
             match action {
@@ -127,6 +130,41 @@ impl Viewer {
                 None => {}
             }
         }
+    }
+
+    /// The reader's keys, as in the main window's reader: Space and Page
+    /// Down a page on, Shift+Space and Page Up a page back, Home and End to
+    /// the ends; Escape closes the question in sight, else the window.
+    fn keys(&mut self, ctx: &egui::Context) -> Option<reader::Scroll> {
+        use egui::{Key, Modifiers};
+        use reader::Scroll;
+        let escape = ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
+        if self.link.is_some() {
+            if escape {
+                self.link = None;
+            }
+            return None;
+        }
+        if escape {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return None;
+        }
+        // A button reached with Tab keeps Space, which presses it.
+        let on_widget = ctx.memory(|m| m.focused()).is_some();
+        ctx.input_mut(|i| {
+            let keys = [
+                (Modifiers::SHIFT, Key::Space, Scroll::Pages(-1.0)),
+                (Modifiers::NONE, Key::Space, Scroll::Pages(1.0)),
+                (Modifiers::NONE, Key::PageDown, Scroll::Pages(1.0)),
+                (Modifiers::NONE, Key::PageUp, Scroll::Pages(-1.0)),
+                (Modifiers::NONE, Key::Home, Scroll::Top),
+                (Modifiers::NONE, Key::End, Scroll::Bottom),
+            ];
+            keys.into_iter()
+                .filter(|(_, key, _)| !(on_widget && *key == Key::Space))
+                .find(|(m, key, _)| i.consume_key(*m, *key))
+                .map(|(_, _, scroll)| scroll)
+        })
     }
 
     /// Runs `job` on a thread of its own; the banner it returns is shown.

@@ -8,70 +8,12 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use pipit::app::{PipitApp, Preview, Reading, View};
 use pipit::config::Config;
-use pipit::paths::Paths;
 
 use crate::support::fake::{FakeServer, Faults};
+use crate::support::window::{
+    closed_port, config_of, replace_text, steps, wait, window, window_sized,
+};
 use crate::support::{Pipit, mail};
-
-fn mock_keychain() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if keyring_core::get_default_store().is_none() {
-            keyring_core::set_default_store(keyring_core::mock::Store::new().unwrap());
-        }
-    });
-}
-
-fn window_sized(home: &Pipit, size: egui::Vec2) -> Harness<'static, PipitApp> {
-    mock_keychain();
-    let app = PipitApp::new(Paths::under(home.home()), None);
-    Harness::builder()
-        .with_size(size)
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut PipitApp| app.ui(ui), app)
-}
-
-fn window(home: &Pipit) -> Harness<'static, PipitApp> {
-    window_sized(home, egui::vec2(1280.0, 800.0))
-}
-
-fn wait(h: &mut Harness<'_, PipitApp>, what: &str, done: impl Fn(&PipitApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        h.step();
-        if done(h.state()) {
-            h.step();
-            h.step();
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for: {what}; banner: {:?}; dialog: {:?}",
-            h.state().banner,
-            h.state().account_dialog
-        );
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-fn steps(h: &mut Harness<'_, PipitApp>, n: usize) {
-    for _ in 0..n {
-        h.step();
-    }
-}
-
-fn config_of(home: &Pipit) -> Config {
-    Config::load(&home.home().join("config.toml")).unwrap()
-}
-
-fn replace_text(h: &mut Harness<'_, PipitApp>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.step();
-    h.get_by_label(label).type_text(text);
-    h.step();
-}
 
 /// Drags from `from` by `by`, a few points a frame, as a hand does.
 fn drag(h: &mut Harness<'_, PipitApp>, from: egui::Pos2, by: egui::Vec2) {
@@ -254,7 +196,7 @@ fn one_confirmation_seen() -> (FakeServer, Pipit, Harness<'static, PipitApp>) {
     wait(&mut h, "the delete", |app| app.rows.len() == 1);
     h.get_by_label("Trash").click();
     wait(&mut h, "Trash", |app| {
-        app.view == View::Trash && app.rows.len() == 1
+        app.view == View::Trash && app.rows.len() == 1 && app.rows[0].id == id
     });
     h.state_mut().select(id);
     steps(&mut h, 2);
@@ -355,7 +297,7 @@ fn window_review_a_row_says_what_the_reader_says_of_a_message_gone_from_the_serv
     wait(&mut h, "another Get Mail", |app| app.fetching.is_empty());
     h.get_by_label("Trash").click();
     wait(&mut h, "Trash", |app| {
-        app.view == View::Trash && app.rows.len() == 1
+        app.view == View::Trash && app.rows.len() == 1 && app.rows[0].id == id
     });
     h.state_mut().select(id);
     wait(&mut h, "it to open", |app| {
@@ -396,12 +338,6 @@ fn window_review_a_row_says_what_the_reader_says_of_a_message_gone_from_the_serv
             .any(|t| t.starts_with("No longer on the server")),
         "{said:?}"
     );
-}
-
-/// A port nothing listens on.
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 /// Item 4: fixed settings were saved, and the old error stayed in the
@@ -656,7 +592,7 @@ fn window_review_delete_acts_on_the_message_in_the_reader() {
     assert!(h.state().selected.is_none(), "it left the reader");
     h.get_by_label("Trash").click();
     wait(&mut h, "Trash", |app| {
-        app.view == View::Trash && app.rows.len() == 1
+        app.view == View::Trash && app.rows.len() == 1 && app.rows[0].id == id
     });
     assert_eq!(h.state().rows[0].id, id);
 }
@@ -971,4 +907,218 @@ fn window_review_a_dialog_stays_put_while_its_contents_change() {
     let cancel = h.get_by_label("Cancel").rect();
     let top = heading(&h).top();
     assert!(cancel.bottom() <= 420.0 && top >= 0.0, "{top} {cancel:?}");
+}
+
+/// Item 14: Escape in the account dialog threw away what was typed, without
+/// a word. With edits it asks first; without, it closes at once.
+#[test]
+fn window_review_escape_asks_before_throwing_away_typed_settings() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    // Nothing changed: Escape closes it.
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    assert!(h.state().account_dialog.is_none());
+    assert!(h.state().confirm.is_none());
+
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    replace_text(&mut h, "Server", "pop.example.org");
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Discard your changes?");
+    assert!(h.state().account_dialog.is_some(), "still there behind it");
+    // Escape again: back to the dialog, the edit kept.
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    assert!(h.query_by_label("Discard your changes?").is_none());
+    assert_eq!(
+        h.get_by_label("Server").value().as_deref(),
+        Some("pop.example.org")
+    );
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Keep editing").click();
+    steps(&mut h, 3);
+    assert!(h.state().account_dialog.is_some());
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Discard changes").click();
+    steps(&mut h, 3);
+    assert!(h.state().account_dialog.is_none());
+    assert_eq!(config_of(&home).accounts[0].host, "127.0.0.1");
+
+    // A new account half typed: the same question.
+    h.get_by_label("Add account…").click();
+    steps(&mut h, 6);
+    replace_text(&mut h, "User name", "ana");
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Discard your changes?");
+}
+
+/// The label of the widget with the keyboard, if any.
+fn focused(h: &Harness<'_, PipitApp>) -> Option<String> {
+    h.query_all(egui_kittest::kittest::by())
+        .find(|n| n.is_focused())
+        .map(|n| n.accesskit_node().label().unwrap_or_default().to_string())
+}
+
+/// Item 15: the list was a Tab stop per row in view, and the keyboard's
+/// place stayed behind when the arrows moved the selection: now the list
+/// is one Tab stop, and the focus goes with the selection.
+#[test]
+fn window_review_the_list_is_one_tab_stop_and_the_focus_follows_the_selection() {
+    let server = FakeServer::start(
+        (1..=4).map(|i| mail::sized(i, 500)).collect(),
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 4);
+    let is_row = |label: &Option<String>| {
+        label
+            .as_deref()
+            .is_some_and(|l| l.starts_with("big@example.org — "))
+    };
+    let mut stops = Vec::new();
+    for _ in 0..30 {
+        h.key_press(egui::Key::Tab);
+        steps(&mut h, 2);
+        let now = focused(&h);
+        if is_row(&now) {
+            stops.push(now.unwrap());
+        }
+    }
+    // Around twice (the Tab order is a loop), one stop in the list each time.
+    let mut distinct = stops.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 1, "{stops:?}");
+    let first = h.state().rows[0].clone();
+    assert!(stops[0].contains(&*first.subject), "{stops:?}");
+
+    // Tab to the list, and the arrows take the focus along.
+    for _ in 0..30 {
+        if is_row(&focused(&h)) {
+            break;
+        }
+        h.key_press(egui::Key::Tab);
+        steps(&mut h, 2);
+    }
+    // Nothing selected yet: Down selects the first, then the next.
+    h.key_press(egui::Key::ArrowDown);
+    steps(&mut h, 3);
+    h.key_press(egui::Key::ArrowDown);
+    steps(&mut h, 3);
+    let second = h.state().rows[1].clone();
+    assert_eq!(h.state().selected, Some(second.id));
+    let now = focused(&h).unwrap_or_default();
+    assert!(now.contains(&*second.subject), "{now}");
+    // Tab from there leaves the list; Shift+Tab comes back to the selection.
+    h.key_press(egui::Key::Tab);
+    steps(&mut h, 2);
+    assert!(!is_row(&focused(&h)), "{:?}", focused(&h));
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Tab);
+    steps(&mut h, 2);
+    let now = focused(&h).unwrap_or_default();
+    assert!(now.contains(&*second.subject), "{now}");
+}
+
+/// Item 15: a dialog opened with nothing focused, and Enter did nothing.
+/// Its first field has the keyboard, and Enter presses its default button.
+#[test]
+fn window_review_a_dialog_opens_at_its_first_field_and_enter_presses_its_default() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    let mut h = window(&home);
+    steps(&mut h, 6);
+    h.get_by_label("Welcome to Pipit");
+    assert!(
+        h.get_by_label("User name").is_focused(),
+        "{:?}",
+        focused(&h)
+    );
+    h.event(egui::Event::Text("ana".into()));
+    steps(&mut h, 2);
+    assert_eq!(h.get_by_label("User name").value().as_deref(), Some("ana"));
+    replace_text(&mut h, "Password", "secret");
+    replace_text(&mut h, "Server", "127.0.0.1");
+    h.get_by_label("Security").click();
+    steps(&mut h, 3);
+    h.get_by_label("None (plain text)").click();
+    steps(&mut h, 3);
+    replace_text(&mut h, "Port", &server.port.to_string());
+    // Enter in a field: Save.
+    h.key_press(egui::Key::Enter);
+    wait(&mut h, "the account to be saved", |app| {
+        app.account_dialog.is_none()
+    });
+    wait(&mut h, "the mail", |app| {
+        app.fetching.is_empty() && app.rows.len() == 1
+    });
+    assert_eq!(config_of(&home).accounts[0].user, "ana");
+
+    // The shortcuts: Close has the keyboard, Enter closes.
+    h.key_press(egui::Key::F1);
+    steps(&mut h, 4);
+    h.get_by_label("Keyboard shortcuts");
+    assert_eq!(focused(&h).as_deref(), Some("Close"));
+    h.key_press(egui::Key::Enter);
+    steps(&mut h, 3);
+    assert!(!h.state().show_help);
+}
+
+/// Item 15: a message file's window ignored the reader's keys: Space, Page
+/// Up and Page Down, Home and End scroll its text, and Escape closes it.
+#[test]
+fn window_review_a_message_files_window_takes_the_readers_keys() {
+    let mut raw = String::from("From: Ana <ana@example.org>\r\nSubject: Long read\r\n\r\n");
+    for i in 0..300 {
+        raw.push_str(&format!("Paragraph line {i} of a long read.\r\n"));
+    }
+    let mut v = viewer_of(raw.as_bytes());
+    let top = |v: &Harness<'_, pipit::app::Viewer>| {
+        v.get_by_label_contains("Paragraph line 0 of").rect().top()
+    };
+    let start = top(&v);
+    let press = |v: &mut Harness<'_, pipit::app::Viewer>, key| {
+        v.key_press(key);
+        for _ in 0..4 {
+            v.step();
+        }
+    };
+    press(&mut v, egui::Key::Space);
+    let one = top(&v);
+    assert!(one < start - 200.0, "Space: {start} → {one}");
+    press(&mut v, egui::Key::PageDown);
+    let two = top(&v);
+    assert!(two < one - 200.0, "Page Down: {one} → {two}");
+    press(&mut v, egui::Key::PageUp);
+    assert!((top(&v) - one).abs() < 2.0, "Page Up: {two} → {}", top(&v));
+    press(&mut v, egui::Key::End);
+    assert!(top(&v) < two - 1000.0, "End: {}", top(&v));
+    press(&mut v, egui::Key::Home);
+    assert!((top(&v) - start).abs() < 2.0, "Home: {}", top(&v));
+    // The key goes down in a frame of its own, whose output is looked at.
+    v.event(egui::Event::Key {
+        key: egui::Key::Escape,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    v.step();
+    let closes = v
+        .output()
+        .viewport_output
+        .values()
+        .any(|o| o.commands.contains(&egui::ViewportCommand::Close));
+    assert!(closes, "Escape closes the window");
 }

@@ -71,3 +71,14 @@ pub fn replace_text(h: &mut Harness<'_, PipitApp>, label: &str, text: &str) {
     h.get_by_label(label).type_text(text);
     h.step();
 }
+
+/// The config file of `home`, as saved.
+pub fn config_of(home: &Pipit) -> pipit::config::Config {
+    pipit::config::Config::load(&home.home().join("config.toml")).unwrap()
+}
+
+/// A port nothing listens on.
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
