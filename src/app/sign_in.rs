@@ -124,7 +124,7 @@ impl SignInDraft {
             None if self.host.trim().is_empty() => {
                 return Err("Mail server: enter the POP3 server's name.".into());
             }
-            None => (self.host.trim().to_string(), Security::Tls.default_port()),
+            None => server_and_port(self.host.trim())?,
         };
         let config = OAuthConfig {
             provider: provider.key().to_string(),
@@ -162,6 +162,18 @@ impl SignInDraft {
             ));
         }
         Ok(account)
+    }
+}
+
+/// "pop.example.org" or "pop.example.org:995": the server, and its port
+/// (995, TLS, unless given).
+fn server_and_port(text: &str) -> Result<(String, u16), String> {
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => port
+            .parse()
+            .map(|port| (host.to_string(), port))
+            .map_err(|_| format!("Mail server: {port:?} is not a port number from 1 to 65535.")),
+        _ => Ok((text.to_string(), Security::Tls.default_port())),
     }
 }
 

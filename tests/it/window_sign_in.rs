@@ -169,3 +169,54 @@ fn window_signing_in_a_new_account_says_what_is_missing_before_it_starts() {
     assert!(h.state().sign_in_dialog.is_none());
     assert!(!home.home().join("config.toml").exists());
 }
+
+#[test]
+fn window_a_new_sign_in_is_saved_only_once_the_mail_server_takes_it() {
+    let auth = AuthServer::start(|| "token-for-no-server".to_string());
+    let home = Pipit::new();
+    let mut h = window(&home);
+    h.state().attachment_folders.lock().unwrap().opener = "false".into();
+    steps(&mut h, 6);
+    h.get_by_label("Sign in instead…").click();
+    steps(&mut h, 6);
+    h.get_by_label("Another provider").click();
+    steps(&mut h, 3);
+    replace_text(&mut h, "Email address", "alice@example.org");
+    replace_text(&mut h, "Provider address", &auth.issuer());
+    // Nothing listens there: the login after the sign-in cannot work.
+    let closed = crate::support::window::closed_port();
+    replace_text(&mut h, "Mail server", &format!("127.0.0.1:{closed}"));
+    replace_text(&mut h, "Client id", CLIENT_ID);
+    h.get_by_label("Sign in with your provider").click();
+    let url = loop {
+        steps(&mut h, 1);
+        if let Some(SignInPrompt::Browser { url, .. }) =
+            h.state().sign_in_dialog.as_ref().and_then(|d| d.prompt())
+        {
+            break url;
+        }
+        assert!(
+            h.state()
+                .sign_in_dialog
+                .as_ref()
+                .is_some_and(|d| d.error.is_none()),
+            "{:?}",
+            h.state().sign_in_dialog.as_ref().map(|d| d.error.clone())
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let page = std::thread::spawn(move || {
+        ureq::get(&url)
+            .call()
+            .map(|r| r.into_string().unwrap_or_default())
+    });
+    wait(&mut h, "the login after the sign-in to fail", |app| {
+        app.sign_in_dialog
+            .as_ref()
+            .is_some_and(|d| !d.waiting() && d.error.is_some())
+    });
+    assert!(page.join().unwrap().unwrap().contains("Signed in."));
+    h.get_by_label_contains("could not be reached");
+    assert_eq!(auth.asked(), ["authorization_code"]);
+    assert!(!home.home().join("config.toml").exists(), "nothing saved");
+}
