@@ -209,6 +209,7 @@ fn window_a_new_sign_in_is_saved_only_once_the_mail_server_takes_it() {
         ureq::get(&url)
             .call()
             .map(|r| r.into_string().unwrap_or_default())
+            .map_err(|e| e.to_string())
     });
     wait(&mut h, "the login after the sign-in to fail", |app| {
         app.sign_in_dialog
