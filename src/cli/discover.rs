@@ -15,7 +15,9 @@ fn search(address: &str) -> Result<Discovery, Failure> {
     }
     discover::discover(address, &mut |_| {}, &AtomicBool::new(false)).map_err(|e| match e {
         DiscoverError::BadAddress(why) => Failure::new(exit::USAGE, why),
-        DiscoverError::Cancelled => Failure::new(exit::OTHER, e.to_string()),
+        DiscoverError::Cancelled | DiscoverError::System(_) => {
+            Failure::new(exit::OTHER, e.to_string())
+        }
     })
 }
 

@@ -199,6 +199,9 @@ pub enum DiscoverError {
     BadAddress(String),
     #[error("the search was cancelled")]
     Cancelled,
+    /// The system would not start a lookup (no threads left).
+    #[error("cannot look anything up: {0}")]
+    System(String),
 }
 
 /// Looks up POP3 settings for `address`. `progress` hears what happens as
@@ -227,6 +230,9 @@ pub fn discover(
         return Ok(discovery);
     }
 
+    if cancel.load(Ordering::Relaxed) {
+        return Err(DiscoverError::Cancelled);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<(Source, Result<Found, String>)>();
     let asked = &Source::ALL[1..];
@@ -242,7 +248,7 @@ pub fn discover(
                 .unwrap_or_else(|p| Err(format!("failed: {}", crate::failpoint::panic_text(&*p))));
                 let _ = tx.send((source, result));
             })
-            .map_err(|e| DiscoverError::BadAddress(format!("cannot start a lookup: {e}")))?;
+            .map_err(|e| DiscoverError::System(e.to_string()))?;
     }
     drop(tx);
 
@@ -643,6 +649,15 @@ mod tests {
         assert!(best.flags.oauth_required);
         assert_eq!(best.oauth_provider.as_deref(), Some("google"));
         assert_eq!(heard.len(), 2, "{heard:?}");
+    }
+
+    #[test]
+    fn a_cancelled_search_asks_no_one_beyond_the_presets() {
+        let cancelled = AtomicBool::new(true);
+        assert_eq!(
+            discover("a@example.invalid", &mut |_| {}, &cancelled).unwrap_err(),
+            DiscoverError::Cancelled
+        );
     }
 
     #[test]
