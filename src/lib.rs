@@ -11,7 +11,9 @@
 //!                            └► config, secrets
 //! ```
 //!
-//! `setup` (accounts changed in the config and the keychain together),
+//! `discover` (an account's settings from an email address) serves the
+//! faces and stands on `net`. `setup` (accounts changed in the config and
+//! the keychain together),
 //! `html` and `portal` serve the faces; `reveal`, `dates`, `units` and
 //! `failpoint` serve every room; `demo` runs a server of its own on
 //! `pop3::server`. The two faces never import each other, and nothing below
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod dates;
 pub mod demo;
+pub mod discover;
 pub mod failpoint;
 pub mod html;
 pub mod mime;

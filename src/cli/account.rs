@@ -34,6 +34,15 @@ pub enum AccountCommand {
         #[arg(long)]
         device: bool,
     },
+    /// Look up an address's POP3 settings and say where they came from
+    /// (nothing is saved, no login is tried).
+    Discover {
+        /// The email address.
+        address: String,
+        /// Print JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Store a new password for an account in the OS keychain.
     SetPassword {
         name: String,
@@ -46,16 +55,25 @@ pub enum AccountCommand {
 #[derive(Args, Debug)]
 pub struct AddArgs {
     pub name: String,
+    /// The email address: the server and the user name are looked up from
+    /// it (the options below still override what is found).
+    #[arg(long, value_name = "ADDRESS")]
+    pub email: Option<String>,
+    /// Use settings found for --email that need confirming (a server outside the address's domain).
+    #[arg(long, requires = "email")]
+    pub yes: bool,
     /// The POP3 server (with --oauth microsoft or google: theirs by default).
-    #[arg(long, required_unless_present = "oauth")]
+    #[arg(long, required_unless_present_any = ["oauth", "email"])]
     pub host: Option<String>,
     /// Default: 995 for tls, 110 for starttls and plain.
     #[arg(long)]
     pub port: Option<u16>,
-    #[arg(long, default_value = "tls", value_parser = ["tls", "starttls", "plain"])]
-    pub security: String,
-    #[arg(long)]
-    pub user: String,
+    /// tls (the default), starttls or plain.
+    #[arg(long, value_parser = ["tls", "starttls", "plain"])]
+    pub security: Option<String>,
+    /// Default with --email: what the lookup found, else the address.
+    #[arg(long, required_unless_present = "email")]
+    pub user: Option<String>,
     /// Read the password from standard input and keep it in the OS keychain.
     #[arg(long, conflicts_with = "password_command")]
     pub password_stdin: bool,
@@ -74,10 +92,11 @@ pub struct AddArgs {
     /// Trust certificates issued by the CA (or the self-signed certificate) in this PEM file.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
-    /// auto (strongest SASL offered, else USER/PASS), apop, user, plain, cram-md5 or scram-sha-256;
-    /// xoauth2 or oauthbearer when the password source gives an OAuth2 access token.
-    #[arg(long, default_value = "auto")]
-    pub auth: String,
+    /// auto (strongest SASL offered, else USER/PASS; the default), apop, user, plain, cram-md5 or
+    /// scram-sha-256; xoauth2 or oauthbearer when the password source gives an OAuth2 access token
+    /// (xoauth2 is the default with --oauth).
+    #[arg(long)]
+    pub auth: Option<String>,
     /// Seconds to wait for the server before giving up.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
@@ -202,6 +221,8 @@ pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
         AccountCommand::Add(args) => {
             let AddArgs {
                 name,
+                email,
+                yes,
                 host,
                 port,
                 security,
@@ -223,15 +244,50 @@ pub fn run(paths: &Paths, command: AccountCommand) -> Result<(), Failure> {
                 .transpose()
                 .map_err(|e| usage(format!("--oauth: {e}")))?;
             let preset = provider.as_ref().and_then(|p| p.pop3_server());
-            let Some(host) = host.or(preset.map(|(h, _)| h.to_string())) else {
+            let security: Option<Security> = security
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(usage)?;
+            // An address and no server: look the server up.
+            let found = match &email {
+                Some(address) if host.is_none() && provider.is_none() => {
+                    Some(super::discover::for_add(
+                        address,
+                        &super::discover::Given {
+                            security,
+                            trust: trust_fingerprint.is_some() || ca_file.is_some(),
+                            yes,
+                            can_ask: !password_stdin,
+                        },
+                    )?)
+                }
+                _ => None,
+            };
+            let Some(host) = host
+                .or(preset.map(|(h, _)| h.to_string()))
+                .or(found.as_ref().map(|f| f.host.clone()))
+            else {
                 return Err(usage(
                     "--host: say which POP3 server this provider's mail is on".into(),
                 ));
             };
-            let port = port.or(preset.map(|(_, p)| p));
-            let security: Security = security.parse().map_err(usage)?;
+            // A port found goes with the security it was found with.
+            let port = port.or(preset.map(|(_, p)| p)).or(found
+                .as_ref()
+                .filter(|f| security.is_none_or(|s| s == f.security))
+                .map(|f| f.port));
+            let security = security
+                .or(found.as_ref().map(|f| f.security))
+                .unwrap_or(Security::Tls);
+            let Some(user) = user
+                .or(found.as_ref().map(|f| f.user.clone()))
+                .or(email.clone())
+            else {
+                return Err(usage("--user: say who logs in".into()));
+            };
             let policy: Policy = policy.parse().map_err(usage)?;
-            let auth: AuthMethod = auth.parse().map_err(usage)?;
+            let auth: AuthMethod = auth.as_deref().unwrap_or("auto").parse().map_err(usage)?;
             // A signed-in account sends its token with XOAUTH2 unless told
             // otherwise: the mechanism Microsoft's, Google's and Dovecot's
             // POP3 servers all take.
@@ -334,6 +390,7 @@ or --password-command CMD"
             Ok(())
         }
         AccountCommand::Edit(args) => edit(paths, *args),
+        AccountCommand::Discover { address, json } => super::discover::run(&address, json),
         AccountCommand::SignIn { name, device } => {
             let config = Config::load(&paths.config)?;
             let account = config.account(&name)?.clone();

@@ -3,6 +3,7 @@
 //! happened and what to do.
 
 mod account;
+mod discover;
 mod fetch;
 mod messages;
 

@@ -4,11 +4,12 @@
 //! [`pop3::Connection`].
 
 pub mod certificate;
+pub mod hosts;
 pub mod tls;
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -263,6 +264,14 @@ pub struct Login {
     pub method: pop3::Method,
 }
 
+/// What a server said before any login (see [`Session::probe`]).
+#[derive(Clone, Debug)]
+pub struct Probed {
+    pub greeting: String,
+    /// `None`: the server does not know CAPA.
+    pub capabilities: Option<Capabilities>,
+}
+
 /// One open POP3 connection: a socket, and the protocol engine
 /// ([`pop3::Connection`]) whose bytes and clock it carries. All the rules
 /// live in the engine; this only moves bytes and time.
@@ -280,6 +289,52 @@ impl Session {
     /// Connects, and converses until logged in: the greeting, CAPA, STLS
     /// (for STARTTLS, before anything else is sent), then the login.
     pub fn open(endpoint: &Endpoint, login: &Login) -> Result<Session, NetError> {
+        let mut session = Session::connect(endpoint, login)?;
+        loop {
+            match session.next_event()? {
+                Event::StartTls => session.start_tls(endpoint)?,
+                Event::LoggedIn => return Ok(session),
+                Event::Reply(..) | Event::Probed => {
+                    return Err(NetError::Io(io::Error::other(
+                        "internal: a reply came before the login was over",
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Connects and reads the greeting and the capabilities (after STLS and
+    /// TLS, for STARTTLS), without logging in: nothing of the user's is
+    /// sent. Then QUIT. What account discovery asks of a server it guesses.
+    pub fn probe(endpoint: &Endpoint) -> Result<Probed, NetError> {
+        let login = Login {
+            user: String::new(),
+            password: String::new(),
+            method: pop3::Method::Probe,
+        };
+        let mut session = Session::connect(endpoint, &login)?;
+        loop {
+            match session.next_event()? {
+                Event::StartTls => session.start_tls(endpoint)?,
+                Event::Probed => break,
+                Event::Reply(..) | Event::LoggedIn => {
+                    return Err(NetError::Io(io::Error::other(
+                        "internal: a probe went past the capabilities",
+                    )));
+                }
+            }
+        }
+        let probed = Probed {
+            greeting: session.greeting().to_string(),
+            capabilities: session.capabilities().cloned(),
+        };
+        // A polite goodbye; the answer changes nothing.
+        let _ = session.command(&Command::Quit);
+        Ok(probed)
+    }
+
+    /// The connection, before its first byte is read.
+    fn connect(endpoint: &Endpoint, login: &Login) -> Result<Session, NetError> {
         let tcp = connect_tcp(&endpoint.host, endpoint.port, endpoint.timeout)?;
         // Plain text to this very machine crosses no network.
         let loopback = tcp
@@ -301,24 +356,13 @@ impl Session {
             port: endpoint.port,
             cleartext_remote: endpoint.security == Security::Plain && !loopback,
         };
-        let mut session = Session {
+        Ok(Session {
             stream,
             connection: pop3::Connection::new(options, Instant::now()),
             buf: vec![0; 64 * 1024],
             replies: VecDeque::new(),
             capabilities_after_login: None,
-        };
-        loop {
-            match session.next_event()? {
-                Event::StartTls => session.start_tls(endpoint)?,
-                Event::LoggedIn => return Ok(session),
-                Event::Reply(..) => {
-                    return Err(NetError::Io(io::Error::other(
-                        "internal: a reply came before the login was over",
-                    )));
-                }
-            }
-        }
+        })
     }
 
     fn start_tls(&mut self, endpoint: &Endpoint) -> Result<(), NetError> {
@@ -404,7 +448,7 @@ impl Session {
             }
             match self.next_event()? {
                 Event::Reply(_, reply) => self.replies.push_back(reply),
-                Event::StartTls | Event::LoggedIn => {
+                Event::StartTls | Event::LoggedIn | Event::Probed => {
                     return Err(NetError::Io(io::Error::other(
                         "internal: the login came again",
                     )));
@@ -491,13 +535,10 @@ fn io_to_net(e: io::Error, timeout: Duration) -> NetError {
 }
 
 fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, NetError> {
-    let addrs: Vec<_> = (host, port)
-        .to_socket_addrs()
-        .map_err(|source| NetError::Resolve {
-            host: host.to_string(),
-            source,
-        })?
-        .collect();
+    let addrs = hosts::resolve(host, port).map_err(|source| NetError::Resolve {
+        host: host.to_string(),
+        source,
+    })?;
     let mut last = None;
     for addr in &addrs {
         match TcpStream::connect_timeout(addr, timeout) {

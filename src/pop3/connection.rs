@@ -39,6 +39,11 @@ pub enum Method {
     UserPass,
     /// This SASL mechanism, whatever else is offered.
     Sasl(Mechanism),
+    /// No login at all: the conversation stops once the greeting and the
+    /// capabilities are known (after STLS and TLS, if asked), with
+    /// [`Event::Probed`]; nothing of the user's is sent. Only QUIT may
+    /// follow. For finding out what a server offers (account discovery).
+    Probe,
 }
 
 /// What a connection needs to know before its first byte.
@@ -90,6 +95,9 @@ pub enum Event {
     StartTls,
     /// Logged in: commands may be sent.
     LoggedIn,
+    /// With [`Method::Probe`]: the greeting and capabilities are known, no
+    /// login was tried; only QUIT may be sent.
+    Probed,
     /// The reply to the command sent under this handle.
     Reply(Handle, Reply),
 }
@@ -229,6 +237,8 @@ enum State {
     },
     /// Logged in: replies go back with their handles.
     Transaction,
+    /// Probed, not logged in: only QUIT may be sent.
+    Probed,
     Failed,
 }
 
@@ -426,7 +436,12 @@ impl Connection {
     /// its reply comes back as [`Event::Reply`] with the handle returned.
     /// Commands may be sent while others are still owed (pipelining).
     pub fn send(&mut self, command: &Command, now: Instant) -> Result<Handle, Error> {
-        if !matches!(self.state, State::Transaction) {
+        let allowed = match self.state {
+            State::Transaction => true,
+            State::Probed => *command == Command::Quit,
+            _ => false,
+        };
+        if !allowed {
             return Err(Error::NotReady);
         }
         if self.client.in_flight() == 0 {
@@ -581,9 +596,9 @@ impl Connection {
                     return Err(self.refused(reply, hint));
                 }
             }
-            State::Transaction => {
+            state @ (State::Transaction | State::Probed) => {
                 let handle = self.handles.pop_front().ok_or(Error::NotReady)?;
-                self.state = State::Transaction;
+                self.state = state;
                 self.events.push_back(Ok(Event::Reply(handle, reply)));
             }
         }
@@ -598,6 +613,11 @@ impl Connection {
     /// Logs in as the options say: APOP if asked, else the strongest SASL
     /// mechanism offered, else USER/PASS.
     fn log_in(&mut self) -> Result<(), Error> {
+        if self.options.method == Method::Probe {
+            self.state = State::Probed;
+            self.events.push_back(Ok(Event::Probed));
+            return Ok(());
+        }
         let bearer = matches!(self.options.method, Method::Sasl(m) if m.bearer());
         if bearer {
             check_sasl_field("user name", &self.options.user)?;
@@ -645,6 +665,8 @@ impl Connection {
                 m
             }
             Method::Sasl(m) => m,
+            // Answered above; never a login.
+            Method::Probe => return Err(Error::NotReady),
             Method::Auto if offered.is_some() => offered.expect("checked by the guard"),
             Method::Auto | Method::UserPass => {
                 self.state = State::ExpectUser;

@@ -3,6 +3,7 @@
 
 mod cli;
 mod demo;
+mod discover;
 mod faults;
 mod hostile;
 mod identity;

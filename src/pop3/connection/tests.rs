@@ -925,3 +925,44 @@ fn auto_logs_in_with_the_password_even_where_tokens_are_offered() {
     );
     assert_eq!(out.sent, "CAPA\r\nUSER alice\r\nPASS secret\r\n");
 }
+
+#[test]
+fn a_probe_reads_the_greeting_and_capabilities_and_sends_nothing_of_the_user() {
+    let server = script(&[GREETING, b"+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n"]);
+    let out = in_every_chunking(
+        options(Method::Probe, false),
+        Script {
+            plain: &server,
+            tls: b"",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\n");
+    assert_eq!(out.events, vec![Ok(Event::Probed)]);
+}
+
+#[test]
+fn a_starttls_probe_goes_through_tls_and_asks_again() {
+    let server = script(&[GREETING, b"+OK\r\nSTLS\r\nUSER\r\n.\r\n", b"+OK go\r\n"]);
+    let out = in_every_chunking(
+        options(Method::Probe, true),
+        Script {
+            plain: &server,
+            tls: b"+OK\r\nUSER\r\nSASL PLAIN SCRAM-SHA-256\r\n.\r\n",
+        },
+    );
+    assert_eq!(out.sent, "CAPA\r\nSTLS\r\n[TLS]CAPA\r\n");
+    assert_eq!(out.events, vec![Ok(Event::StartTls), Ok(Event::Probed)]);
+}
+
+#[test]
+fn after_a_probe_only_quit_may_be_sent() {
+    let now = Instant::now();
+    let mut c = Connection::new(options(Method::Probe, false), now);
+    c.handle_input(GREETING, now);
+    c.handle_input(b"+OK\r\nUSER\r\n.\r\n", now);
+    assert_eq!(c.poll_event(), Some(Ok(Event::Probed)));
+    assert_eq!(c.send(&Command::Stat, now), Err(Error::NotReady));
+    assert!(c.send(&Command::Quit, now).is_ok());
+    c.handle_input(b"+OK bye\r\n", now);
+    assert!(matches!(c.poll_event(), Some(Ok(Event::Reply(_, r))) if r.is_ok()));
+}

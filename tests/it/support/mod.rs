@@ -2,9 +2,11 @@
 //! server for faults, sample mail, and the real `pipit` binary.
 
 pub mod authserver;
+pub mod dns;
 pub mod dovecot;
 pub mod fake;
 pub mod hostile;
+pub mod https;
 pub mod invariant;
 pub mod keyring;
 pub mod mail;
