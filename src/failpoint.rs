@@ -41,6 +41,42 @@ pub fn arm(name: &str) {
     let _ = name;
 }
 
+#[cfg(debug_assertions)]
+static SETTINGS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// A test setting (debug builds only): what [`set_test_setting`] gave
+/// `name` in this process, else the environment variable `name` (the
+/// `PIPIT_DISCOVER_*` ones that point lookups at local servers). A test
+/// that drives the window in its own process sets them here, not in the
+/// environment, which other threads read.
+pub fn test_setting(name: &str) -> Option<String> {
+    #[cfg(debug_assertions)]
+    {
+        let set = SETTINGS
+            .lock()
+            .ok()
+            .and_then(|s| s.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()));
+        set.or_else(|| std::env::var(name).ok())
+            .filter(|v| !v.is_empty())
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        let _ = name;
+        None
+    }
+}
+
+/// Sets a test setting for this process (debug builds only).
+pub fn set_test_setting(name: &str, value: &str) {
+    #[cfg(debug_assertions)]
+    if let Ok(mut settings) = SETTINGS.lock() {
+        settings.retain(|(n, _)| n != name);
+        settings.push((name.to_string(), value.to_string()));
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = (name, value);
+}
+
 /// What a panic said, for an error message.
 pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     panic

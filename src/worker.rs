@@ -347,9 +347,9 @@ impl SignInJob {
     }
 }
 
-/// Sets its flag when dropped: a sign-in nobody waits for any more stops
-/// listening.
-struct CancelOnDrop(Arc<AtomicBool>);
+/// Sets its flag when dropped: a job nobody waits for any more (a sign-in,
+/// a lookup) stops.
+pub struct CancelOnDrop(pub Arc<AtomicBool>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {

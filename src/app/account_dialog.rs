@@ -5,6 +5,7 @@
 //! are each a job on a thread of its own behind a promise; a new test drops
 //! the old, and a result shows only for the settings it tested.
 
+use super::address_step::{FoundNote, Looking, Stage};
 use super::sign_in::SignInDraft;
 use egui::RichText;
 
@@ -112,6 +113,14 @@ pub struct AccountDraft {
     pub focus: Option<Field>,
     /// Every field as it was when the dialog opened, to tell edits apart.
     opened_as: Option<Snapshot>,
+    /// A new account starts from its address; the fields come after.
+    pub stage: Stage,
+    pub email: String,
+    pub email_error: Option<String>,
+    /// The lookup of the address's settings, while it runs.
+    pub(super) looking: Option<Looking>,
+    /// What the lookup found (or did not), said above the fields.
+    pub found: Option<FoundNote>,
 }
 
 impl std::fmt::Debug for AccountDraft {
@@ -155,6 +164,11 @@ impl AccountDraft {
             // The first field has the keyboard when the dialog opens.
             focus: Some(Field::User),
             opened_as: None,
+            stage: Stage::Address,
+            email: String::new(),
+            email_error: None,
+            looking: None,
+            found: None,
         }
     }
 
@@ -192,7 +206,17 @@ impl AccountDraft {
                 .map(|m| m.to_string())
                 .unwrap_or_else(|| "0".into()),
             trust_fingerprint: account.trust_fingerprint.clone(),
+            stage: Stage::Fields,
             ..AccountDraft::new()
+        }
+    }
+
+    /// The dialog's title.
+    pub(super) fn heading(&self) -> String {
+        match &self.purpose {
+            Purpose::FirstStart => "Welcome to Pipit".to_string(),
+            Purpose::Add => "Add an account".to_string(),
+            Purpose::Edit(a) => format!("Account settings: {}", a.name),
         }
     }
 
@@ -376,7 +400,7 @@ impl Default for AccountDraft {
     }
 }
 
-fn security_label(security: Security) -> &'static str {
+pub(super) fn security_label(security: Security) -> &'static str {
     match security {
         Security::Tls => "TLS",
         Security::Starttls => "STARTTLS",
@@ -405,9 +429,11 @@ impl AccountDraft {
 
     /// Whether anything was typed or chosen since the dialog opened.
     pub fn edited(&self) -> bool {
-        self.opened_as
-            .as_ref()
-            .is_some_and(|opened| *opened != self.snapshot())
+        !self.email.trim().is_empty()
+            || self
+                .opened_as
+                .as_ref()
+                .is_some_and(|opened| *opened != self.snapshot())
     }
 }
 
@@ -487,6 +513,9 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     if draft.opened_as.is_none() {
         draft.opened_as = Some(draft.snapshot());
     }
+    if draft.stage == Stage::Address {
+        return super::address_step::ui(ctx, app, draft);
+    }
     let mut keep_open = true;
     let mut save = false;
     let mut test = false;
@@ -504,12 +533,18 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
         && (ctx.text_edit_focused() || ctx.memory(|m| m.focused()).is_none());
     super::dialogs::modal(ctx, super::dialogs::Dialog::Account.id(), |ui| {
         ui.set_width(470.0);
-        ui.heading(match &draft.purpose {
-            Purpose::FirstStart => "Welcome to Pipit".to_string(),
-            Purpose::Add => "Add an account".to_string(),
-            Purpose::Edit(a) => format!("Account settings: {}", a.name),
-        });
-        if draft.purpose == Purpose::FirstStart {
+        ui.heading(draft.heading());
+        if let Some(found) = &draft.found {
+            ui.add(egui::Label::new(found.text.as_str()).wrap());
+            if let Some(caution) = &found.caution {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(caution.as_str()).color(ui.visuals().warn_fg_color),
+                    )
+                    .wrap(),
+                );
+            }
+        } else if draft.purpose == Purpose::FirstStart {
             ui.label("Pipit downloads your mail over POP3 so you can read it offline. Tell it where your mail is.");
         }
         match draft.editing() {

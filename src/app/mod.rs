@@ -6,6 +6,7 @@
 //! disk; background threads wake it with `request_repaint`.
 
 mod account_dialog;
+mod address_step;
 mod commands;
 mod dialogs;
 mod fonts;

@@ -11,15 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 fn var(name: &str) -> Option<String> {
-    #[cfg(debug_assertions)]
-    {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-    #[cfg(not(debug_assertions))]
-    {
-        let _ = name;
-        None
-    }
+    crate::failpoint::test_setting(name)
 }
 
 /// The nameserver to ask instead of the system's.

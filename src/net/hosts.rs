@@ -22,14 +22,7 @@ pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
 
 /// The test map, in debug builds when it is set.
 fn test_hosts() -> Option<String> {
-    #[cfg(debug_assertions)]
-    {
-        std::env::var(HOSTS_VARIABLE).ok()
-    }
-    #[cfg(not(debug_assertions))]
-    {
-        None
-    }
+    crate::failpoint::test_setting(HOSTS_VARIABLE)
 }
 
 fn lookup_in(map: &str, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {

@@ -15,6 +15,7 @@ mod real_server;
 mod sign_in;
 mod support;
 mod window;
+mod window_discover;
 mod window_mended;
 mod window_review;
 mod window_sign_in;

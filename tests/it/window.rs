@@ -72,6 +72,7 @@ fn first_start_get_mail_read_preview_delete_restore_and_search() {
         "no account: the dialog opens by itself"
     );
     h.get_by_label_contains("Welcome to Pipit");
+    crate::support::window::manual_setup(&mut h);
     assert_eq!(h.get_by_label("Port").value().as_deref(), Some("995"));
     type_into(&mut h, "User name", "alice");
     type_into(&mut h, "Password", "secret");
@@ -346,6 +347,7 @@ fn the_account_dialog_refuses_settings_that_cannot_work_and_saves_nothing() {
     let home = Pipit::new();
     let mut h = window(&home);
     h.step();
+    crate::support::window::manual_setup(&mut h);
     type_into(&mut h, "User name", "alice");
     type_into(&mut h, "Password", "secret");
     type_into(&mut h, "Server", "pop example.org");

@@ -10,7 +10,8 @@ use pipit::app::{PipitApp, Preview, Reading, View};
 
 use crate::support::fake::{FakeServer, Faults};
 use crate::support::window::{
-    closed_port, config_of, mock_keychain, replace_text, steps, wait, window, window_sized,
+    closed_port, config_of, manual_setup, mock_keychain, replace_text, steps, wait, window,
+    window_sized,
 };
 use crate::support::{Pipit, mail};
 
@@ -539,6 +540,7 @@ fn window_the_account_dialog_says_what_is_wrong_where_and_can_be_dismissed() {
     let mut h = window(&home);
     steps(&mut h, 2);
     h.get_by_label_contains("Welcome to Pipit");
+    manual_setup(&mut h);
     replace_text(&mut h, "User name", "alice");
     replace_text(&mut h, "Port", "99999");
     h.get_by_label("Save").click();
@@ -837,6 +839,7 @@ fn window_a_keychain_that_fails_is_explained_beside_the_password() {
     let home = Pipit::new();
     let mut h = window(&home);
     steps(&mut h, 2);
+    manual_setup(&mut h);
     replace_text(&mut h, "User name", "alice");
     replace_text(&mut h, "Password", "secret");
     replace_text(&mut h, "Server", "pop.keychain-fails.example");

@@ -11,7 +11,7 @@ use pipit::config::Config;
 
 use crate::support::fake::{FakeServer, Faults};
 use crate::support::window::{
-    closed_port, config_of, replace_text, steps, wait, window, window_sized,
+    closed_port, config_of, manual_setup, replace_text, steps, wait, window, window_sized,
 };
 use crate::support::{Pipit, mail};
 
@@ -956,6 +956,7 @@ fn window_review_escape_asks_before_throwing_away_typed_settings() {
     // A new account half typed: the same question.
     h.get_by_label("Add account…").click();
     steps(&mut h, 6);
+    manual_setup(&mut h);
     replace_text(&mut h, "User name", "ana");
     h.key_press(egui::Key::Escape);
     steps(&mut h, 3);
@@ -1040,6 +1041,12 @@ fn window_review_a_dialog_opens_at_its_first_field_and_enter_presses_its_default
     let mut h = window(&home);
     steps(&mut h, 6);
     h.get_by_label("Welcome to Pipit");
+    assert!(
+        h.get_by_label("Email address").is_focused(),
+        "{:?}",
+        focused(&h)
+    );
+    manual_setup(&mut h);
     assert!(
         h.get_by_label("User name").is_focused(),
         "{:?}",

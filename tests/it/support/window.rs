@@ -82,3 +82,9 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
+
+/// From a new account's address step to its fields, typed by hand.
+pub fn manual_setup(h: &mut Harness<'_, PipitApp>) {
+    h.get_by_label("Manual setup").click();
+    steps(h, 3);
+}
