@@ -534,7 +534,7 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     super::dialogs::modal(ctx, super::dialogs::Dialog::Account.id(), |ui| {
         ui.set_width(470.0);
         ui.heading(draft.heading());
-        if let Some(found) = &draft.found {
+        if let Some(found) = &mut draft.found {
             ui.add(egui::Label::new(found.text.as_str()).wrap());
             if let Some(caution) = &found.caution {
                 ui.add(
@@ -543,6 +543,9 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
                     )
                     .wrap(),
                 );
+            }
+            if found.needs_word {
+                ui.checkbox(&mut found.agreed, "Use this server anyway");
             }
         } else if draft.purpose == Purpose::FirstStart {
             ui.label("Pipit downloads your mail over POP3 so you can read it offline. Tell it where your mail is.");
@@ -758,9 +761,17 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             } else {
                 "Save"
             };
+            // A found server that needs the user's word is not saved without it.
+            let unagreed = draft
+                .found
+                .as_ref()
+                .is_some_and(|f| f.needs_word && !f.agreed);
             let saved = ui
-                .add_enabled_ui(!busy, |ui| super::dialogs::default_button(ui, save_label))
+                .add_enabled_ui(!busy && !unagreed, |ui| {
+                    super::dialogs::default_button(ui, save_label)
+                })
                 .inner;
+            let enter = enter && !unagreed;
             if saved.clicked() || enter {
                 save = true;
             }

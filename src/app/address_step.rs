@@ -39,6 +39,11 @@ pub struct FoundNote {
     pub text: String,
     /// Something to weigh before saving (plain text, another domain's server).
     pub caution: Option<String>,
+    /// The found server is saved only once the user says to use it (plain
+    /// text, or a server outside the address's domain): never silently.
+    pub needs_word: bool,
+    /// The user said so.
+    pub agreed: bool,
 }
 
 /// Draws the address step; what it decides is done here (the dialog moves
@@ -248,6 +253,8 @@ fn found(
                 discovery.domain
             ),
             caution: None,
+            needs_word: false,
+            agreed: false,
         });
         draft.focus = Some(Field::Host);
         return None;
@@ -298,7 +305,12 @@ fn fill(draft: &mut AccountDraft, best: &Found) {
         text.push(' ');
         text.push_str(&crate::reveal::field(note));
     }
-    draft.found = Some(FoundNote { text, caution });
+    draft.found = Some(FoundNote {
+        text,
+        caution,
+        needs_word: flags.plain_text || flags.needs_confirmation,
+        agreed: false,
+    });
     // Test connection is the next step.
     draft.focus = None;
 }

@@ -4,7 +4,7 @@
 //! shows what it found and where from, tests the connection (trusting the
 //! test server's certificate when asked), saves, and the mail comes.
 
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 use crate::support::dns::Dns;
 use crate::support::dovecot::Dovecot;
@@ -29,17 +29,14 @@ fn window_a_new_account_from_its_address_finds_its_server_and_fetches() {
     let dns = Dns::start();
     // This process's lookups go to the test servers (the window runs here),
     // until the test ends.
-    let _settings = TestSettings;
-    pipit::failpoint::set_test_setting(
-        "PIPIT_DISCOVER_HOSTS",
-        &format!(
-            "autoconfig.example.test:443=127.0.0.1:{},pop.example.test:995=127.0.0.1:{}",
-            https.port, dovecot.tls_port
-        ),
+    let _settings = TestSettings::point_at(
+        &https,
+        &dns,
+        &[format!(
+            "pop.example.test:995=127.0.0.1:{}",
+            dovecot.tls_port
+        )],
     );
-    pipit::failpoint::set_test_setting("PIPIT_DISCOVER_CA", &https.ca.display().to_string());
-    pipit::failpoint::set_test_setting("PIPIT_DISCOVER_DNS", &dns.addr.to_string());
-    pipit::failpoint::set_test_setting("PIPIT_DISCOVER_ISPDB", "https://ispdb.test/v1.1/");
 
     let home = Pipit::new();
     let mut h = window(&home);
@@ -97,8 +94,27 @@ fn window_a_new_account_from_its_address_finds_its_server_and_fetches() {
 }
 
 /// The lookups' test settings, taken back when the test ends (an empty
-/// setting is no setting).
-struct TestSettings;
+/// setting is no setting). They are the process's: one test at a time.
+struct TestSettings(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl TestSettings {
+    /// Lookups go to these test servers until the test ends.
+    fn point_at(https: &Https, dns: &Dns, hosts: &[String]) -> TestSettings {
+        let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all = vec![format!(
+            "autoconfig.example.test:443=127.0.0.1:{}",
+            https.port
+        )];
+        all.extend(hosts.iter().cloned());
+        pipit::failpoint::set_test_setting("PIPIT_DISCOVER_HOSTS", &all.join(","));
+        pipit::failpoint::set_test_setting("PIPIT_DISCOVER_CA", &https.ca.display().to_string());
+        pipit::failpoint::set_test_setting("PIPIT_DISCOVER_DNS", &dns.addr.to_string());
+        pipit::failpoint::set_test_setting("PIPIT_DISCOVER_ISPDB", "https://ispdb.test/v1.1/");
+        TestSettings(guard)
+    }
+}
 
 impl Drop for TestSettings {
     fn drop(&mut self) {
@@ -130,4 +146,49 @@ fn window_an_address_at_a_provider_that_wants_a_sign_in_leads_to_it() {
         h.get_by_label("Email address").value().as_deref(),
         Some("someone@gmail.com")
     );
+}
+
+#[test]
+fn window_a_found_server_in_another_domain_is_used_only_once_the_user_says_so() {
+    let dovecot = Dovecot::start(&[mail::sized(1, 500)]);
+    let https = Https::start(&["autoconfig.example.test"]);
+    https.route(
+        "autoconfig.example.test",
+        "/mail/config-v1.1.xml",
+        Reply::Xml(autoconfig(
+            "pop.elsewhere.test",
+            995,
+            "SSL",
+            "%EMAILADDRESS%",
+        )),
+    );
+    let dns = Dns::start();
+    let _settings = TestSettings::point_at(
+        &https,
+        &dns,
+        &[format!(
+            "pop.elsewhere.test:995=127.0.0.1:{}",
+            dovecot.tls_port
+        )],
+    );
+    let home = Pipit::new();
+    let mut h = window(&home);
+    steps(&mut h, 6);
+    replace_text(&mut h, "Email address", "alice@example.test");
+    replace_text(&mut h, "Password", "secret");
+    h.get_by_label("Continue").click();
+    wait(&mut h, "the lookup", |app| {
+        app.account_dialog
+            .as_ref()
+            .is_some_and(|d| d.found.is_some())
+    });
+    steps(&mut h, 6);
+    h.get_by_label_contains("This server is not in your address's domain");
+    assert!(
+        h.get_by_label("Save").accesskit_node().is_disabled(),
+        "Save waits for the user's word"
+    );
+    h.get_by_label("Use this server anyway").click();
+    steps(&mut h, 3);
+    assert!(!h.get_by_label("Save").accesskit_node().is_disabled());
 }
