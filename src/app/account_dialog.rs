@@ -555,7 +555,9 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
                 ui.horizontal(|ui| {
                     ui.label("Microsoft, Google, or a mailbox that wants a sign-in?");
                     if ui.button("Sign in instead…").clicked() {
-                        sign_in = Some(SignInDraft::new());
+                        let mut s = SignInDraft::new();
+                        s.address = draft.user.trim().to_string();
+                        sign_in = Some(s);
                     }
                 });
             }
@@ -831,9 +833,9 @@ for anyone on the way to read. Use it only with a server on this computer or a n
         });
     }
     if let Some(sign_in) = sign_in {
-        // The sign-in dialog takes over; nothing typed here is kept.
+        // The sign-in opens above this dialog, which stays as typed: its
+        // Cancel comes back here.
         app.sign_in_dialog = Some(sign_in);
-        keep_open = false;
     }
     if keep_open {
         app.account_dialog = Some(draft);

@@ -55,8 +55,8 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp, mut draft: AccountDraft) {
     {
         let result = looking.result.block_and_take();
         if let Some(sign_in) = found(&mut draft, result) {
+            // Above this dialog, which stays for a Cancel to come back to.
             app.sign_in_dialog = Some(sign_in);
-            return;
         }
     }
     let mut keep_open = true;
@@ -172,7 +172,6 @@ resolver: they see your address or its domain, never your password.",
         let mut sign_in = SignInDraft::new();
         sign_in.address = draft.email.trim().to_string();
         app.sign_in_dialog = Some(sign_in);
-        return;
     }
     if keep_open {
         app.account_dialog = Some(draft);
@@ -244,6 +243,17 @@ fn found(
             return None;
         }
     };
+    if let Some(best) = discovery.best().filter(|b| b.flags.oauth_required) {
+        // The address step stays beneath, for the sign-in's Cancel.
+        let mut sign_in = SignInDraft::new();
+        sign_in.address = draft.email.trim().to_string();
+        sign_in.provider = match best.oauth_provider.as_deref() {
+            Some("google") => ProviderChoice::Google,
+            Some("microsoft") => ProviderChoice::Microsoft,
+            _ => ProviderChoice::Other,
+        };
+        return Some(sign_in);
+    }
     draft.user = draft.email.trim().to_string();
     draft.stage = Stage::Fields;
     let Some(best) = discovery.best().cloned() else {
@@ -259,16 +269,6 @@ fn found(
         draft.focus = Some(Field::Host);
         return None;
     };
-    if best.flags.oauth_required {
-        let mut sign_in = SignInDraft::new();
-        sign_in.address = draft.email.trim().to_string();
-        sign_in.provider = match best.oauth_provider.as_deref() {
-            Some("google") => ProviderChoice::Google,
-            Some("microsoft") => ProviderChoice::Microsoft,
-            _ => ProviderChoice::Other,
-        };
-        return Some(sign_in);
-    }
     fill(draft, &best);
     None
 }

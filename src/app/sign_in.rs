@@ -95,6 +95,21 @@ impl SignInDraft {
         self.job.as_ref().and_then(SignInJob::prompt)
     }
 
+    /// What the user has typed and chosen.
+    fn typed(&self) -> (ProviderChoice, [String; 5]) {
+        (
+            self.provider,
+            [
+                &self.address,
+                &self.issuer,
+                &self.host,
+                &self.client_id,
+                &self.client_secret,
+            ]
+            .map(String::clone),
+        )
+    }
+
     fn provider_name(&self) -> &str {
         match self.provider {
             ProviderChoice::Microsoft => "Microsoft",
@@ -110,7 +125,7 @@ impl SignInDraft {
         }
         let address = self.address.trim();
         if address.is_empty() {
-            return Err("Email address: enter the address you sign in with.".into());
+            return Err("Sign in as: enter the email address you sign in with.".into());
         }
         let provider = match self.provider {
             ProviderChoice::Microsoft => Provider::Microsoft,
@@ -133,9 +148,13 @@ impl SignInDraft {
             scope: None,
             key: oauth::new_key(),
         };
-        provider
-            .client(&config)
-            .map_err(|e| format!("Client id: {e}."))?;
+        provider.client(&config).map_err(|_| {
+            format!(
+                "Client id: Pipit has no registration of its own with {}: fill in the client id you registered \
+(the README's \"Signing in with OAuth2\" says how).",
+                self.provider_name()
+            )
+        })?;
         let account = Account {
             name: address.to_string(),
             host,
@@ -191,6 +210,16 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     poll(app, &mut draft);
     let mut keep_open = true;
     let mut start = None;
+    // Enter in a field presses the default: Sign in in the browser.
+    let enter = app.top_dialog == Some(super::dialogs::Dialog::SignIn)
+        && !draft.waiting()
+        && !draft.saving
+        && ctx.input(|i| i.key_pressed(egui::Key::Enter))
+        && (ctx.text_edit_focused() || ctx.memory(|m| m.focused()).is_none());
+    if enter {
+        start = Some(Flow::Browser);
+    }
+    let typed = draft.typed();
     super::dialogs::modal(ctx, super::dialogs::Dialog::SignIn.id(), |ui| {
         ui.set_width(470.0);
         match &draft.purpose {
@@ -232,7 +261,11 @@ Your browser does the signing in; Pipit never sees your password.",
                 return;
             }
             let label = format!("Sign in with {}", draft.provider_name());
-            if ui.add_enabled(!draft.saving, egui::Button::new(label)).clicked() {
+            if ui
+                .add_enabled_ui(!draft.saving, |ui| super::dialogs::default_button(ui, label))
+                .inner
+                .clicked()
+            {
                 start = Some(Flow::Browser);
             }
             if ui
@@ -250,6 +283,11 @@ Your browser does the signing in; Pipit never sees your password.",
             }
         });
     });
+    // An edit, or another provider, takes the old error away.
+    if draft.typed() != typed && draft.job.is_none() {
+        draft.error = None;
+        draft.detail = None;
+    }
     if let Some(flow) = start {
         match draft.account(app) {
             Ok(account) => {
@@ -293,7 +331,7 @@ fn fields(ui: &mut egui::Ui, draft: &mut SignInDraft) {
         .show(ui, |ui| {
             let r = field(
                 ui,
-                "Email address",
+                "Sign in as",
                 &mut draft.address,
                 "you@example.org",
                 false,
@@ -325,7 +363,7 @@ fn fields(ui: &mut egui::Ui, draft: &mut SignInDraft) {
                 ui,
                 "Client id",
                 &mut draft.client_id,
-                "Pipit's registration with the provider",
+                "your registration with the provider",
                 false,
                 None,
             );
@@ -441,6 +479,8 @@ fn poll(app: &mut PipitApp, draft: &mut SignInDraft) {
                 if let Some(config) = config {
                     app.config = config;
                     app.reload();
+                    // The account dialog it was opened from is done with.
+                    app.account_dialog = None;
                 }
                 app.forget_result(&account.name);
                 app.sign_in_dialog = None;

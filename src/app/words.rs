@@ -155,7 +155,7 @@ pub fn sign_in_error(e: &crate::oauth::SignInError, detail: String) -> Said {
         ),
         E::Unreachable { .. } => (
             "the provider could not be reached".into(),
-            Some("Check the network, then try again."),
+            Some("Check the provider's address and the network, then try again."),
         ),
         E::NoClientId { .. } => (
             "Pipit has no client id for this provider".into(),

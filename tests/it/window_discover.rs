@@ -140,11 +140,21 @@ fn window_an_address_at_a_provider_that_wants_a_sign_in_leads_to_it() {
     wait(&mut h, "the sign-in to take over", |app| {
         app.sign_in_dialog.is_some()
     });
-    assert!(h.state().account_dialog.is_none());
+    // Above the address step, which Cancel comes back to.
+    assert!(h.state().account_dialog.is_some());
     h.get_by_label("Sign in with Google");
     assert_eq!(
-        h.get_by_label("Email address").value().as_deref(),
+        h.get_by_label("Sign in as").value().as_deref(),
         Some("someone@gmail.com")
+    );
+    // Escape closes the dialog on top: the sign-in.
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    assert!(h.state().sign_in_dialog.is_none());
+    assert_eq!(
+        h.get_by_label("Email address").value().as_deref(),
+        Some("someone@gmail.com"),
+        "what was typed is still there"
     );
 }
 

@@ -122,7 +122,15 @@ fn window_a_revoked_sign_in_is_signed_in_again_in_the_browser() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    steps(&mut h, 2);
+    wait(&mut h, "the opener to answer", |app| {
+        matches!(
+            app.sign_in_dialog.as_ref().and_then(|d| d.prompt()),
+            Some(SignInPrompt::Browser {
+                opened: Some(_),
+                ..
+            })
+        )
+    });
     h.get_by_label_contains("Pipit could not open a browser");
     h.get_by_label("Copy address");
     // The user's browser: the provider's page, then back to Pipit.
@@ -149,24 +157,34 @@ fn window_signing_in_a_new_account_says_what_is_missing_before_it_starts() {
     h.get_by_label_contains("Sign in to your mailbox");
     h.get_by_label("Sign in with Microsoft").click();
     steps(&mut h, 3);
-    h.get_by_label_contains("Email address: enter the address you sign in with.");
-    replace_text(&mut h, "Email address", "you@company.example");
+    h.get_by_label_contains("Sign in as: enter the email address you sign in with.");
+    replace_text(&mut h, "Sign in as", "you@company.example");
+    steps(&mut h, 3);
     h.get_by_label("Sign in with Microsoft").click();
     steps(&mut h, 3);
     if option_env!("PIPIT_MICROSOFT_CLIENT_ID").is_none() {
-        h.get_by_label_contains("Client id: Pipit has no client id for Microsoft");
+        h.get_by_label_contains("Client id: Pipit has no registration of its own with Microsoft");
     }
+    // Another provider: the old provider's error goes.
     h.get_by_label("Another provider").click();
     steps(&mut h, 3);
+    assert!(
+        h.query_by_label_contains("registration of its own")
+            .is_none()
+    );
     replace_text(&mut h, "Provider address", "http://id.example.org");
     replace_text(&mut h, "Client id", "pipit");
-    h.get_by_label("Sign in with your provider").click();
+    steps(&mut h, 3);
+    // Enter in a field presses the default, Sign in.
+    h.key_press(egui::Key::Enter);
     steps(&mut h, 3);
     h.get_by_label_contains("is not HTTPS");
     assert!(!h.state().sign_in_dialog.as_ref().unwrap().waiting());
+    // Escape closes the sign-in; the dialog it came from is still there.
     h.key_press(egui::Key::Escape);
     steps(&mut h, 3);
     assert!(h.state().sign_in_dialog.is_none());
+    h.get_by_label_contains("Welcome to Pipit");
     assert!(!home.home().join("config.toml").exists());
 }
 
@@ -181,7 +199,7 @@ fn window_a_new_sign_in_is_saved_only_once_the_mail_server_takes_it() {
     steps(&mut h, 6);
     h.get_by_label("Another provider").click();
     steps(&mut h, 3);
-    replace_text(&mut h, "Email address", "alice@example.org");
+    replace_text(&mut h, "Sign in as", "alice@example.org");
     replace_text(&mut h, "Provider address", &auth.issuer());
     // Nothing listens there: the login after the sign-in cannot work.
     let closed = crate::support::window::closed_port();
