@@ -7,14 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use oauth2::basic::BasicClient;
-use oauth2::{
-    DeviceAuthorizationUrl, RequestTokenError, Scope, StandardDeviceAuthorizationResponse, TokenUrl,
-};
+use oauth2::{DeviceAuthorizationUrl, Scope, StandardDeviceAuthorizationResponse, TokenUrl};
 
-use super::grant::{Grant, token_error};
-use super::http::{Http, HttpError, checked};
+use super::grant::{Grant, server_answer};
+use super::http::{Http, checked};
 use super::{Endpoints, SignInError};
-use crate::config::Account;
 
 /// The least time between two polls, whatever the server says.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
@@ -37,7 +34,6 @@ pub struct DeviceCode {
 pub fn sign_in(
     endpoints: &Endpoints,
     client: (oauth2::ClientId, Option<oauth2::ClientSecret>),
-    account: &Account,
     show: &mut dyn FnMut(&DeviceCode),
     cancel: Arc<AtomicBool>,
 ) -> Result<Grant, SignInError> {
@@ -57,19 +53,12 @@ pub fn sign_in(
         .exchange_device_code()
         .add_scopes(endpoints.scopes.iter().cloned().map(Scope::new))
         .request(&http)
-        .map_err(|e| match e {
-            RequestTokenError::ServerResponse(r) => SignInError::Refused {
+        .map_err(|e| match server_answer(e, device) {
+            Err(e) => e,
+            Ok(r) => SignInError::Refused {
                 error: r.error().to_string(),
                 description: r.error_description().cloned().unwrap_or_default(),
             },
-            RequestTokenError::Request(HttpError::Cancelled) => SignInError::Cancelled,
-            RequestTokenError::Request(HttpError::Insecure(url)) => SignInError::NotHttps { url },
-            RequestTokenError::Request(HttpError::Transport(cause)) => SignInError::Unreachable {
-                url: device.to_string(),
-                cause,
-            },
-            RequestTokenError::Parse(e, _) => SignInError::BadAnswer(e.to_string()),
-            RequestTokenError::Other(e) => SignInError::BadAnswer(e),
         })?;
     show(&DeviceCode {
         user_code: details.user_code().secret().clone(),
@@ -106,8 +95,9 @@ pub fn sign_in(
     if cancel.load(Ordering::Relaxed) {
         return Err(SignInError::Cancelled);
     }
-    let response = result.map_err(|e| match e {
-        RequestTokenError::ServerResponse(r) => match r.error() {
+    let response = result.map_err(|e| match server_answer(e, &endpoints.token) {
+        Err(e) => e,
+        Ok(r) => match r.error() {
             oauth2::DeviceCodeErrorResponseType::AccessDenied => SignInError::Cancelled,
             oauth2::DeviceCodeErrorResponseType::ExpiredToken => SignInError::CodeExpired {
                 minutes: details.expires_in().min(MAX_WAIT).as_secs().div_ceil(60),
@@ -117,13 +107,6 @@ pub fn sign_in(
                 description: r.error_description().cloned().unwrap_or_default(),
             },
         },
-        RequestTokenError::Request(e) => token_error(
-            RequestTokenError::Request(e),
-            &endpoints.token,
-            &account.name,
-        ),
-        RequestTokenError::Parse(e, _) => SignInError::BadAnswer(e.to_string()),
-        RequestTokenError::Other(e) => SignInError::BadAnswer(e),
     })?;
     Ok(Grant::from_response(&response, &endpoints.token, None))
 }

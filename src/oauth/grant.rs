@@ -217,8 +217,9 @@ pub fn token_error(
     url: &str,
     account: &str,
 ) -> SignInError {
-    match e {
-        RequestTokenError::ServerResponse(r) => match r.error() {
+    match server_answer(e, url) {
+        Err(e) => e,
+        Ok(r) => match r.error() {
             BasicErrorResponseType::InvalidGrant => SignInError::Expired {
                 account: account.to_string(),
                 reason: r.error_description().cloned().unwrap_or_default(),
@@ -228,13 +229,24 @@ pub fn token_error(
                 description: r.error_description().cloned().unwrap_or_default(),
             },
         },
-        RequestTokenError::Request(HttpError::Cancelled) => SignInError::Cancelled,
-        RequestTokenError::Request(HttpError::Insecure(url)) => SignInError::NotHttps { url },
-        RequestTokenError::Request(HttpError::Transport(cause)) => SignInError::Unreachable {
+    }
+}
+
+/// A failed request to `url`: the server's error answer, for the caller to
+/// judge, or what kept the request from being answered.
+pub fn server_answer<T: oauth2::ErrorResponse>(
+    e: RequestTokenError<HttpError, T>,
+    url: &str,
+) -> Result<T, SignInError> {
+    match e {
+        RequestTokenError::ServerResponse(r) => Ok(r),
+        RequestTokenError::Request(HttpError::Cancelled) => Err(SignInError::Cancelled),
+        RequestTokenError::Request(HttpError::Insecure(url)) => Err(SignInError::NotHttps { url }),
+        RequestTokenError::Request(HttpError::Transport(cause)) => Err(SignInError::Unreachable {
             url: url.to_string(),
             cause,
-        },
-        RequestTokenError::Parse(e, _) => SignInError::BadAnswer(e.to_string()),
-        RequestTokenError::Other(e) => SignInError::BadAnswer(e),
+        }),
+        RequestTokenError::Parse(e, _) => Err(SignInError::BadAnswer(e.to_string())),
+        RequestTokenError::Other(e) => Err(SignInError::BadAnswer(e)),
     }
 }

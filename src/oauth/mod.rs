@@ -177,7 +177,6 @@ pub fn sign_in(
         Flow::Device => device::sign_in(
             &endpoints,
             client,
-            account,
             &mut |code| show(Prompt::Device(code)),
             cancel,
         ),
