@@ -925,3 +925,19 @@ fn auto_logs_in_with_the_password_even_where_tokens_are_offered() {
     );
     assert_eq!(out.sent, "CAPA\r\nUSER alice\r\nPASS secret\r\n");
 }
+
+#[test]
+fn the_greeting_time_and_the_login_method_are_remembered() {
+    let start = Instant::now();
+    let later = start + Duration::from_millis(40);
+    let mut c = Connection::new(options(Method::Auto, false), start);
+    assert_eq!((c.greeted_at(), c.logged_in_with()), (None, None));
+    c.handle_input(GREETING, later);
+    assert_eq!(c.greeted_at(), Some(later));
+    c.handle_input(b"+OK\r\nSASL PLAIN\r\n.\r\n", later);
+    assert_eq!(c.logged_in_with(), None, "not before the login is over");
+    c.handle_input(b"+OK welcome\r\n", later);
+    assert_eq!(c.poll_event(), Some(Ok(Event::LoggedIn)));
+    assert_eq!(c.logged_in_with(), Some(Method::Sasl(Mechanism::Plain)));
+    assert_eq!(logged_in(start).logged_in_with(), Some(Method::UserPass));
+}
