@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod dates;
 pub mod demo;
+pub mod doctor;
 pub mod failpoint;
 pub mod html;
 pub mod mime;
