@@ -3,6 +3,7 @@
 
 mod cli;
 mod demo;
+mod doctor;
 mod faults;
 mod hostile;
 mod identity;
