@@ -231,7 +231,7 @@ pub fn throughput(bytes: u64, took: Duration) -> Check {
         crate::units::human_bytes(bytes),
         secs * 1000.0
     );
-    let check = if rate < 50.0 * 1024.0 {
+    let check = if rate < 50_000.0 {
         Check::warn(
             "throughput",
             format!("{detail}: slow; a 10 MB message takes minutes"),
