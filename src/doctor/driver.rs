@@ -1,7 +1,8 @@
 //! Talking to the server for the doctor, through the engine a fetch uses
 //! (`sync`'s login, `net::Session`, `pop3`): read-only. Never a DELE; one
-//! RETR at most, of the smallest message if it is small. The judging is
-//! left to the pure functions beside this file.
+//! RETR at most, of a small message (of the few smallest, the first with
+//! lines that start with a dot, else the smallest). The judging is left to
+//! the pure functions beside this file.
 
 use std::collections::BTreeMap;
 use std::net::ToSocketAddrs as _;
@@ -19,6 +20,9 @@ use crate::sync::{FetchError, connect_and_authenticate};
 const SMALL: u64 = 64 * 1024;
 /// Lines of the body `TOP n k` asks for.
 const TOP_LINES: u32 = 3;
+/// How many of the smallest messages are looked through (with TOP) for one
+/// with lines that start with a dot.
+const CANDIDATES: usize = 4;
 /// Commands sent together to try pipelining.
 const BURST: usize = 8;
 
@@ -289,10 +293,45 @@ impl Exam<'_> {
             _ => Vec::new(),
         };
         seen.numbers = listed.iter().map(|l| l.number).collect();
-        if let Some(smallest) = listed.iter().min_by_key(|l| (l.size, l.number)) {
-            let n = smallest.number;
-            seen.sample = Some((n, smallest.size));
-            if smallest.size <= SMALL {
+        let mut small: Vec<_> = listed.iter().filter(|l| l.size <= SMALL).collect();
+        small.sort_by_key(|l| (l.size, l.number));
+        small.truncate(CANDIDATES);
+        // The message to read: the first of the smallest that has lines
+        // starting with a dot (seen whole with TOP, which starts no
+        // EXPIRE clock), else the smallest.
+        let mut chosen = small.first().map(|l| (l.number, l.size));
+        for (i, l) in small.iter().enumerate() {
+            *step = "dot-stuffing";
+            let whole = Command::Top {
+                message: l.number,
+                // A message has no more lines than octets.
+                lines: u32::try_from(l.size).unwrap_or(u32::MAX),
+            };
+            let reply = timed(session, &whole, rtt, &mut seen.transfer)?;
+            if !reply.is_ok() {
+                break;
+            }
+            let dotted = super::lines_of(reply.body.as_deref().unwrap_or_default())
+                .iter()
+                .any(|line| line.starts_with(b"."));
+            if dotted || i == 0 {
+                chosen = Some((l.number, l.size));
+                seen.top_whole = Some(reply);
+            }
+            if dotted {
+                break;
+            }
+        }
+        // No message small enough to read: only TOP n 0 of the smallest.
+        let sample = chosen.or_else(|| {
+            listed
+                .iter()
+                .min_by_key(|l| (l.size, l.number))
+                .map(|l| (l.number, l.size))
+        });
+        if let Some((n, size)) = sample {
+            seen.sample = Some((n, size));
+            if size <= SMALL {
                 *step = "list-size";
                 let retr = timed(session, &Command::Retr(n), rtt, &mut seen.transfer)?;
                 seen.retr = Some(retr);
@@ -310,18 +349,6 @@ impl Exam<'_> {
                     lines: TOP_LINES,
                 };
                 seen.topk = Some(timed(session, &topk, rtt, &mut seen.transfer)?);
-                let retr = seen.retr.as_ref().and_then(|r| r.body.as_deref());
-                let lines = retr.map_or(0, |b| super::lines_of(b).len());
-                let dotted =
-                    retr.is_some_and(|b| super::lines_of(b).iter().any(|l| l.starts_with(b".")));
-                if dotted {
-                    *step = "dot-stuffing";
-                    let whole = Command::Top {
-                        message: n,
-                        lines: u32::try_from(lines + 1).unwrap_or(u32::MAX),
-                    };
-                    seen.top_whole = Some(timed(session, &whole, rtt, &mut seen.transfer)?);
-                }
             }
         }
         let pipelining = seen

@@ -431,3 +431,23 @@ fn doctor_examines_a_server_given_on_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("failed 1 of the doctor's checks: auth"));
     assert!(!text.contains("wrong") && !text.contains("secret"));
 }
+
+#[test]
+fn doctor_reads_the_smallest_message_with_leading_dots() {
+    let plain = b"From: a@example.org\r\nSubject: tiny\r\n\r\nhi\r\n".to_vec();
+    let mut messages = vec![plain];
+    messages.extend(mailbox());
+    let server = FakeServer::start(messages, Faults::well_behaved());
+    let pipit = Pipit::new();
+    pipit.add_account(server.port, "plain", &["--timeout", "3"]);
+    let (code, report) = doctor(&pipit, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        detail(&report, "dot-stuffing").starts_with("TOP and RETR agree on message 2"),
+        "{report:#}"
+    );
+    let sent = server.sessions().concat();
+    let retr: Vec<&String> = sent.iter().filter(|c| c.starts_with("RETR")).collect();
+    assert_eq!(retr, ["RETR 2"], "{sent:?}");
+    assert_eq!(server.count("DELE"), 0);
+}
