@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::{CHECKS, Check, Report, Server, listing, message, protocol, transport};
 use crate::config::{Account, Policy};
-use crate::net::{Fingerprint, NetError, Session, certificate, tls};
+use crate::net::{Fingerprint, NetError, Security, Session, TlsDetails, certificate, tls};
 use crate::pop3::listing::parse_list;
 use crate::pop3::{Capabilities, Command, Reply};
 use crate::secrets::Password;
@@ -98,7 +98,10 @@ impl Exam<'_> {
         match &e {
             FetchError::Net(NetError::Certificate(u)) => {
                 let fingerprint = u.seen.as_ref().map(|f| f.to_string());
-                let (t, c) = transport::tls_failed(&text, Some((&u.reason, fingerprint)));
+                let (t, c) = transport::tls_failed(
+                    &text,
+                    Some((&u.reason, fingerprint, u.summary.as_ref())),
+                );
                 self.put(t);
                 self.put(c);
                 "the certificate is not trusted".into()
@@ -140,6 +143,17 @@ impl Exam<'_> {
                 "the session ended before the login".into()
             }
             _ => {
+                // The login failed after TLS was up: the TLS is still worth
+                // a look (implicit TLS: a handshake alone, nothing sent).
+                if self.account.security == Security::Tls
+                    && let Ok(details) = self
+                        .account
+                        .endpoint()
+                        .map_err(NetError::TlsSetup)
+                        .and_then(|e| crate::net::probe_tls(&e))
+                {
+                    self.transport(Some(details), None);
+                }
                 self.put(Check::fail(
                     "auth",
                     format!("the login failed: {text}"),
@@ -158,7 +172,7 @@ impl Exam<'_> {
         let apop = crate::pop3::auth::greeting_timestamp(session.greeting()).is_some();
         let used = session.logged_in_with();
         let timings = session.timings();
-        self.transport(&session, before.as_ref());
+        self.transport(session.tls_details(), before.as_ref());
         self.put(protocol::auth(
             before.as_ref(),
             apop,
@@ -202,10 +216,10 @@ impl Exam<'_> {
         why
     }
 
-    fn transport(&mut self, session: &Session, before: Option<&Capabilities>) {
+    fn transport(&mut self, details: Option<TlsDetails>, before: Option<&Capabilities>) {
         let host = &self.account.host;
         let stls = before.is_some_and(|c| c.stls);
-        let Some(details) = session.tls_details() else {
+        let Some(details) = details else {
             self.put(transport::tls(
                 host,
                 self.account.security,
@@ -548,7 +562,6 @@ fn timed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::Security;
 
     #[test]
     fn loopback_is_told_from_other_hosts() {

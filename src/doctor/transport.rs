@@ -76,9 +76,12 @@ pub fn tls(
 /// `tls` and `certificate` when the TLS handshake (or STLS) failed:
 /// `certificate` is the refused certificate's reason and fingerprint, if
 /// that was why.
-pub fn tls_failed(error: &str, certificate: Option<(&str, Option<String>)>) -> (Check, Check) {
+pub fn tls_failed(
+    error: &str,
+    certificate: Option<(&str, Option<String>, Option<&CertificateSummary>)>,
+) -> (Check, Check) {
     match certificate {
-        Some((reason, fingerprint)) => (
+        Some((reason, fingerprint, summary)) => (
             Check::fail(
                 "tls",
                 "the TLS handshake stopped at the server's certificate",
@@ -86,7 +89,10 @@ pub fn tls_failed(error: &str, certificate: Option<(&str, Option<String>)>) -> (
             ),
             Check::fail(
                 "certificate",
-                format!("not trusted: {reason}"),
+                format!(
+                    "not trusted: {reason}{}",
+                    summary.map(|s| format!(" ({s})")).unwrap_or_default()
+                ),
                 match &fingerprint {
                     Some(f) => format!("Pipit refuses to log in; if this is your server's certificate, trust it with --trust-fingerprint {f}"),
                     None => "Pipit refuses to log in".into(),
@@ -330,10 +336,18 @@ mod tests {
     fn a_refused_certificate_names_its_fingerprint() {
         let (t, c) = tls_failed(
             "x",
-            Some(("it is not signed by an authority", Some("AB:CD".into()))),
+            Some((
+                "it is not signed by an authority",
+                Some("AB:CD".into()),
+                Some(&summary("CN=a", "CN=a")),
+            )),
         );
         assert_eq!((t.status, c.status), (Status::Fail, Status::Fail));
         assert!(c.pipit.contains("--trust-fingerprint AB:CD"));
+        assert!(
+            c.detail
+                .ends_with("(subject CN=a, issued by CN=a, valid 2026-01-01 to 2027-01-01)")
+        );
         let (t, c) = tls_failed("the server does not offer STLS", None);
         assert!(t.detail.contains("STLS"));
         assert_eq!(c.status, Status::Skip);

@@ -538,6 +538,15 @@ impl Session {
     }
 }
 
+/// Connects and completes a TLS handshake, and no more: not a byte of
+/// POP3 is read or sent. For implicit TLS (port 995) only; a report on a
+/// server whose login failed still shows its TLS.
+pub fn probe_tls(endpoint: &Endpoint) -> Result<TlsDetails, NetError> {
+    let tcp = connect_tcp(&endpoint.host, endpoint.port, endpoint.timeout)?;
+    let stream = tls_handshake(endpoint, tcp)?;
+    Ok(tls_details(&stream.conn))
+}
+
 fn tls_details(conn: &ClientConnection) -> TlsDetails {
     TlsDetails {
         version: conn

@@ -451,3 +451,59 @@ fn doctor_reads_the_smallest_message_with_leading_dots() {
     assert_eq!(retr, ["RETR 2"], "{sent:?}");
     assert_eq!(server.count("DELE"), 0);
 }
+
+#[test]
+fn doctor_still_examines_tls_when_the_login_is_refused() {
+    let server = Dovecot::start(&mailbox());
+    let pipit = Pipit::new();
+    let fingerprint = server.fingerprint();
+    pipit.add_account(
+        server.tls_port,
+        "tls",
+        &[
+            "--trust-fingerprint",
+            &fingerprint,
+            "--password-command",
+            "printf wrong",
+        ],
+    );
+    let (code, report) = doctor(&pipit, &[]);
+    assert_eq!(code, 7, "{report:#}");
+    assert_eq!(status(&report, "auth"), "fail");
+    assert!(detail(&report, "auth").starts_with("the login failed"));
+    assert_eq!(status(&report, "tls"), "ok", "{report:#}");
+    assert_eq!(status(&report, "certificate"), "warn");
+    assert_eq!(status(&report, "uidl"), "skip");
+    assert!(detail(&report, "uidl").contains("the login failed"));
+
+    // A certificate nobody vouches for: no login, and how to trust it.
+    let port = server.tls_port.to_string();
+    let out = pipit.run(&[
+        "doctor",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--user",
+        "alice",
+        "--password-command",
+        "printf secret",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(7), "{}", describe(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status(&report, "tls"), "fail");
+    assert_eq!(status(&report, "certificate"), "fail");
+    assert!(
+        detail(&report, "certificate").contains("CN=localhost"),
+        "{report:#}"
+    );
+    let fix = format!("--trust-fingerprint {fingerprint}");
+    assert!(
+        check(&report, "certificate")["pipit"]
+            .as_str()
+            .unwrap()
+            .contains(&fix)
+    );
+    assert_eq!(status(&report, "auth"), "skip");
+}
