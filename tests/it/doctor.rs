@@ -167,6 +167,32 @@ fn doctor_finds_no_fail_on_a_real_dovecot() {
         );
     }
     assert!(text.contains("WARN  certificate "), "{text}");
+
+    // STARTTLS on the plain port: TLS after STLS, examined as well.
+    let (port, fingerprint) = (server.plain_port.to_string(), server.fingerprint());
+    let out = pipit.run(&[
+        "doctor",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        "starttls",
+        "--user",
+        "alice",
+        "--password-command",
+        "printf secret",
+        "--trust-fingerprint",
+        &fingerprint,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let starttls: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        detail(&starttls, "tls").contains("after STLS"),
+        "{starttls:#}"
+    );
+    assert_eq!(check(&starttls, "certificate")["fingerprint"], fingerprint);
     assert!(
         text.trim_end()
             .lines()
