@@ -26,6 +26,7 @@ pub mod config;
 pub mod dates;
 pub mod demo;
 pub mod discover;
+pub mod doctor;
 pub mod failpoint;
 pub mod html;
 pub mod mime;

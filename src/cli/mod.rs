@@ -4,6 +4,7 @@
 
 mod account;
 mod discover;
+mod doctor;
 mod fetch;
 mod messages;
 
@@ -24,6 +25,8 @@ pub mod exit {
     pub const OK: i32 = 0;
     pub const OTHER: i32 = 1;
     pub const USAGE: i32 = 2;
+    /// `pipit doctor` found a check that failed.
+    pub const CHECK_FAILED: i32 = 7;
 
     /// The exit status for a fetch that failed this way.
     pub fn of(kind: ErrorKind) -> i32 {
@@ -94,6 +97,9 @@ pub enum CliCommand {
         #[arg(long, default_value_t = 20)]
         lines: u32,
     },
+    /// Examine a POP3 server, read-only (never a DELE; at most one RETR of
+    /// one small message), and report check by check.
+    Doctor(Box<doctor::DoctorArgs>),
     /// What the servers hold, as of the last fetch.
     #[command(subcommand)]
     Server(ServerCommand),
@@ -220,6 +226,7 @@ fn run_headless(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
         CliCommand::Server(ServerCommand::List { account, json }) => {
             messages::server_list(paths, account.as_deref(), json)
         }
+        CliCommand::Doctor(args) => doctor::run(paths, *args),
         CliCommand::Delete { id } => messages::delete(paths, id),
         CliCommand::Export { mbox } => messages::export(paths, &mbox),
         CliCommand::Backup { file } => messages::backup(paths, &file),

@@ -283,17 +283,56 @@ pub struct Session {
     replies: VecDeque<Reply>,
     /// Capabilities after the login, once asked again.
     capabilities_after_login: Option<Option<Capabilities>>,
+    /// How long each step of [`Session::open`] took.
+    timings: Timings,
+}
+
+/// How long the steps of opening a session took, each from the moment the
+/// connection was first asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// The TCP connection made (the name resolved, too).
+    pub connected: Duration,
+    /// The TLS handshake over (at once, or after STLS).
+    pub tls: Option<Duration>,
+    /// The server's greeting read.
+    pub greeting: Option<Duration>,
+    /// Logged in.
+    pub logged_in: Duration,
+}
+
+/// What TLS a session runs over, as negotiated.
+#[derive(Clone, Debug)]
+pub struct TlsDetails {
+    /// "TLSv1.3"
+    pub version: String,
+    /// "TLS13_AES_256_GCM_SHA384"
+    pub cipher: String,
+    /// The certificates the server presented, its own first.
+    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl Session {
     /// Connects, and converses until logged in: the greeting, CAPA, STLS
     /// (for STARTTLS, before anything else is sent), then the login.
     pub fn open(endpoint: &Endpoint, login: &Login) -> Result<Session, NetError> {
-        let mut session = Session::connect(endpoint, login)?;
+        let started = Instant::now();
+        let mut session = Session::connect(endpoint, login, started)?;
         loop {
             match session.next_event()? {
-                Event::StartTls => session.start_tls(endpoint)?,
-                Event::LoggedIn => return Ok(session),
+                Event::StartTls => {
+                    session.start_tls(endpoint)?;
+                    session.timings.tls = Some(started.elapsed());
+                }
+                Event::LoggedIn => {
+                    let timings = &mut session.timings;
+                    timings.logged_in = started.elapsed();
+                    timings.greeting = session
+                        .connection
+                        .greeted_at()
+                        .map(|at| at.saturating_duration_since(started));
+                    return Ok(session);
+                }
                 Event::Reply(..) | Event::Probed => {
                     return Err(NetError::Io(io::Error::other(
                         "internal: a reply came before the login was over",
@@ -312,7 +351,7 @@ impl Session {
             password: String::new(),
             method: pop3::Method::Probe,
         };
-        let mut session = Session::connect(endpoint, &login)?;
+        let mut session = Session::connect(endpoint, &login, Instant::now())?;
         loop {
             match session.next_event()? {
                 Event::StartTls => session.start_tls(endpoint)?,
@@ -333,9 +372,11 @@ impl Session {
         Ok(probed)
     }
 
-    /// The connection, before its first byte is read.
-    fn connect(endpoint: &Endpoint, login: &Login) -> Result<Session, NetError> {
+    /// The connection, before its first byte is read; `started` is when
+    /// opening began, for the timings.
+    fn connect(endpoint: &Endpoint, login: &Login, started: Instant) -> Result<Session, NetError> {
         let tcp = connect_tcp(&endpoint.host, endpoint.port, endpoint.timeout)?;
+        let connected = started.elapsed();
         // Plain text to this very machine crosses no network.
         let loopback = tcp
             .peer_addr()
@@ -362,6 +403,11 @@ impl Session {
             buf: vec![0; 64 * 1024],
             replies: VecDeque::new(),
             capabilities_after_login: None,
+            timings: Timings {
+                connected,
+                tls: (endpoint.security == Security::Tls).then(|| started.elapsed()),
+                ..Timings::default()
+            },
         })
     }
 
@@ -379,6 +425,25 @@ impl Session {
     /// The greeting's text.
     pub fn greeting(&self) -> &str {
         self.connection.greeting()
+    }
+
+    /// How long opening the session took, step by step.
+    pub fn timings(&self) -> Timings {
+        self.timings
+    }
+
+    /// How the session logged in (APOP, USER/PASS, a SASL mechanism).
+    pub fn logged_in_with(&self) -> Option<pop3::Method> {
+        self.connection.logged_in_with()
+    }
+
+    /// The TLS version, cipher suite and certificates negotiated; `None`
+    /// on a plain-text connection.
+    pub fn tls_details(&self) -> Option<TlsDetails> {
+        let Stream::Tls(stream) = &self.stream else {
+            return None;
+        };
+        Some(tls_details(&stream.conn))
     }
 
     /// The capabilities last read: after the login if asked again, else from
@@ -518,6 +583,36 @@ impl Session {
     }
 }
 
+/// Connects and completes a TLS handshake, and no more: not a byte of
+/// POP3 is read or sent. For implicit TLS (port 995) only; a report on a
+/// server whose login failed still shows its TLS.
+pub fn probe_tls(endpoint: &Endpoint) -> Result<TlsDetails, NetError> {
+    let tcp = connect_tcp(&endpoint.host, endpoint.port, endpoint.timeout)?;
+    let stream = tls_handshake(endpoint, tcp)?;
+    Ok(tls_details(&stream.conn))
+}
+
+fn tls_details(conn: &ClientConnection) -> TlsDetails {
+    TlsDetails {
+        version: conn
+            .protocol_version()
+            .map(|v| match v {
+                rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_string(),
+                rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
+                other => format!("{other:?}"),
+            })
+            .unwrap_or_default(),
+        cipher: conn
+            .negotiated_cipher_suite()
+            .map(|c| format!("{:?}", c.suite()))
+            .unwrap_or_default(),
+        chain: conn
+            .peer_certificates()
+            .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+            .unwrap_or_default(),
+    }
+}
+
 fn io_to_net(e: io::Error, timeout: Duration) -> NetError {
     match e.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => NetError::Timeout { timeout },
@@ -616,7 +711,7 @@ fn tls_handshake(
     Ok(StreamOwned::new(conn, tcp))
 }
 
-fn describe_certificate_error(e: &rustls::CertificateError, host: &str) -> String {
+pub(crate) fn describe_certificate_error(e: &rustls::CertificateError, host: &str) -> String {
     use rustls::CertificateError as C;
     match e {
         C::UnknownIssuer => {

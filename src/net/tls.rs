@@ -237,9 +237,64 @@ impl ServerCertVerifier for PinnedVerifier {
     }
 }
 
+/// Whether the web's public roots (webpki-roots) would trust this chain
+/// for `host`, now; if not, why, in words. Made apart from any session: a
+/// server trusted by its pinned fingerprint or a CA file is judged as other
+/// clients would judge it.
+pub fn web_roots_verdict(chain: &[CertificateDer<'_>], host: &str) -> Result<(), String> {
+    let Some((end_entity, intermediates)) = chain.split_first() else {
+        return Err("the server presented no certificate".into());
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = webpki_verifier(
+        RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        },
+        &provider,
+    )?;
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|_| format!("{host:?} is not a valid host name for TLS"))?;
+    match verifier.verify_server_cert(end_entity, intermediates, &name, &[], UnixTime::now()) {
+        Ok(_) => Ok(()),
+        Err(rustls::Error::InvalidCertificate(e)) => {
+            Err(super::describe_certificate_error(&e, host))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Whether the certificate names `host` (whoever signed it).
+pub fn valid_for_name(end_entity: &CertificateDer<'_>, host: &str) -> bool {
+    let (Ok(cert), Ok(name)) = (
+        rustls::server::ParsedCertificate::try_from(end_entity),
+        ServerName::try_from(host.to_string()),
+    ) else {
+        return false;
+    };
+    rustls::client::verify_server_name(&cert, &name).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_self_signed_certificate_is_judged_as_the_web_would() {
+        use rustls::pki_types::pem::PemObject as _;
+        let pem = include_bytes!("../../tests/data/example-cert.pem");
+        let der = CertificateDer::from_pem_slice(pem).unwrap();
+        let verdict = web_roots_verdict(std::slice::from_ref(&der), "mail.example.org");
+        assert!(
+            verdict
+                .as_ref()
+                .is_err_and(|e| e.contains("not signed by an authority")),
+            "{verdict:?}"
+        );
+        assert!(web_roots_verdict(&[], "mail.example.org").is_err());
+        assert!(valid_for_name(&der, "mail.example.org"));
+        assert!(!valid_for_name(&der, "other.example.org"));
+        assert!(!valid_for_name(&CertificateDer::from(vec![1, 2, 3]), "x"));
+    }
 
     #[test]
     fn fingerprints_parse_in_the_forms_people_paste() {

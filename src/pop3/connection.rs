@@ -268,6 +268,10 @@ pub struct Connection {
     /// What must never be shown, longest first: the password (or access
     /// token) and every SASL message that carries it.
     secrets: Vec<String>,
+    /// When the greeting came.
+    greeted_at: Option<Instant>,
+    /// How the login was tried (APOP, USER/PASS, or which SASL mechanism).
+    login_method: Option<Method>,
 }
 
 impl Connection {
@@ -290,6 +294,8 @@ impl Connection {
             clock: None,
             bytes_received: 0,
             secrets,
+            greeted_at: None,
+            login_method: None,
         };
         connection.start_clock(now);
         connection
@@ -298,6 +304,19 @@ impl Connection {
     /// The greeting's text (APOP's timestamp is in it).
     pub fn greeting(&self) -> &str {
         &self.greeting
+    }
+
+    /// When the server's greeting arrived.
+    pub fn greeted_at(&self) -> Option<Instant> {
+        self.greeted_at
+    }
+
+    /// How the connection logged in: APOP, USER/PASS, or the SASL
+    /// mechanism it used. `None` until the login is over.
+    pub fn logged_in_with(&self) -> Option<Method> {
+        matches!(self.state, State::Transaction)
+            .then_some(self.login_method)
+            .flatten()
     }
 
     /// The capabilities from the last CAPA answered before the login
@@ -375,6 +394,9 @@ impl Connection {
             match self.client.next_reply() {
                 Ok(Some(reply)) => {
                     self.start_clock(now);
+                    if matches!(self.state, State::ExpectGreeting) {
+                        self.greeted_at = Some(now);
+                    }
                     if let Err(e) = self.on_reply(reply) {
                         return self.fail(e);
                     }
@@ -634,6 +656,7 @@ impl Connection {
             Method::Apop => {
                 let stamp = auth::greeting_timestamp(&self.greeting).ok_or(Error::NoApop)?;
                 let digest = auth::apop_digest(stamp, &self.options.password);
+                self.login_method = Some(Method::Apop);
                 self.state = State::ExpectApop;
                 self.queue(&Command::Apop {
                     user: self.options.user.clone(),
@@ -669,6 +692,7 @@ impl Connection {
             Method::Probe => return Err(Error::NotReady),
             Method::Auto if offered.is_some() => offered.expect("checked by the guard"),
             Method::Auto | Method::UserPass => {
+                self.login_method = Some(Method::UserPass);
                 self.state = State::ExpectUser;
                 self.queue(&Command::User(self.options.user.clone()));
                 return Ok(());
@@ -687,6 +711,7 @@ impl Connection {
         if let Some(response) = &initial_response {
             self.keep_secret(response);
         }
+        self.login_method = Some(Method::Sasl(mechanism));
         self.state = State::ExpectSasl {
             exchange,
             mechanism,

@@ -45,7 +45,9 @@ pub(super) fn log_in(
     Ok(session)
 }
 
-pub(super) fn connect_and_authenticate(
+/// Connects and logs in, and no more: the capabilities are those from
+/// before the login (the doctor compares them with CAPA after it).
+pub(crate) fn connect_and_authenticate(
     account: &Account,
     password: &Password,
     progress: &mut dyn FnMut(Progress),

@@ -35,6 +35,7 @@ use crate::secrets::{Password, SecretError};
 use crate::store::{Store, StoreError};
 
 use lock::AccountLock;
+pub(crate) use login::connect_and_authenticate;
 use login::{check_login_delay, log_in};
 use session::Pass;
 

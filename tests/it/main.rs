@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod discover;
+mod doctor;
 mod faults;
 mod hostile;
 mod identity;

@@ -966,3 +966,19 @@ fn after_a_probe_only_quit_may_be_sent() {
     c.handle_input(b"+OK bye\r\n", now);
     assert!(matches!(c.poll_event(), Some(Ok(Event::Reply(_, r))) if r.is_ok()));
 }
+
+#[test]
+fn the_greeting_time_and_the_login_method_are_remembered() {
+    let start = Instant::now();
+    let later = start + Duration::from_millis(40);
+    let mut c = Connection::new(options(Method::Auto, false), start);
+    assert_eq!((c.greeted_at(), c.logged_in_with()), (None, None));
+    c.handle_input(GREETING, later);
+    assert_eq!(c.greeted_at(), Some(later));
+    c.handle_input(b"+OK\r\nSASL PLAIN\r\n.\r\n", later);
+    assert_eq!(c.logged_in_with(), None, "not before the login is over");
+    c.handle_input(b"+OK welcome\r\n", later);
+    assert_eq!(c.poll_event(), Some(Ok(Event::LoggedIn)));
+    assert_eq!(c.logged_in_with(), Some(Method::Sasl(Mechanism::Plain)));
+    assert_eq!(logged_in(start).logged_in_with(), Some(Method::UserPass));
+}

@@ -62,6 +62,13 @@ pub struct Faults {
     pub broken_list_lines: Option<usize>,
     /// The reply to PASS is this line, whatever it is (garbage included).
     pub pass_raw: Option<Vec<u8>>,
+    /// Every reply after the greeting ends its lines with a bare LF.
+    pub bare_lf: bool,
+    /// Each session gives every message a UIDL of its own (as a server that
+    /// makes them up from session state does).
+    pub uids_per_session: bool,
+    /// TOP's replies are not dot-stuffed.
+    pub top_unstuffed: bool,
 }
 
 impl Faults {
@@ -236,7 +243,13 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             f.cut_retr_once = None;
             f.drop_quit_once = false;
         }
-        (f, s.mailbox.clone(), s.sessions.len() - 1)
+        let mut snapshot = s.mailbox.clone();
+        if f.uids_per_session {
+            for (uid, _) in &mut snapshot {
+                *uid = format!("{uid}.{}", s.sessions.len());
+            }
+        }
+        (f, snapshot, s.sessions.len() - 1)
     };
     let mut out = conn.try_clone()?;
     let mut input = BufReader::new(conn);
@@ -388,6 +401,18 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 listing(maildrop.live().map(|(n, _)| (n, uid(n))))
             }
             Request::Top { .. } if faults.no_top => b"-ERR no TOP here\r\n".to_vec(),
+            Request::Top { message, lines } if faults.top_unstuffed && exists(message) => {
+                let stuffed =
+                    pipit::pop3::dot_stuff(&snapshot[message as usize - 1].1, Some(lines));
+                // Undo the stuffing: the dots a line began with go out as they are.
+                let mut r = b"+OK\r\n".to_vec();
+                let body = stuffed.strip_suffix(b".\r\n").unwrap_or(&stuffed);
+                for line in body.split_inclusive(|&b| b == b'\n') {
+                    r.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
+                }
+                r.extend_from_slice(b".\r\n");
+                r
+            }
             Request::Top { message, lines } if faults.top_extra.is_some() && exists(message) => {
                 let mut r = b"+OK\r\n".to_vec();
                 if let Some(extra) = &faults.top_extra {
@@ -434,6 +459,17 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             ref other => maildrop
                 .answer(other)
                 .unwrap_or_else(|| b"-ERR unknown command\r\n".to_vec()),
+        };
+        let reply = if faults.bare_lf {
+            reply
+                .split_inclusive(|&b| b == b'\n')
+                .flat_map(|l| match l.strip_suffix(b"\r\n") {
+                    Some(l) => [l, b"\n"].concat(),
+                    None => l.to_vec(),
+                })
+                .collect()
+        } else {
+            reply
         };
         out.write_all(&reply)?;
     }
