@@ -751,9 +751,15 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             );
         }
         ui.add_space(6.0);
+        // A found server that needs the user's word gets no password, by a
+        // test or a save, before it.
+        let unagreed = draft
+            .found
+            .as_ref()
+            .is_some_and(|f| f.needs_word && !f.agreed);
         ui.horizontal(|ui| {
             if ui
-                .add_enabled(!busy, egui::Button::new("Test connection"))
+                .add_enabled(!busy && !unagreed, egui::Button::new("Test connection"))
                 .clicked()
             {
                 test = true;
@@ -763,11 +769,6 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             } else {
                 "Save"
             };
-            // A found server that needs the user's word is not saved without it.
-            let unagreed = draft
-                .found
-                .as_ref()
-                .is_some_and(|f| f.needs_word && !f.agreed);
             let saved = ui
                 .add_enabled_ui(!busy && !unagreed, |ui| {
                     super::dialogs::default_button(ui, save_label)

@@ -54,7 +54,9 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp, mut draft: AccountDraft) {
         && let Some(looking) = draft.looking.take()
     {
         let result = looking.result.block_and_take();
-        if let Some(sign_in) = found(&mut draft, result) {
+        if let Some(sign_in) = found(&mut draft, result)
+            && app.sign_in_dialog.is_none()
+        {
             // Above this dialog, which stays for a Cancel to come back to.
             app.sign_in_dialog = Some(sign_in);
         }
@@ -109,7 +111,8 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp, mut draft: AccountDraft) {
         ui.label(
             RichText::new(
                 "To find it, Pipit asks your provider's web server, Thunderbird's ISPDB and your DNS \
-resolver: they see your address or its domain, never your password.",
+resolver, and may knock at pop., pop3. and mail. of your domain: they see your address or its \
+domain, never your password.",
             )
             .weak()
             .small(),
@@ -128,7 +131,7 @@ resolver: they see your address or its domain, never your password.",
                 .unwrap_or_else(|e| e.into_inner())
                 .iter()
             {
-                ui.label(RichText::new(line).small());
+                ui.label(RichText::new(crate::reveal::field(line)).small());
             }
         }
         ui.add_space(6.0);
@@ -169,6 +172,8 @@ resolver: they see your address or its domain, never your password.",
         draft.focus = Some(Field::User);
     }
     if sign_in {
+        // The lookup is not wanted any more: it must not take over later.
+        draft.looking = None;
         let mut sign_in = SignInDraft::new();
         sign_in.address = draft.email.trim().to_string();
         app.sign_in_dialog = Some(sign_in);
@@ -238,8 +243,14 @@ fn found(
     let discovery = match result {
         Ok(d) => d,
         Err(DiscoverError::Cancelled) => return None,
+        Err(DiscoverError::BadAddress(why)) => {
+            draft.email_error = Some(format!("Email address: {why}."));
+            return None;
+        }
         Err(e) => {
-            draft.email_error = Some(format!("Email address: {e}."));
+            draft.email_error = Some(format!(
+                "Pipit could not look the settings up ({e}): try again, or use Manual setup."
+            ));
             return None;
         }
     };
@@ -280,20 +291,23 @@ fn fill(draft: &mut AccountDraft, best: &Found) {
     draft.port = best.port.to_string();
     draft.security = best.security;
     let flags = &best.flags;
-    let caution = if flags.plain_text {
-        Some("This server offers only plain text: your password and mail would cross the network readable. Use it only on a network you trust.".to_string())
-    } else if flags.needs_confirmation {
-        Some(format!(
+    // Every caution that applies, not just the first.
+    let mut cautions = Vec::new();
+    if flags.plain_text {
+        cautions.push("This server offers only plain text: your password and mail would cross the network readable. Use it only on a network you trust.".to_string());
+    }
+    if flags.needs_confirmation {
+        cautions.push(format!(
             "This server is not in your address's domain. Use it only if you know your mail is there ({}).",
-            best.from
-        ))
-    } else {
-        flags.untrusted_certificate.as_ref().map(|fp| {
-            format!(
-                "Pipit does not trust this server's certificate (SHA-256 {fp}). Test connection shows it: trust it only if you know it."
-            )
-        })
-    };
+            crate::reveal::field(&best.from)
+        ));
+    }
+    if let Some(fp) = &flags.untrusted_certificate {
+        cautions.push(format!(
+            "Pipit does not trust this server's certificate (SHA-256 {fp}). Test connection shows it: trust it only if you know it."
+        ));
+    }
+    let caution = (!cautions.is_empty()).then(|| cautions.join(" "));
     let mut text = format!(
         "Found by {}: {}, port {}, {}.",
         best.source.describe(),

@@ -164,11 +164,14 @@ and mail would cross the network readable. Pipit uses it only if you say so with
     if let Some(fp) = &found.flags.untrusted_certificate
         && !given.trust
     {
-        return Err(usage(format!(
-            "{}:{} was found by probing, but its certificate is not one Pipit trusts. \
+        return Err(Failure::new(
+            exit::of(crate::sync::ErrorKind::Tls),
+            format!(
+                "{}:{} was found by probing, but its certificate is not one Pipit trusts. \
 If you know it is your server's, add --trust-fingerprint {fp}",
-            found.host, found.port
-        )));
+                found.host, found.port
+            ),
+        ));
     }
     if found.flags.needs_confirmation && !given.yes {
         let question = format!(

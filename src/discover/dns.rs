@@ -180,14 +180,31 @@ impl Resolver {
         let io = |e: std::io::Error| format!("the nameserver {} over TCP: {e}", self.server);
         tcp.write_all(&framed).map_err(io)?;
         let mut length = [0u8; 2];
-        tcp.read_exact(&mut length).map_err(io)?;
+        read_by(&mut tcp, &mut length, deadline).map_err(io)?;
         let mut reply = vec![0u8; u16::from_be_bytes(length) as usize];
-        tcp.read_exact(&mut reply).map_err(io)?;
+        read_by(&mut tcp, &mut reply, deadline).map_err(io)?;
         match answer(&reply, id, name, kind)? {
             Answer::Truncated => Err("the nameserver cut its answer short, even over TCP".into()),
             a => Ok(a),
         }
     }
+}
+
+/// Fills `buf` from `tcp` by `deadline`, however the bytes trickle in.
+fn read_by(tcp: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> std::io::Result<()> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        tcp.set_read_timeout(Some(left))?;
+        match tcp.read(&mut buf[filled..])? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => filled += n,
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -285,7 +285,8 @@ fn probing_finds_dovecot_and_its_unknown_certificate_needs_the_users_word() {
     );
 
     let (code, err) = lab.add(&["--user", "alice"]);
-    assert_eq!(code, 2, "{err}");
+    // A certificate problem, as the README's exit statuses say.
+    assert_eq!(code, 4, "{err}");
     assert!(
         err.contains(&format!("--trust-fingerprint {fingerprint}")),
         "{err}"
