@@ -534,6 +534,18 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     super::dialogs::modal(ctx, super::dialogs::Dialog::Account.id(), |ui| {
         ui.set_width(470.0);
         ui.heading(draft.heading());
+        // A found server edited to another: its note and its question go.
+        if draft.found.as_ref().is_some_and(|f| {
+            !f.server.0.is_empty()
+                && f.server
+                    != (
+                        draft.host.trim().to_string(),
+                        draft.port.trim().to_string(),
+                        draft.security,
+                    )
+        }) {
+            draft.found = None;
+        }
         if let Some(found) = &mut draft.found {
             ui.add(egui::Label::new(found.text.as_str()).wrap());
             if let Some(caution) = &found.caution {

@@ -44,6 +44,9 @@ pub struct FoundNote {
     pub needs_word: bool,
     /// The user said so.
     pub agreed: bool,
+    /// The server it speaks of (host, port as typed, security): edited to
+    /// another, the note goes (what the user types is theirs).
+    pub server: (String, String, crate::net::Security),
 }
 
 /// Draws the address step; what it decides is done here (the dialog moves
@@ -276,6 +279,7 @@ fn found(
             caution: None,
             needs_word: false,
             agreed: false,
+            server: (String::new(), draft.port.clone(), draft.security),
         });
         draft.focus = Some(Field::Host);
         return None;
@@ -324,6 +328,7 @@ fn fill(draft: &mut AccountDraft, best: &Found) {
         caution,
         needs_word: flags.plain_text || flags.needs_confirmation,
         agreed: false,
+        server: (best.host.clone(), best.port.to_string(), best.security),
     });
     // Test connection is the next step.
     draft.focus = None;
