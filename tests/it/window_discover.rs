@@ -209,4 +209,12 @@ fn window_a_found_server_in_another_domain_is_used_only_once_the_user_says_so() 
             .accesskit_node()
             .is_disabled()
     );
+    // Another server typed by hand: the note about the found one goes.
+    replace_text(&mut h, "Server", "pop.example.test");
+    steps(&mut h, 3);
+    assert!(
+        h.query_by_label_contains("not in your address's domain")
+            .is_none()
+    );
+    assert!(h.query_by_label("Use this server anyway").is_none());
 }
