@@ -1162,6 +1162,10 @@ fn a_remembered_mechanism_refused_is_asked_about_and_the_login_goes_on() {
         vec![Ok(Event::LoggedIn)],
         "the listing is the caller's to send"
     );
+    let mut c = Connection::new(remembering(Method::Auto, b"SASL SCRAM-SHA-256\r\n"), now);
+    c.handle_input(GREETING, now);
+    c.handle_input(replies[0], now);
+    assert!(c.remembered_wrong() && !c.capa_skipped());
 
     // A wrong password later in the exchange is a refusal, not a retry.
     let mut o = remembering(Method::Auto, b"SASL SCRAM-SHA-256\r\n");
