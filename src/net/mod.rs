@@ -174,6 +174,10 @@ Use --security tls (port 995) if the server supports it"
     /// Pipit's own bug: a command out of turn.
     #[error("internal: {0}")]
     Internal(String),
+    /// The server asked for more of the login while commands were pipelined
+    /// behind it (see [`pop3::connection::Error::PipelinedLogin`]).
+    #[error("{0}")]
+    PipelinedLogin(pop3::connection::Error),
 }
 
 impl From<pop3::connection::Error> for NetError {
@@ -211,6 +215,7 @@ impl From<pop3::connection::Error> for NetError {
             E::Unanswered { timeout, in_flight } => NetError::Unanswered { timeout, in_flight },
             E::TooSlow { bytes, secs } => NetError::TooSlow { bytes, secs },
             E::NotReady => NetError::Internal(e.to_string()),
+            e @ E::PipelinedLogin => NetError::PipelinedLogin(e),
         }
     }
 }
@@ -243,6 +248,30 @@ impl Stream {
         }
     }
 
+    /// Ends the connection after what was written: TLS's close_notify, then
+    /// FIN. Bytes the server already sent are read away first, so closing
+    /// does not turn into a reset that could overtake the last command.
+    fn close(&mut self) {
+        let tcp = match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => {
+                s.conn.send_close_notify();
+                while s.conn.wants_write() {
+                    if s.conn.write_tls(&mut s.sock).is_err() {
+                        break;
+                    }
+                }
+                &mut s.sock
+            }
+            Stream::Upgrading => return,
+        };
+        let _ = tcp.shutdown(std::net::Shutdown::Write);
+        if tcp.set_nonblocking(true).is_ok() {
+            let mut sink = [0u8; 16 * 1024];
+            while matches!(tcp.read(&mut sink), Ok(n) if n > 0) {}
+        }
+    }
+
     /// How long one read may wait, for the engine's next deadline.
     fn set_read_timeout(&mut self, wait: Duration) -> io::Result<()> {
         // A zero timeout means "block for ever" to the OS: never ask for it.
@@ -261,6 +290,28 @@ pub struct Login {
     pub user: String,
     pub password: String,
     pub method: pop3::Method,
+    /// What this server listed before the login last time (see
+    /// [`pop3::Options::known`]).
+    pub known: Option<Capabilities>,
+    /// Whether commands may be pipelined (see [`pop3::Options::pipeline`]).
+    pub pipeline: bool,
+    /// Commands to pipeline behind the login (see
+    /// [`pop3::Options::after_login`]).
+    pub after_login: Vec<Command>,
+}
+
+impl Login {
+    /// A login that remembers nothing and pipelines nothing behind it.
+    pub fn plain(user: String, password: String, method: pop3::Method) -> Login {
+        Login {
+            user,
+            password,
+            method,
+            known: None,
+            pipeline: true,
+            after_login: Vec::new(),
+        }
+    }
 }
 
 /// One open POP3 connection: a socket, and the protocol engine
@@ -300,6 +351,9 @@ impl Session {
             host: endpoint.host.clone(),
             port: endpoint.port,
             cleartext_remote: endpoint.security == Security::Plain && !loopback,
+            known: login.known.clone(),
+            pipeline: login.pipeline,
+            after_login: login.after_login.clone(),
         };
         let mut session = Session {
             stream,
@@ -335,6 +389,37 @@ impl Session {
     /// The greeting's text.
     pub fn greeting(&self) -> &str {
         self.connection.greeting()
+    }
+
+    /// The capabilities this session's CAPA before the login listed (after
+    /// TLS, for STARTTLS); `None` if it was skipped or the server does not
+    /// know CAPA.
+    pub fn capabilities_before_login(&self) -> Option<&Capabilities> {
+        self.connection.capabilities()
+    }
+
+    /// Whether the login went by remembered capabilities (no CAPA before it).
+    pub fn capa_skipped(&self) -> bool {
+        self.connection.capa_skipped()
+    }
+
+    /// Whether [`Login::after_login`] went out behind the login: their
+    /// replies come first from [`Session::read_reply`].
+    pub fn after_login_sent(&self) -> bool {
+        self.connection.after_login_sent()
+    }
+
+    /// Sends QUIT (unless it went already, pipelined behind the last
+    /// command) and leaves without waiting for its reply: for a session
+    /// whose QUIT has nothing to confirm (no DELE was sent). Whatever the
+    /// server still sends is not read.
+    pub fn quit_without_waiting(mut self, quit_sent: bool) -> Result<(), NetError> {
+        if !quit_sent {
+            self.send(&Command::Quit)?;
+        }
+        self.flush()?;
+        self.stream.close();
+        Ok(())
     }
 
     /// The capabilities last read: after the login if asked again, else from

@@ -29,7 +29,7 @@ use crate::config::Account;
 use crate::dates::unix_now;
 use crate::mime;
 use crate::net::NetError;
-use crate::pop3::auth;
+use crate::pop3::{self, auth};
 use crate::pop3::{Command, ProtocolError};
 use crate::secrets::{Password, SecretError};
 use crate::store::{Store, StoreError};
@@ -272,7 +272,9 @@ impl FetchError {
                 | NetError::StlsUnavailable
                 | NetError::StlsRefused(_)
                 | NetError::TokenInClear(_) => ErrorKind::Tls,
-                NetError::Protocol(_) | NetError::Sasl(_) => ErrorKind::Protocol,
+                NetError::Protocol(_) | NetError::Sasl(_) | NetError::PipelinedLogin(_) => {
+                    ErrorKind::Protocol
+                }
                 NetError::LoginRefused { .. }
                 | NetError::TokenRefused { .. }
                 | NetError::NotOffered(_)
@@ -321,6 +323,16 @@ pub fn fetch(
     let mut pipelining = state
         .pipelining_broken_at
         .is_none_or(|at| now - at > PIPELINING_PAUSE);
+    // What this very server listed last time, if Pipit remembers it.
+    let mut remembered = state
+        .capabilities
+        .filter(|c| c.server == login::server_key(account))
+        .map(|c| {
+            (
+                pop3::Capabilities::parse(c.before.as_bytes()),
+                pop3::Capabilities::parse(c.after.as_bytes()),
+            )
+        });
     let mut completed = 0;
     loop {
         let pass = Pass {
@@ -328,6 +340,7 @@ pub fn fetch(
             password,
             cancel,
             pipelining,
+            remembered: remembered.clone(),
             summary: &mut summary,
         };
         let outcome = pass.run(store, progress);
@@ -338,6 +351,9 @@ pub fn fetch(
             // PIPELINING and then drop what comes after the first command.
             Err(FetchError::PipeliningBroken) => {
                 pipelining = false;
+                // What was remembered may be what misled: ask afresh.
+                remembered = None;
+                store.remember_capabilities(&account.name, None)?;
                 store.record_pipelining_broken(&account.name, unix_now())?;
                 note(
                     &mut summary,
