@@ -90,6 +90,9 @@ struct State {
     violations: Vec<String>,
     /// When each command arrived.
     timeline: Vec<(std::time::Instant, String)>,
+    /// Per session, the commands read while more were already waiting
+    /// behind them (sent without waiting for a reply: pipelined).
+    pipelined: Vec<usize>,
 }
 
 pub struct FakeServer {
@@ -154,6 +157,12 @@ impl FakeServer {
     /// The commands of every session so far.
     pub fn sessions(&self) -> Vec<Vec<String>> {
         self.state.lock().unwrap().sessions.clone()
+    }
+
+    /// How many commands of session `session` had others sent behind them
+    /// before their reply (0: one command at a time).
+    pub fn pipelined(&self, session: usize) -> usize {
+        self.state.lock().unwrap().pipelined[session]
     }
 
     /// From now on, each DELE is checked against this store at the moment it
@@ -230,6 +239,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let (faults, snapshot, session) = {
         let mut s = state.lock().unwrap();
         s.sessions.push(Vec::new());
+        s.pipelined.push(0);
         let first = s.sessions.len() == 1;
         let mut f = s.faults.clone();
         if !first {
@@ -268,6 +278,9 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         line.clear();
         if input.read_line(&mut line)? == 0 {
             return Ok(());
+        }
+        if !input.buffer().is_empty() {
+            state.lock().unwrap().pipelined[session] += 1;
         }
         if faults.drop_pipelined {
             let pending = input.buffer().len();
@@ -310,6 +323,29 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                     b64.encode(format!("r={nonce}server,s=QUJD,i=4096"))
                 )
                 .into_bytes()
+            }
+            Request::Auth {
+                mechanism,
+                initial_response,
+            } if !authed => {
+                // PLAIN, if it is listed; any other is unknown here.
+                let listed = faults.capa.iter().flatten().any(|c| {
+                    c.split_whitespace().next() == Some("SASL")
+                        && c.split_whitespace()
+                            .any(|m| m.eq_ignore_ascii_case(mechanism))
+                });
+                use base64::Engine as _;
+                let given = base64::engine::general_purpose::STANDARD
+                    .decode(initial_response.unwrap_or(""))
+                    .unwrap_or_default();
+                if !(listed && mechanism.eq_ignore_ascii_case("PLAIN")) {
+                    b"-ERR unsupported authentication mechanism\r\n".to_vec()
+                } else if given.ends_with(format!("\0{PASSWORD}").as_bytes()) {
+                    authed = true;
+                    b"+OK logged in\r\n".to_vec()
+                } else {
+                    b"-ERR [AUTH] invalid password\r\n".to_vec()
+                }
             }
             Request::Capa => match &faults.capa {
                 Some(caps) => format!("+OK\r\n{}\r\n.\r\n", caps.join("\r\n")).into_bytes(),
