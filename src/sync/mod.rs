@@ -435,7 +435,7 @@ pub fn preview(
         caps.login_delay.unwrap_or(0) as i64,
     )?;
     let mut ignored = FetchSummary::default();
-    let listing = session::read_listing(&mut session, 1, false, &mut ignored)?;
+    let (listing, _) = session::read_listing(&mut session, 1, false, &mut ignored)?;
     let candidates: Vec<(u32, Option<mime::HeaderDigest>)> = listing
         .iter()
         .filter_map(|l| {

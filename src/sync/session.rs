@@ -202,7 +202,12 @@ impl Pass<'_> {
         let account = self.account;
         let name = account.name.as_str();
         let now = unix_now();
-        let listing = read_listing(session, window, listing_sent, self.summary)?;
+        let (listing, refused) = read_listing(session, window, listing_sent, self.summary)?;
+        if refused {
+            // Remembered, like a server that drops what is pipelined.
+            store.record_pipelining_broken(name, now)?;
+        }
+        let window = if refused { 1 } else { window };
         let ledger = store.ledger(name)?;
         let bounds = session.limits();
         let sizes = Sizes {
@@ -830,13 +835,15 @@ fn send_listing(session: &mut Session) -> Result<(), FetchError> {
 /// UIDL and LIST (already queued when `already_sent`), read liberally: a
 /// line that breaks the rules costs its message (reported in `summary`),
 /// not the listing; a message without a usable UID is told apart by its
-/// header block.
+/// header block. Also says whether the server refused them queued behind
+/// the login and took them one at a time.
 pub(super) fn read_listing(
     session: &mut Session,
     window: usize,
     already_sent: bool,
     summary: &mut FetchSummary,
-) -> Result<Vec<Listed>, FetchError> {
+) -> Result<(Vec<Listed>, bool), FetchError> {
+    let mut refused = false;
     let (uidl, list) = if already_sent {
         let (uidl, list) = (session.read_reply()?, session.read_reply()?);
         if list.is_ok() {
@@ -848,6 +855,7 @@ pub(super) fn read_listing(
                 summary,
                 "the server refused the listing sent with the login: asked again one command at a time",
             );
+            refused = true;
             let uidl = session.command(&Command::Uidl(None))?;
             (uidl, session.command(&Command::List(None))?)
         }
@@ -912,7 +920,7 @@ pub(super) fn read_listing(
             problems.len() - LISTING_PROBLEMS_SHOWN
         ));
     }
-    Ok(listing)
+    Ok((listing, refused))
 }
 
 pub(super) fn expect_body(reply: Reply, command: &str) -> Result<Vec<u8>, FetchError> {

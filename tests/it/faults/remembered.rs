@@ -149,3 +149,30 @@ fn remembered_capabilities_are_never_another_servers() {
     pipit.fetch_ok();
     assert_eq!(second.sessions()[0][0], "CAPA", "{:?}", second.sessions());
 }
+
+#[test]
+fn a_server_that_refuses_what_came_behind_the_login_is_asked_one_command_at_a_time() {
+    let messages = mail::varied(5);
+    let server = FakeServer::start(
+        messages.clone(),
+        Faults {
+            refuse_early: true,
+            ..Faults::well_behaved()
+        },
+    );
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--auth", "user", "--policy", "delete"]);
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 5, "{report:#}");
+    assert!(
+        report["accounts"][0]["notes"]
+            .to_string()
+            .contains("asked again one command at a time"),
+        "{report:#}"
+    );
+    assert_eq!(server.sessions().len(), 1, "in the same session");
+    server.assert_nothing_lost(&pipit, &messages);
+    // Learnt: nothing is pipelined next time.
+    check(&pipit, &server, 1);
+    assert_eq!(server.pipelined(1), 0, "{:?}", server.sessions()[1]);
+}

@@ -62,6 +62,9 @@ pub struct Faults {
     pub broken_list_lines: Option<usize>,
     /// The reply to PASS is this line, whatever it is (garbage included).
     pub pass_raw: Option<Vec<u8>>,
+    /// Commands that came before the login's +OK went out (pipelined
+    /// behind it) are refused with -ERR.
+    pub refuse_early: bool,
 }
 
 impl Faults {
@@ -273,6 +276,8 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut maildrop = Maildrop::new(snapshot.clone());
     let mut authed = false;
     let mut scram_final_next = false;
+    // Commands already read when the login succeeded, still to refuse.
+    let mut early = 0usize;
     let mut line = String::new();
     loop {
         line.clear();
@@ -296,6 +301,11 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             Some(u) => u.clone(),
             None => snapshot[n as usize - 1].0.clone(),
         };
+        if early > 0 {
+            early -= 1;
+            out.write_all(b"-ERR not logged in when this came\r\n")?;
+            continue;
+        }
         if scram_final_next {
             // Whatever the client's proof, "+OK": the server skips its own.
             scram_final_next = false;
@@ -304,6 +314,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             continue;
         }
         let request = Request::parse(&cmd);
+        let was_authed = authed;
         let exists = |n: u32| maildrop.get(n).is_some();
         let reply: Vec<u8> = match request {
             Request::Auth {
@@ -471,6 +482,9 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 .answer(other)
                 .unwrap_or_else(|| b"-ERR unknown command\r\n".to_vec()),
         };
+        if authed && faults.refuse_early && !was_authed {
+            early = input.buffer().iter().filter(|&&b| b == b'\n').count();
+        }
         out.write_all(&reply)?;
     }
 }
