@@ -9,13 +9,22 @@ use crate::support::{Pipit, mail};
 /// Flights of each fetch: the first (a server never seen), a check with
 /// nothing new, then a small fetch (two new messages).
 fn flights(auth: &str) -> [usize; 3] {
+    flights_over("tls", auth)
+}
+
+fn flights_over(security: &str, auth: &str) -> [usize; 3] {
     let server = Dovecot::start(&mail::varied(3));
-    let proxy = Proxy::start(server.tls_port, None);
+    let port = if security == "tls" {
+        server.tls_port
+    } else {
+        server.plain_port
+    };
+    let proxy = Proxy::start(port, None);
     let pipit = Pipit::new();
     let fingerprint = server.fingerprint();
     pipit.add_account(
         proxy.port,
-        "tls",
+        security,
         &["--trust-fingerprint", &fingerprint, "--auth", auth],
     );
     let mut each = Vec::new();
@@ -32,7 +41,9 @@ fn flights(auth: &str) -> [usize; 3] {
         assert_eq!(sessions.len(), 1, "{auth}: one connection: {sessions:?}");
         each.push(sessions[0]);
     }
-    eprintln!("round trips with --auth {auth}: first fetch, nothing new, 2 new: {each:?}");
+    eprintln!(
+        "round trips over {security} with --auth {auth}: first fetch, nothing new, 2 new: {each:?}"
+    );
     [each[0], each[1], each[2]]
 }
 
@@ -52,4 +63,12 @@ fn a_check_of_a_server_seen_before_costs_four_round_trips_or_six_with_scram() {
     let [first, check, small] = flights("auto");
     assert_eq!((check, small), (6, 6), "SCRAM");
     assert_eq!(first, 7, "SCRAM, first fetch");
+}
+
+#[test]
+fn starttls_still_asks_stls_and_capa_over_tls_but_not_capa_before() {
+    // STLS, TLS (2: the CAPA over TLS goes with the client's Finished),
+    // the login with the listing, QUIT; the first fetch asks CAPA before
+    // STLS too.
+    assert_eq!(flights_over("starttls", "plain"), [6, 5, 5]);
 }
