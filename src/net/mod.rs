@@ -337,7 +337,7 @@ impl Session {
             .peer_addr()
             .is_ok_and(|a| a.ip().to_canonical().is_loopback());
         let stream = match endpoint.security {
-            Security::Tls => Stream::Tls(Box::new(tls_handshake(endpoint, tcp)?)),
+            Security::Tls => Stream::Tls(Box::new(tls_handshake(endpoint, tcp, &[])?)),
             Security::Starttls | Security::Plain => Stream::Plain(tcp),
         };
         let options = pop3::Options {
@@ -381,8 +381,12 @@ impl Session {
                 "STLS on a connection already encrypted".into(),
             ));
         };
-        self.stream = Stream::Tls(Box::new(tls_handshake(endpoint, tcp)?));
+        // The engine's first words over TLS (CAPA) go out with the
+        // handshake's last flight, not in a burst of their own after it.
         self.connection.tls_started(Instant::now());
+        let first = self.connection.poll_transmit().to_vec();
+        self.stream = Stream::Tls(Box::new(tls_handshake(endpoint, tcp, &first)?));
+        self.connection.consume_transmit(first.len());
         Ok(())
     }
 
@@ -612,9 +616,12 @@ fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Ne
     })
 }
 
+/// The TLS handshake; `first` is sent as soon as it is over, with the
+/// client's last handshake message.
 fn tls_handshake(
     endpoint: &Endpoint,
     mut tcp: TcpStream,
+    first: &[u8],
 ) -> Result<StreamOwned<ClientConnection, TcpStream>, NetError> {
     let seen: tls::Seen = Arc::new(Mutex::new(None));
     let config = tls::client_config(&endpoint.trust, seen.clone()).map_err(NetError::TlsSetup)?;
@@ -626,6 +633,8 @@ fn tls_handshake(
     })?;
     let mut conn =
         ClientConnection::new(Arc::new(config), name).map_err(|e| NetError::Tls(e.to_string()))?;
+    // Held by rustls until the handshake is over (never sent before it).
+    conn.writer().write_all(first).map_err(NetError::Io)?;
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut tcp) {
             let tls_error = e
