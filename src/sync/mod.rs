@@ -324,15 +324,18 @@ pub fn fetch(
         .pipelining_broken_at
         .is_none_or(|at| now - at > PIPELINING_PAUSE);
     // What this very server listed last time, if Pipit remembers it.
-    let mut remembered = state
-        .capabilities
-        .filter(|c| c.server == login::server_key(account))
-        .map(|c| {
-            (
-                pop3::Capabilities::parse(c.before.as_bytes()),
-                pop3::Capabilities::parse(c.after.as_bytes()),
-            )
-        });
+    let remembered_in = |state: crate::store::AccountState| {
+        state
+            .capabilities
+            .filter(|c| c.server == login::server_key(account))
+            .map(|c| {
+                (
+                    pop3::Capabilities::parse(c.before.as_bytes()),
+                    pop3::Capabilities::parse(c.after.as_bytes()),
+                )
+            })
+    };
+    let mut remembered = remembered_in(state);
     let mut completed = 0;
     loop {
         let pass = Pass {
@@ -345,7 +348,11 @@ pub fn fetch(
         };
         let outcome = pass.run(store, progress);
         match outcome {
-            Ok(again) if again && summary.sessions < MAX_SESSIONS => completed += 1,
+            Ok(again) if again && summary.sessions < MAX_SESSIONS => {
+                completed += 1;
+                // The next session goes by what this one learnt.
+                remembered = remembered_in(store.account_state(&account.name)?);
+            }
             Ok(_) => return Ok(summary),
             // Commands in flight went unanswered: some servers advertise
             // PIPELINING and then drop what comes after the first command.
