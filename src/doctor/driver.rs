@@ -14,7 +14,7 @@ use crate::net::{Fingerprint, NetError, Security, Session, TlsDetails, certifica
 use crate::pop3::listing::parse_list;
 use crate::pop3::{Capabilities, Command, Reply};
 use crate::secrets::Password;
-use crate::sync::{FetchError, connect_and_authenticate};
+use crate::sync::{Ahead, FetchError, connect_and_authenticate};
 
 /// The largest message the doctor reads whole.
 const SMALL: u64 = 64 * 1024;
@@ -42,7 +42,7 @@ pub fn examine(account: &Account, password: &Password, policy: Option<Policy>) -
         loopback: loopback(&account.host, account.port),
         policy,
     };
-    let skipped = match connect_and_authenticate(account, password, &mut |_| {}) {
+    let skipped = match connect_and_authenticate(account, password, &mut |_| {}, Ahead::default()) {
         Ok(session) => exam.transact(session, password),
         Err(e) => exam.not_opened(e),
     };
@@ -499,8 +499,8 @@ impl Exam<'_> {
             ));
             return;
         }
-        let again =
-            connect_and_authenticate(self.account, password, &mut |_| {}).and_then(|mut s| {
+        let again = connect_and_authenticate(self.account, password, &mut |_| {}, Ahead::default())
+            .and_then(|mut s| {
                 let reply = s.command(&Command::Uidl(None))?;
                 let _ = s.command(&Command::Quit);
                 Ok(reply)

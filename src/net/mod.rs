@@ -175,6 +175,10 @@ Use --security tls (port 995) if the server supports it"
     /// Pipit's own bug: a command out of turn.
     #[error("internal: {0}")]
     Internal(String),
+    /// The server asked for more of the login while commands were pipelined
+    /// behind it (see [`pop3::connection::Error::PipelinedLogin`]).
+    #[error("{0}")]
+    PipelinedLogin(pop3::connection::Error),
 }
 
 impl From<pop3::connection::Error> for NetError {
@@ -212,6 +216,7 @@ impl From<pop3::connection::Error> for NetError {
             E::Unanswered { timeout, in_flight } => NetError::Unanswered { timeout, in_flight },
             E::TooSlow { bytes, secs } => NetError::TooSlow { bytes, secs },
             E::NotReady => NetError::Internal(e.to_string()),
+            e @ E::PipelinedLogin => NetError::PipelinedLogin(e),
         }
     }
 }
@@ -244,6 +249,30 @@ impl Stream {
         }
     }
 
+    /// Ends the connection after what was written: TLS's close_notify, then
+    /// FIN. Bytes the server already sent are read away first, so closing
+    /// does not turn into a reset that could overtake the last command.
+    fn close(&mut self) {
+        let tcp = match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => {
+                s.conn.send_close_notify();
+                while s.conn.wants_write() {
+                    if s.conn.write_tls(&mut s.sock).is_err() {
+                        break;
+                    }
+                }
+                &mut s.sock
+            }
+            Stream::Upgrading => return,
+        };
+        let _ = tcp.shutdown(std::net::Shutdown::Write);
+        if tcp.set_nonblocking(true).is_ok() {
+            let mut sink = [0u8; 16 * 1024];
+            while matches!(tcp.read(&mut sink), Ok(n) if n > 0) {}
+        }
+    }
+
     /// How long one read may wait, for the engine's next deadline.
     fn set_read_timeout(&mut self, wait: Duration) -> io::Result<()> {
         // A zero timeout means "block for ever" to the OS: never ask for it.
@@ -262,6 +291,28 @@ pub struct Login {
     pub user: String,
     pub password: String,
     pub method: pop3::Method,
+    /// What this server listed before the login last time (see
+    /// [`pop3::Options::known`]).
+    pub known: Option<Capabilities>,
+    /// Whether commands may be pipelined (see [`pop3::Options::pipeline`]).
+    pub pipeline: bool,
+    /// Commands to pipeline behind the login (see
+    /// [`pop3::Options::after_login`]).
+    pub after_login: Vec<Command>,
+}
+
+impl Login {
+    /// A login that remembers nothing and pipelines nothing behind it.
+    pub fn plain(user: String, password: String, method: pop3::Method) -> Login {
+        Login {
+            user,
+            password,
+            method,
+            known: None,
+            pipeline: true,
+            after_login: Vec::new(),
+        }
+    }
 }
 
 /// What a server said before any login (see [`Session::probe`]).
@@ -346,11 +397,7 @@ impl Session {
     /// TLS, for STARTTLS), without logging in: nothing of the user's is
     /// sent. Then QUIT. What account discovery asks of a server it guesses.
     pub fn probe(endpoint: &Endpoint) -> Result<Probed, NetError> {
-        let login = Login {
-            user: String::new(),
-            password: String::new(),
-            method: pop3::Method::Probe,
-        };
+        let login = Login::plain(String::new(), String::new(), pop3::Method::Probe);
         let mut session = Session::connect(endpoint, &login, Instant::now())?;
         loop {
             match session.next_event()? {
@@ -382,7 +429,7 @@ impl Session {
             .peer_addr()
             .is_ok_and(|a| a.ip().to_canonical().is_loopback());
         let stream = match endpoint.security {
-            Security::Tls => Stream::Tls(Box::new(tls_handshake(endpoint, tcp)?)),
+            Security::Tls => Stream::Tls(Box::new(tls_handshake(endpoint, tcp, &[])?)),
             Security::Starttls | Security::Plain => Stream::Plain(tcp),
         };
         let options = pop3::Options {
@@ -396,6 +443,9 @@ impl Session {
             host: endpoint.host.clone(),
             port: endpoint.port,
             cleartext_remote: endpoint.security == Security::Plain && !loopback,
+            known: login.known.clone(),
+            pipeline: login.pipeline,
+            after_login: login.after_login.clone(),
         };
         Ok(Session {
             stream,
@@ -417,8 +467,12 @@ impl Session {
                 "STLS on a connection already encrypted".into(),
             ));
         };
-        self.stream = Stream::Tls(Box::new(tls_handshake(endpoint, tcp)?));
+        // The engine's first words over TLS (CAPA) go out with the
+        // handshake's last flight, not in a burst of their own after it.
         self.connection.tls_started(Instant::now());
+        let first = self.connection.poll_transmit().to_vec();
+        self.stream = Stream::Tls(Box::new(tls_handshake(endpoint, tcp, &first)?));
+        self.connection.consume_transmit(first.len());
         Ok(())
     }
 
@@ -444,6 +498,37 @@ impl Session {
             return None;
         };
         Some(tls_details(&stream.conn))
+    }
+
+    /// The capabilities this session's CAPA before the login listed (after
+    /// TLS, for STARTTLS); `None` if it was skipped or the server does not
+    /// know CAPA.
+    pub fn capabilities_before_login(&self) -> Option<&Capabilities> {
+        self.connection.capabilities()
+    }
+
+    /// Whether the login went by remembered capabilities (no CAPA before it).
+    pub fn capa_skipped(&self) -> bool {
+        self.connection.capa_skipped()
+    }
+
+    /// Whether [`Login::after_login`] went out behind the login: their
+    /// replies come first from [`Session::read_reply`].
+    pub fn after_login_sent(&self) -> bool {
+        self.connection.after_login_sent()
+    }
+
+    /// Sends QUIT (unless it went already, pipelined behind the last
+    /// command) and leaves without waiting for its reply: for a session
+    /// whose QUIT has nothing to confirm (no DELE was sent). Whatever the
+    /// server still sends is not read.
+    pub fn quit_without_waiting(mut self, quit_sent: bool) -> Result<(), NetError> {
+        if !quit_sent {
+            self.send(&Command::Quit)?;
+        }
+        self.flush()?;
+        self.stream.close();
+        Ok(())
     }
 
     /// The capabilities last read: after the login if asked again, else from
@@ -588,7 +673,7 @@ impl Session {
 /// server whose login failed still shows its TLS.
 pub fn probe_tls(endpoint: &Endpoint) -> Result<TlsDetails, NetError> {
     let tcp = connect_tcp(&endpoint.host, endpoint.port, endpoint.timeout)?;
-    let stream = tls_handshake(endpoint, tcp)?;
+    let stream = tls_handshake(endpoint, tcp, &[])?;
     Ok(tls_details(&stream.conn))
 }
 
@@ -663,9 +748,12 @@ fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Ne
     })
 }
 
+/// The TLS handshake; `first` is sent as soon as it is over, with the
+/// client's last handshake message.
 fn tls_handshake(
     endpoint: &Endpoint,
     mut tcp: TcpStream,
+    first: &[u8],
 ) -> Result<StreamOwned<ClientConnection, TcpStream>, NetError> {
     let seen: tls::Seen = Arc::new(Mutex::new(None));
     let config = tls::client_config(&endpoint.trust, seen.clone()).map_err(NetError::TlsSetup)?;
@@ -677,6 +765,8 @@ fn tls_handshake(
     })?;
     let mut conn =
         ClientConnection::new(Arc::new(config), name).map_err(|e| NetError::Tls(e.to_string()))?;
+    // Held by rustls until the handshake is over (never sent before it).
+    conn.writer().write_all(first).map_err(NetError::Io)?;
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut tcp) {
             let tls_error = e

@@ -299,6 +299,19 @@ impl SaslSession {
         }
     }
 
+    /// Whether the client has said all it has to say: the server's next
+    /// reply should end the exchange (+OK or -ERR), so commands may be
+    /// pipelined behind. Never for the bearer-token mechanisms, whose
+    /// refusal comes as one more challenge.
+    pub fn complete(&self) -> bool {
+        match self.mechanism {
+            Mechanism::Plain => true,
+            Mechanism::CramMd5 => false,
+            Mechanism::ScramSha256 => matches!(self.scram, ScramState::Verified),
+            Mechanism::XOAuth2 | Mechanism::OAuthBearer => false,
+        }
+    }
+
     /// Whether a `+OK` now ends the exchange well: every mechanism whose last
     /// step is the server's must have taken it (SCRAM: the server's signature
     /// checked). Call on `+OK`; an error means the login must fail.

@@ -58,6 +58,45 @@ impl Capabilities {
     pub fn has_sasl(&self, mechanism: &str) -> bool {
         self.sasl.iter().any(|m| m.eq_ignore_ascii_case(mechanism))
     }
+
+    /// The capabilities as CAPA lines (CRLF after each), which
+    /// [`Capabilities::parse`] reads back to the same: how Pipit remembers
+    /// a server's between sessions.
+    pub fn lines(&self) -> String {
+        let mut out = String::new();
+        let mut line = |l: &str| {
+            out.push_str(l);
+            out.push_str("\r\n");
+        };
+        for (on, name) in [
+            (self.top, "TOP"),
+            (self.uidl, "UIDL"),
+            (self.user, "USER"),
+            (self.pipelining, "PIPELINING"),
+            (self.stls, "STLS"),
+            (self.resp_codes, "RESP-CODES"),
+            (self.auth_resp_code, "AUTH-RESP-CODE"),
+        ] {
+            if on {
+                line(name);
+            }
+        }
+        if !self.sasl.is_empty() {
+            line(&format!("SASL {}", self.sasl.join(" ")));
+        }
+        if let Some(delay) = self.login_delay {
+            line(&format!("LOGIN-DELAY {delay}"));
+        }
+        match self.expire {
+            Some(Some(days)) => line(&format!("EXPIRE {days}")),
+            Some(None) => line("EXPIRE NEVER"),
+            None => {}
+        }
+        if let Some(implementation) = &self.implementation {
+            line(&format!("IMPLEMENTATION {implementation}"));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +115,20 @@ SASL PLAIN LOGIN cram-md5 SCRAM-SHA-256\r\nLOGIN-DELAY 900\r\nEXPIRE NEVER\r\nIM
         assert_eq!(caps.login_delay, Some(900));
         assert_eq!(caps.expire, Some(None));
         assert_eq!(caps.implementation.as_deref(), Some("Dovecot 2"));
+    }
+
+    #[test]
+    fn capabilities_remembered_as_lines_read_back_the_same() {
+        for body in [
+            &b"TOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nAUTH-RESP-CODE\r\nSTLS\r\nUSER\r\n\
+SASL PLAIN LOGIN cram-md5 SCRAM-SHA-256\r\nLOGIN-DELAY 900\r\nEXPIRE NEVER\r\nIMPLEMENTATION Dovecot 2\r\n"[..],
+            b"EXPIRE 30\r\nSASL XOAUTH2\r\n",
+            b"IMPLEMENTATION odd\x1b[31m name \xff\r\n",
+            b"",
+        ] {
+            let caps = Capabilities::parse(body);
+            assert_eq!(Capabilities::parse(caps.lines().as_bytes()), caps, "{caps:?}");
+        }
     }
 
     #[test]

@@ -66,6 +66,20 @@ pub struct Options {
     /// The connection is never encrypted and its peer is not this machine
     /// (a plain-text account on another host): no access token may cross it.
     pub cleartext_remote: bool,
+    /// The capabilities this server listed before the login last time (same
+    /// host, port and security). With them the CAPA before the login is
+    /// skipped where that cannot weaken anything (see
+    /// [`Connection::may_skip_capa`]); STLS is still required, and the CAPA
+    /// after TLS is still asked.
+    pub known: Option<Capabilities>,
+    /// Whether commands may be pipelined at all (not to a server that
+    /// broke under it lately).
+    pub pipeline: bool,
+    /// Commands to send right behind the login's last step when the server
+    /// pipelines (the listing): their replies follow [`Event::LoggedIn`].
+    /// Whether they went is [`Connection::after_login_sent`]; if not, the
+    /// caller sends them itself.
+    pub after_login: Vec<Command>,
 }
 
 impl fmt::Debug for Options {
@@ -79,6 +93,8 @@ impl fmt::Debug for Options {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("cleartext_remote", &self.cleartext_remote)
+            .field("known", &self.known)
+            .field("pipeline", &self.pipeline)
             .finish_non_exhaustive()
     }
 }
@@ -215,6 +231,11 @@ nothing was sent. Use --security tls (port 995) or starttls"
     /// A command before the login is over, or after a failure: Pipit's own bug.
     #[error("a command was sent before the login was over")]
     NotReady,
+    /// The server asked for more of a login that should have been over,
+    /// while commands were already pipelined behind it: they may have been
+    /// taken for the login's next step. Try again without pipelining.
+    #[error("the server asked for more of the login while commands were pipelined behind it")]
+    PipelinedLogin,
 }
 
 /// Where the conversation stands: each state is named for what it expects.
@@ -227,7 +248,10 @@ enum State {
     ExpectStls,
     /// STLS was accepted: nothing may come until TLS is up.
     AwaitTls,
-    ExpectUser,
+    /// USER sent; PASS too if `pass_sent` (pipelined behind it).
+    ExpectUser {
+        pass_sent: bool,
+    },
     ExpectPass,
     ExpectApop,
     ExpectSasl {
@@ -272,6 +296,12 @@ pub struct Connection {
     greeted_at: Option<Instant>,
     /// How the login was tried (APOP, USER/PASS, or which SASL mechanism).
     login_method: Option<Method>,
+    /// The login went by the remembered capabilities, not a CAPA of this session.
+    capa_skipped: bool,
+    /// A remembered capability proved wrong in this session (and CAPA was asked).
+    remembered_wrong: bool,
+    /// `Options::after_login` went out behind the login.
+    after_login_sent: bool,
 }
 
 impl Connection {
@@ -296,6 +326,9 @@ impl Connection {
             secrets,
             greeted_at: None,
             login_method: None,
+            capa_skipped: false,
+            remembered_wrong: false,
+            after_login_sent: false,
         };
         connection.start_clock(now);
         connection
@@ -328,6 +361,73 @@ impl Connection {
 
     pub fn limits(&self) -> &Limits {
         self.client.limits()
+    }
+
+    /// Whether the login went by the remembered capabilities
+    /// ([`Options::known`]) instead of asking CAPA before it.
+    pub fn capa_skipped(&self) -> bool {
+        self.capa_skipped
+    }
+
+    /// Whether a remembered capability proved wrong (the server refused the
+    /// mechanism it had listed), so CAPA was asked after all.
+    pub fn remembered_wrong(&self) -> bool {
+        self.remembered_wrong
+    }
+
+    /// Whether [`Options::after_login`] went out behind the login (their
+    /// replies then follow [`Event::LoggedIn`]).
+    pub fn after_login_sent(&self) -> bool {
+        self.after_login_sent
+    }
+
+    /// Whether the remembered capabilities may stand in for the CAPA before
+    /// the login: only where no answer to CAPA could make the login
+    /// stronger. A method the account names is used whatever is offered
+    /// (an access token only where it was offered); the automatic choice
+    /// only when it is already the strongest mechanism Pipit knows.
+    pub fn may_skip_capa(method: Method, known: &Capabilities) -> bool {
+        match method {
+            Method::Apop | Method::UserPass => true,
+            Method::Sasl(m) if m.bearer() => known.has_sasl(m.name()),
+            Method::Sasl(_) => true,
+            Method::Auto => Mechanism::strongest(&known.sasl) == Some(Mechanism::ScramSha256),
+            // A probe is for reading the capabilities: never skipped.
+            Method::Probe => false,
+        }
+    }
+
+    /// The capabilities the login goes by: this session's CAPA, or the
+    /// remembered ones when it was skipped.
+    fn login_capabilities(&self) -> Option<&Capabilities> {
+        if self.capa_skipped {
+            self.options.known.as_ref()
+        } else {
+            self.capabilities.as_ref()
+        }
+    }
+
+    /// Whether the login may have commands pipelined behind it.
+    fn pipelines(&self) -> bool {
+        self.options.pipeline
+            && !self.options.after_login.is_empty()
+            && self.login_capabilities().is_some_and(|c| c.pipelining)
+    }
+
+    /// Sends [`Options::after_login`] behind the login's last step, if the
+    /// server pipelines.
+    fn send_after_login(&mut self) {
+        if !self.pipelines() {
+            return;
+        }
+        for command in std::mem::take(&mut self.options.after_login) {
+            if let Err(e) = self.client.send(&command) {
+                return self.fail(e.into());
+            }
+            self.handles.push_back(Handle(self.next_handle));
+            self.next_handle += 1;
+        }
+        self.after_login_sent = true;
     }
 
     /// How long the server may stay silent while a reply is owed.
@@ -521,8 +621,22 @@ impl Connection {
                     });
                 }
                 self.greeting = reply.text;
-                self.state = State::ExpectCapa { upgraded: false };
-                self.queue(&Command::Capa);
+                let known = self.options.known.as_ref();
+                if self.options.starttls && known.is_some_and(|k| k.stls) {
+                    // Known to offer STLS: ask for it at once. It is still
+                    // required (a refusal stops here), and CAPA is asked
+                    // again over TLS.
+                    self.state = State::ExpectStls;
+                    self.queue(&Command::Stls);
+                } else if !self.options.starttls
+                    && known.is_some_and(|k| Connection::may_skip_capa(self.options.method, k))
+                {
+                    self.capa_skipped = true;
+                    self.log_in()?;
+                } else {
+                    self.state = State::ExpectCapa { upgraded: false };
+                    self.queue(&Command::Capa);
+                }
             }
             State::ExpectCapa { upgraded } => {
                 self.capabilities = match reply.body {
@@ -556,13 +670,15 @@ impl Connection {
                 self.events.push_back(Ok(Event::StartTls));
             }
             State::AwaitTls | State::Failed => return Err(Error::NotReady),
-            State::ExpectUser => {
+            State::ExpectUser { pass_sent } => {
                 if !reply.is_ok() {
                     return Err(self.refused(reply, None));
                 }
                 self.state = State::ExpectPass;
-                let password = self.options.password.clone();
-                self.queue(&Command::Pass(password));
+                if !pass_sent {
+                    let password = self.options.password.clone();
+                    self.queue(&Command::Pass(password));
+                }
             }
             State::ExpectPass | State::ExpectApop => {
                 if !reply.is_ok() {
@@ -580,6 +696,11 @@ impl Connection {
                     exchange.succeeded()?;
                     self.logged_in();
                 } else if reply.indicator == Indicator::Continue {
+                    if self.after_login_sent {
+                        // Commands went behind what should have been the
+                        // last step: the server may take them for the next.
+                        return Err(Error::PipelinedLogin);
+                    }
                     if steps >= SASL_STEPS {
                         return Err(ProtocolError::BadListing(
                             "more SASL challenges than any mechanism needs".into(),
@@ -589,12 +710,16 @@ impl Connection {
                     match exchange.respond(&reply.text) {
                         Ok(answer) => {
                             self.keep_secret(&answer);
+                            let last = exchange.complete();
                             self.state = State::ExpectSasl {
                                 exchange,
                                 mechanism,
                                 steps: steps + 1,
                             };
                             self.queue(&Command::AuthResponse(answer));
+                            if last {
+                                self.send_after_login();
+                            }
                         }
                         Err(e) => {
                             // RFC 5034 §4: "*" cancels the exchange.
@@ -613,6 +738,19 @@ impl Connection {
                         status: exchange.token_status().flatten().map(str::to_string),
                         text: reason(reply.text),
                     });
+                } else if steps == 0
+                    && Refusal::of(reply.code.as_ref()) == Refusal::Credentials
+                    && self.capa_skipped
+                    && !self.after_login_sent
+                    && (self.options.method == Method::Auto || mechanism.bearer())
+                {
+                    // Refused before any exchange: the mechanism was chosen
+                    // from memory and the server may have dropped it. Ask
+                    // what it offers now, and log in by that.
+                    self.capa_skipped = false;
+                    self.remembered_wrong = true;
+                    self.state = State::ExpectCapa { upgraded: false };
+                    self.queue(&Command::Capa);
                 } else {
                     let hint = (mechanism != Mechanism::Plain).then_some(mechanism);
                     return Err(self.refused(reply, hint));
@@ -649,8 +787,7 @@ impl Connection {
             check_argument("password", &self.options.password)?;
         }
         let offered = self
-            .capabilities
-            .as_ref()
+            .login_capabilities()
             .and_then(|c| Mechanism::strongest(&c.sasl));
         let mechanism = match self.options.method {
             Method::Apop => {
@@ -662,6 +799,7 @@ impl Connection {
                     user: self.options.user.clone(),
                     digest,
                 });
+                self.send_after_login();
                 return Ok(());
             }
             Method::Sasl(m) if m.bearer() => {
@@ -671,8 +809,7 @@ impl Connection {
                     return Err(Error::TokenInClear);
                 }
                 let sasl = self
-                    .capabilities
-                    .as_ref()
+                    .login_capabilities()
                     .map(|c| c.sasl.as_slice())
                     .unwrap_or_default();
                 if !sasl.iter().any(|o| o.eq_ignore_ascii_case(m.name())) {
@@ -693,8 +830,14 @@ impl Connection {
             Method::Auto if offered.is_some() => offered.expect("checked by the guard"),
             Method::Auto | Method::UserPass => {
                 self.login_method = Some(Method::UserPass);
-                self.state = State::ExpectUser;
+                // A server that pipelines takes PASS right behind USER.
+                let pass_sent = self.pipelines();
+                self.state = State::ExpectUser { pass_sent };
                 self.queue(&Command::User(self.options.user.clone()));
+                if pass_sent {
+                    self.queue(&Command::Pass(self.options.password.clone()));
+                    self.send_after_login();
+                }
                 return Ok(());
             }
         };
@@ -712,6 +855,7 @@ impl Connection {
             self.keep_secret(response);
         }
         self.login_method = Some(Method::Sasl(mechanism));
+        let last = exchange.complete();
         self.state = State::ExpectSasl {
             exchange,
             mechanism,
@@ -721,6 +865,9 @@ impl Connection {
             mechanism: mechanism.name().to_string(),
             initial_response,
         });
+        if last {
+            self.send_after_login();
+        }
         Ok(())
     }
 

@@ -343,6 +343,16 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT id, pipit_fold(from_addr), pipit_fold(subject), '' FROM messages WHERE id = old.message_id;
     END;
     ",
+    // 6: the capabilities each account's server listed (CAPA), remembered
+    // so that the next session need not ask before logging in: with the
+    // server that listed them (host:port:security; another server's are
+    // never used), those listed before the login and those after it. NULL:
+    // nothing remembered, ask.
+    "
+    ALTER TABLE account_state ADD COLUMN capa_server TEXT;
+    ALTER TABLE account_state ADD COLUMN capa_before TEXT;
+    ALTER TABLE account_state ADD COLUMN capa_after TEXT;
+    ",
 ];
 
 /// What a migration needs beyond SQL, run in its transaction after its SQL.

@@ -145,6 +145,19 @@ pub struct AccountState {
     pub last_login: Option<i64>,
     pub login_delay: i64,
     pub pipelining_broken_at: Option<i64>,
+    /// The capabilities the server listed last time, if they were
+    /// remembered: which server (host:port:security), and its CAPA lines
+    /// before and after the login.
+    pub capabilities: Option<RememberedCapabilities>,
+}
+
+/// A server's CAPA lines, as Pipit last read them (see
+/// [`crate::pop3::Capabilities::lines`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RememberedCapabilities {
+    pub server: String,
+    pub before: String,
+    pub after: String,
 }
 
 /// Which messages a listing shows.
@@ -333,13 +346,27 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT last_login, login_delay, pipelining_broken_at FROM account_state WHERE account = ?1",
+                "SELECT last_login, login_delay, pipelining_broken_at, capa_server, capa_before, capa_after
+                 FROM account_state WHERE account = ?1",
                 [account],
                 |r| {
+                    let server: Option<String> = r.get(3)?;
+                    let before: Option<String> = r.get(4)?;
+                    let after: Option<String> = r.get(5)?;
                     Ok(AccountState {
                         last_login: r.get(0)?,
                         login_delay: r.get(1)?,
                         pipelining_broken_at: r.get(2)?,
+                        capabilities: match (server, before, after) {
+                            (Some(server), Some(before), Some(after)) => {
+                                Some(RememberedCapabilities {
+                                    server,
+                                    before,
+                                    after,
+                                })
+                            }
+                            _ => None,
+                        },
                     })
                 },
             )
@@ -353,6 +380,30 @@ impl Store {
             "INSERT INTO account_state (account, last_login, login_delay) VALUES (?1, ?2, ?3)
              ON CONFLICT (account) DO UPDATE SET last_login = ?2, login_delay = ?3",
             params![account, at, login_delay],
+        )?;
+        Ok(())
+    }
+
+    /// Remembers the capabilities an account's server listed in a session
+    /// (`None`: forgets them, so the next session asks again).
+    pub fn remember_capabilities(
+        &self,
+        account: &str,
+        capabilities: Option<&RememberedCapabilities>,
+    ) -> Result<()> {
+        let (server, before, after) = match capabilities {
+            Some(c) => (
+                Some(c.server.as_str()),
+                Some(c.before.as_str()),
+                Some(c.after.as_str()),
+            ),
+            None => (None, None, None),
+        };
+        self.conn.execute(
+            "INSERT INTO account_state (account, capa_server, capa_before, capa_after)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (account) DO UPDATE SET capa_server = ?2, capa_before = ?3, capa_after = ?4",
+            params![account, server, before, after],
         )?;
         Ok(())
     }

@@ -672,3 +672,60 @@ fn search_finds_greek_without_accents_sharp_s_as_ss_and_words_inside_japanese() 
         )
         .unwrap();
 }
+
+#[test]
+fn a_version_5_store_keeps_its_account_state_and_learns_to_remember_capabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipit.db");
+    {
+        // A store as Pipit left it at schema version 5.
+        let conn = Connection::open(&path).unwrap();
+        fold::register(&conn).unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.execute_batch(
+            "INSERT INTO account_state (account, last_login, login_delay, pipelining_broken_at)
+             VALUES ('home', 100, 900, 50);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let state = store.account_state("home").unwrap();
+    assert_eq!(
+        state,
+        AccountState {
+            last_login: Some(100),
+            login_delay: 900,
+            pipelining_broken_at: Some(50),
+            capabilities: None,
+        }
+    );
+    let remembered = RememberedCapabilities {
+        server: "pop.example.org:995:tls".into(),
+        before: "PIPELINING\r\nSASL SCRAM-SHA-256\r\n".into(),
+        after: "PIPELINING\r\n".into(),
+    };
+    store
+        .remember_capabilities("home", Some(&remembered))
+        .unwrap();
+    store
+        .remember_capabilities("new", Some(&remembered))
+        .unwrap();
+    let state = store.account_state("home").unwrap();
+    assert_eq!(state.capabilities.as_ref(), Some(&remembered));
+    assert_eq!(
+        (state.last_login, state.pipelining_broken_at),
+        (Some(100), Some(50)),
+        "the rest of the state stays"
+    );
+    assert_eq!(
+        store.account_state("new").unwrap().capabilities,
+        Some(remembered)
+    );
+    store.remember_capabilities("home", None).unwrap();
+    assert_eq!(store.account_state("home").unwrap().capabilities, None);
+}

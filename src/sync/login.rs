@@ -7,7 +7,7 @@ use crate::config::{Account, AuthMethod};
 use crate::net::{Login, NetError, Session};
 use crate::pop3::auth::Mechanism;
 use crate::pop3::connection::Refusal;
-use crate::pop3::{Method, check_argument, check_sasl_field};
+use crate::pop3::{Capabilities, Command, Method, check_argument, check_sasl_field};
 use crate::secrets::Password;
 use crate::store::{AccountState, Store};
 
@@ -40,9 +40,31 @@ pub(super) fn log_in(
     password: &Password,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Session, FetchError> {
-    let mut session = connect_and_authenticate(account, password, progress)?;
+    let mut session = connect_and_authenticate(account, password, progress, Ahead::default())?;
     session.refresh_capabilities()?;
     Ok(session)
+}
+
+/// What a login may go by and send ahead, to save round trips.
+#[derive(Default)]
+pub(crate) struct Ahead {
+    /// The capabilities the server listed before the login last time.
+    pub known: Option<Capabilities>,
+    /// Whether commands may be pipelined at all.
+    pub pipeline: bool,
+    /// Commands to pipeline behind the login.
+    pub after_login: Vec<Command>,
+}
+
+/// The server an account's remembered capabilities belong to: its host,
+/// port and security (another of any of them is another server).
+pub(super) fn server_key(account: &Account) -> String {
+    format!(
+        "{}:{}:{}",
+        account.host.to_ascii_lowercase(),
+        account.port,
+        account.security.name()
+    )
 }
 
 /// Connects and logs in, and no more: the capabilities are those from
@@ -51,6 +73,7 @@ pub(crate) fn connect_and_authenticate(
     account: &Account,
     password: &Password,
     progress: &mut dyn FnMut(Progress),
+    ahead: Ahead,
 ) -> Result<Session, FetchError> {
     let name = account.name.clone();
     let endpoint = account.endpoint().map_err(FetchError::Setup)?;
@@ -72,6 +95,9 @@ pub(crate) fn connect_and_authenticate(
         user: account.user.clone(),
         password: password.expose().to_string(),
         method,
+        known: ahead.known,
+        pipeline: ahead.pipeline,
+        after_login: ahead.after_login,
     };
     let session = Session::open(&endpoint, &login).map_err(login_error)?;
     progress(Progress::Connected {

@@ -29,13 +29,13 @@ use crate::config::Account;
 use crate::dates::unix_now;
 use crate::mime;
 use crate::net::NetError;
-use crate::pop3::auth;
+use crate::pop3::{self, auth};
 use crate::pop3::{Command, ProtocolError};
 use crate::secrets::{Password, SecretError};
 use crate::store::{Store, StoreError};
 
 use lock::AccountLock;
-pub(crate) use login::connect_and_authenticate;
+pub(crate) use login::{Ahead, connect_and_authenticate};
 use login::{check_login_delay, log_in};
 use session::Pass;
 
@@ -273,7 +273,9 @@ impl FetchError {
                 | NetError::StlsUnavailable
                 | NetError::StlsRefused(_)
                 | NetError::TokenInClear(_) => ErrorKind::Tls,
-                NetError::Protocol(_) | NetError::Sasl(_) => ErrorKind::Protocol,
+                NetError::Protocol(_) | NetError::Sasl(_) | NetError::PipelinedLogin(_) => {
+                    ErrorKind::Protocol
+                }
                 NetError::LoginRefused { .. }
                 | NetError::TokenRefused { .. }
                 | NetError::NotOffered(_)
@@ -322,6 +324,19 @@ pub fn fetch(
     let mut pipelining = state
         .pipelining_broken_at
         .is_none_or(|at| now - at > PIPELINING_PAUSE);
+    // What this very server listed last time, if Pipit remembers it.
+    let remembered_in = |state: crate::store::AccountState| {
+        state
+            .capabilities
+            .filter(|c| c.server == login::server_key(account))
+            .map(|c| {
+                (
+                    pop3::Capabilities::parse(c.before.as_bytes()),
+                    pop3::Capabilities::parse(c.after.as_bytes()),
+                )
+            })
+    };
+    let mut remembered = remembered_in(state);
     let mut completed = 0;
     loop {
         let pass = Pass {
@@ -329,16 +344,24 @@ pub fn fetch(
             password,
             cancel,
             pipelining,
+            remembered: remembered.clone(),
             summary: &mut summary,
         };
         let outcome = pass.run(store, progress);
         match outcome {
-            Ok(again) if again && summary.sessions < MAX_SESSIONS => completed += 1,
+            Ok(again) if again && summary.sessions < MAX_SESSIONS => {
+                completed += 1;
+                // The next session goes by what this one learnt.
+                remembered = remembered_in(store.account_state(&account.name)?);
+            }
             Ok(_) => return Ok(summary),
             // Commands in flight went unanswered: some servers advertise
             // PIPELINING and then drop what comes after the first command.
             Err(FetchError::PipeliningBroken) => {
                 pipelining = false;
+                // What was remembered may be what misled: ask afresh.
+                remembered = None;
+                store.remember_capabilities(&account.name, None)?;
                 store.record_pipelining_broken(&account.name, unix_now())?;
                 note(
                     &mut summary,
@@ -420,7 +443,7 @@ pub fn preview(
         caps.login_delay.unwrap_or(0) as i64,
     )?;
     let mut ignored = FetchSummary::default();
-    let listing = session::read_listing(&mut session, 1, false, &mut ignored)?;
+    let (listing, _) = session::read_listing(&mut session, 1, false, &mut ignored)?;
     let candidates: Vec<(u32, Option<mime::HeaderDigest>)> = listing
         .iter()
         .filter_map(|l| {

@@ -11,13 +11,14 @@ use crate::failpoint;
 use crate::mime::{self, HeaderDigest};
 use crate::net::{NetError, Session};
 use crate::pop3::listing::{parse_list, parse_uidl};
-use crate::pop3::{Command, ProtocolError, Reply};
+use crate::pop3::{Capabilities, Command, ProtocolError, Reply};
 use crate::secrets::Password;
+use crate::store::RememberedCapabilities;
 use crate::store::{Batch, Download, Ledger, Left, MessageState, NewCopy, NewMessage, Store};
 use crate::units::human_bytes;
 
 use super::flight::{FLIGHT_BYTES, Flight, HEADER_BYTES, PIPELINE_WINDOW, pipeline, pipeline_then};
-use super::login::connect_and_authenticate;
+use super::login::{Ahead, connect_and_authenticate, server_key};
 use super::plan::{self, Action, Evidence, Listed, Plan, Planned, Resolved, Sizes};
 use super::writer::{Durable, StoreWriter};
 use super::{FetchError, FetchSummary, Progress, note};
@@ -43,6 +44,9 @@ pub(super) struct Pass<'a> {
     pub cancel: &'a AtomicBool,
     /// Whether to pipeline when the server offers it.
     pub pipelining: bool,
+    /// The capabilities this server listed last time, before and after the
+    /// login, if Pipit remembers them.
+    pub remembered: Option<(Capabilities, Capabilities)>,
     pub summary: &'a mut FetchSummary,
 }
 
@@ -66,21 +70,38 @@ impl Pass<'_> {
     ) -> Result<bool, FetchError> {
         let account = self.account;
         let name = account.name.clone();
-        let mut session = connect_and_authenticate(account, self.password, progress)?;
+        let pipelining = self.pipelining;
+        // Commands in flight that went unanswered, or a login that went on
+        // when commands were pipelined behind it: pipelining is broken.
+        let broken = |e: FetchError| match e {
+            FetchError::Net(NetError::Unanswered { .. } | NetError::PipelinedLogin(_))
+                if pipelining =>
+            {
+                FetchError::PipeliningBroken
+            }
+            other => other,
+        };
+        // CAPA again after the login (some servers, Gmail among them, show
+        // more then), UIDL and LIST: behind the login, in the same flight,
+        // to a server that pipelines.
+        let ahead = Ahead {
+            known: self.remembered.as_ref().map(|(before, _)| before.clone()),
+            pipeline: pipelining,
+            after_login: vec![Command::Capa, Command::Uidl(None), Command::List(None)],
+        };
+        let mut session =
+            connect_and_authenticate(account, self.password, progress, ahead).map_err(broken)?;
         self.summary.sessions += 1;
-        // Ask CAPA again (some servers, Gmail among them, show more after
-        // login); a server that pipelines gets UIDL and LIST in the same flight.
-        let listing_sent = session.caps().pipelining && self.pipelining;
+        let listing_sent = session.after_login_sent();
         if listing_sent {
-            session.send(&Command::Capa)?;
-            send_listing(&mut session)?;
-            let capa = session.read_reply()?;
+            let capa = session.read_reply().map_err(|e| broken(e.into()))?;
             session.apply_capabilities(capa);
         } else {
             session.refresh_capabilities()?;
         }
         let caps = session.caps();
         store.record_login(&name, unix_now(), caps.login_delay.unwrap_or(0) as i64)?;
+        self.remember(store, &session, &caps)?;
         let window = if caps.pipelining && self.pipelining {
             PIPELINE_WINDOW
         } else {
@@ -92,7 +113,7 @@ impl Pass<'_> {
             advertised: caps.top,
         };
         let result = match self.transact(&mut session, store, progress, window, top, listing_sent) {
-            Err(FetchError::Net(NetError::Unanswered { .. })) if window > 1 => {
+            Err(FetchError::Net(NetError::Unanswered { .. })) if window > 1 || listing_sent => {
                 Err(FetchError::PipeliningBroken)
             }
             other => other,
@@ -100,6 +121,11 @@ impl Pass<'_> {
         let bytes = session.bytes_received();
         self.summary.bytes += bytes;
         let done = result?;
+        if done.deleted.is_empty() {
+            // Nothing for QUIT's +OK to confirm: say goodbye and go.
+            session.quit_without_waiting(done.quit_sent)?;
+            return Ok(done.again && caps.login_delay.unwrap_or(0) == 0);
+        }
         // Deletions count only once the server has said +OK to QUIT.
         let quit = if done.quit_sent {
             session.read_reply()?
@@ -122,6 +148,46 @@ impl Pass<'_> {
         Ok(done.again && caps.login_delay.unwrap_or(0) == 0)
     }
 
+    /// Remembers what the server listed, for the next session to log in
+    /// without asking: after a CAPA before the login, what it listed then
+    /// and now. A login that went by what was remembered keeps it, unless
+    /// the server now lists other capabilities after the login than last
+    /// time: then it is forgotten, and the next session asks again (as
+    /// after a CAPA before the login that was refused).
+    fn remember(
+        &self,
+        store: &Store,
+        session: &Session,
+        after: &Capabilities,
+    ) -> Result<(), FetchError> {
+        let name = &self.account.name;
+        if let Some(before) = session.capabilities_before_login() {
+            let mut before = before.clone();
+            if self.account.security == crate::net::Security::Starttls {
+                // Listed over TLS, where STLS is not offered again; but it
+                // was, before, or this session would not be.
+                before.stls = true;
+            }
+            store.remember_capabilities(
+                name,
+                Some(&RememberedCapabilities {
+                    server: server_key(self.account),
+                    before: before.lines(),
+                    after: after.lines(),
+                }),
+            )?;
+        } else if !session.capa_skipped()
+            || self
+                .remembered
+                .as_ref()
+                .is_some_and(|(_, then)| then != after)
+        {
+            // No CAPA answered before the login, or other capabilities now.
+            store.remember_capabilities(name, None)?;
+        }
+        Ok(())
+    }
+
     /// The TRANSACTION state: list, tell apart, plan, fetch, delete.
     #[allow(clippy::too_many_arguments)] // one pass's context; a struct would only rename it
     fn transact(
@@ -136,7 +202,12 @@ impl Pass<'_> {
         let account = self.account;
         let name = account.name.as_str();
         let now = unix_now();
-        let listing = read_listing(session, window, listing_sent, self.summary)?;
+        let (listing, refused) = read_listing(session, window, listing_sent, self.summary)?;
+        if refused {
+            // Remembered, like a server that drops what is pipelined.
+            store.record_pipelining_broken(name, now)?;
+        }
+        let window = if refused { 1 } else { window };
         let ledger = store.ledger(name)?;
         let bounds = session.limits();
         let sizes = Sizes {
@@ -764,15 +835,30 @@ fn send_listing(session: &mut Session) -> Result<(), FetchError> {
 /// UIDL and LIST (already queued when `already_sent`), read liberally: a
 /// line that breaks the rules costs its message (reported in `summary`),
 /// not the listing; a message without a usable UID is told apart by its
-/// header block.
+/// header block. Also says whether the server refused them queued behind
+/// the login and took them one at a time.
 pub(super) fn read_listing(
     session: &mut Session,
     window: usize,
     already_sent: bool,
     summary: &mut FetchSummary,
-) -> Result<Vec<Listed>, FetchError> {
+) -> Result<(Vec<Listed>, bool), FetchError> {
+    let mut refused = false;
     let (uidl, list) = if already_sent {
-        (session.read_reply()?, session.read_reply()?)
+        let (uidl, list) = (session.read_reply()?, session.read_reply()?);
+        if list.is_ok() {
+            (uidl, list)
+        } else {
+            // Refused when pipelined behind the login (a server may not
+            // take commands it got before its +OK): ask again, one at a time.
+            note(
+                summary,
+                "the server refused the listing sent with the login: asked again one command at a time",
+            );
+            refused = true;
+            let uidl = session.command(&Command::Uidl(None))?;
+            (uidl, session.command(&Command::List(None))?)
+        }
     } else if window > 1 {
         send_listing(session)?;
         (session.read_reply()?, session.read_reply()?)
@@ -834,7 +920,7 @@ pub(super) fn read_listing(
             problems.len() - LISTING_PROBLEMS_SHOWN
         ));
     }
-    Ok(listing)
+    Ok((listing, refused))
 }
 
 pub(super) fn expect_body(reply: Reply, command: &str) -> Result<Vec<u8>, FetchError> {

@@ -7,18 +7,22 @@
 # writes; the table shows each client's median over the rounds (seconds,
 # ratios to the raw burst and to mpop) and its largest peak memory.
 #
-# usage: tests/bench/fetch.sh [--quick] [--rounds N]
+# usage: tests/bench/fetch.sh [--quick] [--rounds N] [--round-trips]
 #   --quick: smaller mailboxes; --rounds: rounds per workload (default 3)
+#   --round-trips: only the round trips (flights, counted by the delay proxy)
+#     and times of a first fetch and of a check with nothing new, at 50 ms
+#     round trip, for Pipit (each way of logging in), mpop and the raw burst
 # needs root or sudo the first time, to install dovecot-pop3d mpop fetchmail time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-inbox=2000; small=500; rounds=3
+inbox=2000; small=500; rounds=3; round_trips=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) inbox=300; small=100 ;;
     --rounds) rounds=$2; shift ;;
-    *) echo "usage: $0 [--quick] [--rounds N]" >&2; exit 2 ;;
+    --round-trips) round_trips=1 ;;
+    *) echo "usage: $0 [--quick] [--rounds N] [--round-trips]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -34,8 +38,13 @@ if [ ${#need[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null \
     || { echo "fetch.sh: cannot install ${need[*]}" >&2; exit 1; }
 fi
-cargo build --release --locked -q
-pipit=$root/target/release/pipit
+# PIPIT_BIN: a pipit binary to time instead of building the release one.
+if [ -n "${PIPIT_BIN:-}" ]; then
+  pipit=$PIPIT_BIN
+else
+  cargo build --release --locked -q
+  pipit=$root/target/release/pipit
+fi
 
 work=$(mktemp -d /tmp/pipit-bench-XXXXXX); chmod 755 "$work"
 pids=()
@@ -75,6 +84,7 @@ ssl = yes
 ssl_cert = <$lab/cert.pem
 ssl_key = <$lab/key.pem
 disable_plaintext_auth = no
+${auth_mechanisms:+auth_mechanisms = $auth_mechanisms}
 mail_location = maildir:~/Maildir
 pop3_uidl_format = %08Xu%08Xv
 default_internal_user = $internal
@@ -156,6 +166,60 @@ race() {  # race LABEL PORT COUNT
   done
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# round_trip CLIENT AUTH DIR -> "flights seconds" of one run through the
+# counting delay proxy ($delayed, counts in $flights_file)
+round_trip() {
+  local client=$1 auth=$2 dir=$3 cmd
+  : > "$flights_file"
+  case $client in
+    pipit)
+      [ -d "$dir/home" ] || "$pipit" --home "$dir/home" account add rt --host 127.0.0.1 --port "$delayed" \
+        --user alice --password-command 'printf secret' --ca-file "$lab/cert.pem" --policy keep \
+        --auth "$auth" >/dev/null 2>&1
+      cmd=("$pipit" --home "$dir/home" fetch) ;;
+    mpop)
+      mkdir -p "$dir/md"/{cur,new,tmp}
+      cmd=(mpop --host=127.0.0.1 --port="$delayed" --tls=on --tls-starttls=off --tls-trust-file="$lab/cert.pem"
+           --auth="$auth" --user=alice --passwordeval='echo secret' --keep=on --only-new=on
+           --uidls-file="$dir/uidls" --received-header=off --delivery=maildir,"$dir/md" -q) ;;
+    raw)
+      # Everything at once: a fetch RETRs every message, a check lists.
+      if [ -f "$dir/seen" ]; then
+        printf 'USER alice\r\nPASS secret\r\nUIDL\r\nQUIT\r\n' > "$dir/cmds"
+      else
+        { printf 'USER alice\r\nPASS secret\r\n'; for i in $(seq "$small_rt"); do printf 'RETR %d\r\n' "$i"; done; printf 'QUIT\r\n'; } > "$dir/cmds"
+        touch "$dir/seen"
+      fi
+      cmd=(sh -c "openssl s_client -quiet -connect 127.0.0.1:$delayed -CAfile $lab/cert.pem < $dir/cmds 2>/dev/null > /dev/null") ;;
+  esac
+  /usr/bin/time -f "%e" -o "$dir/time" "${cmd[@]}" >/dev/null 2>"$dir/err" || {
+    echo "fetch.sh: $client failed:" >&2; cat "$dir/err" >&2; exit 1; }
+  # The proxy writes a connection's count once both ends have closed.
+  for _ in $(seq 50); do [ -s "$flights_file" ] && break; sleep 0.1; done
+  sleep 0.2
+  echo "$(paste -sd+ "$flights_file") $(cat "$dir/time")"
+}
+
+if [ -n "$round_trips" ]; then
+  small_rt=20; auth_mechanisms="plain login cram-md5 scram-sha-256"
+  start_dovecot rt small "$small_rt"
+  delayed=$(free_ports 1); flights_file=$work/flights
+  python3 "$root/tests/bench/delay_proxy.py" "$delayed" "$tls" --delay-ms 25 --count "$flights_file" >/dev/null 2>&1 & pids+=($!)
+  sleep 0.5
+  echo
+  echo "Round trips at 50 ms round trip ($small_rt small messages, implicit TLS; flights from the client,"
+  echo "the TLS handshake's two included): a first fetch of them all, then a check with nothing new"
+  printf '%-8s %-15s %14s %10s %14s %10s\n' client auth 'fetch: trips' seconds 'check: trips' seconds
+  for spec in pipit:plain pipit:user pipit:scram-sha-256 pipit:auto mpop:user mpop:plain mpop:scram-sha-256 raw:user; do
+    client=${spec%%:*}; auth=${spec#*:}; dir=$(mktemp -d "$work/rt-XXXXXX"); chmod 755 "$dir"
+    read -r ff fs < <(round_trip "$client" "$auth" "$dir")
+    read -r cf cs < <(round_trip "$client" "$auth" "$dir")
+    printf '%-8s %-15s %14s %10.2f %14s %10.2f\n' "$client" "$auth" "$ff" "$fs" "$cf" "$cs"
+  done
+  echo "(one run each; Pipit's check: a server seen before, so no CAPA before the login)"
+  exit 0
+fi
 
 start_dovecot inbox inbox "$inbox"
 race "$inbox inbox messages" "$tls" "$inbox"

@@ -13,6 +13,7 @@ mod local_faults;
 mod never_lost;
 mod oauth2;
 mod real_server;
+mod round_trips;
 mod sign_in;
 mod support;
 mod window;

@@ -17,6 +17,9 @@ fn options(method: Method, starttls: bool) -> Options {
         host: "pop.example.org".into(),
         port: 995,
         cleartext_remote: false,
+        known: None,
+        pipeline: true,
+        after_login: Vec::new(),
     }
 }
 
@@ -981,4 +984,279 @@ fn the_greeting_time_and_the_login_method_are_remembered() {
     assert_eq!(c.poll_event(), Some(Ok(Event::LoggedIn)));
     assert_eq!(c.logged_in_with(), Some(Method::Sasl(Mechanism::Plain)));
     assert_eq!(logged_in(start).logged_in_with(), Some(Method::UserPass));
+}
+
+// ---- Round trips: remembered capabilities and the login pipelined ----
+
+/// A server answering line by line, each line the client sends taking the
+/// next reply; returns the client's flights after the greeting (bursts it
+/// sends before it must wait), all it sent, and the events.
+fn converse(options: Options, replies: &[&[u8]]) -> (usize, String, Vec<Result<Event, Error>>) {
+    let now = Instant::now();
+    let mut c = Connection::new(options, now);
+    let (mut sent, mut events) = (String::new(), Vec::new());
+    let mut replies = replies.iter();
+    c.handle_input(GREETING, now);
+    let mut flights = 0;
+    loop {
+        while let Some(e) = c.poll_event() {
+            events.push(e);
+        }
+        if events.iter().any(|e| matches!(e, Ok(Event::StartTls))) && !sent.contains("[TLS]") {
+            c.tls_started(now);
+            sent.push_str("[TLS]");
+        }
+        let out = c.poll_transmit().to_vec();
+        c.consume_transmit(out.len());
+        if out.is_empty() {
+            break;
+        }
+        flights += 1;
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let lines = text.matches("\r\n").count();
+        sent.push_str(&text);
+        let answer: Vec<u8> = replies
+            .by_ref()
+            .take(lines)
+            .flat_map(|r| r.to_vec())
+            .collect();
+        c.handle_input(&answer, now);
+    }
+    (flights, sent, events)
+}
+
+const LISTING: [&[u8]; 3] = [
+    b"+OK\r\nTOP\r\nUIDL\r\nPIPELINING\r\n.\r\n",
+    b"+OK\r\n1 uid-1\r\n.\r\n",
+    b"+OK\r\n1 120\r\n.\r\n",
+];
+
+fn remembering(method: Method, capa: &[u8]) -> Options {
+    let mut o = options(method, false);
+    o.known = Some(Capabilities::parse(capa));
+    o.after_login = vec![Command::Capa, Command::Uidl(None), Command::List(None)];
+    o
+}
+
+fn logged_in_with_listing(events: &[Result<Event, Error>]) -> bool {
+    events.len() == 4
+        && events[0] == Ok(Event::LoggedIn)
+        && events[1..]
+            .iter()
+            .all(|e| matches!(e, Ok(Event::Reply(_, r)) if r.is_ok()))
+}
+
+#[test]
+fn a_server_seen_before_takes_login_and_listing_in_one_flight() {
+    let plain = B64.encode("\0alice\0secret");
+    let dovecot = b"TOP\r\nUIDL\r\nUSER\r\nPIPELINING\r\nSASL PLAIN SCRAM-SHA-256\r\n";
+    // PLAIN, as the account asks: one flight.
+    let replies = [&b"+OK\r\n"[..], LISTING[0], LISTING[1], LISTING[2]];
+    let (flights, sent, events) = converse(
+        remembering(Method::Sasl(Mechanism::Plain), dovecot),
+        &replies,
+    );
+    assert_eq!(
+        sent,
+        format!("AUTH PLAIN {plain}\r\nCAPA\r\nUIDL\r\nLIST\r\n")
+    );
+    assert_eq!(flights, 1);
+    assert!(logged_in_with_listing(&events), "{events:?}");
+
+    // Not seen before: CAPA first, then the same flight.
+    let mut fresh = remembering(Method::Sasl(Mechanism::Plain), dovecot);
+    fresh.known = None;
+    let capa = b"+OK\r\nTOP\r\nUIDL\r\nPIPELINING\r\nSASL PLAIN\r\n.\r\n";
+    let (flights, sent, events) = converse(
+        fresh,
+        &[&capa[..], replies[0], LISTING[0], LISTING[1], LISTING[2]],
+    );
+    assert_eq!(
+        sent,
+        format!("CAPA\r\nAUTH PLAIN {plain}\r\nCAPA\r\nUIDL\r\nLIST\r\n")
+    );
+    assert_eq!(flights, 2);
+    assert!(logged_in_with_listing(&events), "{events:?}");
+
+    // USER and PASS go together too.
+    let replies = [
+        &b"+OK\r\n"[..],
+        b"+OK\r\n",
+        LISTING[0],
+        LISTING[1],
+        LISTING[2],
+    ];
+    let (flights, sent, events) = converse(remembering(Method::UserPass, dovecot), &replies);
+    assert_eq!(
+        sent,
+        "USER alice\r\nPASS secret\r\nCAPA\r\nUIDL\r\nLIST\r\n"
+    );
+    assert_eq!(flights, 1);
+    assert!(logged_in_with_listing(&events), "{events:?}");
+
+    // A server that did not pipeline last time: one command at a time.
+    let replies = [&b"+OK\r\n"[..], b"+OK\r\n"];
+    let (flights, sent, events) =
+        converse(remembering(Method::UserPass, b"USER\r\nUIDL\r\n"), &replies);
+    assert_eq!(sent, "USER alice\r\nPASS secret\r\n");
+    assert_eq!(flights, 2);
+    assert_eq!(events, vec![Ok(Event::LoggedIn)]);
+
+    // Nor when pipelining is off for this server.
+    let mut off = remembering(Method::UserPass, dovecot);
+    off.pipeline = false;
+    let (flights, _, _) = converse(off, &replies);
+    assert_eq!(flights, 2);
+}
+
+#[test]
+fn scram_costs_its_own_round_trips_and_no_more() {
+    let mut o = remembering(Method::Auto, b"PIPELINING\r\nSASL PLAIN SCRAM-SHA-256\r\n");
+    o.user = "user".into();
+    o.password = "pencil".into();
+    let server_first =
+        "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+    let server_final = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
+    let first = format!("+ {}\r\n", B64.encode(server_first));
+    let last = format!("+ {}\r\n", B64.encode(server_final));
+    let replies = [
+        first.as_bytes(),
+        last.as_bytes(),
+        b"+OK\r\n",
+        LISTING[0],
+        LISTING[1],
+        LISTING[2],
+    ];
+    let (flights, sent, events) = converse(o, &replies);
+    assert!(sent.starts_with("AUTH SCRAM-SHA-256 "), "{sent}");
+    assert!(sent.ends_with("\r\n\r\nCAPA\r\nUIDL\r\nLIST\r\n"), "{sent}");
+    assert_eq!(
+        flights, 3,
+        "first, final, then the empty answer with the listing"
+    );
+    assert!(logged_in_with_listing(&events), "{events:?}");
+}
+
+#[test]
+fn remembered_capabilities_never_make_the_login_weaker() {
+    // The strongest mechanism remembered is PLAIN: the server may offer
+    // more now, so it is asked.
+    let replies = [&b"+OK\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n"[..], b"+OK\r\n"];
+    let (_, sent, _) = converse(remembering(Method::Auto, b"SASL PLAIN\r\n"), &replies);
+    assert!(sent.starts_with("CAPA\r\nAUTH PLAIN "), "{sent}");
+    // Nor when it offered no SASL at all (USER/PASS).
+    let (_, sent, _) = converse(remembering(Method::Auto, b"USER\r\n"), &replies);
+    assert!(sent.starts_with("CAPA\r\n"), "{sent}");
+    // An access token goes only where the mechanism was listed.
+    let mut o = remembering(Method::Sasl(Mechanism::XOAuth2), b"SASL PLAIN\r\n");
+    o.password = token();
+    let (_, sent, events) = converse(o, &[b"+OK\r\nSASL PLAIN\r\n.\r\n"]);
+    assert_eq!(sent, "CAPA\r\n");
+    assert!(
+        matches!(events[..], [Err(Error::NotOffered { .. })]),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn starttls_still_requires_stls_and_asks_capa_over_tls() {
+    let mut o = remembering(
+        Method::Sasl(Mechanism::Plain),
+        b"STLS\r\nPIPELINING\r\nSASL PLAIN\r\n",
+    );
+    o.starttls = true;
+    let capa = b"+OK\r\nPIPELINING\r\nSASL PLAIN\r\n.\r\n";
+    let replies = [
+        &b"+OK begin TLS\r\n"[..],
+        capa,
+        b"+OK\r\n",
+        LISTING[0],
+        LISTING[1],
+        LISTING[2],
+    ];
+    let (flights, sent, events) = converse(o.clone(), &replies);
+    assert!(
+        sent.starts_with("STLS\r\n[TLS]CAPA\r\nAUTH PLAIN "),
+        "STLS without CAPA first; CAPA over TLS before the login: {sent}"
+    );
+    assert_eq!(flights, 3);
+    assert_eq!(events[0], Ok(Event::StartTls));
+    assert!(logged_in_with_listing(&events[1..]), "{events:?}");
+
+    // Remembered STLS, refused now: nothing more is sent.
+    let (_, sent, events) = converse(o.clone(), &[b"-ERR not today\r\n"]);
+    assert_eq!(sent, "STLS\r\n");
+    assert_eq!(events, vec![Err(Error::StlsRefused("not today".into()))]);
+
+    // Remembered without STLS: asked, as if never seen.
+    o.known = Some(Capabilities::parse(b"SASL PLAIN\r\n"));
+    let (_, sent, _) = converse(o, &[b"+OK\r\nSASL PLAIN\r\n.\r\n"]);
+    assert_eq!(sent, "CAPA\r\n");
+}
+
+#[test]
+fn a_remembered_mechanism_refused_is_asked_about_and_the_login_goes_on() {
+    // SCRAM remembered; the server has dropped it (and pipelining).
+    let o = remembering(Method::Auto, b"PIPELINING\r\nSASL PLAIN SCRAM-SHA-256\r\n");
+    let replies = [
+        &b"-ERR Unsupported authentication mechanism.\r\n"[..],
+        b"+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n",
+        b"+OK\r\n",
+    ];
+    let now = Instant::now();
+    let mut c = Connection::new(o.clone(), now);
+    c.handle_input(GREETING, now);
+    assert!(c.capa_skipped());
+    let (_, sent, events) = converse(o, &replies);
+    let plain = B64.encode("\0alice\0secret");
+    assert!(sent.starts_with("AUTH SCRAM-SHA-256 "), "{sent}");
+    assert!(
+        sent.ends_with(&format!("\r\nCAPA\r\nAUTH PLAIN {plain}\r\n")),
+        "{sent}"
+    );
+    assert_eq!(
+        events,
+        vec![Ok(Event::LoggedIn)],
+        "the listing is the caller's to send"
+    );
+    let mut c = Connection::new(remembering(Method::Auto, b"SASL SCRAM-SHA-256\r\n"), now);
+    c.handle_input(GREETING, now);
+    c.handle_input(replies[0], now);
+    assert!(c.remembered_wrong() && !c.capa_skipped());
+
+    // A wrong password later in the exchange is a refusal, not a retry.
+    let mut o = remembering(Method::Auto, b"SASL SCRAM-SHA-256\r\n");
+    o.user = "user".into();
+    let server_first =
+        "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+    let first = format!("+ {}\r\n", B64.encode(server_first));
+    let (_, _, events) = converse(
+        o,
+        &[first.as_bytes(), b"-ERR [AUTH] Authentication failed.\r\n"],
+    );
+    assert!(
+        matches!(
+            events[..],
+            [Err(Error::Refused {
+                refusal: Refusal::Credentials,
+                ..
+            })]
+        ),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_server_asking_for_more_behind_a_pipelined_login_stops_it() {
+    // It ignored PLAIN's initial response: the CAPA behind may be taken
+    // for the next step, so nothing more goes, and the caller tries again.
+    let (_, sent, events) = converse(
+        remembering(
+            Method::Sasl(Mechanism::Plain),
+            b"PIPELINING\r\nSASL PLAIN\r\n",
+        ),
+        &[b"+ \r\n"],
+    );
+    assert!(sent.ends_with("\r\nCAPA\r\nUIDL\r\nLIST\r\n"), "{sent}");
+    assert_eq!(events, vec![Err(Error::PipelinedLogin)]);
 }

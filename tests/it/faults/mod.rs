@@ -7,6 +7,7 @@ mod concurrency;
 mod floods;
 mod login;
 mod quirks;
+mod remembered;
 mod transport;
 
 use crate::support::fake::{FakeServer, Faults};

@@ -365,6 +365,21 @@ service anvil {{
         all
     }
 
+    /// Delivers a message to alice's mailbox, as new mail arriving does.
+    pub fn deliver(&self, message: &[u8]) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "delivered.{}.{}.pipit",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let maildir = self.dir.path().join("home/alice/Maildir");
+        let tmp = maildir.join("tmp").join(&name);
+        fs::write(&tmp, message).unwrap();
+        fs::rename(&tmp, maildir.join("new").join(&name)).unwrap();
+    }
+
     /// Adds Pipit's test account `lab` for this server over implicit TLS,
     /// trusting its certificate by fingerprint, then `extra`.
     pub fn account_for(&self, pipit: &super::Pipit, extra: &[&str]) {

@@ -69,6 +69,9 @@ pub struct Faults {
     pub uids_per_session: bool,
     /// TOP's replies are not dot-stuffed.
     pub top_unstuffed: bool,
+    /// Commands that came before the login's +OK went out (pipelined
+    /// behind it) are refused with -ERR.
+    pub refuse_early: bool,
 }
 
 impl Faults {
@@ -97,6 +100,9 @@ struct State {
     violations: Vec<String>,
     /// When each command arrived.
     timeline: Vec<(std::time::Instant, String)>,
+    /// Per session, the commands read while more were already waiting
+    /// behind them (sent without waiting for a reply: pipelined).
+    pipelined: Vec<usize>,
 }
 
 pub struct FakeServer {
@@ -161,6 +167,12 @@ impl FakeServer {
     /// The commands of every session so far.
     pub fn sessions(&self) -> Vec<Vec<String>> {
         self.state.lock().unwrap().sessions.clone()
+    }
+
+    /// How many commands of session `session` had others sent behind them
+    /// before their reply (0: one command at a time).
+    pub fn pipelined(&self, session: usize) -> usize {
+        self.state.lock().unwrap().pipelined[session]
     }
 
     /// From now on, each DELE is checked against this store at the moment it
@@ -237,6 +249,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let (faults, snapshot, session) = {
         let mut s = state.lock().unwrap();
         s.sessions.push(Vec::new());
+        s.pipelined.push(0);
         let first = s.sessions.len() == 1;
         let mut f = s.faults.clone();
         if !first {
@@ -276,11 +289,16 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut maildrop = Maildrop::new(snapshot.clone());
     let mut authed = false;
     let mut scram_final_next = false;
+    // Commands already read when the login succeeded, still to refuse.
+    let mut early = 0usize;
     let mut line = String::new();
     loop {
         line.clear();
         if input.read_line(&mut line)? == 0 {
             return Ok(());
+        }
+        if !input.buffer().is_empty() {
+            state.lock().unwrap().pipelined[session] += 1;
         }
         if faults.drop_pipelined {
             let pending = input.buffer().len();
@@ -296,6 +314,11 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             Some(u) => u.clone(),
             None => snapshot[n as usize - 1].0.clone(),
         };
+        if early > 0 {
+            early -= 1;
+            out.write_all(b"-ERR not logged in when this came\r\n")?;
+            continue;
+        }
         if scram_final_next {
             // Whatever the client's proof, "+OK": the server skips its own.
             scram_final_next = false;
@@ -304,6 +327,7 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             continue;
         }
         let request = Request::parse(&cmd);
+        let was_authed = authed;
         let exists = |n: u32| maildrop.get(n).is_some();
         let reply: Vec<u8> = match request {
             Request::Auth {
@@ -323,6 +347,29 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                     b64.encode(format!("r={nonce}server,s=QUJD,i=4096"))
                 )
                 .into_bytes()
+            }
+            Request::Auth {
+                mechanism,
+                initial_response,
+            } if !authed => {
+                // PLAIN, if it is listed; any other is unknown here.
+                let listed = faults.capa.iter().flatten().any(|c| {
+                    c.split_whitespace().next() == Some("SASL")
+                        && c.split_whitespace()
+                            .any(|m| m.eq_ignore_ascii_case(mechanism))
+                });
+                use base64::Engine as _;
+                let given = base64::engine::general_purpose::STANDARD
+                    .decode(initial_response.unwrap_or(""))
+                    .unwrap_or_default();
+                if !(listed && mechanism.eq_ignore_ascii_case("PLAIN")) {
+                    b"-ERR unsupported authentication mechanism\r\n".to_vec()
+                } else if given.ends_with(format!("\0{PASSWORD}").as_bytes()) {
+                    authed = true;
+                    b"+OK logged in\r\n".to_vec()
+                } else {
+                    b"-ERR [AUTH] invalid password\r\n".to_vec()
+                }
             }
             Request::Capa => match &faults.capa {
                 Some(caps) => format!("+OK\r\n{}\r\n.\r\n", caps.join("\r\n")).into_bytes(),
@@ -460,6 +507,9 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 .answer(other)
                 .unwrap_or_else(|| b"-ERR unknown command\r\n".to_vec()),
         };
+        if authed && faults.refuse_early && !was_authed {
+            early = input.buffer().iter().filter(|&&b| b == b'\n').count();
+        }
         let reply = if faults.bare_lf {
             reply
                 .split_inclusive(|&b| b == b'\n')
