@@ -55,14 +55,16 @@ fn a_check_of_a_server_seen_before_costs_four_round_trips_or_six_with_scram() {
         assert_eq!(check, 4, "{auth}: nothing new");
         // TOP and RETR of the new ones, QUIT behind them.
         assert_eq!(small, 4, "{auth}: two new");
-        // Never seen: CAPA first.
-        assert_eq!(first, 5, "{auth}: first fetch");
+        // Never seen: CAPA first. (A busy machine may see one more: the
+        // server's session tickets after a full handshake can land between
+        // two writes of one burst, which the proxy then counts as two.)
+        assert!((5..=6).contains(&first), "{auth}: first fetch: {first}");
     }
     // SCRAM-SHA-256 (the strongest Dovecot offers, chosen by itself): two
     // round trips more, for the server to prove it knows the password.
     let [first, check, small] = flights("auto");
     assert_eq!((check, small), (6, 6), "SCRAM");
-    assert_eq!(first, 7, "SCRAM, first fetch");
+    assert!((7..=8).contains(&first), "SCRAM, first fetch: {first}");
 }
 
 #[test]
