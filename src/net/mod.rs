@@ -268,8 +268,14 @@ impl Stream {
         };
         let _ = tcp.shutdown(std::net::Shutdown::Write);
         if tcp.set_nonblocking(true).is_ok() {
+            // What has come already, and no more than a little: a server
+            // that keeps sending must not hold the fetch here.
             let mut sink = [0u8; 16 * 1024];
-            while matches!(tcp.read(&mut sink), Ok(n) if n > 0) {}
+            for _ in 0..64 {
+                if !matches!(tcp.read(&mut sink), Ok(n) if n > 0) {
+                    break;
+                }
+            }
         }
     }
 
@@ -522,13 +528,16 @@ impl Session {
     /// command) and leaves without waiting for its reply: for a session
     /// whose QUIT has nothing to confirm (no DELE was sent). Whatever the
     /// server still sends is not read.
-    pub fn quit_without_waiting(mut self, quit_sent: bool) -> Result<(), NetError> {
-        if !quit_sent {
-            self.send(&Command::Quit)?;
+    ///
+    /// A failure to say goodbye changes nothing (all that was fetched is
+    /// stored, nothing was deleted): it is not an error.
+    pub fn quit_without_waiting(mut self, quit_sent: bool) {
+        if !quit_sent && self.send(&Command::Quit).is_err() {
+            return;
         }
-        self.flush()?;
-        self.stream.close();
-        Ok(())
+        if self.flush().is_ok() {
+            self.stream.close();
+        }
     }
 
     /// The capabilities last read: after the login if asked again, else from

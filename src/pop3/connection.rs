@@ -384,12 +384,14 @@ impl Connection {
     /// Whether the remembered capabilities may stand in for the CAPA before
     /// the login: only where no answer to CAPA could make the login
     /// stronger. A method the account names is used whatever is offered
-    /// (an access token only where it was offered); the automatic choice
+    /// (an access token only after this session's CAPA lists it); the automatic choice
     /// only when it is already the strongest mechanism Pipit knows.
     pub fn may_skip_capa(method: Method, known: &Capabilities) -> bool {
         match method {
             Method::Apop | Method::UserPass => true,
-            Method::Sasl(m) if m.bearer() => known.has_sasl(m.name()),
+            // An access token goes only to a server that lists its
+            // mechanism now: always asked.
+            Method::Sasl(m) if m.bearer() => false,
             Method::Sasl(_) => true,
             Method::Auto => Mechanism::strongest(&known.sasl) == Some(Mechanism::ScramSha256),
             // A probe is for reading the capabilities: never skipped.
@@ -830,8 +832,14 @@ impl Connection {
             Method::Auto if offered.is_some() => offered.expect("checked by the guard"),
             Method::Auto | Method::UserPass => {
                 self.login_method = Some(Method::UserPass);
-                // A server that pipelines takes PASS right behind USER.
-                let pass_sent = self.pipelines();
+                // A server that pipelines takes PASS right behind USER, but
+                // only where it says it takes USER at all and the link is
+                // not plain text to another machine: a USER it refuses
+                // ("plaintext authentication disallowed", no such user) must
+                // stop the password from going out, as it did before.
+                let pass_sent = self.pipelines()
+                    && self.login_capabilities().is_some_and(|c| c.user)
+                    && !self.options.cleartext_remote;
                 self.state = State::ExpectUser { pass_sent };
                 self.queue(&Command::User(self.options.user.clone()));
                 if pass_sent {

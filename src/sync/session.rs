@@ -81,6 +81,21 @@ impl Pass<'_> {
             }
             other => other,
         };
+        // During the login itself, silence is pipelining's fault only when
+        // commands did go ahead of a reply (more than one in flight: a login
+        // step alone is one): anything else is an ordinary timeout, not a
+        // reason to log in a second time at once.
+        let broken_login = |e: FetchError| match e {
+            FetchError::Net(NetError::PipelinedLogin(_)) if pipelining => {
+                FetchError::PipeliningBroken
+            }
+            FetchError::Net(NetError::Unanswered { in_flight, .. })
+                if pipelining && in_flight > 1 =>
+            {
+                FetchError::PipeliningBroken
+            }
+            other => other,
+        };
         // CAPA again after the login (some servers, Gmail among them, show
         // more then), UIDL and LIST: behind the login, in the same flight,
         // to a server that pipelines.
@@ -89,8 +104,8 @@ impl Pass<'_> {
             pipeline: pipelining,
             after_login: vec![Command::Capa, Command::Uidl(None), Command::List(None)],
         };
-        let mut session =
-            connect_and_authenticate(account, self.password, progress, ahead).map_err(broken)?;
+        let mut session = connect_and_authenticate(account, self.password, progress, ahead)
+            .map_err(broken_login)?;
         self.summary.sessions += 1;
         let listing_sent = session.after_login_sent();
         if listing_sent {
@@ -121,10 +136,12 @@ impl Pass<'_> {
         let bytes = session.bytes_received();
         self.summary.bytes += bytes;
         let done = result?;
-        if done.deleted.is_empty() {
-            // Nothing for QUIT's +OK to confirm: say goodbye and go.
-            session.quit_without_waiting(done.quit_sent)?;
-            return Ok(done.again && caps.login_delay.unwrap_or(0) == 0);
+        if done.deleted.is_empty() && !done.again {
+            // Nothing for QUIT's +OK to confirm, and no session right
+            // after (a server may hold the maildrop until it has handled
+            // QUIT): say goodbye and go.
+            session.quit_without_waiting(done.quit_sent);
+            return Ok(false);
         }
         // Deletions count only once the server has said +OK to QUIT.
         let quit = if done.quit_sent {
@@ -846,8 +863,12 @@ pub(super) fn read_listing(
     let mut refused = false;
     let (uidl, list) = if already_sent {
         let (uidl, list) = (session.read_reply()?, session.read_reply()?);
-        if list.is_ok() {
+        if list.is_ok() && uidl.is_ok() {
             (uidl, list)
+        } else if list.is_ok() {
+            // UIDL refused behind the login, LIST taken: ask UIDL again on
+            // its own before taking the server for one without UIDL.
+            (session.command(&Command::Uidl(None))?, list)
         } else {
             // Refused when pipelined behind the login (a server may not
             // take commands it got before its +OK): ask again, one at a time.

@@ -1260,3 +1260,33 @@ fn a_server_asking_for_more_behind_a_pipelined_login_stops_it() {
     assert!(sent.ends_with("\r\nCAPA\r\nUIDL\r\nLIST\r\n"), "{sent}");
     assert_eq!(events, vec![Err(Error::PipelinedLogin)]);
 }
+
+#[test]
+fn a_password_never_goes_behind_a_user_the_server_may_refuse() {
+    // A server that pipelines but does not list USER (Dovecot refusing
+    // plain-text logins does so): USER alone, and its -ERR stops the login
+    // with the password unsent.
+    let (_, sent, events) = converse(
+        remembering(Method::UserPass, b"PIPELINING\r\nUIDL\r\n"),
+        &[b"-ERR [AUTH] Plaintext authentication disallowed\r\n"],
+    );
+    assert_eq!(sent, "USER alice\r\n");
+    assert!(!sent.contains("secret"));
+    assert!(matches!(events.as_slice(), [Err(_)]), "{events:?}");
+
+    // Plain text to another machine: the server's word on USER first, even
+    // from a server that lists USER and pipelines.
+    let mut remote = remembering(Method::UserPass, b"PIPELINING\r\nUSER\r\nUIDL\r\n");
+    remote.cleartext_remote = true;
+    let (_, sent, _) = converse(remote, &[b"-ERR no such user\r\n"]);
+    assert_eq!(sent, "USER alice\r\n");
+}
+
+#[test]
+fn an_access_token_is_sent_only_after_this_sessions_capa_lists_its_mechanism() {
+    let known = Capabilities::parse(b"PIPELINING\r\nSASL XOAUTH2\r\n");
+    assert!(!Connection::may_skip_capa(
+        Method::Sasl(Mechanism::XOAuth2),
+        &known
+    ));
+}
