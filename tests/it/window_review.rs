@@ -1129,3 +1129,75 @@ fn window_review_a_message_files_window_takes_the_readers_keys() {
         .any(|o| o.commands.contains(&egui::ViewportCommand::Close));
     assert!(closes, "Escape closes the window");
 }
+
+/// Second review, item 1: every question before a step that cannot be
+/// undone gave the keyboard to its destructive button, so one Enter too
+/// many destroyed. The safe answer (Cancel, Keep editing) is the default
+/// and has the keyboard; the destructive one takes a click, or Tab then
+/// Enter.
+#[test]
+fn window_review_enter_in_a_question_keeps_things_as_they_are() {
+    let (_server, home, mut h) = one_confirmation_seen();
+    let id = h.state().rows[0].id;
+    // Delete for good, asked by Delete in Trash.
+    h.state_mut().select(id);
+    steps(&mut h, 2);
+    h.key_press(egui::Key::Delete);
+    steps(&mut h, 3);
+    h.get_by_label("Delete for good?");
+    assert_eq!(focused(&h).as_deref(), Some("Cancel"));
+    h.key_press(egui::Key::Enter);
+    steps(&mut h, 3);
+    assert!(h.state().confirm.is_none());
+    steps(&mut h, 3);
+    assert_eq!(h.state().rows.len(), 1, "nothing deleted");
+
+    // Empty Trash.
+    h.get_by_label("Empty Trash").click();
+    steps(&mut h, 3);
+    h.get_by_label("Empty Trash?");
+    assert_eq!(focused(&h).as_deref(), Some("Cancel"));
+    h.key_press(egui::Key::Enter);
+    steps(&mut h, 3);
+    assert!(h.state().confirm.is_none());
+    steps(&mut h, 3);
+    assert_eq!(h.state().rows.len(), 1, "nothing deleted");
+
+    // Remove account, asked from the settings.
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    h.get_by_label("Remove account…").click();
+    steps(&mut h, 3);
+    h.get_by_label("Remove the account?");
+    assert_eq!(focused(&h).as_deref(), Some("Cancel"));
+    h.key_press(egui::Key::Enter);
+    steps(&mut h, 3);
+    assert!(h.state().confirm.is_none());
+    assert!(h.state().account_dialog.is_some());
+    assert_eq!(config_of(&home).accounts.len(), 1, "the account stays");
+
+    // Discard changes, asked by Escape with something typed.
+    replace_text(&mut h, "Server", "pop.example.org");
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.get_by_label("Discard your changes?");
+    assert_eq!(focused(&h).as_deref(), Some("Keep editing"));
+    h.key_press(egui::Key::Enter);
+    steps(&mut h, 3);
+    assert!(h.state().confirm.is_none());
+    assert_eq!(
+        h.get_by_label("Server").value().as_deref(),
+        Some("pop.example.org"),
+        "the edit kept"
+    );
+
+    // The destructive answer is a Tab away.
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    h.key_press(egui::Key::Tab);
+    steps(&mut h, 2);
+    assert_eq!(focused(&h).as_deref(), Some("Discard changes"));
+    h.key_press(egui::Key::Enter);
+    steps(&mut h, 3);
+    assert!(h.state().account_dialog.is_none());
+}
