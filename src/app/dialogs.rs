@@ -286,7 +286,8 @@ fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
                     ui.label(match command {
                         UiCommand::View(_) => "Show All mail, an account, On server or Trash",
                         UiCommand::Delete => {
-                            "Move to Trash; in Trash, delete for good (after asking)"
+                            "Move to Trash; in Trash, or for a message only on the server, \
+delete for good (after asking)"
                         }
                         c => c.label(),
                     });

@@ -624,7 +624,17 @@ nothing to restore.",
             }
         } else if ui
             .add_enabled(has_selection, egui::Button::new(UiCommand::Delete.label()))
-            .on_hover_text(UiCommand::Delete.tooltip())
+            .on_hover_text(
+                if shown
+                    .as_ref()
+                    .is_some_and(|r| r.state == MessageState::Headers && r.on_server)
+                {
+                    "Delete the message on the server: only its headers are here (asks first; \
+Delete)"
+                } else {
+                    UiCommand::Delete.tooltip()
+                },
+            )
             .clicked()
         {
             self.run_command(UiCommand::Delete);
@@ -755,6 +765,14 @@ nothing to restore.",
                 };
                 if self.view == View::Trash {
                     self.confirm = Some(Confirm::DeleteForever {
+                        id: row.id,
+                        subject: list::display_subject(&row.subject),
+                    });
+                } else if row.state == MessageState::Headers && row.on_server {
+                    // Only its headers are here: in Trash, the message itself
+                    // would be deleted on the server at the next Get Mail, for
+                    // good. Delete asks first, as Delete on server… does.
+                    self.confirm = Some(Confirm::DeleteOnServer {
                         id: row.id,
                         subject: list::display_subject(&row.subject),
                     });

@@ -1201,3 +1201,49 @@ fn window_review_enter_in_a_question_keeps_things_as_they_are() {
     steps(&mut h, 3);
     assert!(h.state().account_dialog.is_none());
 }
+
+/// Second review, item 2: Delete on a message known only by its headers
+/// moved it to Trash, which deletes it on the server at the next Get Mail,
+/// saying only "Moved to Trash". It asks what Delete on server… asks, and
+/// nothing goes without a yes.
+#[test]
+fn window_review_delete_on_a_message_only_on_the_server_asks_first() {
+    let (server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    let id = open_on_server(&mut h, 0);
+    // The key: asked, and Enter (the default, Cancel) keeps it.
+    h.key_press(egui::Key::Delete);
+    steps(&mut h, 3);
+    h.get_by_label("Delete on the server?");
+    h.get_by_label_contains("will be deleted on the server now");
+    assert_eq!(h.state().selected, Some(id));
+    h.key_press(egui::Key::Enter);
+    steps(&mut h, 3);
+    assert!(h.state().confirm.is_none());
+    assert_eq!(h.state().rows.len(), 2, "still On server");
+    assert!(h.state().rows.iter().any(|r| r.id == id));
+    // Nothing was scheduled: a Get Mail leaves it on the server.
+    h.key_press(egui::Key::F5);
+    steps(&mut h, 2);
+    wait(&mut h, "Get Mail", |app| app.fetching.is_empty());
+    assert_eq!(server.mailbox().len(), 3);
+    assert_ne!(notice(&h), "Moved to Trash");
+
+    // In All mail too, and from the toolbar's Delete; a yes deletes it.
+    h.get_by_label("All mail").click();
+    wait(&mut h, "All mail", |app| {
+        app.view == View::All && app.rows.len() == 3
+    });
+    h.state_mut().select(id);
+    steps(&mut h, 3);
+    h.get_by_label("Delete").click();
+    steps(&mut h, 3);
+    h.get_by_label("Delete on the server?");
+    h.get_by_label("Delete on server").click();
+    wait(&mut h, "the deletion on the server", |app| {
+        app.fetching.is_empty() && app.rows.len() == 2
+    });
+    assert_eq!(server.mailbox().len(), 2);
+    assert_eq!(notice(&h), "Deleted 1 message on the server");
+}
