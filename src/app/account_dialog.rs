@@ -58,7 +58,11 @@ pub enum TestStatus {
     Idle,
     Testing,
     Passed(String),
-    Failed(String),
+    /// What failed and what to do; the engine's words, for Details.
+    Failed {
+        text: String,
+        detail: String,
+    },
     /// The server's certificate is not trusted; the user may trust it.
     Untrusted {
         fingerprint: String,
@@ -103,6 +107,8 @@ pub struct AccountDraft {
     pub password_error: Option<String>,
     /// The fields, as typed, that the last test was of.
     tested: Option<Typed>,
+    /// The server and password source the running or last test used.
+    tested_with: Option<words::Tested>,
     test: Option<Promise<Result<ServerInfo, FetchError>>>,
     saving: Option<Promise<Result<Config, SetupError>>>,
     /// The last test of these settings failed and Save was pressed: say
@@ -158,6 +164,7 @@ impl AccountDraft {
             checked: false,
             password_error: None,
             tested: None,
+            tested_with: None,
             test: None,
             saving: None,
             save_despite_test: false,
@@ -734,18 +741,13 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         if let Some(detail) = &draft.detail {
-            egui::CollapsingHeader::new("Details")
-                .id_salt("account-detail")
-                .show(ui, |ui| {
-                    ui.add(egui::Label::new(RichText::new(detail).monospace()).wrap());
-                });
+            details_ui(ui, "account-detail", detail);
         }
-        if draft.save_despite_test
-            && let TestStatus::Failed(why) = &draft.status
-        {
+        if draft.save_despite_test && matches!(draft.status, TestStatus::Failed { .. }) {
+            // The failure itself is said just above, once.
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                format!("The last test of these settings failed: {why} Save them anyway?"),
+                "The last test of these settings failed (above). Save them anyway?",
             );
         }
         ui.add_space(6.0);
@@ -814,6 +816,12 @@ for anyone on the way to read. Use it only with a server on this computer or a n
                 draft.detail = None;
                 draft.status = TestStatus::Testing;
                 let source = draft.password_source(&account);
+                draft.tested_with = Some(words::Tested {
+                    host: account.host.clone(),
+                    port: account.port,
+                    security: account.security,
+                    command: matches!(source, PasswordSource::Command(_)),
+                });
                 // A new test drops the old one, whose answer is never shown.
                 draft.test = Some(app.worker().test_connection(account, source));
                 draft.tested = Some(draft.typed());
@@ -840,6 +848,15 @@ for anyone on the way to read. Use it only with a server on this computer or a n
     }
 }
 
+/// The engine's own words, one click away.
+fn details_ui(ui: &mut egui::Ui, salt: &str, detail: &str) {
+    egui::CollapsingHeader::new("Details")
+        .id_salt(salt)
+        .show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(detail).monospace()).wrap());
+        });
+}
+
 fn status_ui(ui: &mut egui::Ui, draft: &mut AccountDraft, test: &mut bool) {
     match &draft.status {
         TestStatus::Idle => {}
@@ -852,8 +869,9 @@ fn status_ui(ui: &mut egui::Ui, draft: &mut AccountDraft, test: &mut bool) {
         TestStatus::Passed(text) => {
             ui.colored_label(egui::Color32::from_rgb(40, 140, 60), text);
         }
-        TestStatus::Failed(text) => {
+        TestStatus::Failed { text, detail } => {
             ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().error_fg_color)).wrap());
+            details_ui(ui, "test-detail", detail);
         }
         TestStatus::Untrusted {
             fingerprint,
@@ -896,7 +914,7 @@ fn start_saving(app: &mut PipitApp, draft: &mut AccountDraft) {
         ));
         return;
     }
-    let test_failed = matches!(draft.status, TestStatus::Failed(_))
+    let test_failed = matches!(draft.status, TestStatus::Failed { .. })
         && draft.tested.as_ref().is_some_and(|t| *t == draft.typed());
     if test_failed && !draft.save_despite_test {
         draft.save_despite_test = true;
@@ -932,7 +950,7 @@ fn poll(app: &mut PipitApp, draft: &mut AccountDraft) -> bool {
     if draft.test.as_ref().is_some_and(|p| p.ready().is_some())
         && let Some(Ok(result)) = draft.test.take().map(Promise::try_take)
     {
-        draft.status = tested(result);
+        draft.status = tested(result, draft.tested_with.as_ref());
     }
     if draft.saving.as_ref().is_some_and(|p| p.ready().is_some())
         && let Some(Ok(result)) = draft.saving.take().map(Promise::try_take)
@@ -982,7 +1000,7 @@ The detail says where and why."
 }
 
 /// "Test connection" came back: what to show.
-fn tested(result: Result<ServerInfo, FetchError>) -> TestStatus {
+fn tested(result: Result<ServerInfo, FetchError>, with: Option<&words::Tested>) -> TestStatus {
     match result {
         Ok(info) => TestStatus::Passed(format!(
             "Connected{}: {} message{} ({}) on the server.",
@@ -1011,7 +1029,16 @@ fn tested(result: Result<ServerInfo, FetchError>) -> TestStatus {
                 }),
             }
         }
-        Err(e) => TestStatus::Failed(words::fetch_error(&e).line()),
+        Err(e) => {
+            let said = match with {
+                Some(with) => words::test_error(&e, with),
+                None => words::fetch_error(&e),
+            };
+            TestStatus::Failed {
+                text: said.line(),
+                detail: said.detail,
+            }
+        }
     }
 }
 

@@ -1247,3 +1247,88 @@ fn window_review_delete_on_a_message_only_on_the_server_asks_first() {
     assert_eq!(server.mailbox().len(), 2);
     assert_eq!(notice(&h), "Deleted 1 message on the server");
 }
+
+/// The status line of the account dialog's last test, as Debug.
+fn test_status(h: &Harness<'_, PipitApp>) -> String {
+    h.state()
+        .account_dialog
+        .as_ref()
+        .map(|d| format!("{:?}", d.status))
+        .unwrap_or_default()
+}
+
+/// Presses Test connection and waits for its answer.
+fn test_connection(h: &mut Harness<'_, PipitApp>) {
+    // A click in the frame after typing can go unseen.
+    steps(h, 2);
+    h.get_by_label("Test connection").click();
+    wait(h, "the test's answer", |app| {
+        app.account_dialog.as_ref().is_some_and(|d| {
+            let s = format!("{:?}", d.status);
+            s.contains("Passed") || s.contains("Failed")
+        })
+    });
+}
+
+/// Second review, item 6: Test connection's words were Get Mail's ("Get
+/// Mail again later", "in the account's settings" while in them), a
+/// server that could not be reached was not named and had no Details, and
+/// Save after a failed test said the failure twice.
+#[test]
+fn window_review_a_failed_test_says_what_was_tested_and_where_to_look() {
+    // Nothing listens: the server and port are named, with the detail.
+    let home = Pipit::new();
+    let port = closed_port();
+    home.add_account(port, "plain", &[]);
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    test_connection(&mut h);
+    let reached = format!("The server 127.0.0.1:{port} could not be reached.");
+    let line = h.get_by_label_contains(&reached);
+    let node = line.accesskit_node();
+    let text = node
+        .label()
+        .or(node.value())
+        .unwrap_or_default()
+        .to_string();
+    assert!(text.contains("Check Server, Port and Security"), "{text}");
+    assert!(!text.contains("account's settings"), "{text}");
+    h.get_by_label("Details").click();
+    steps(&mut h, 3);
+    h.get_by_label_contains("cannot connect to 127.0.0.1:");
+    // Save: asked once more, the failure said once.
+    h.get_by_label("Save").click();
+    steps(&mut h, 3);
+    h.get_by_label("Save anyway");
+    assert_eq!(
+        h.query_all_by_label_contains("could not be reached")
+            .count(),
+        1
+    );
+    h.get_by_label_contains("The last test of these settings failed");
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+    drop(h);
+
+    // A server that says nothing to plain text (one that waits for TLS):
+    // the test names the Security choice, not Get Mail.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let home = Pipit::new();
+    home.add_account(port, "plain", &["--timeout", "2"]);
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    test_connection(&mut h);
+    let status = test_status(&h);
+    assert!(
+        status.contains(&format!("127.0.0.1:{port} did not answer in time")),
+        "{status}"
+    );
+    assert!(status.contains("Check Security"), "{status}");
+    assert!(!status.contains("Get Mail"), "{status}");
+    drop(silent);
+}
