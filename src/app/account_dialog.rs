@@ -486,11 +486,25 @@ pub(super) fn field(
     password: bool,
     error: Option<String>,
 ) -> egui::Response {
+    field_enabled(ui, label, value, hint, password, error, true)
+}
+
+/// [`field`], greyed out and not editable unless `enabled`.
+fn field_enabled(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    password: bool,
+    error: Option<String>,
+    enabled: bool,
+) -> egui::Response {
     let l = ui.label(label);
     let r = ui
         .vertical(|ui| {
             let r = ui
-                .add(
+                .add_enabled(
+                    enabled,
                     egui::TextEdit::singleline(value)
                         .hint_text(hint)
                         .password(password)
@@ -594,14 +608,34 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
                             e,
                         );
                         take_focus(&mut draft.focus, Field::User, &r);
-                        let hint = if draft.editing().is_some() {
+                        // A Password command gives the password: one typed
+                        // here would be ignored, so none can be while it is
+                        // set; the keychain's is kept only if there is one.
+                        let command = !draft.password_command.trim().is_empty();
+                        if command {
+                            draft.password.clear();
+                        }
+                        let hint = if command {
+                            "from its Password command (More settings)"
+                        } else if draft
+                            .editing()
+                            .is_some_and(|a| a.password_command.is_none())
+                        {
                             "leave empty to keep the stored one"
                         } else {
                             "kept in your OS keychain"
                         };
                         if !signs_in {
                             let e = draft.error_of(Field::Password, &errors);
-                            let r = field(ui, "Password", &mut draft.password, hint, true, e);
+                            let r = field_enabled(
+                                ui,
+                                "Password",
+                                &mut draft.password,
+                                hint,
+                                true,
+                                e,
+                                !command,
+                            );
                             if r.changed() {
                                 draft.password_error = None;
                             }

@@ -1270,6 +1270,68 @@ fn test_connection(h: &mut Harness<'_, PipitApp>) {
     });
 }
 
+/// Second review, item 3: with a Password command, a password typed in
+/// the settings' Password field was silently ignored (Test connection used
+/// the command), under a hint to "leave empty to keep the stored one",
+/// though none was stored. The field is shut while a command gives the
+/// password, and says so; a refusal points at the command.
+#[test]
+fn window_review_a_password_command_is_said_where_the_password_is_typed() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(
+        server.port,
+        "plain",
+        &["--password-command", "printf wrong"],
+    );
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    let placeholder = |h: &Harness<'_, PipitApp>| {
+        h.get_by_label("Password")
+            .accesskit_node()
+            .placeholder()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        h.get_by_label("Password").accesskit_node().is_disabled(),
+        "nothing can be typed where it would be ignored"
+    );
+    assert_eq!(placeholder(&h), "from its Password command (More settings)");
+    // The command's password is refused: the test says where it came from.
+    test_connection(&mut h);
+    let status = test_status(&h);
+    assert!(status.contains("refused the password"), "{status}");
+    assert!(
+        status.contains("Pipit had it from Password command"),
+        "{status}"
+    );
+
+    // The command cleared: a password is typed, and nothing is said to be
+    // stored that is not.
+    h.get_by_label("More settings").click();
+    steps(&mut h, 3);
+    h.get_by_label("Password command").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.key_press(egui::Key::Backspace);
+    steps(&mut h, 3);
+    assert!(!h.get_by_label("Password").accesskit_node().is_disabled());
+    assert_eq!(placeholder(&h), "kept in your OS keychain");
+    replace_text(&mut h, "Password", "secret");
+    test_connection(&mut h);
+    let status = test_status(&h);
+    assert!(status.contains("Passed"), "{status}");
+    // A command typed again shuts the field, and what was typed goes.
+    replace_text(&mut h, "Password command", "printf secret");
+    steps(&mut h, 2);
+    assert!(h.get_by_label("Password").accesskit_node().is_disabled());
+    assert_eq!(h.state().account_dialog.as_ref().unwrap().password, "");
+}
+
 /// Second review, item 6: Test connection's words were Get Mail's ("Get
 /// Mail again later", "in the account's settings" while in them), a
 /// server that could not be reached was not named and had no Details, and
