@@ -1166,6 +1166,9 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
                     "Password"
                 };
                 let r = field(ui, label, &mut draft.password, "", true, error);
+                if r.changed() {
+                    draft.error = None;
+                }
                 if !draft.focused {
                     r.request_focus();
                     draft.focused = true;
@@ -1197,7 +1200,11 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
             }
         });
     });
-    if save && !draft.saving {
+    if save && !draft.saving && draft.password.is_empty() {
+        // Nothing typed is not a password: the keychain's is left alone.
+        draft.error = Some("Enter the password.".into());
+        draft.detail = None;
+    } else if save && !draft.saving {
         match app.config.account(&draft.account).cloned() {
             Ok(account) => {
                 draft.saving = true;

@@ -1394,3 +1394,49 @@ fn window_review_a_failed_test_says_what_was_tested_and_where_to_look() {
     assert!(!status.contains("Get Mail"), "{status}");
     drop(silent);
 }
+
+/// Second review, item 4: "Enter the password again" took an empty
+/// password and put it in the keychain over the old one. Nothing typed is
+/// refused beside the field, and nothing is stored.
+#[test]
+fn window_review_an_empty_password_is_not_stored() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    let mut config = config_of(&home);
+    config.accounts[0].password_command = None;
+    config.save(&home.home().join("config.toml")).unwrap();
+    crate::support::window::mock_keychain();
+    let entry = config.accounts[0].keychain_entry();
+    entry
+        .set(&pipit::secrets::Password::new("not-it".into()))
+        .unwrap();
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the refusal", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    h.get_by_label("Enter the password again").click();
+    steps(&mut h, 4);
+    h.get_by_label("New password");
+    // Enter in the empty field, then the button: refused both ways.
+    h.key_press(egui::Key::Enter);
+    steps(&mut h, 3);
+    h.get_by_label("Enter the password.");
+    h.get_by_label("Save and get mail").click();
+    steps(&mut h, 6);
+    h.get_by_label("Enter the password.");
+    assert!(h.state().password_dialog.is_some(), "it stays open");
+    assert!(h.state().fetching.is_empty(), "no Get Mail");
+    assert_eq!(entry.get().unwrap().expose(), "not-it", "nothing stored");
+    // Typed, the word goes; saved, the mail comes.
+    replace_text(&mut h, "New password", "secret");
+    steps(&mut h, 2);
+    assert!(h.query_by_label("Enter the password.").is_none());
+    h.get_by_label("Save and get mail").click();
+    wait(&mut h, "the mail", |app| {
+        app.fetching.is_empty() && app.rows.len() == 1
+    });
+    assert_eq!(entry.get().unwrap().expose(), "secret");
+}
