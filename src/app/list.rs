@@ -7,7 +7,6 @@
 use egui::text::{LayoutJob, TextWrapping};
 use egui::{Align2, Color32, CursorIcon, FontId, Rect, Role, Sense, Stroke, TextStyle, WidgetInfo};
 
-use super::layout::COLUMNS_FROM;
 use super::{Column, PipitApp, View, fonts};
 use crate::store::{MessageState, Summary};
 use crate::units::human_bytes;
@@ -42,6 +41,27 @@ const DOT: f32 = 14.0;
 const ICON: f32 = 18.0;
 const PAD: f32 = 6.0;
 
+/// The narrowest each column still shows its values in ("Yesterday
+/// 21:32", "12.3 MB" with its ☁), and the width Subject is given before
+/// the others shrink below the widths the user dragged them to. A list
+/// narrower than the sum of the smallest gives way to two-line rows
+/// ([`COLUMNS_FROM`]).
+const FROM_MIN: f32 = 110.0;
+const SUBJECT_MIN: f32 = 100.0;
+const SUBJECT_WANTS: f32 = 160.0;
+const DATE_MIN: f32 = 128.0;
+const SIZE_MIN: f32 = 84.0;
+
+/// Below this width the list's columns give way to two-line rows: the
+/// unread dot and each column at its smallest. The list beside the reader
+/// in a window of the default size (1200 points) is wider.
+pub const COLUMNS_FROM: f32 = DOT + FROM_MIN + SUBJECT_MIN + DATE_MIN + SIZE_MIN;
+
+/// Whether a list `width` wide shows columns (else two-line rows).
+fn columns_fit(width: f32) -> bool {
+    width >= COLUMNS_FROM
+}
+
 /// The columns' left edges and widths for a list `width` wide.
 struct Columns {
     from: f32,
@@ -51,22 +71,34 @@ struct Columns {
 }
 
 impl Columns {
+    /// The user's widths while they fit beside a Subject of
+    /// `SUBJECT_WANTS`; in a narrower list, Date and Size give up what they
+    /// do not need, then From, down to their smallest.
     fn of(app: &PipitApp, width: f32) -> Columns {
         let l = &app.layout;
-        let fixed = DOT + l.date + l.size;
-        let from = l.from.min((width - fixed - 80.0).max(60.0));
+        let (mut from, mut date, mut size) = (l.from, l.date, l.size);
+        let mut short = DOT + from + SUBJECT_WANTS + date + size - width;
+        for (w, min) in [
+            (&mut date, DATE_MIN),
+            (&mut size, SIZE_MIN),
+            (&mut from, FROM_MIN),
+        ] {
+            let give = short.min(*w - min).max(0.0);
+            *w -= give;
+            short -= give;
+        }
         Columns {
             from,
-            subject: (width - fixed - from).max(40.0),
-            date: l.date,
-            size: l.size,
+            subject: (width - DOT - from - date - size).max(40.0),
+            date,
+            size,
         }
     }
 }
 
 pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     let width = ui.available_width();
-    let two_lines = width < COLUMNS_FROM;
+    let two_lines = !columns_fit(width);
     let cols = Columns::of(app, width);
     header_ui(ui, app, &cols, two_lines);
     ui.separator();
