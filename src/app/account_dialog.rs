@@ -114,6 +114,9 @@ pub struct AccountDraft {
     /// The last test of these settings failed and Save was pressed: say
     /// so, and save only on a second word.
     pub save_despite_test: bool,
+    /// Another account reads the same mailbox (its name), as the fields
+    /// were typed when Save said so: a second Save saves them anyway.
+    same_mailbox: Option<(String, Typed)>,
     /// The field to take the keyboard when it is next drawn (the one a
     /// failure points to); "More settings" opens to show it.
     pub focus: Option<Field>,
@@ -168,6 +171,7 @@ impl AccountDraft {
             test: None,
             saving: None,
             save_despite_test: false,
+            same_mailbox: None,
             // The first field has the keyboard when the dialog opens.
             focus: Some(Field::User),
             opened_as: None,
@@ -777,6 +781,18 @@ for anyone on the way to read. Use it only with a server on this computer or a n
         if let Some(detail) = &draft.detail {
             details_ui(ui, "account-detail", detail);
         }
+        if let Some((other, _)) = &draft.same_mailbox {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "The account \u{201c}{other}\u{201d} already reads this mailbox (the \
+same user on the same server and port): with both, every message shows twice. Save anyway?"
+                    ))
+                    .color(ui.visuals().warn_fg_color),
+                )
+                .wrap(),
+            );
+        }
         if draft.save_despite_test && matches!(draft.status, TestStatus::Failed { .. }) {
             // The failure itself is said just above, once.
             ui.colored_label(
@@ -792,7 +808,7 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             {
                 test = true;
             }
-            let save_label = if draft.save_despite_test {
+            let save_label = if draft.save_despite_test || draft.same_mailbox.is_some() {
                 "Save anyway"
             } else {
                 "Save"
@@ -836,6 +852,14 @@ for anyone on the way to read. Use it only with a server on this computer or a n
     });
     // A result shows only for the settings it tested: any edit, valid or
     // not yet, takes it away at once.
+    // The same for the word on another account reading the same mailbox.
+    if draft
+        .same_mailbox
+        .as_ref()
+        .is_some_and(|(_, t)| *t != draft.typed())
+    {
+        draft.same_mailbox = None;
+    }
     if draft.tested.as_ref().is_some_and(|t| *t != draft.typed()) {
         draft.tested = None;
         draft.test = None;
@@ -952,6 +976,20 @@ fn start_saving(app: &mut PipitApp, draft: &mut AccountDraft) {
         && draft.tested.as_ref().is_some_and(|t| *t == draft.typed());
     if test_failed && !draft.save_despite_test {
         draft.save_despite_test = true;
+        return;
+    }
+    // Two accounts on one mailbox show every message twice: said, and
+    // saved only on a second word.
+    let editing = draft.editing().map(|a| a.name.clone());
+    if draft.same_mailbox.is_none()
+        && let Some(other) = app.config.accounts.iter().find(|a| {
+            Some(&a.name) != editing.as_ref()
+                && a.host.eq_ignore_ascii_case(&account.host)
+                && a.port == account.port
+                && a.user == account.user
+        })
+    {
+        draft.same_mailbox = Some((other.name.clone(), draft.typed()));
         return;
     }
     draft.error = None;

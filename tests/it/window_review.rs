@@ -1484,3 +1484,62 @@ fn window_review_the_list_beside_the_reader_shows_columns_at_the_default_size() 
     h.get_by_label("Sort by");
     assert!(h.query_by_label("From").is_none());
 }
+
+/// Second review, item 7: two accounts could read the same mailbox (the
+/// same user on the same server), and every message then showed twice.
+/// Saving such settings, new or changed, says which account reads it
+/// already, and saves only on a second word.
+#[test]
+fn window_review_a_second_account_on_the_same_mailbox_is_asked_about() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.add_account_named("other", &server.port.to_string());
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    let warning = "The account \u{201c}lab\u{201d} already reads this mailbox";
+
+    // A changed account: "other" (bob) made to read alice's mailbox.
+    h.get_by_label("Settings of other").click();
+    steps(&mut h, 6);
+    replace_text(&mut h, "User name", "alice");
+    steps(&mut h, 2);
+    h.get_by_label("Save").click();
+    steps(&mut h, 4);
+    h.get_by_label_contains(warning);
+    h.get_by_label("Save anyway");
+    assert!(h.state().account_dialog.is_some(), "not saved");
+    // Another user: the word goes, and Save saves.
+    replace_text(&mut h, "User name", "carol");
+    steps(&mut h, 3);
+    assert!(h.query_by_label_contains(warning).is_none());
+    h.get_by_label("Save").click();
+    wait(&mut h, "the settings to be saved", |app| {
+        app.account_dialog.is_none()
+    });
+    assert_eq!(config_of(&home).account("other").unwrap().user, "carol");
+
+    // A new account on lab's mailbox.
+    h.get_by_label("Add account…").click();
+    steps(&mut h, 6);
+    manual_setup(&mut h);
+    replace_text(&mut h, "User name", "alice");
+    replace_text(&mut h, "Password", "secret");
+    replace_text(&mut h, "Server", "127.0.0.1");
+    h.get_by_label("Security").click();
+    steps(&mut h, 3);
+    h.get_by_label("None (plain text)").click();
+    steps(&mut h, 3);
+    replace_text(&mut h, "Port", &server.port.to_string());
+    steps(&mut h, 2);
+    h.get_by_label("Save").click();
+    steps(&mut h, 4);
+    h.get_by_label_contains(warning);
+    assert_eq!(config_of(&home).accounts.len(), 2, "not saved");
+    // A second word saves it.
+    h.get_by_label("Save anyway").click();
+    wait(&mut h, "the account to be saved", |app| {
+        app.account_dialog.is_none()
+    });
+    assert_eq!(config_of(&home).accounts.len(), 3);
+}
