@@ -11,10 +11,9 @@ use super::{Column, PipitApp, View, fonts};
 use crate::store::{MessageState, Summary};
 use crate::units::human_bytes;
 
-/// The attachment icon (a paper clip) and the on-server icon (a cloud),
-/// from egui's emoji font.
+/// The attachment icon (a paper clip), from egui's emoji font; the
+/// on-server icon, a cloud, is painted ([`paint_cloud`]).
 pub const CLIP: &str = "📎";
-pub const CLOUD: &str = "☁";
 /// A mark on a row, beside its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mark {
@@ -555,13 +554,22 @@ fn row_ui(
         }
         put(size_cell, &size_text, font.clone(), true);
     }
+    let behind = if selected {
+        visuals.selection.bg_fill
+    } else {
+        visuals.panel_fill
+    };
     for (r, icon) in &icons {
         let at = r.center();
-        let glyph = if *icon == Mark::Clip { CLIP } else { CLOUD };
-        painter.text(at, Align2::CENTER_CENTER, glyph, icon_font.clone(), color);
+        if *icon == Mark::Clip {
+            painter.text(at, Align2::CENTER_CENTER, CLIP, icon_font.clone(), color);
+            continue;
+        }
+        paint_cloud(&painter, at, color, behind);
         if *icon == Mark::Gone {
             // The cloud struck through: no longer there.
-            let d = egui::vec2(6.0, 6.0);
+            let d = egui::vec2(7.0, 6.0);
+            painter.line_segment([at - d, at + d], Stroke::new(3.5, behind));
             painter.line_segment([at - d, at + d], Stroke::new(1.5, color));
         }
     }
@@ -600,6 +608,27 @@ they are all Pipit has of it."
         }
     }
     response
+}
+
+/// The on-server mark: a filled cloud about 15 by 10 points centred on
+/// `at`, painted rather than taken from a font (egui's ☁ is a hairline
+/// outline that reads as an empty oval at the list's size).
+/// `behind` is what it is painted on: a see-through `color` is mixed with it
+/// first, so the overlapping parts do not show darker.
+pub fn paint_cloud(painter: &egui::Painter, at: egui::Pos2, color: Color32, behind: Color32) {
+    // Premultiplied: the colour plus what shows through it.
+    let through = 1.0 - f32::from(color.a()) / 255.0;
+    let mix = |c: u8, b: u8| (f32::from(c) + f32::from(b) * through).round().min(255.0) as u8;
+    let color = Color32::from_rgb(
+        mix(color.r(), behind.r()),
+        mix(color.g(), behind.g()),
+        mix(color.b(), behind.b()),
+    );
+    let base = Rect::from_min_max(at + egui::vec2(-7.5, 0.0), at + egui::vec2(7.5, 4.5));
+    painter.rect_filled(base, 2.25, color);
+    painter.circle_filled(at + egui::vec2(-3.5, 0.5), 3.5, color);
+    painter.circle_filled(at + egui::vec2(1.0, -1.5), 4.5, color);
+    painter.circle_filled(at + egui::vec2(4.5, 1.0), 3.0, color);
 }
 
 /// The sender's name if it has one, else the address, as `reveal::field` shows it.

@@ -1543,3 +1543,53 @@ fn window_review_a_second_account_on_the_same_mailbox_is_asked_about() {
     });
     assert_eq!(config_of(&home).accounts.len(), 3);
 }
+
+/// Every shape painted in the last frame, groups opened.
+fn painted(h: &Harness<'_, PipitApp>) -> Vec<egui::Shape> {
+    fn open(shape: &egui::Shape, out: &mut Vec<egui::Shape>) {
+        match shape {
+            egui::Shape::Vec(shapes) => shapes.iter().for_each(|s| open(s, out)),
+            s => out.push(s.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    for clipped in &h.output().shapes {
+        open(&clipped.shape, &mut out);
+    }
+    out
+}
+
+/// Second review, item 8: the ☁ beside mail still on the server rendered
+/// as an empty oval (egui's glyph for it is a hairline outline). The mark
+/// is painted, a filled cloud, with no glyph.
+#[test]
+fn window_review_the_on_server_mark_is_a_filled_cloud() {
+    let (_server, home) = two_on_the_server();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 3);
+    let rows: Vec<egui::Rect> = h
+        .query_all_by_label_contains("still on the server")
+        .map(|n| n.rect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    let shapes = painted(&h);
+    assert!(
+        !shapes
+            .iter()
+            .any(|s| matches!(s, egui::Shape::Text(t) if t.galley.text().contains('\u{2601}'))),
+        "no ☁ glyph"
+    );
+    for row in rows {
+        // In the Size column, at the row's end (the unread dot is at its start).
+        let filled = shapes
+            .iter()
+            .filter(|s| {
+                matches!(s, egui::Shape::Circle(c)
+                    if row.contains(c.center)
+                        && c.center.x > row.right() - 120.0
+                        && c.fill != egui::Color32::TRANSPARENT)
+            })
+            .count();
+        assert!(filled >= 3, "{row:?}: {filled} filled circles");
+    }
+}
