@@ -1364,17 +1364,11 @@ Delete)"
         if failed.is_empty() {
             return None;
         }
-        let several = self.config.accounts.len() > 1;
+        // Each failure starts with its account's name, however many
+        // accounts there are, as the sidebar and the detail say it.
         let text = failed
             .iter()
-            .map(|(a, said, _)| {
-                let line = self.advice_for(a, said);
-                if several {
-                    format!("{a}: {line}")
-                } else {
-                    line
-                }
-            })
+            .map(|(a, said, _)| format!("{a}: {}", self.advice_for(a, said)))
             .collect::<Vec<_>>()
             .join(" ");
         let detail = failed

@@ -1593,3 +1593,27 @@ fn window_review_the_on_server_mark_is_a_filled_cloud() {
         assert!(filled >= 3, "{row:?}: {filled} filled circles");
     }
 }
+
+/// Second review, item 8: a failed Get Mail's line started with the
+/// account's name when there were several accounts and not with one,
+/// while its detail always did. It always does.
+#[test]
+fn window_review_a_failure_is_said_with_its_accounts_name_even_alone() {
+    let home = Pipit::new();
+    home.add_account(closed_port(), "plain", &[]);
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Get Mail").click();
+    wait(&mut h, "the failure", |app| {
+        app.fetching.is_empty() && app.banner.is_some()
+    });
+    let banner = h.state().banner.clone().unwrap();
+    assert!(
+        banner
+            .text
+            .starts_with("lab: The server could not be reached."),
+        "{banner:?}"
+    );
+    assert!(banner.detail.unwrap().starts_with("lab: "));
+    h.get_by_label_contains("lab: The server could not be reached.");
+}
