@@ -52,6 +52,9 @@ impl Field {
     }
 }
 
+/// Room kept above and below a dialog: its frame, and a little screen.
+const DIALOG_MARGIN: f32 = 24.0;
+
 /// Where "Test connection" stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TestStatus {
@@ -117,6 +120,12 @@ pub struct AccountDraft {
     /// Another account reads the same mailbox (its name), as the fields
     /// were typed when Save said so: a second Save saves them anyway.
     same_mailbox: Option<(String, Typed)>,
+    /// More settings was just opened: keep it in sight while it unfolds.
+    reveal_more: u8,
+    /// How far More settings was open, as last drawn.
+    more_openness: f32,
+    /// The height of what is below the fields, as last drawn.
+    below: f32,
     /// The field to take the keyboard when it is next drawn (the one a
     /// failure points to); "More settings" opens to show it.
     pub focus: Option<Field>,
@@ -172,6 +181,9 @@ impl AccountDraft {
             saving: None,
             save_despite_test: false,
             same_mailbox: None,
+            reveal_more: 0,
+            more_openness: 0.0,
+            below: 80.0,
             // The first field has the keyboard when the dialog opens.
             focus: Some(Field::User),
             opened_as: None,
@@ -595,8 +607,13 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
             Some(_) => {}
         }
         ui.add_space(6.0);
+        // The fields scroll in what the window leaves once the dialog's
+        // top and its bottom (results, errors, buttons: as tall as last
+        // drawn) are in sight, so the buttons never fall off a small screen.
+        let above = ui.min_rect().height();
+        let room = ui.ctx().content_rect().height() - 2.0 * DIALOG_MARGIN - above - draft.below;
         egui::ScrollArea::vertical()
-            .max_height((ui.ctx().content_rect().height() - 210.0).max(160.0))
+            .max_height(room.max(120.0))
             .show(ui, |ui| {
                 egui::Grid::new("account-fields")
                     .num_columns(2)
@@ -733,7 +750,7 @@ for anyone on the way to read. Use it only with a server on this computer or a n
                         )
                     })
                     .then_some(true);
-                egui::CollapsingHeader::new("More settings")
+                let more = egui::CollapsingHeader::new("More settings")
                     .open(more_open)
                     .show(ui, |ui| {
                         egui::Grid::new("account-more")
@@ -772,7 +789,28 @@ for anyone on the way to read. Use it only with a server on this computer or a n
                                 take_focus(&mut draft.focus, Field::PasswordCommand, &r);
                             });
                     });
+                // Opened in a dialog taller than the window (a small screen,
+                // errors under the fields): scrolled into sight as it opens,
+                // not left below the fold.
+                // (A few frames more once open: the scroll area knows the
+                // new height of its contents only a frame later.)
+                if more.header_response.clicked() && draft.more_openness < 0.5 {
+                    draft.reveal_more = 3;
+                }
+                draft.more_openness = more.openness;
+                if draft.reveal_more > 0 {
+                    match &more.body_response {
+                        Some(body) => body.scroll_to_me(Some(egui::Align::Max)),
+                        None if more.openness <= 0.0 => draft.reveal_more = 0,
+                        None => {}
+                    }
+                    if more.openness >= 1.0 {
+                        draft.reveal_more -= 1;
+                        ui.ctx().request_repaint();
+                    }
+                }
             });
+        let below_from = ui.min_rect().bottom();
         ui.add_space(6.0);
         status_ui(ui, &mut draft, &mut test);
         if let Some(e) = &draft.error {
@@ -849,6 +887,7 @@ same user on the same server and port): with both, every message shows twice. Sa
                 });
             }
         });
+        draft.below = ui.min_rect().bottom() - below_from;
     });
     // A result shows only for the settings it tested: any edit, valid or
     // not yet, takes it away at once.

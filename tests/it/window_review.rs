@@ -1617,3 +1617,31 @@ fn window_review_a_failure_is_said_with_its_accounts_name_even_alone() {
     assert!(banner.detail.unwrap().starts_with("lab: "));
     h.get_by_label_contains("lab: The server could not be reached.");
 }
+
+/// Second review, item 8: at 800×600, with errors under the fields, More
+/// settings opened below the fold of the dialog's scrolled part, a 20-point
+/// strip of it in sight. It is scrolled into sight as it opens.
+#[test]
+fn window_review_more_settings_opens_in_sight_in_a_small_window() {
+    let home = Pipit::new();
+    let mut h = window_sized(&home, egui::vec2(800.0, 600.0));
+    steps(&mut h, 6);
+    manual_setup(&mut h);
+    steps(&mut h, 6);
+    h.get_by_label("Save").click();
+    steps(&mut h, 4);
+    h.get_by_label_contains("User name: the user name is empty");
+    // The dialog grows with the errors, and settles on the screen.
+    steps(&mut h, 30);
+    h.get_by_label("More settings").click();
+    steps(&mut h, 30);
+    let field = h.get_by_label("Password command").rect();
+    let buttons = h.get_by_label("Test connection").rect();
+    let heading = h.get_by_label("Welcome to Pipit").rect();
+    assert!(
+        field.bottom() <= buttons.top() && field.top() >= heading.bottom(),
+        "Password command at {field:?}, the buttons at {buttons:?}"
+    );
+    let size = h.get_by_label("Size limit (MB)").rect();
+    assert!(size.top() >= heading.bottom(), "{size:?}");
+}
