@@ -1082,12 +1082,12 @@ fn poll(app: &mut PipitApp, draft: &mut AccountDraft) -> bool {
                 return true;
             }
             Err(SetupError::Keychain(e)) => {
-                let said = words::secret_error(&e, "store");
+                let said = words::in_the_settings(words::secret_error(&e, "store"));
                 draft.password_error = Some(said.line());
                 draft.detail = Some(said.detail);
             }
             Err(SetupError::NotMoved(e)) => {
-                let said = words::secret_error(&e, "move");
+                let said = words::in_the_settings(words::secret_error(&e, "move"));
                 draft.password_error = Some(format!(
                     "{} Enter the password here to store it again.",
                     said.line()

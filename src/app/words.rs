@@ -202,6 +202,15 @@ fill in Password command under More settings instead."
     said
 }
 
+/// `said` as the account dialog says it: the user is in the settings, so
+/// not "in the account's settings".
+pub fn in_the_settings(mut said: Said) -> Said {
+    said.advice = said
+        .advice
+        .map(|a| a.replace(" in the account's settings", ""));
+    said
+}
+
 fn net_error(e: &NetError, detail: String) -> Said {
     let (headline, advice) = match e {
         NetError::Resolve { host, .. } => (
@@ -440,5 +449,38 @@ mod tests {
         );
         assert!(open.headline.contains("could not be opened"), "{open:?}");
         assert!(!open.line().contains("saved"), "{open:?}");
+    }
+
+    /// Second review, item 6: in the account dialog, "in the account's
+    /// settings" was said to a user already in them.
+    #[test]
+    fn the_account_dialog_does_not_send_the_user_to_where_they_are() {
+        let keychain = in_the_settings(secret_error(
+            &SecretError::NoKeychain {
+                cause: "no D-Bus session bus is running".into(),
+            },
+            "store",
+        ));
+        let line = keychain.line();
+        assert!(
+            line.ends_with("fill in Password command under More settings instead."),
+            "{line}"
+        );
+        assert!(!line.contains("account's settings"), "{line}");
+        let refused = test_error(
+            &FetchError::AuthRefused {
+                text: "invalid password".into(),
+            },
+            &Tested {
+                host: "pop.example.org".into(),
+                port: 110,
+                security: Security::Plain,
+                command: false,
+            },
+        );
+        assert_eq!(
+            refused.line(),
+            "The server refused the password. Check Password and User name."
+        );
     }
 }
