@@ -1242,7 +1242,10 @@ Delete)"
             Err(e) => {
                 let settings = self.config.account(&account).ok();
                 let command = settings.is_some_and(|a| a.password_command.is_some());
-                let said = words::fetch_error_for(&e, command);
+                let mut said = words::fetch_error_for(&e, command);
+                if let Some(a) = settings {
+                    said = words::name_the_server(said, &e, &a.host, a.port);
+                }
                 self.checked.insert(
                     account.clone(),
                     Checked::Failed {

@@ -211,6 +211,22 @@ pub fn in_the_settings(mut said: Said) -> Said {
     said
 }
 
+/// A fetch's failure to reach `host`:`port` (or to hear from it), as the
+/// footer says it: with the server named, as the settings name it (the
+/// detail has the address tried).
+pub fn name_the_server(mut said: Said, e: &FetchError, host: &str, port: u16) -> Said {
+    match e {
+        FetchError::Net(NetError::Connect { .. }) => {
+            said.headline = format!("the server {host}:{port} could not be reached");
+        }
+        FetchError::Net(
+            NetError::Timeout { .. } | NetError::Unanswered { .. } | NetError::TooSlow { .. },
+        ) => said.headline = format!("the server {host}:{port} did not answer in time"),
+        _ => {}
+    }
+    said
+}
+
 fn net_error(e: &NetError, detail: String) -> Said {
     let (headline, advice) = match e {
         NetError::Resolve { host, .. } => (
