@@ -52,13 +52,20 @@ impl Field {
     }
 }
 
+/// Room kept above and below a dialog: its frame, and a little screen.
+const DIALOG_MARGIN: f32 = 24.0;
+
 /// Where "Test connection" stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TestStatus {
     Idle,
     Testing,
     Passed(String),
-    Failed(String),
+    /// What failed and what to do; the engine's words, for Details.
+    Failed {
+        text: String,
+        detail: String,
+    },
     /// The server's certificate is not trusted; the user may trust it.
     Untrusted {
         fingerprint: String,
@@ -103,11 +110,22 @@ pub struct AccountDraft {
     pub password_error: Option<String>,
     /// The fields, as typed, that the last test was of.
     tested: Option<Typed>,
+    /// The server and password source the running or last test used.
+    tested_with: Option<words::Tested>,
     test: Option<Promise<Result<ServerInfo, FetchError>>>,
     saving: Option<Promise<Result<Config, SetupError>>>,
     /// The last test of these settings failed and Save was pressed: say
     /// so, and save only on a second word.
     pub save_despite_test: bool,
+    /// Another account reads the same mailbox (its name), as the fields
+    /// were typed when Save said so: a second Save saves them anyway.
+    same_mailbox: Option<(String, Typed)>,
+    /// More settings was just opened: keep it in sight while it unfolds.
+    reveal_more: u8,
+    /// How far More settings was open, as last drawn.
+    more_openness: f32,
+    /// The height of what is below the fields, as last drawn.
+    below: f32,
     /// The field to take the keyboard when it is next drawn (the one a
     /// failure points to); "More settings" opens to show it.
     pub focus: Option<Field>,
@@ -158,9 +176,14 @@ impl AccountDraft {
             checked: false,
             password_error: None,
             tested: None,
+            tested_with: None,
             test: None,
             saving: None,
             save_despite_test: false,
+            same_mailbox: None,
+            reveal_more: 0,
+            more_openness: 0.0,
+            below: 80.0,
             // The first field has the keyboard when the dialog opens.
             focus: Some(Field::User),
             opened_as: None,
@@ -479,11 +502,25 @@ pub(super) fn field(
     password: bool,
     error: Option<String>,
 ) -> egui::Response {
+    field_enabled(ui, label, value, hint, password, error, true)
+}
+
+/// [`field`], greyed out and not editable unless `enabled`.
+fn field_enabled(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    password: bool,
+    error: Option<String>,
+    enabled: bool,
+) -> egui::Response {
     let l = ui.label(label);
     let r = ui
         .vertical(|ui| {
             let r = ui
-                .add(
+                .add_enabled(
+                    enabled,
                     egui::TextEdit::singleline(value)
                         .hint_text(hint)
                         .password(password)
@@ -584,8 +621,13 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
             Some(_) => {}
         }
         ui.add_space(6.0);
+        // The fields scroll in what the window leaves once the dialog's
+        // top and its bottom (results, errors, buttons: as tall as last
+        // drawn) are in sight, so the buttons never fall off a small screen.
+        let above = ui.min_rect().height();
+        let room = ui.ctx().content_rect().height() - 2.0 * DIALOG_MARGIN - above - draft.below;
         egui::ScrollArea::vertical()
-            .max_height((ui.ctx().content_rect().height() - 210.0).max(160.0))
+            .max_height(room.max(120.0))
             .show(ui, |ui| {
                 egui::Grid::new("account-fields")
                     .num_columns(2)
@@ -601,14 +643,34 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
                             e,
                         );
                         take_focus(&mut draft.focus, Field::User, &r);
-                        let hint = if draft.editing().is_some() {
+                        // A Password command gives the password: one typed
+                        // here would be ignored, so none can be while it is
+                        // set; the keychain's is kept only if there is one.
+                        let command = !draft.password_command.trim().is_empty();
+                        if command {
+                            draft.password.clear();
+                        }
+                        let hint = if command {
+                            "from its Password command (More settings)"
+                        } else if draft
+                            .editing()
+                            .is_some_and(|a| a.password_command.is_none())
+                        {
                             "leave empty to keep the stored one"
                         } else {
                             "kept in your OS keychain"
                         };
                         if !signs_in {
                             let e = draft.error_of(Field::Password, &errors);
-                            let r = field(ui, "Password", &mut draft.password, hint, true, e);
+                            let r = field_enabled(
+                                ui,
+                                "Password",
+                                &mut draft.password,
+                                hint,
+                                true,
+                                e,
+                                !command,
+                            );
                             if r.changed() {
                                 draft.password_error = None;
                             }
@@ -702,7 +764,7 @@ for anyone on the way to read. Use it only with a server on this computer or a n
                         )
                     })
                     .then_some(true);
-                egui::CollapsingHeader::new("More settings")
+                let more = egui::CollapsingHeader::new("More settings")
                     .open(more_open)
                     .show(ui, |ui| {
                         egui::Grid::new("account-more")
@@ -741,25 +803,53 @@ for anyone on the way to read. Use it only with a server on this computer or a n
                                 take_focus(&mut draft.focus, Field::PasswordCommand, &r);
                             });
                     });
+                // Opened in a dialog taller than the window (a small screen,
+                // errors under the fields): scrolled into sight as it opens,
+                // not left below the fold.
+                // (A few frames more once open: the scroll area knows the
+                // new height of its contents only a frame later.)
+                if more.header_response.clicked() && draft.more_openness < 0.5 {
+                    draft.reveal_more = 3;
+                }
+                draft.more_openness = more.openness;
+                if draft.reveal_more > 0 {
+                    match &more.body_response {
+                        Some(body) => body.scroll_to_me(Some(egui::Align::Max)),
+                        None if more.openness <= 0.0 => draft.reveal_more = 0,
+                        None => {}
+                    }
+                    if more.openness >= 1.0 {
+                        draft.reveal_more -= 1;
+                        ui.ctx().request_repaint();
+                    }
+                }
             });
+        let below_from = ui.min_rect().bottom();
         ui.add_space(6.0);
         status_ui(ui, &mut draft, &mut test);
         if let Some(e) = &draft.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         if let Some(detail) = &draft.detail {
-            egui::CollapsingHeader::new("Details")
-                .id_salt("account-detail")
-                .show(ui, |ui| {
-                    ui.add(egui::Label::new(RichText::new(detail).monospace()).wrap());
-                });
+            details_ui(ui, "account-detail", detail);
         }
-        if draft.save_despite_test
-            && let TestStatus::Failed(why) = &draft.status
-        {
+        if let Some((other, _)) = &draft.same_mailbox {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "The account \u{201c}{other}\u{201d} already reads this mailbox (the \
+same user on the same server and port): with both, every message shows twice. Save anyway?"
+                    ))
+                    .color(ui.visuals().warn_fg_color),
+                )
+                .wrap(),
+            );
+        }
+        if draft.save_despite_test && matches!(draft.status, TestStatus::Failed { .. }) {
+            // The failure itself is said just above, once.
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                format!("The last test of these settings failed: {why} Save them anyway?"),
+                "The last test of these settings failed (above). Save them anyway?",
             );
         }
         ui.add_space(6.0);
@@ -776,7 +866,7 @@ for anyone on the way to read. Use it only with a server on this computer or a n
             {
                 test = true;
             }
-            let save_label = if draft.save_despite_test {
+            let save_label = if draft.save_despite_test || draft.same_mailbox.is_some() {
                 "Save anyway"
             } else {
                 "Save"
@@ -812,9 +902,18 @@ for anyone on the way to read. Use it only with a server on this computer or a n
                 });
             }
         });
+        draft.below = ui.min_rect().bottom() - below_from;
     });
     // A result shows only for the settings it tested: any edit, valid or
     // not yet, takes it away at once.
+    // The same for the word on another account reading the same mailbox.
+    if draft
+        .same_mailbox
+        .as_ref()
+        .is_some_and(|(_, t)| *t != draft.typed())
+    {
+        draft.same_mailbox = None;
+    }
     if draft.tested.as_ref().is_some_and(|t| *t != draft.typed()) {
         draft.tested = None;
         draft.test = None;
@@ -829,6 +928,12 @@ for anyone on the way to read. Use it only with a server on this computer or a n
                 draft.detail = None;
                 draft.status = TestStatus::Testing;
                 let source = draft.password_source(&account);
+                draft.tested_with = Some(words::Tested {
+                    host: account.host.clone(),
+                    port: account.port,
+                    security: account.security,
+                    command: matches!(source, PasswordSource::Command(_)),
+                });
                 // A new test drops the old one, whose answer is never shown.
                 draft.test = Some(app.worker().test_connection(account, source));
                 draft.tested = Some(draft.typed());
@@ -855,6 +960,15 @@ for anyone on the way to read. Use it only with a server on this computer or a n
     }
 }
 
+/// The engine's own words, one click away.
+fn details_ui(ui: &mut egui::Ui, salt: &str, detail: &str) {
+    egui::CollapsingHeader::new("Details")
+        .id_salt(salt)
+        .show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(detail).monospace()).wrap());
+        });
+}
+
 fn status_ui(ui: &mut egui::Ui, draft: &mut AccountDraft, test: &mut bool) {
     match &draft.status {
         TestStatus::Idle => {}
@@ -867,8 +981,9 @@ fn status_ui(ui: &mut egui::Ui, draft: &mut AccountDraft, test: &mut bool) {
         TestStatus::Passed(text) => {
             ui.colored_label(egui::Color32::from_rgb(40, 140, 60), text);
         }
-        TestStatus::Failed(text) => {
+        TestStatus::Failed { text, detail } => {
             ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().error_fg_color)).wrap());
+            details_ui(ui, "test-detail", detail);
         }
         TestStatus::Untrusted {
             fingerprint,
@@ -911,10 +1026,24 @@ fn start_saving(app: &mut PipitApp, draft: &mut AccountDraft) {
         ));
         return;
     }
-    let test_failed = matches!(draft.status, TestStatus::Failed(_))
+    let test_failed = matches!(draft.status, TestStatus::Failed { .. })
         && draft.tested.as_ref().is_some_and(|t| *t == draft.typed());
     if test_failed && !draft.save_despite_test {
         draft.save_despite_test = true;
+        return;
+    }
+    // Two accounts on one mailbox show every message twice: said, and
+    // saved only on a second word.
+    let editing = draft.editing().map(|a| a.name.clone());
+    if draft.same_mailbox.is_none()
+        && let Some(other) = app.config.accounts.iter().find(|a| {
+            Some(&a.name) != editing.as_ref()
+                && a.host.eq_ignore_ascii_case(&account.host)
+                && a.port == account.port
+                && a.user == account.user
+        })
+    {
+        draft.same_mailbox = Some((other.name.clone(), draft.typed()));
         return;
     }
     draft.error = None;
@@ -947,7 +1076,7 @@ fn poll(app: &mut PipitApp, draft: &mut AccountDraft) -> bool {
     if draft.test.as_ref().is_some_and(|p| p.ready().is_some())
         && let Some(Ok(result)) = draft.test.take().map(Promise::try_take)
     {
-        draft.status = tested(result);
+        draft.status = tested(result, draft.tested_with.as_ref());
     }
     if draft.saving.as_ref().is_some_and(|p| p.ready().is_some())
         && let Some(Ok(result)) = draft.saving.take().map(Promise::try_take)
@@ -968,12 +1097,12 @@ fn poll(app: &mut PipitApp, draft: &mut AccountDraft) -> bool {
                 return true;
             }
             Err(SetupError::Keychain(e)) => {
-                let said = words::secret_error(&e, "store");
+                let said = words::in_the_settings(words::secret_error(&e, "store"));
                 draft.password_error = Some(said.line());
                 draft.detail = Some(said.detail);
             }
             Err(SetupError::NotMoved(e)) => {
-                let said = words::secret_error(&e, "move");
+                let said = words::in_the_settings(words::secret_error(&e, "move"));
                 draft.password_error = Some(format!(
                     "{} Enter the password here to store it again.",
                     said.line()
@@ -997,7 +1126,7 @@ The detail says where and why."
 }
 
 /// "Test connection" came back: what to show.
-fn tested(result: Result<ServerInfo, FetchError>) -> TestStatus {
+fn tested(result: Result<ServerInfo, FetchError>, with: Option<&words::Tested>) -> TestStatus {
     match result {
         Ok(info) => TestStatus::Passed(format!(
             "Connected{}: {} message{} ({}) on the server.",
@@ -1026,7 +1155,16 @@ fn tested(result: Result<ServerInfo, FetchError>) -> TestStatus {
                 }),
             }
         }
-        Err(e) => TestStatus::Failed(words::fetch_error(&e).line()),
+        Err(e) => {
+            let said = match with {
+                Some(with) => words::test_error(&e, with),
+                None => words::fetch_error(&e),
+            };
+            TestStatus::Failed {
+                text: said.line(),
+                detail: said.detail,
+            }
+        }
     }
 }
 
@@ -1120,6 +1258,9 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
                     "Password"
                 };
                 let r = field(ui, label, &mut draft.password, "", true, error);
+                if r.changed() {
+                    draft.error = None;
+                }
                 if !draft.focused {
                     r.request_focus();
                     draft.focused = true;
@@ -1151,7 +1292,11 @@ pub fn ui_password(ctx: &egui::Context, app: &mut PipitApp) {
             }
         });
     });
-    if save && !draft.saving {
+    if save && !draft.saving && draft.password.is_empty() {
+        // Nothing typed is not a password: the keychain's is left alone.
+        draft.error = Some("Enter the password.".into());
+        draft.detail = None;
+    } else if save && !draft.saving {
         match app.config.account(&draft.account).cloned() {
             Ok(account) => {
                 draft.saving = true;

@@ -221,16 +221,17 @@ fn ui_confirm(ctx: &egui::Context, app: &mut PipitApp, confirm: &Confirm) {
         ui.label(text);
         ui.add_space(8.0);
         ui.horizontal(|ui| {
-            let cancel = ui
-                .button(confirm.no())
-                .on_hover_text("Leave everything as it is (Escape)");
+            // The safe answer is the default: Enter leaves things as they
+            // are, and the step that cannot be undone takes a click (or Tab
+            // to it, then Enter).
+            let cancel = default_button(ui, confirm.no());
+            if fresh {
+                cancel.request_focus();
+            }
             if cancel.clicked() {
                 answer = Some(false);
             }
-            let yes = default_button(ui, RichText::new(yes).color(ui.visuals().error_fg_color));
-            if fresh {
-                yes.request_focus();
-            }
+            let yes = ui.button(RichText::new(yes).color(ui.visuals().error_fg_color));
             if yes.clicked() {
                 answer = Some(true);
             }
@@ -285,7 +286,8 @@ fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
                     ui.label(match command {
                         UiCommand::View(_) => "Show All mail, an account, On server or Trash",
                         UiCommand::Delete => {
-                            "Move to Trash; in Trash, delete for good (after asking)"
+                            "Move to Trash; in Trash, or for a message only on the server, \
+delete for good (after asking)"
                         }
                         c => c.label(),
                     });

@@ -9,8 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::library::{Column, Sort};
 
-/// Below this width the list's columns give way to two-line rows.
-pub const COLUMNS_FROM: f32 = 620.0;
 /// Below this window width the reader replaces the list when a message is
 /// open, instead of standing beside it.
 pub const READER_BESIDE_FROM: f32 = 900.0;

@@ -7,15 +7,13 @@
 use egui::text::{LayoutJob, TextWrapping};
 use egui::{Align2, Color32, CursorIcon, FontId, Rect, Role, Sense, Stroke, TextStyle, WidgetInfo};
 
-use super::layout::COLUMNS_FROM;
 use super::{Column, PipitApp, View, fonts};
 use crate::store::{MessageState, Summary};
 use crate::units::human_bytes;
 
-/// The attachment icon (a paper clip) and the on-server icon (a cloud),
-/// from egui's emoji font.
+/// The attachment icon (a paper clip), from egui's emoji font; the
+/// on-server icon, a cloud, is painted ([`paint_cloud`]).
 pub const CLIP: &str = "📎";
-pub const CLOUD: &str = "☁";
 /// A mark on a row, beside its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mark {
@@ -42,6 +40,27 @@ const DOT: f32 = 14.0;
 const ICON: f32 = 18.0;
 const PAD: f32 = 6.0;
 
+/// The narrowest each column still shows its values in ("Yesterday
+/// 21:32", "12.3 MB" with its ☁), and the width Subject is given before
+/// the others shrink below the widths the user dragged them to. A list
+/// narrower than the sum of the smallest gives way to two-line rows
+/// ([`COLUMNS_FROM`]).
+const FROM_MIN: f32 = 110.0;
+const SUBJECT_MIN: f32 = 100.0;
+const SUBJECT_WANTS: f32 = 160.0;
+const DATE_MIN: f32 = 128.0;
+const SIZE_MIN: f32 = 84.0;
+
+/// Below this width the list's columns give way to two-line rows: the
+/// unread dot and each column at its smallest. The list beside the reader
+/// in a window of the default size (1200 points) is wider.
+pub const COLUMNS_FROM: f32 = DOT + FROM_MIN + SUBJECT_MIN + DATE_MIN + SIZE_MIN;
+
+/// Whether a list `width` wide shows columns (else two-line rows).
+fn columns_fit(width: f32) -> bool {
+    width >= COLUMNS_FROM
+}
+
 /// The columns' left edges and widths for a list `width` wide.
 struct Columns {
     from: f32,
@@ -51,22 +70,34 @@ struct Columns {
 }
 
 impl Columns {
+    /// The user's widths while they fit beside a Subject of
+    /// `SUBJECT_WANTS`; in a narrower list, Date and Size give up what they
+    /// do not need, then From, down to their smallest.
     fn of(app: &PipitApp, width: f32) -> Columns {
         let l = &app.layout;
-        let fixed = DOT + l.date + l.size;
-        let from = l.from.min((width - fixed - 80.0).max(60.0));
+        let (mut from, mut date, mut size) = (l.from, l.date, l.size);
+        let mut short = DOT + from + SUBJECT_WANTS + date + size - width;
+        for (w, min) in [
+            (&mut date, DATE_MIN),
+            (&mut size, SIZE_MIN),
+            (&mut from, FROM_MIN),
+        ] {
+            let give = short.min(*w - min).max(0.0);
+            *w -= give;
+            short -= give;
+        }
         Columns {
             from,
-            subject: (width - fixed - from).max(40.0),
-            date: l.date,
-            size: l.size,
+            subject: (width - DOT - from - date - size).max(40.0),
+            date,
+            size,
         }
     }
 }
 
 pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     let width = ui.available_width();
-    let two_lines = width < COLUMNS_FROM;
+    let two_lines = !columns_fit(width);
     let cols = Columns::of(app, width);
     header_ui(ui, app, &cols, two_lines);
     ui.separator();
@@ -523,13 +554,22 @@ fn row_ui(
         }
         put(size_cell, &size_text, font.clone(), true);
     }
+    let behind = if selected {
+        visuals.selection.bg_fill
+    } else {
+        visuals.panel_fill
+    };
     for (r, icon) in &icons {
         let at = r.center();
-        let glyph = if *icon == Mark::Clip { CLIP } else { CLOUD };
-        painter.text(at, Align2::CENTER_CENTER, glyph, icon_font.clone(), color);
+        if *icon == Mark::Clip {
+            painter.text(at, Align2::CENTER_CENTER, CLIP, icon_font.clone(), color);
+            continue;
+        }
+        paint_cloud(&painter, at, color, behind);
         if *icon == Mark::Gone {
             // The cloud struck through: no longer there.
-            let d = egui::vec2(6.0, 6.0);
+            let d = egui::vec2(7.0, 6.0);
+            painter.line_segment([at - d, at + d], Stroke::new(3.5, behind));
             painter.line_segment([at - d, at + d], Stroke::new(1.5, color));
         }
     }
@@ -568,6 +608,27 @@ they are all Pipit has of it."
         }
     }
     response
+}
+
+/// The on-server mark: a filled cloud about 15 by 10 points centred on
+/// `at`, painted rather than taken from a font (egui's ☁ is a hairline
+/// outline that reads as an empty oval at the list's size).
+/// `behind` is what it is painted on: a see-through `color` is mixed with it
+/// first, so the overlapping parts do not show darker.
+pub fn paint_cloud(painter: &egui::Painter, at: egui::Pos2, color: Color32, behind: Color32) {
+    // Premultiplied: the colour plus what shows through it.
+    let through = 1.0 - f32::from(color.a()) / 255.0;
+    let mix = |c: u8, b: u8| (f32::from(c) + f32::from(b) * through).round().min(255.0) as u8;
+    let color = Color32::from_rgb(
+        mix(color.r(), behind.r()),
+        mix(color.g(), behind.g()),
+        mix(color.b(), behind.b()),
+    );
+    let base = Rect::from_min_max(at + egui::vec2(-7.5, 0.0), at + egui::vec2(7.5, 4.5));
+    painter.rect_filled(base, 2.25, color);
+    painter.circle_filled(at + egui::vec2(-3.5, 0.5), 3.5, color);
+    painter.circle_filled(at + egui::vec2(1.0, -1.5), 4.5, color);
+    painter.circle_filled(at + egui::vec2(4.5, 1.0), 3.0, color);
 }
 
 /// The sender's name if it has one, else the address, as `reveal::field` shows it.

@@ -624,7 +624,17 @@ nothing to restore.",
             }
         } else if ui
             .add_enabled(has_selection, egui::Button::new(UiCommand::Delete.label()))
-            .on_hover_text(UiCommand::Delete.tooltip())
+            .on_hover_text(
+                if shown
+                    .as_ref()
+                    .is_some_and(|r| r.state == MessageState::Headers && r.on_server)
+                {
+                    "Delete the message on the server: only its headers are here (asks first; \
+Delete)"
+                } else {
+                    UiCommand::Delete.tooltip()
+                },
+            )
             .clicked()
         {
             self.run_command(UiCommand::Delete);
@@ -755,6 +765,14 @@ nothing to restore.",
                 };
                 if self.view == View::Trash {
                     self.confirm = Some(Confirm::DeleteForever {
+                        id: row.id,
+                        subject: list::display_subject(&row.subject),
+                    });
+                } else if row.state == MessageState::Headers && row.on_server {
+                    // Only its headers are here: in Trash, the message itself
+                    // would be deleted on the server at the next Get Mail, for
+                    // good. Delete asks first, as Delete on server… does.
+                    self.confirm = Some(Confirm::DeleteOnServer {
                         id: row.id,
                         subject: list::display_subject(&row.subject),
                     });
@@ -1224,7 +1242,10 @@ nothing to restore.",
             Err(e) => {
                 let settings = self.config.account(&account).ok();
                 let command = settings.is_some_and(|a| a.password_command.is_some());
-                let said = words::fetch_error_for(&e, command);
+                let mut said = words::fetch_error_for(&e, command);
+                if let Some(a) = settings {
+                    said = words::name_the_server(said, &e, &a.host, a.port);
+                }
                 self.checked.insert(
                     account.clone(),
                     Checked::Failed {
@@ -1346,17 +1367,11 @@ nothing to restore.",
         if failed.is_empty() {
             return None;
         }
-        let several = self.config.accounts.len() > 1;
+        // Each failure starts with its account's name, however many
+        // accounts there are, as the sidebar and the detail say it.
         let text = failed
             .iter()
-            .map(|(a, said, _)| {
-                let line = self.advice_for(a, said);
-                if several {
-                    format!("{a}: {line}")
-                } else {
-                    line
-                }
-            })
+            .map(|(a, said, _)| format!("{a}: {}", self.advice_for(a, said)))
             .collect::<Vec<_>>()
             .join(" ");
         let detail = failed

@@ -3,7 +3,7 @@
 //! flag). The engine's whole message stays one click away, as the detail.
 
 use crate::attachment::{AttachmentError, LinkError};
-use crate::net::NetError;
+use crate::net::{NetError, Security};
 use crate::secrets::SecretError;
 use crate::sync::FetchError;
 
@@ -93,6 +93,136 @@ pub fn fetch_error_for(e: &FetchError, command: bool) -> Said {
 in the account's settings."
                 .into(),
         );
+    }
+    said
+}
+
+/// What was tested, for the words on a failed Test connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tested {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    /// The password came from the Password command.
+    pub command: bool,
+}
+
+/// A Test connection that failed, as the account dialog says it: the user
+/// is in the settings, so the fields are named (not "the account's
+/// settings"), the server by its name and port, a timeout's likely cause
+/// (plain text against a TLS port) is said, and what to do is to test
+/// again, not Get Mail.
+pub fn test_error(e: &FetchError, t: &Tested) -> Said {
+    let mut said = fetch_error(e);
+    let at = format!("{}:{}", t.host, t.port);
+    let (headline, advice): (Option<String>, Option<String>) = match e {
+        FetchError::AuthRefused { .. } if t.command => (
+            None,
+            Some(
+                "Pipit had it from Password command (under More settings): check that, and \
+User name."
+                    .into(),
+            ),
+        ),
+        FetchError::AuthRefused { .. } => (None, Some("Check Password and User name.".into())),
+        FetchError::Net(net) => match net {
+            NetError::Resolve { .. } => (
+                None,
+                Some("Check Server (a typo?), and that this computer is online.".into()),
+            ),
+            NetError::Connect { .. } => (
+                Some(format!("the server {at} could not be reached")),
+                Some(
+                    "Check Server, Port and Security (TLS is usually port 995, STARTTLS and \
+plain text 110), and that this computer is online."
+                        .into(),
+                ),
+            ),
+            NetError::Timeout { .. } | NetError::Unanswered { .. } | NetError::TooSlow { .. } => (
+                Some(format!("the server {at} did not answer in time")),
+                Some(match t.security {
+                    Security::Tls => "Check Port (TLS is usually 995) and Server, and that this \
+computer is online, then test again."
+                        .into(),
+                    _ => format!(
+                        "Check Security: with {}, a server that expects TLS (usually on port \
+995) waits and never answers. Choose TLS, or the port for plain text (usually 110).",
+                        super::account_dialog::security_label(t.security)
+                    ),
+                }),
+            ),
+            NetError::Closed => (
+                None,
+                Some("Check Security and Port, then test again.".into()),
+            ),
+            NetError::Tls(_) | NetError::TlsSetup(_) => (
+                None,
+                Some(
+                    "Check Security and Port: a server for plain text or STARTTLS (usually port \
+110) does not speak TLS on connecting."
+                        .into(),
+                ),
+            ),
+            NetError::StlsUnavailable | NetError::StlsRefused(_) => (
+                None,
+                Some("Choose TLS (port 995) under Security if the server supports it.".into()),
+            ),
+            NetError::Certificate(_) => (None, Some("Test connection again to see it.".into())),
+            _ => (None, said.advice.clone()),
+        },
+        FetchError::Password(SecretError::NotInKeychain { .. }) => {
+            (None, Some("Enter it in Password.".into()))
+        }
+        FetchError::Password(SecretError::Spawn { .. } | SecretError::Failed { .. })
+        | FetchError::Password(SecretError::NoOutput { .. }) => (
+            None,
+            Some("Check Password command under More settings.".into()),
+        ),
+        FetchError::Password(SecretError::NoKeychain { .. }) => (
+            None,
+            Some(
+                "Unlock or start your desktop's keyring (such as GNOME Keyring or KeePassXC), or \
+fill in Password command under More settings instead."
+                    .into(),
+            ),
+        ),
+        FetchError::Locked { .. } => (None, Some("Test again when it has finished.".into())),
+        FetchError::InUse { .. } => (None, Some("Test again in a minute.".into())),
+        FetchError::TooSoon { .. } | FetchError::LoginDelay { .. } => (
+            None,
+            Some("Test again later; the detail says how long.".into()),
+        ),
+        FetchError::ServerTemporary { .. } => (None, Some("Test again later.".into())),
+        _ => (None, said.advice.clone()),
+    };
+    if let Some(headline) = headline {
+        said.headline = headline;
+    }
+    said.advice = advice;
+    said
+}
+
+/// `said` as the account dialog says it: the user is in the settings, so
+/// not "in the account's settings".
+pub fn in_the_settings(mut said: Said) -> Said {
+    said.advice = said
+        .advice
+        .map(|a| a.replace(" in the account's settings", ""));
+    said
+}
+
+/// A fetch's failure to reach `host`:`port` (or to hear from it), as the
+/// footer says it: with the server named, as the settings name it (the
+/// detail has the address tried).
+pub fn name_the_server(mut said: Said, e: &FetchError, host: &str, port: u16) -> Said {
+    match e {
+        FetchError::Net(NetError::Connect { .. }) => {
+            said.headline = format!("the server {host}:{port} could not be reached");
+        }
+        FetchError::Net(
+            NetError::Timeout { .. } | NetError::Unanswered { .. } | NetError::TooSlow { .. },
+        ) => said.headline = format!("the server {host}:{port} did not answer in time"),
+        _ => {}
     }
     said
 }
@@ -335,5 +465,38 @@ mod tests {
         );
         assert!(open.headline.contains("could not be opened"), "{open:?}");
         assert!(!open.line().contains("saved"), "{open:?}");
+    }
+
+    /// Second review, item 6: in the account dialog, "in the account's
+    /// settings" was said to a user already in them.
+    #[test]
+    fn the_account_dialog_does_not_send_the_user_to_where_they_are() {
+        let keychain = in_the_settings(secret_error(
+            &SecretError::NoKeychain {
+                cause: "no D-Bus session bus is running".into(),
+            },
+            "store",
+        ));
+        let line = keychain.line();
+        assert!(
+            line.ends_with("fill in Password command under More settings instead."),
+            "{line}"
+        );
+        assert!(!line.contains("account's settings"), "{line}");
+        let refused = test_error(
+            &FetchError::AuthRefused {
+                text: "invalid password".into(),
+            },
+            &Tested {
+                host: "pop.example.org".into(),
+                port: 110,
+                security: Security::Plain,
+                command: false,
+            },
+        );
+        assert_eq!(
+            refused.line(),
+            "The server refused the password. Check Password and User name."
+        );
     }
 }

@@ -28,7 +28,7 @@ pub fn messages(now: i64) -> Vec<Vec<u8>> {
         "Hello!\n\n\
 This is a demo mailbox on a POP3 server that Pipit started on your own machine, over TLS, with a certificate it made for the occasion.\n\n\
 Things to try:\n\
-- Click a column title to sort. Type in Search (Ctrl+F) to find mail as you type.\n\
+- Click a column title to sort (a list too narrow for columns has Sort by instead). Type in Search (Ctrl+F) to find mail as you type.\n\
 - Open \"On server\": large messages wait there with only their headers. Select one to preview its first lines (fetched with TOP), then Download it or Delete it on the server.\n\
 - Press Delete to move a message to Trash, and restore it from there (R).\n\
 - F5 gets new mail. F1 lists every shortcut.\n\
