@@ -11,8 +11,11 @@
 //!                            └► config, secrets
 //! ```
 //!
-//! `discover` (an account's settings from an email address) serves the
-//! faces and stands on `net`. `setup` (accounts changed in the config and
+//! `discover` (an account's settings from an email address) and `doctor`
+//! (a read-only examination of a server) serve the faces and stand on
+//! `net` (the doctor on `sync`'s login too). `oauth` (signing in, the
+//! tokens in the keychain) serves `secrets`, whose password for a signed-in
+//! account is its access token. `setup` (accounts changed in the config and
 //! the keychain together),
 //! `html` and `portal` serve the faces; `reveal`, `dates`, `units` and
 //! `failpoint` serve every room; `demo` runs a server of its own on
