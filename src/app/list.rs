@@ -48,7 +48,7 @@ const PAD: f32 = 6.0;
 const FROM_MIN: f32 = 110.0;
 const SUBJECT_MIN: f32 = 100.0;
 const SUBJECT_WANTS: f32 = 160.0;
-const DATE_MIN: f32 = 128.0;
+const DATE_MIN: f32 = 142.0;
 const SIZE_MIN: f32 = 84.0;
 
 /// Below this width the list's columns give way to two-line rows: the
