@@ -106,7 +106,7 @@ impl UiCommand {
         match self {
             UiCommand::GetMail => "Download new mail from every account (F5 or Ctrl+R)",
             UiCommand::Delete => {
-                "Move the message to Trash; the account's policy decides the server side (Delete)"
+                "Move the message to Trash; its copy on the server goes at the next Get Mail, whatever the account keeps there (Delete)"
             }
             UiCommand::Restore => "Take the message out of Trash (R)",
             UiCommand::EmptyTrash => "Remove everything in Trash for good",
