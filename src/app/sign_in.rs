@@ -174,6 +174,16 @@ impl SignInDraft {
         account
             .validate()
             .map_err(|e| format!("{}: {e}.", e.setting.label()))?;
+        if let Some(other) = app.config.accounts.iter().find(|a| {
+            a.host.eq_ignore_ascii_case(&account.host)
+                && a.port == account.port
+                && a.user == account.user
+        }) {
+            return Err(format!(
+                "The account \u{201c}{}\u{201d} already reads this mailbox ({} on {}): a second one would show every message twice. To sign it in again, use its settings.",
+                other.name, account.user, account.host
+            ));
+        }
         if app.config.accounts.iter().any(|a| a.name == account.name) {
             return Err(format!(
                 "An account named {:?} exists already: to sign it in again, use its settings.",

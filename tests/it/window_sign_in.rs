@@ -239,3 +239,32 @@ fn window_a_new_sign_in_is_saved_only_once_the_mail_server_takes_it() {
     assert_eq!(auth.asked(), ["authorization_code"]);
     assert!(!home.home().join("config.toml").exists(), "nothing saved");
 }
+
+#[test]
+fn window_a_sign_in_for_a_mailbox_another_account_reads_is_refused() {
+    let home = Pipit::new();
+    home.ok(&[
+        "account",
+        "add",
+        "work",
+        "--host",
+        "outlook.office365.com",
+        "--user",
+        "you@company.example",
+        "--password-command",
+        "printf x",
+    ]);
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    h.get_by_label("Add account…").click();
+    steps(&mut h, 6);
+    h.get_by_label("Sign in instead…").click();
+    steps(&mut h, 6);
+    replace_text(&mut h, "Sign in as", "you@company.example");
+    replace_text(&mut h, "Client id", "pipit");
+    steps(&mut h, 3);
+    h.get_by_label("Sign in with Microsoft").click();
+    steps(&mut h, 3);
+    h.get_by_label_contains("already reads this mailbox");
+    assert!(!h.state().sign_in_dialog.as_ref().unwrap().waiting());
+}
