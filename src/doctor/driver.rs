@@ -14,7 +14,7 @@ use crate::net::{Fingerprint, NetError, Security, Session, TlsDetails, certifica
 use crate::pop3::listing::parse_list;
 use crate::pop3::{Capabilities, Command, Reply};
 use crate::secrets::Password;
-use crate::sync::{Ahead, FetchError, connect_and_authenticate};
+use crate::sync::{Ahead, ErrorKind, FetchError, connect_and_authenticate};
 
 /// The largest message the doctor reads whole.
 const SMALL: u64 = 64 * 1024;
@@ -106,27 +106,14 @@ impl Exam<'_> {
                 self.put(c);
                 "the certificate is not trusted".into()
             }
-            FetchError::Net(
-                NetError::Tls(_)
-                | NetError::TlsSetup(_)
-                | NetError::StlsUnavailable
-                | NetError::StlsRefused(_)
-                | NetError::TokenInClear(_),
-            ) => {
+            // The failure's kind, as the exit status and the window read it.
+            FetchError::Net(_) if e.kind() == ErrorKind::Tls => {
                 let (t, c) = transport::tls_failed(&text, None);
                 self.put(t);
                 self.put(c);
                 "no encrypted session".into()
             }
-            FetchError::Net(
-                NetError::Resolve { .. }
-                | NetError::Connect { .. }
-                | NetError::Timeout { .. }
-                | NetError::Unanswered { .. }
-                | NetError::TooSlow { .. }
-                | NetError::Closed
-                | NetError::Io(_),
-            ) => {
+            FetchError::Net(_) if e.kind() == ErrorKind::Network => {
                 self.put(Check::fail(
                     "latency",
                     format!("could not talk to the server: {text}"),
