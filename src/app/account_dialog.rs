@@ -563,11 +563,8 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let busy = draft.saving.is_some();
     // Enter in a field (or with nothing focused) presses Save, the default;
     // a button with the keyboard is pressed by Enter itself.
-    let on_top = app.top_dialog == Some(super::dialogs::Dialog::Account);
-    let enter = on_top
-        && !busy
-        && ctx.input(|i| i.key_pressed(egui::Key::Enter))
-        && (ctx.text_edit_focused() || ctx.memory(|m| m.focused()).is_none());
+    let enter =
+        !busy && super::dialogs::enter_presses_default(ctx, app, super::dialogs::Dialog::Account);
     super::dialogs::modal(ctx, super::dialogs::Dialog::Account.id(), |ui| {
         ui.set_width(470.0);
         ui.heading(draft.heading());

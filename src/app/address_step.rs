@@ -12,7 +12,7 @@ use egui::RichText;
 
 use super::account_dialog::{AccountDraft, Field, field};
 use super::sign_in::{ProviderChoice, SignInDraft};
-use super::{PipitApp, dialogs};
+use super::{PipitApp, dialogs, words};
 use crate::discover::{self, DiscoverError, Discovery, Found, Progress};
 use crate::worker::{CancelOnDrop, Promise};
 
@@ -212,7 +212,7 @@ fn start(app: &mut PipitApp, draft: &mut AccountDraft) {
                         .unwrap_or_else(|e| e.into_inner())
                         .push(format!(
                             "{}: {}",
-                            sentence_start(a.source.describe()),
+                            words::capitalized(a.source.describe()),
                             a.outcome
                         ));
                     notify();
@@ -227,14 +227,6 @@ fn start(app: &mut PipitApp, draft: &mut AccountDraft) {
         said,
         _cancel: CancelOnDrop(cancel),
     });
-}
-
-fn sentence_start(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// Takes in the lookup's answer: the fields filled in from the best
@@ -261,11 +253,7 @@ fn found(
         // The address step stays beneath, for the sign-in's Cancel.
         let mut sign_in = SignInDraft::new();
         sign_in.address = draft.email.trim().to_string();
-        sign_in.provider = match best.oauth_provider.as_deref() {
-            Some("google") => ProviderChoice::Google,
-            Some("microsoft") => ProviderChoice::Microsoft,
-            _ => ProviderChoice::Other,
-        };
+        sign_in.provider = ProviderChoice::of(best.oauth_provider.as_deref().unwrap_or_default());
         return Some(sign_in);
     }
     draft.user = draft.email.trim().to_string();

@@ -443,6 +443,15 @@ pub fn link_caution(text: &str, target: &str) -> Option<String> {
 
 /// A dialog's default button: outlined, and pressed by Enter (it has the
 /// focus when the dialog opens; Tab moves to the others).
+/// Whether Enter presses `dialog`'s default button this frame: it is the
+/// dialog in sight, and Enter came in a field or with nothing focused (a
+/// button with the keyboard is pressed by Enter itself).
+pub fn enter_presses_default(ctx: &egui::Context, app: &PipitApp, dialog: Dialog) -> bool {
+    app.top_dialog == Some(dialog)
+        && ctx.input(|i| i.key_pressed(egui::Key::Enter))
+        && (ctx.text_edit_focused() || ctx.memory(|m| m.focused()).is_none())
+}
+
 pub fn default_button(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) -> egui::Response {
     let stroke = egui::Stroke::new(2.0, ui.visuals().selection.stroke.color);
     ui.add(egui::Button::new(text).stroke(stroke))

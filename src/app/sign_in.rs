@@ -22,6 +22,18 @@ pub enum ProviderChoice {
     Other,
 }
 
+impl ProviderChoice {
+    /// The choice for a provider as the config (or a lookup) names it:
+    /// `microsoft`, `google`, or anything else (an issuer).
+    pub fn of(key: &str) -> ProviderChoice {
+        match Provider::parse(key) {
+            Ok(Provider::Microsoft) => ProviderChoice::Microsoft,
+            Ok(Provider::Google) => ProviderChoice::Google,
+            _ => ProviderChoice::Other,
+        }
+    }
+}
+
 /// What the dialog is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Purpose {
@@ -70,17 +82,11 @@ impl SignInDraft {
 
     /// For an account whose sign-in expired or was revoked.
     pub fn again(account: &Account) -> SignInDraft {
-        let provider = account
-            .oauth
-            .as_ref()
-            .and_then(|o| Provider::parse(&o.provider).ok());
         SignInDraft {
             purpose: Purpose::Again(account.name.clone()),
-            provider: match provider {
-                Some(Provider::Microsoft) => ProviderChoice::Microsoft,
-                Some(Provider::Google) => ProviderChoice::Google,
-                _ => ProviderChoice::Other,
-            },
+            provider: ProviderChoice::of(
+                account.oauth.as_ref().map_or("", |o| o.provider.as_str()),
+            ),
             ..SignInDraft::new()
         }
     }
@@ -221,11 +227,9 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let mut keep_open = true;
     let mut start = None;
     // Enter in a field presses the default: Sign in in the browser.
-    let enter = app.top_dialog == Some(super::dialogs::Dialog::SignIn)
-        && !draft.waiting()
+    let enter = !draft.waiting()
         && !draft.saving
-        && ctx.input(|i| i.key_pressed(egui::Key::Enter))
-        && (ctx.text_edit_focused() || ctx.memory(|m| m.focused()).is_none());
+        && super::dialogs::enter_presses_default(ctx, app, super::dialogs::Dialog::SignIn);
     if enter {
         start = Some(Flow::Browser);
     }

@@ -28,13 +28,18 @@ impl Said {
     }
 }
 
-/// `text` with a capital first letter and a full stop.
-pub fn sentence(text: &str) -> String {
+/// `text` with its first letter a capital.
+pub fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
-    let mut out: String = chars
+    chars
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// `text` with a capital first letter and a full stop.
+pub fn sentence(text: &str) -> String {
+    let mut out = capitalized(text);
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }
