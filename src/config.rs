@@ -382,6 +382,22 @@ impl Config {
         result.map_err(write_error)
     }
 
+    /// Another account (not named `except`) that reads the mailbox
+    /// `account` would: the same user on the same server and port. Two such
+    /// accounts show every message twice.
+    pub fn reading_same_mailbox(
+        &self,
+        account: &Account,
+        except: Option<&str>,
+    ) -> Option<&Account> {
+        self.accounts.iter().find(|a| {
+            Some(a.name.as_str()) != except
+                && a.host.eq_ignore_ascii_case(&account.host)
+                && a.port == account.port
+                && a.user == account.user
+        })
+    }
+
     pub fn account(&self, name: &str) -> Result<&Account, ConfigError> {
         self.accounts
             .iter()

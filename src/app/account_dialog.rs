@@ -1033,12 +1033,9 @@ fn start_saving(app: &mut PipitApp, draft: &mut AccountDraft) {
     // saved only on a second word.
     let editing = draft.editing().map(|a| a.name.clone());
     if draft.same_mailbox.is_none()
-        && let Some(other) = app.config.accounts.iter().find(|a| {
-            Some(&a.name) != editing.as_ref()
-                && a.host.eq_ignore_ascii_case(&account.host)
-                && a.port == account.port
-                && a.user == account.user
-        })
+        && let Some(other) = app
+            .config
+            .reading_same_mailbox(&account, editing.as_deref())
     {
         draft.same_mailbox = Some((other.name.clone(), draft.typed()));
         return;

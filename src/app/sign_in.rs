@@ -180,11 +180,7 @@ impl SignInDraft {
         account
             .validate()
             .map_err(|e| format!("{}: {e}.", e.setting.label()))?;
-        if let Some(other) = app.config.accounts.iter().find(|a| {
-            a.host.eq_ignore_ascii_case(&account.host)
-                && a.port == account.port
-                && a.user == account.user
-        }) {
+        if let Some(other) = app.config.reading_same_mailbox(&account, None) {
             return Err(format!(
                 "The account \u{201c}{}\u{201d} already reads this mailbox ({} on {}): a second one would show every message twice. To sign it in again, use its settings.",
                 other.name, account.user, account.host
