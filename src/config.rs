@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::net::{Endpoint, Fingerprint, Security, Trust};
 use crate::pop3::Limits;
+use crate::rules::Rules;
 use crate::secrets::{KeychainEntry, PasswordSource};
 
 /// What happens to a message on the server once it is safely in the store.
@@ -143,6 +144,9 @@ pub struct Account {
     /// keychain with its refresh token) instead of a password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth: Option<Box<crate::oauth::OAuthConfig>>,
+    /// Rules before download (`[[account.rule]]`), in order: see `crate::rules`.
+    #[serde(default, rename = "rule", skip_serializing_if = "Rules::is_empty")]
+    pub rules: Rules,
 }
 
 fn default_timeout() -> u64 {
@@ -347,10 +351,13 @@ impl Config {
                 });
             }
         };
-        toml::from_str(&text).map_err(|e| ConfigError::Damaged {
+        let damaged = |detail: String| ConfigError::Damaged {
             path: path.to_path_buf(),
-            detail: e.to_string(),
-        })
+            detail,
+        };
+        // The rules first: what is wrong with one is named by its line.
+        crate::rules::check_config_text(&text).map_err(damaged)?;
+        toml::from_str(&text).map_err(|e| damaged(e.to_string()))
     }
 
     /// Writes the config: a private temporary file, synced, then renamed over
@@ -552,6 +559,7 @@ mod tests {
             timeout_secs: 30,
             check_every_minutes: Some(10),
             oauth: None,
+            rules: Default::default(),
         }
     }
 
@@ -593,6 +601,47 @@ mod tests {
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("damaged") && err.contains("line 4"), "{err}");
         assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn a_bad_rule_is_refused_with_its_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let head = "[[account]]\nname = \"home\"\nhost = \"x\"\nport = 995\nsecurity = \"tls\"\nuser = \"u\"\npolicy = \"delete\"\n";
+        let good = "[[account.rule]]\nname = \"spam\"\nheader = \"X-Spam-Flag: YES\"\naction = \"delete\"\n";
+        fs::write(&path, format!("{head}{good}")).unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.accounts[0].rules.iter().count(), 1);
+        // Each bad rule, and the line (1-based) and field its error must name.
+        let bad = [
+            (
+                "[[account.rule]]\nname = \"big\"\nlarger_than = 5\naction = \"shred\"\n",
+                "line 15",
+                "action",
+            ),
+            (
+                "[[account.rule]]\nname = \"big\"\n\nheader = \"X-Spam-Flag\"\naction = \"delete\"\n",
+                "line 15",
+                "no ':'",
+            ),
+            (
+                "[[account.rule]]\nname = \"big\"\naction = \"delete\"\n",
+                "line 12",
+                "no condition",
+            ),
+            (
+                "[[account.rule]]\nname = \"spam\"\nfrom = \"a\"\naction = \"delete\"\n",
+                "",
+                "another rule",
+            ),
+        ];
+        for (rule, line, what) in bad {
+            let text = format!("{head}{good}{rule}");
+            fs::write(&path, &text).unwrap();
+            let err = Config::load(&path).unwrap_err().to_string();
+            assert!(err.contains(line) && err.contains(what), "{rule}: {err}");
+            assert_eq!(fs::read_to_string(&path).unwrap(), text);
+        }
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub mod paths;
 pub mod pop3;
 pub mod portal;
 pub mod reveal;
+pub mod rules;
 pub mod secrets;
 pub mod setup;
 pub mod store;

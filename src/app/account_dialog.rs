@@ -342,6 +342,8 @@ impl AccountDraft {
             timeout_secs: old.map_or(30, |a| a.timeout_secs),
             check_every_minutes,
             oauth: old.and_then(|a| a.oauth.clone()),
+            // Rules are edited apart; an edit of the account keeps them.
+            rules: old.map(|a| a.rules.clone()).unwrap_or_default(),
         };
         // Every field's problem, not just the first: each one found is set
         // aside with a value that passes, and the rest checked again.

@@ -176,6 +176,7 @@ impl SignInDraft {
             timeout_secs: 30,
             check_every_minutes: None,
             oauth: Some(Box::new(config)),
+            rules: Default::default(),
         };
         account
             .validate()

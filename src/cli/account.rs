@@ -318,6 +318,7 @@ or --password-command CMD"
                 ca_file,
                 timeout_secs: timeout,
                 check_every_minutes: None,
+                rules: Default::default(),
                 oauth: provider.map(|p| {
                     Box::new(crate::oauth::OAuthConfig {
                         provider: p.key().to_string(),

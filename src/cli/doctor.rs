@@ -118,6 +118,7 @@ fn target(paths: &Paths, args: &DoctorArgs) -> Result<(Account, Option<Policy>),
         timeout_secs: args.timeout.unwrap_or(30),
         check_every_minutes: None,
         oauth: None,
+        rules: Default::default(),
     };
     account
         .validate()

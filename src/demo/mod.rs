@@ -79,6 +79,7 @@ pub fn account(server: &Server) -> Account {
         timeout_secs: 30,
         check_every_minutes: None,
         oauth: None,
+        rules: Default::default(),
     }
 }
 

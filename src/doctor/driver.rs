@@ -575,6 +575,7 @@ mod tests {
             timeout_secs: 2,
             check_every_minutes: None,
             oauth: None,
+            rules: Default::default(),
         };
         let report = examine(&account, &Password::new("secret".into()), None);
         let ids: Vec<&str> = report.checks.iter().map(|c| c.id).collect();

@@ -39,6 +39,7 @@ fn revoked_account() -> (AuthServer, Dovecot, Pipit) {
         ca_file: None,
         timeout_secs: 30,
         check_every_minutes: None,
+        rules: Default::default(),
         oauth: Some(Box::new(OAuthConfig {
             provider: auth.issuer(),
             client_id: Some(CLIENT_ID.into()),
