@@ -353,6 +353,29 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE account_state ADD COLUMN capa_before TEXT;
     ALTER TABLE account_state ADD COLUMN capa_after TEXT;
     ",
+    // 7: rules before download. Which rule held a message back or deleted it
+    // on the server (its header block stays for a while, so a wrong rule is
+    // seen), and which deleting rules the user has armed by a dry run: the
+    // fingerprint of the rule as it was then (an edited rule is not armed).
+    "
+    CREATE TABLE rule_marks (
+        message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+        rule TEXT NOT NULL,
+        -- 'headers-only', 'leave-on-server', 'unarmed' (a deleting rule not
+        -- armed yet: left on the server), 'delete' (deleted on the server by
+        -- an armed rule, or about to be).
+        action TEXT NOT NULL CHECK (action IN ('headers-only', 'leave-on-server', 'unarmed', 'delete')),
+        at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX rule_marks_by_action ON rule_marks (action, at);
+    CREATE TABLE rule_arms (
+        account TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        armed_at INTEGER NOT NULL,
+        PRIMARY KEY (account, rule)
+    ) STRICT;
+    ",
 ];
 
 /// What a migration needs beyond SQL, run in its transaction after its SQL.

@@ -5,6 +5,7 @@
 mod fold;
 mod ledger;
 mod migrations;
+mod rules;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -21,6 +22,7 @@ pub use ledger::{
     Copy, Download, Ledger, Left, NewCopy, NewMessage, OnServer, Stored, TOMBSTONE_SECS,
 };
 use migrations::{APPLICATION_ID, MIGRATIONS};
+pub use rules::{DeletedByRule, OnServerHeaders, RuleMark};
 
 /// What can go wrong with the store. Each message says what was left untouched.
 #[derive(Debug, thiserror::Error)]
@@ -168,7 +170,13 @@ pub struct Filter {
     pub trash: bool,
     /// Only messages known by their headers alone that are still on the server.
     pub headers_only: bool,
+    /// Only messages a rule deleted on the server (else only the others).
+    pub deleted_by_rule: bool,
 }
+
+/// Whether a message was deleted on the server by a rule, in SQL (of `messages`).
+const DELETED_BY_RULE: &str =
+    "EXISTS (SELECT 1 FROM rule_marks r WHERE r.message_id = messages.id AND r.action = 'delete')";
 
 pub struct Store {
     conn: Connection,
@@ -447,11 +455,17 @@ impl Store {
             "SELECT {SUMMARY_COLUMNS} FROM messages
              WHERE state != 'purged' AND (?1 IS NULL OR account = ?1) AND (trashed_at IS NOT NULL) = ?2
                AND (?3 = 0 OR (state = 'headers' AND on_server = 1))
+               AND {DELETED_BY_RULE} = ?4
              ORDER BY date DESC, id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(
-            params![filter.account, filter.trash, filter.headers_only],
+            params![
+                filter.account,
+                filter.trash,
+                filter.headers_only,
+                filter.deleted_by_rule
+            ],
             summary_from_row,
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -468,11 +482,18 @@ impl Store {
              WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
                AND state != 'purged' AND (?2 IS NULL OR account = ?2) AND (trashed_at IS NOT NULL) = ?3
                AND (?4 = 0 OR (state = 'headers' AND on_server = 1))
+               AND {DELETED_BY_RULE} = ?5
              ORDER BY date DESC, id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(
-            params![fts, filter.account, filter.trash, filter.headers_only],
+            params![
+                fts,
+                filter.account,
+                filter.trash,
+                filter.headers_only,
+                filter.deleted_by_rule
+            ],
             summary_from_row,
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

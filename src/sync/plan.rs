@@ -709,5 +709,96 @@ pub fn header_confirms(r: &Resolved, read: &HeaderDigest) -> bool {
     r.evidence == Evidence::Uid && r.expected.as_ref() == Some(read)
 }
 
+/// A listed message the rules judged, from its header block as read (with
+/// `TOP n 0`) in this session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judged {
+    /// The digest of the header block the rules looked at.
+    pub digest: HeaderDigest,
+    pub verdict: crate::rules::Verdict,
+}
+
+/// Whether rules before download may look at a listed message at all: one
+/// the store holds no bytes of (new, or headers only), that the user has
+/// not made a choice about (asked for it whole, or deleted it here), and
+/// that was told apart from the others.
+pub fn rules_apply(e: &Planned, ledger: &Ledger) -> bool {
+    match e.action {
+        Action::New => true,
+        Action::Skip => false,
+        Action::Known { message, .. } | Action::Link { message } => {
+            ledger.messages.get(&message).is_some_and(|m| {
+                m.state == MessageState::Headers && !m.download_requested && !m.delete_on_server
+            })
+        }
+    }
+}
+
+/// The listed messages an armed deleting rule deletes in this session. A
+/// rule's DELE needs the same evidence of identity as any other, and more:
+/// - the rule matched *this* message's own header block, read in this
+///   session (`judged`), and nothing asks for its bytes;
+/// - it is listed under a UID no other listed message has, that the server
+///   never gave to two messages;
+/// - the rules apply to it (the store has no bytes of it, and the user made
+///   no choice about it: [`rules_apply`]);
+/// - if it was matched to a stored message, by UID or by headers (not on
+///   weak evidence), the header block read is that message's.
+///
+/// A message the rule did not match is never here, whatever the policy
+/// says of it; the policy's own deletions ([`deletions`]) are untouched.
+pub fn rule_deletions<'p>(
+    plan: &'p Plan,
+    ledger: &Ledger,
+    judged: &HashMap<u32, Judged>,
+) -> Vec<&'p Planned> {
+    let mut uid_count: HashMap<&str, usize> = HashMap::new();
+    for e in &plan.entries {
+        if let Some(u) = &e.listed.uid {
+            *uid_count.entry(u).or_default() += 1;
+        }
+    }
+    plan.entries
+        .iter()
+        .filter(|e| {
+            let Some(j) = judged.get(&e.listed.number) else {
+                return false;
+            };
+            let Some(uid) = e.listed.uid.as_deref() else {
+                return false;
+            };
+            let identified = match e.action {
+                Action::New => true,
+                Action::Skip => false,
+                Action::Known { message, .. } | Action::Link { message } => {
+                    e.evidence != Evidence::Weak
+                        && ledger
+                            .messages
+                            .get(&message)
+                            .is_some_and(|m| m.digest == Some(j.digest))
+                }
+            };
+            matches!(j.verdict, crate::rules::Verdict::Delete { .. })
+                && !e.retr
+                && e.digest.is_none_or(|d| d == j.digest)
+                && uid_count.get(uid) == Some(&1)
+                && !ledger.suspect_uids.contains(uid)
+                && !plan.suspects.iter().any(|s| s == uid)
+                && rules_apply(e, ledger)
+                && identified
+        })
+        .collect()
+}
+
+/// The policy's deletions less those of messages a rule leaves on the
+/// server (`kept`), unless the user deleted them here.
+pub fn spare<'a>(due: Deletions<'a>, kept: &HashSet<i64>) -> Deletions<'a> {
+    let keep = |r: &&Resolved| r.delete_on_server || !kept.contains(&r.message);
+    Deletions {
+        now: due.now.into_iter().filter(keep).collect(),
+        after_headers: due.after_headers.into_iter().filter(keep).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests;

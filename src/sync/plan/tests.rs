@@ -644,3 +644,150 @@ fn when_the_policy_deletes_a_copy_on_the_server() {
         NextFetch
     );
 }
+
+fn judged(entries: &[(u32, u8, bool)]) -> HashMap<u32, Judged> {
+    use crate::rules::{RuleAction, Verdict};
+    entries
+        .iter()
+        .map(|&(n, d, delete)| {
+            let rule = "spam".parse().unwrap();
+            let verdict = if delete {
+                Verdict::Delete { rule }
+            } else {
+                Verdict::Hold {
+                    rule,
+                    action: RuleAction::HeadersOnly,
+                    unarmed: false,
+                }
+            };
+            (
+                n,
+                Judged {
+                    digest: digest(d),
+                    verdict,
+                },
+            )
+        })
+        .collect()
+}
+
+fn rule_deleted(plan: &Plan, ledger: &Ledger, j: &HashMap<u32, Judged>) -> Vec<u32> {
+    rule_deletions(plan, ledger, j)
+        .iter()
+        .map(|e| e.listed.number)
+        .collect()
+}
+
+/// The plan as the session leaves it: what a rule holds is not downloaded.
+fn held(mut plan: Plan, j: &HashMap<u32, Judged>) -> Plan {
+    for e in &mut plan.entries {
+        if j.get(&e.listed.number)
+            .is_some_and(|j| !j.verdict.downloads())
+        {
+            e.retr = false;
+        }
+    }
+    plan
+}
+
+#[test]
+fn a_rule_deletes_only_what_it_matched_under_a_unique_uid() {
+    let ledger = Ledger::default();
+    let listing = [
+        listed(1, 100, Some("a")),
+        listed(2, 100, Some("b")),
+        listed(3, 100, None),
+        listed(4, 100, Some("d")),
+        listed(5, 100, Some("d")),
+    ];
+    let j = judged(&[
+        (1, 1, true),
+        (2, 2, false),
+        (3, 3, true),
+        (4, 4, true),
+        (5, 4, true),
+    ]);
+    let headers: HashMap<u32, HeaderDigest> =
+        [(3, digest(3)), (4, digest(4)), (5, digest(4))].into();
+    let plan = held(
+        plan(&listing, &ledger, &headers, Policy::Keep, SIZES, NOW),
+        &j,
+    );
+    // 2 matched a rule that holds; 3 has no UID; 4 and 5 share one.
+    assert_eq!(rule_deleted(&plan, &ledger, &j), vec![1]);
+    // Not judged, or asked for whole: never.
+    assert!(rule_deleted(&plan, &ledger, &HashMap::new()).is_empty());
+    let unheld = super::plan(&listing, &ledger, &headers, Policy::Keep, SIZES, NOW);
+    assert!(
+        rule_deleted(&unheld, &ledger, &j).is_empty(),
+        "one that is downloaded is not deleted by a rule"
+    );
+}
+
+#[test]
+fn a_rule_deletes_a_known_message_only_when_its_headers_are_the_stored_ones() {
+    let ledger = Given::default()
+        .message(1, MessageState::Headers, 2000, 1)
+        .copy(10, Some("a"), 2000, 1, 1)
+        .message(2, MessageState::Headers, 2000, 2)
+        .copy(20, Some("b"), 2000, 2, 2)
+        .message(3, MessageState::Full, 100, 3)
+        .copy(30, Some("c"), 100, 3, 3)
+        .0;
+    let listing = [
+        listed(1, 2000, Some("a")),
+        listed(2, 2000, Some("b")),
+        listed(3, 100, Some("c")),
+    ];
+    // Message 2's UID now names a message with other headers (a lying UID);
+    // message 3 is stored whole: the policy decides about it, not rules.
+    let j = judged(&[(1, 1, true), (2, 9, true), (3, 3, true)]);
+    let plan = held(
+        plan(&listing, &ledger, &HashMap::new(), Policy::Keep, SIZES, NOW),
+        &j,
+    );
+    assert_eq!(rule_deleted(&plan, &ledger, &j), vec![1]);
+
+    // The user asked for message 1 whole, or deleted it here: rules leave it.
+    for choice in [true, false] {
+        let mut ledger = ledger.clone();
+        let m = ledger.messages.get_mut(&1).unwrap();
+        if choice {
+            m.download_requested = true;
+        } else {
+            m.delete_on_server = true;
+        }
+        assert!(!rules_apply(&plan.entries[0], &ledger));
+        assert!(rule_deleted(&plan, &ledger, &j).is_empty());
+    }
+}
+
+#[test]
+fn a_message_a_rule_leaves_on_the_server_is_spared_by_the_policy_not_by_the_user() {
+    let base = Resolved {
+        number: 1,
+        copy: 10,
+        message: 1,
+        state: MessageState::Full,
+        first_seen: NOW - 86_400,
+        delete_on_server: false,
+        evidence: Evidence::Retrieved,
+        expected: Some(digest(1)),
+    };
+    let users = Resolved {
+        number: 2,
+        copy: 20,
+        message: 2,
+        delete_on_server: true,
+        ..base.clone()
+    };
+    let resolved = [base, users];
+    let kept: HashSet<i64> = [1, 2].into();
+    let due = spare(deletions(&resolved, Policy::Delete, NOW), &kept);
+    assert_eq!(
+        due.now.iter().map(|r| r.number).collect::<Vec<_>>(),
+        vec![2]
+    );
+    let due = spare(deletions(&resolved, Policy::Delete, NOW), &HashSet::new());
+    assert_eq!(due.now.len(), 2);
+}
