@@ -630,6 +630,11 @@ mod tests {
                 "no condition",
             ),
             (
+                "[[account.rule]]\nname = \"big\"\nlarger_than = 5\n\nsmaller_than = 2\naction = \"delete\"\n",
+                "line 16",
+                "smaller_than",
+            ),
+            (
                 "[[account.rule]]\nname = \"spam\"\nfrom = \"a\"\naction = \"delete\"\n",
                 "",
                 "another rule",

@@ -20,6 +20,8 @@ struct Report {
     headers_only: usize,
     linked: usize,
     deleted_on_server: usize,
+    deleted_by_rule: usize,
+    held_by_rule: usize,
     bytes: u64,
     errors: Vec<String>,
     accounts: Vec<AccountReport>,
@@ -110,6 +112,8 @@ pub fn run(
                 report.headers_only += summary.headers_only;
                 report.linked += summary.linked;
                 report.deleted_on_server += summary.deleted_on_server;
+                report.deleted_by_rule += summary.deleted_by_rule;
+                report.held_by_rule += summary.held_by_rule;
                 report.bytes += summary.bytes;
                 report
                     .errors
@@ -147,10 +151,28 @@ fn describe(s: &FetchSummary) -> String {
             s.headers_only
         ));
     }
+    if s.deleted_by_rule > 0 {
+        line.push_str(&format!(
+            ", {} deleted on the server by rules without downloading (see `pipit rules deleted`)",
+            s.deleted_by_rule
+        ));
+    }
+    if s.held_by_rule > 0 {
+        line.push_str(&format!(
+            ", {} kept as headers only by rules",
+            s.held_by_rule
+        ));
+    }
     if s.linked > 0 {
         line.push_str(&format!(
             ", {} found under new UIDs and linked to the copies stored (not downloaded again)",
             s.linked
+        ));
+    }
+    for u in &s.unarmed_rules {
+        line.push_str(&format!(
+            "\n  rule {:?} would delete {}; it is not armed, so they stay on the server: run `pipit rules test` to see them and arm it",
+            u.rule, u.would_delete
         ));
     }
     for note in &s.notes {

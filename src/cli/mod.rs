@@ -7,6 +7,7 @@ mod discover;
 mod doctor;
 mod fetch;
 mod messages;
+mod rules;
 
 use std::path::PathBuf;
 
@@ -103,6 +104,10 @@ pub enum CliCommand {
     /// What the servers hold, as of the last fetch.
     #[command(subcommand)]
     Server(ServerCommand),
+    /// Rules before download: what to do with a message, judged on its
+    /// headers before its body is read (list, add, remove, test, deleted).
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Search sender, subject and text.
     Search {
         query: String,
@@ -227,6 +232,7 @@ fn run_headless(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
             messages::server_list(paths, account.as_deref(), json)
         }
         CliCommand::Doctor(args) => doctor::run(paths, *args),
+        CliCommand::Rules(cmd) => rules::run(paths, cmd),
         CliCommand::Delete { id } => messages::delete(paths, id),
         CliCommand::Export { mbox } => messages::export(paths, &mbox),
         CliCommand::Backup { file } => messages::backup(paths, &file),

@@ -483,14 +483,34 @@ pub fn check_config_text(text: &str) -> Result<(), String> {
     }
     let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
     let line = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+    // The line of `field` within the rule's table (up to the next table's
+    // header), else the table's first.
+    let line_of = |span: std::ops::Range<usize>, field: &str| {
+        let table = text.get(span.start..).unwrap_or_default();
+        let mut at = 0;
+        for (i, l) in table.split_inclusive('\n').enumerate() {
+            if i > 0 && l.trim_start().starts_with('[') {
+                break;
+            }
+            if l.trim_start()
+                .strip_prefix(field)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+            {
+                return line(span.start + at);
+            }
+            at += l.len();
+        }
+        line(span.start)
+    };
     for account in file.account {
         let mut rules = Vec::new();
         for spanned in account.rule {
-            let at = line(spanned.span().start);
-            let rule =
-                Rule::try_from(spanned.into_inner()).map_err(|e| format!("line {at}: {e}"))?;
+            let span = spanned.span();
+            let rule = Rule::try_from(spanned.into_inner())
+                .map_err(|e| format!("line {}: {e}", line_of(span.clone(), e.field)))?;
             rules.push(rule);
-            Rules::new(rules.clone()).map_err(|e| format!("line {at}: {e}"))?;
+            Rules::new(rules.clone())
+                .map_err(|e| format!("line {}: {e}", line_of(span.clone(), e.field)))?;
         }
     }
     Ok(())

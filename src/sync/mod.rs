@@ -144,6 +144,14 @@ pub struct FetchSummary {
     pub linked: usize,
     /// Messages the server confirmed deleted (+OK to QUIT).
     pub deleted_on_server: usize,
+    /// Of those, messages a rule deleted unread (their headers stay in the
+    /// "Deleted by rule" view for 30 days).
+    pub deleted_by_rule: usize,
+    /// New messages a rule kept as headers only or left on the server.
+    pub held_by_rule: usize,
+    /// Deleting rules not armed yet, with what each would have deleted: run
+    /// `pipit rules test` to arm them.
+    pub unarmed_rules: Vec<UnarmedRule>,
     /// Bytes read from the server.
     pub bytes: u64,
     /// Sessions opened.
@@ -152,6 +160,26 @@ pub struct FetchSummary {
     pub errors: Vec<String>,
     /// Things worth knowing about the server (e.g. no UIDL).
     pub notes: Vec<String>,
+}
+
+/// A deleting rule that left messages on the server because it is not armed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct UnarmedRule {
+    pub rule: String,
+    pub would_delete: usize,
+}
+
+impl FetchSummary {
+    /// Counts a message an unarmed deleting rule matched.
+    pub(crate) fn rule_would_delete(&mut self, rule: &str) {
+        match self.unarmed_rules.iter_mut().find(|u| u.rule == rule) {
+            Some(u) => u.would_delete += 1,
+            None => self.unarmed_rules.push(UnarmedRule {
+                rule: rule.to_string(),
+                would_delete: 1,
+            }),
+        }
+    }
 }
 
 /// Why a fetch stopped. `exit_code` maps each to the CLI's exit status.

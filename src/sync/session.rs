@@ -3,7 +3,7 @@
 //! the list to fill at once) and RETRs, the durable commit, the DELEs, and
 //! the QUIT whose +OK makes them count.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 
 use crate::config::Account;
@@ -14,7 +14,9 @@ use crate::pop3::listing::{parse_list, parse_uidl};
 use crate::pop3::{Capabilities, Command, ProtocolError, Reply};
 use crate::secrets::Password;
 use crate::store::RememberedCapabilities;
-use crate::store::{Batch, Download, Ledger, Left, MessageState, NewCopy, NewMessage, Store};
+use crate::store::{
+    Batch, Download, Ledger, Left, MessageState, NewCopy, NewMessage, RuleMark, Store,
+};
 use crate::units::human_bytes;
 
 use super::flight::{FLIGHT_BYTES, Flight, HEADER_BYTES, PIPELINE_WINDOW, pipeline, pipeline_then};
@@ -58,6 +60,8 @@ struct Transacted {
     deleted: Vec<i64>,
     /// QUIT already went out behind the last command.
     quit_sent: bool,
+    /// Of `deleted`, the copies a rule deleted.
+    by_rule: HashSet<i64>,
 }
 
 impl Pass<'_> {
@@ -161,6 +165,11 @@ impl Pass<'_> {
             batch.forget_copies(&done.deleted, Left::Deleted, unix_now())?;
             batch.commit()?;
             self.summary.deleted_on_server += done.deleted.len();
+            self.summary.deleted_by_rule += done
+                .deleted
+                .iter()
+                .filter(|c| done.by_rule.contains(c))
+                .count();
         }
         Ok(done.again && caps.login_delay.unwrap_or(0) == 0)
     }
@@ -235,8 +244,11 @@ impl Pass<'_> {
         // Header blocks that tell messages apart, read before anything is decided.
         let needed = plan::headers_needed(&listing, &ledger, now);
         let mut top = top;
-        let read = read_headers(session, &needed, &listing, &ledger, window, &mut top, self)?;
-        let plan = plan::plan(&listing, &ledger, &read.digests, account.policy, sizes, now);
+        let mut read = read_headers(session, &needed, &listing, &ledger, window, &mut top, self)?;
+        let mut plan = plan::plan(&listing, &ledger, &read.digests, account.policy, sizes, now);
+        // Rules before download: judged on header blocks read now, before
+        // any body; what they hold back is not downloaded.
+        let judged = self.judge(session, store, &mut plan, &ledger, &mut read, window, top)?;
         for e in &plan.entries {
             if e.action == Action::Skip {
                 self.summary.errors.push(format!(
@@ -264,7 +276,12 @@ impl Pass<'_> {
         self.summary.new += new;
         self.summary.linked += plan.linked_count();
         for e in plan.entries.iter().filter(|e| e.action == Action::New) {
-            if e.listed.size > sizes.limit.min(sizes.largest) {
+            if judged
+                .get(&e.listed.number)
+                .is_some_and(|j| !j.verdict.downloads())
+            {
+                self.summary.held_by_rule += 1;
+            } else if e.listed.size > sizes.limit.min(sizes.largest) {
                 self.summary.headers_only += 1;
             }
             if e.listed.size > sizes.largest {
@@ -287,7 +304,9 @@ impl Pass<'_> {
 
         // Keeping everything and nothing to delete: QUIT can follow the last
         // command at once (only to a server that pipelines).
-        let quit_early = !plan.may_delete(&ledger, account.policy) && window > 1;
+        let by_rule = plan::rule_deletions(&plan, &ledger, &judged);
+        let quit_early =
+            !plan.may_delete(&ledger, account.policy) && by_rule.is_empty() && window > 1;
         let steps: Vec<Step<'_>> = plan
             .entries
             .iter()
@@ -455,11 +474,16 @@ impl Pass<'_> {
         }
         fetched?;
         self.summary.downloaded += durable.len();
+        // What the rules did, in the store before any DELE of theirs.
+        let by_rule: HashSet<u32> = by_rule.iter().map(|e| e.listed.number).collect();
+        record_rules(store, name, &judged, &by_rule, &copies, now, self.summary)?;
+        let mut by_rule_copies = HashSet::new();
 
         let mut deleted = Vec::new();
         if !quit_early {
             let resolved = resolve(&plan, &copies, &durable, &ledger, now);
-            let due = plan::deletions(&resolved, account.policy, now);
+            let kept = store.left_on_server_by_rule(name)?;
+            let due = plan::spare(plan::deletions(&resolved, account.policy, now), &kept);
             let mut dele = due.now;
             dele.extend(confirm_by_headers(
                 session,
@@ -472,6 +496,14 @@ impl Pass<'_> {
             )?);
             // Last first: a broken server that renumbers after each DELE
             // still deletes the right ones.
+            // A rule's deletions, each on its own match (see `plan::rule_deletions`).
+            let due_already: HashSet<u32> = dele.iter().map(|r| r.number).collect();
+            for r in &resolved {
+                if by_rule.contains(&r.number) && !due_already.contains(&r.number) {
+                    by_rule_copies.insert(r.copy);
+                    dele.push(r);
+                }
+            }
             dele.sort_by_key(|r| std::cmp::Reverse(r.number));
             if !dele.is_empty() {
                 progress(Progress::Deleting {
@@ -502,8 +534,152 @@ impl Pass<'_> {
             again: CAPPED_SESSION.contains(&new) && new == listing.len(),
             deleted,
             quit_sent: quit_early,
+            by_rule: by_rule_copies,
         })
     }
+}
+
+impl Pass<'_> {
+    /// Judges the listed messages the rules apply to, on their header
+    /// blocks read now (`TOP n 0`); those a rule holds back, or that could
+    /// not be judged, are not downloaded. New messages' header blocks are
+    /// kept in `read` to be stored without asking again.
+    #[allow(clippy::too_many_arguments)] // one pass's context; a struct would only rename it
+    fn judge(
+        &mut self,
+        session: &mut Session,
+        store: &Store,
+        plan: &mut Plan,
+        ledger: &Ledger,
+        read: &mut HeadersRead,
+        window: usize,
+        top: Top,
+    ) -> Result<HashMap<u32, plan::Judged>, FetchError> {
+        let rules = &self.account.rules;
+        let mut judged = HashMap::new();
+        if !rules.hold_anything() {
+            return Ok(judged);
+        }
+        if !top.try_it {
+            note(
+                self.summary,
+                "the server has no TOP, so rules before download cannot see headers before a download: they do not apply",
+            );
+            return Ok(judged);
+        }
+        let eligible: Vec<(u32, u64, bool)> = plan
+            .entries
+            .iter()
+            .filter(|e| plan::rules_apply(e, ledger))
+            .map(|e| (e.listed.number, e.listed.size, e.action == Action::New))
+            .collect();
+        let armed = store.armed_rules(&self.account.name)?;
+        let mut kept: usize = read.blocks.values().map(Vec::len).sum();
+        let mut unjudged = HashSet::new();
+        let summary = &mut *self.summary;
+        pipeline_then(
+            session,
+            &eligible,
+            Flight::new(window, FLIGHT_BYTES),
+            self.cancel,
+            None,
+            |&(n, _, _)| Command::Top {
+                message: n,
+                lines: 0,
+            },
+            |_| HEADER_BYTES,
+            |&(n, size, new), reply, _| {
+                let reply = reply?;
+                if !reply.is_ok() || reply.oversized.is_some() {
+                    summary.errors.push(format!(
+                        "message {n} stays on the server undownloaded: its header block could not be read for the rules to judge it ({})",
+                        reply.text
+                    ));
+                    unjudged.insert(n);
+                    return Ok(());
+                }
+                let body = reply.body.unwrap_or_default();
+                let block = mime::header_block(&body);
+                let message = crate::rules::Message::from_header_block(block, size);
+                let verdict = crate::rules::judge(rules, &message, |r| {
+                    armed.get(r.name.as_str()) == Some(&r.fingerprint())
+                });
+                if new && !read.blocks.contains_key(&n) && kept + block.len() <= KEPT_HEADERS {
+                    kept += block.len();
+                    read.blocks.insert(n, block.to_vec());
+                }
+                judged.insert(
+                    n,
+                    plan::Judged {
+                        digest: mime::header_digest(block),
+                        verdict,
+                    },
+                );
+                Ok(())
+            },
+        )?;
+        for e in &mut plan.entries {
+            let n = e.listed.number;
+            if unjudged.contains(&n) || judged.get(&n).is_some_and(|j| !j.verdict.downloads()) {
+                e.retr = false;
+            }
+        }
+        Ok(judged)
+    }
+}
+
+/// Records in the store what the rules did to each message they judged
+/// (before any DELE of theirs), sweeps the header blocks of messages rules
+/// deleted long ago, and tells the summary.
+fn record_rules(
+    store: &mut Store,
+    account: &str,
+    judged: &HashMap<u32, plan::Judged>,
+    by_rule: &HashSet<u32>,
+    copies: &HashMap<u32, (i64, i64)>,
+    now: i64,
+    summary: &mut FetchSummary,
+) -> Result<(), FetchError> {
+    use crate::rules::{RuleAction, Verdict};
+    let batch = store.batch()?;
+    let mut numbers: Vec<&u32> = judged.keys().collect();
+    numbers.sort();
+    for n in numbers {
+        let j = &judged[n];
+        let Some(&(message, _)) = copies.get(n) else {
+            continue;
+        };
+        match &j.verdict {
+            Verdict::Download => batch.unmark_rule(message)?,
+            Verdict::Hold {
+                rule,
+                action,
+                unarmed,
+            } => {
+                let mark = match action {
+                    _ if *unarmed => RuleMark::Unarmed,
+                    RuleAction::LeaveOnServer => RuleMark::LeaveOnServer,
+                    _ => RuleMark::HeadersOnly,
+                };
+                batch.mark_rule(message, rule.as_str(), mark, now)?;
+                if *unarmed {
+                    summary.rule_would_delete(rule.as_str());
+                }
+            }
+            Verdict::Delete { rule } if by_rule.contains(n) => {
+                batch.mark_rule(message, rule.as_str(), RuleMark::Delete, now)?;
+            }
+            Verdict::Delete { rule } => {
+                batch.mark_rule(message, rule.as_str(), RuleMark::LeaveOnServer, now)?;
+                summary.errors.push(format!(
+                    "message {n} matched rule {rule:?} but was not deleted: it cannot be told apart from other messages by its UID and header block, so it stays on the server"
+                ));
+            }
+        }
+    }
+    batch.sweep_deleted_by_rule(account, now)?;
+    batch.commit()?;
+    Ok(())
 }
 
 /// Whether to ask for header blocks with TOP.

@@ -14,6 +14,7 @@ mod never_lost;
 mod oauth2;
 mod real_server;
 mod round_trips;
+mod rules;
 mod sign_in;
 mod support;
 mod window;

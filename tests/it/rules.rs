@@ -1,0 +1,255 @@
+//! Rules before download against a real Dovecot, through the real binary:
+//! a deleting rule deletes exactly what it matched and only once armed by a
+//! dry run, a headers-only rule keeps headers only, a dry run changes
+//! nothing, and a bad rule is refused with its line.
+
+use serde_json::Value;
+
+use crate::support::dovecot::Dovecot;
+use crate::support::{Pipit, describe, open_db, stderr};
+
+fn message(i: usize, subject: &str, spam: bool) -> Vec<u8> {
+    let flag = if spam { "YES" } else { "NO" };
+    format!(
+        "From: Sender {i} <s{i}@example.org>\r\nTo: alice@example.org\r\nSubject: {subject} {i}\r\n\
+Message-ID: <{i}.rules@example.org>\r\nDate: Mon, 2 Nov 2026 10:00:{:02} +0000\r\nX-Spam-Flag: {flag}\r\n\r\n\
+Body of message {i}.\r\n",
+        i % 60
+    )
+    .into_bytes()
+}
+
+fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    v.sort();
+    v
+}
+
+fn json(pipit: &Pipit, args: &[&str]) -> Value {
+    let out = pipit.ok(args);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}):\n{}", describe(&out)))
+}
+
+/// Every row of every table of the store but the rules' arming, as text.
+fn snapshot(pipit: &Pipit) -> Vec<String> {
+    let db = open_db(&pipit.store_path());
+    let tables: Vec<String> = db
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'rule_arms'
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%' ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut rows = Vec::new();
+    for t in tables {
+        let mut stmt = db.prepare(&format!("SELECT * FROM {t}")).unwrap();
+        let n = stmt.column_count();
+        let mut q = stmt.query([]).unwrap();
+        while let Some(r) = q.next().unwrap() {
+            let values: Vec<String> = (0..n)
+                .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap()))
+                .collect();
+            rows.push(format!("{t}: {}", values.join(", ")));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+fn spam_rule(pipit: &Pipit, flag: &str) {
+    pipit.ok(&[
+        "rules",
+        "add",
+        "spam",
+        "--header",
+        &format!("X-Spam-Flag: {flag}"),
+        "--action",
+        "delete",
+    ]);
+}
+
+#[test]
+fn a_spam_flag_rule_deletes_exactly_the_flagged_messages_and_only_once_armed() {
+    // Three flagged, three not; the policy keeps everything.
+    let messages: Vec<Vec<u8>> = (0..6).map(|i| message(i, "Note", i % 2 == 1)).collect();
+    let ham: Vec<Vec<u8>> = messages.iter().step_by(2).cloned().collect();
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    server.account_for(&pipit, &["--policy", "keep"]);
+    spam_rule(&pipit, "YES");
+    let rules = json(&pipit, &["rules", "list", "--json"]);
+    assert_eq!(rules[0]["armed"], false, "{rules:#}");
+
+    // Not armed: it leaves the flagged ones on the server, undownloaded, and says so.
+    let report = pipit.fetch_ok();
+    assert_eq!(report["new"], 6, "{report:#}");
+    assert_eq!(report["downloaded"], 3, "{report:#}");
+    assert_eq!(report["held_by_rule"], 3, "{report:#}");
+    assert_eq!(report["deleted_by_rule"], 0, "{report:#}");
+    let account = &report["accounts"][0];
+    assert_eq!(account["unarmed_rules"][0]["rule"], "spam", "{report:#}");
+    assert_eq!(account["unarmed_rules"][0]["would_delete"], 3, "{report:#}");
+    assert_eq!(server.retrieved(), 3, "no flagged body was read");
+    assert_eq!(server.messages(), sorted(messages.clone()));
+    let human = pipit.ok(&["fetch"]);
+    let said = stderr(&human);
+    assert!(
+        said.contains("rule \"spam\" would delete 3") && said.contains("pipit rules test"),
+        "{said}"
+    );
+
+    // The dry run: it shows the three, changes nothing but the arming.
+    let before = snapshot(&pipit);
+    let log = server.log().len();
+    let test = json(&pipit, &["rules", "test", "--json"]);
+    let matches = test["rules"][0]["matches"].as_array().unwrap();
+    assert_eq!(matches.len(), 3, "{test:#}");
+    assert!(
+        matches
+            .iter()
+            .all(|m| m["acts"] == true && m["state"] == "headers")
+    );
+    assert_eq!(test["rules"][0]["armed"], true);
+    assert_eq!(
+        snapshot(&pipit),
+        before,
+        "a dry run changes nothing in the store"
+    );
+    assert_eq!(server.log().len(), log, "a dry run does not connect");
+    assert_eq!(server.messages(), sorted(messages.clone()));
+    assert_eq!(json(&pipit, &["rules", "list", "--json"])[0]["armed"], true);
+
+    // Armed: the three flagged go, and a new one too; nothing else does.
+    let late_spam = message(7, "Offer", true);
+    let late_ham = message(8, "Offer", false);
+    server.deliver(&late_spam);
+    server.deliver(&late_ham);
+    let report = pipit.fetch_ok();
+    assert_eq!(report["deleted_by_rule"], 4, "{report:#}");
+    assert_eq!(report["deleted_on_server"], 4, "{report:#}");
+    assert_eq!(report["downloaded"], 1, "{report:#}");
+    let mut kept = ham.clone();
+    kept.push(late_ham.clone());
+    assert_eq!(
+        server.messages(),
+        sorted(kept.clone()),
+        "only the flagged ones were deleted"
+    );
+    assert_eq!(server.retrieved(), 4, "no flagged body was ever read");
+    let human = stderr(&pipit.ok(&["fetch"]));
+    assert!(!human.contains("would delete"), "{human}");
+
+    // Their headers stay in "Deleted by rule", out of the other views.
+    let deleted = json(&pipit, &["rules", "deleted", "--json"]);
+    let deleted = deleted.as_array().unwrap();
+    assert_eq!(deleted.len(), 4, "{deleted:#?}");
+    assert!(
+        deleted
+            .iter()
+            .all(|d| d["rule"] == "spam" && d["on_server"] == false)
+    );
+    let list = pipit.list();
+    assert_eq!(list.len(), 4, "{list:#?}");
+    assert!(list.iter().all(|m| m["state"] == "full"));
+    assert_eq!(pipit.all_raw(), sorted(kept.clone()));
+
+    // Editing the rule disarms it: the next flagged one stays.
+    pipit.ok(&["rules", "remove", "spam"]);
+    spam_rule(&pipit, "yes");
+    let third = message(9, "Again", true);
+    server.deliver(&third);
+    let report = pipit.fetch_ok();
+    assert_eq!(report["deleted_by_rule"], 0, "{report:#}");
+    assert_eq!(
+        report["accounts"][0]["unarmed_rules"][0]["would_delete"], 1,
+        "{report:#}"
+    );
+    kept.push(third);
+    assert_eq!(server.messages(), sorted(kept));
+}
+
+#[test]
+fn a_headers_only_rule_keeps_headers_and_the_policy_leaves_those_on_the_server() {
+    let messages: Vec<Vec<u8>> = (0..4)
+        .map(|i| message(i, if i < 2 { "Newsletter" } else { "Hello" }, false))
+        .collect();
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    // Download-and-delete: what the rule holds must not be deleted by it.
+    server.account_for(&pipit, &["--policy", "delete"]);
+    pipit.ok(&[
+        "rules",
+        "add",
+        "letters",
+        "--subject",
+        "newsletter",
+        "--action",
+        "headers-only",
+    ]);
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 2, "{report:#}");
+    assert_eq!(report["held_by_rule"], 2, "{report:#}");
+    assert_eq!(report["deleted_on_server"], 2, "{report:#}");
+    assert_eq!(server.retrieved(), 2);
+    assert_eq!(server.messages(), sorted(messages[..2].to_vec()));
+    let list = pipit.list();
+    for m in &list {
+        let letter = m["subject"].as_str().unwrap().starts_with("Newsletter");
+        assert_eq!(m["state"], if letter { "headers" } else { "full" }, "{m}");
+    }
+    // Again: still held, still there.
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 0, "{report:#}");
+    assert_eq!(server.messages(), sorted(messages[..2].to_vec()));
+
+    // The rule gone, they are downloaded (and then deleted, as the policy says).
+    pipit.ok(&["rules", "remove", "letters"]);
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 2, "{report:#}");
+    assert!(server.messages().is_empty());
+    assert_eq!(pipit.all_raw(), sorted(messages));
+}
+
+#[test]
+fn a_bad_rule_is_refused_with_its_line_and_add_checks_as_the_config_does() {
+    let pipit = Pipit::new();
+    pipit.add_account(995, "tls", &[]);
+    // The command line refuses what the config file would.
+    let out = pipit.run(&[
+        "rules",
+        "add",
+        "spam",
+        "--header",
+        "X-Spam-Flag",
+        "--action",
+        "delete",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stderr(&out).contains("--header") && stderr(&out).contains("no ':'"));
+    let out = pipit.run(&["rules", "add", "all", "--action", "delete"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stderr(&out).contains("no condition"), "{}", describe(&out));
+    let out = pipit.run(&["rules", "add", "x", "--from", "a", "--action", "shred"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+
+    // A rule written by hand: refused with its line, and the file left alone.
+    let path = pipit.home().join("config.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    // The line of smaller_than: after a blank line, the table's, name's and larger_than's.
+    let line = text.lines().count() + 5;
+    text.push_str("\n[[account.rule]]\nname = \"big\"\nlarger_than = 100\nsmaller_than = 50\naction = \"delete\"\n");
+    std::fs::write(&path, &text).unwrap();
+    for args in [&["rules", "list"][..], &["fetch"], &["account", "list"]] {
+        let out = pipit.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", describe(&out));
+        let said = stderr(&out);
+        assert!(
+            said.contains(&format!("line {line}:")) && said.contains("smaller_than"),
+            "{args:?}: {said}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
