@@ -18,6 +18,8 @@ pub enum View {
     Account(String),
     /// Messages known only by their headers: still on the server.
     OnServer,
+    /// The header blocks of messages rules deleted on the server, kept 30 days.
+    DeletedByRule,
     Trash,
 }
 
@@ -35,6 +37,10 @@ impl View {
             },
             View::Trash => Filter {
                 trash: true,
+                ..Filter::default()
+            },
+            View::DeletedByRule => Filter {
+                deleted_by_rule: true,
                 ..Filter::default()
             },
         }

@@ -185,6 +185,9 @@ fn empty_text(app: &PipitApp) -> String {
     } else {
         match &app.view {
             View::Trash => "Trash is empty.".into(),
+            View::DeletedByRule => "No message was deleted by a rule in the last 30 days. \
+A rule that deletes on the server keeps each message's headers here for 30 days, so a wrong rule is seen."
+                .into(),
             View::OnServer => "Nothing waits on the server: messages over an account's size \
 limit show here, with only their headers, until you download them."
                 .into(),

@@ -1,4 +1,5 @@
-//! The left panel: the views (All mail, each account, On server, Trash);
+//! The left panel: the views (All mail, each account, On server, Trash,
+//! and Deleted by rule where an account has rules);
 //! each account with its settings and the mark of its last fetch, which
 //! stays until its next fetch ends.
 
@@ -14,6 +15,10 @@ pub fn views(app: &PipitApp) -> Vec<(View, String)> {
     }
     views.push((View::OnServer, "On server".into()));
     views.push((View::Trash, "Trash".into()));
+    // Only where rules are (or were: a message a rule deleted is in view).
+    if app.config.accounts.iter().any(|a| !a.rules.is_empty()) || app.view == View::DeletedByRule {
+        views.push((View::DeletedByRule, "Deleted by rule".into()));
+    }
     views
 }
 
