@@ -81,7 +81,7 @@ pub enum Purpose {
     FirstStart,
     Add,
     /// The settings of the account of this name.
-    Edit(Account),
+    Edit(Box<Account>),
 }
 
 /// The dialog's fields, as typed.
@@ -211,7 +211,7 @@ impl AccountDraft {
             Policy::KeepDays(n) => (PolicyChoice::KeepDays, n.to_string()),
         };
         AccountDraft {
-            purpose: Purpose::Edit(account.clone()),
+            purpose: Purpose::Edit(Box::new(account.clone())),
             name: account.name.clone(),
             user: account.user.clone(),
             host: account.host.clone(),

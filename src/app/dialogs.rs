@@ -15,6 +15,7 @@ pub enum Dialog {
     Password,
     SignIn,
     Account,
+    Rules,
 }
 
 impl Dialog {
@@ -94,6 +95,7 @@ pub fn open(app: &PipitApp) -> Vec<Dialog> {
         (app.password_dialog.is_some(), Dialog::Password),
         (app.sign_in_dialog.is_some(), Dialog::SignIn),
         (app.account_dialog.is_some(), Dialog::Account),
+        (app.rules_dialog.is_some(), Dialog::Rules),
     ]
     .into_iter()
     .filter_map(|(open, d)| open.then_some(d))

@@ -15,6 +15,7 @@ mod layout;
 mod library;
 mod list;
 mod reader;
+mod rules_dialog;
 mod sidebar;
 mod sign_in;
 mod viewer;
@@ -288,6 +289,8 @@ pub struct PipitApp {
     pub password_dialog: Option<account_dialog::PasswordDraft>,
     /// Signing in with OAuth2: a new account, or one whose sign-in ran out.
     pub sign_in_dialog: Option<sign_in::SignInDraft>,
+    /// An account's rules before download, being edited.
+    pub rules_dialog: Option<rules_dialog::RulesDraft>,
     /// A step that cannot be undone, waiting for the user's yes.
     pub confirm: Option<Confirm>,
     pub show_help: bool,
@@ -380,6 +383,7 @@ impl PipitApp {
             sign_in_dialog: None,
             confirm: None,
             show_help: false,
+            rules_dialog: None,
             link: None,
             jobs: Vec::new(),
             last_check: HashMap::new(),
@@ -490,6 +494,9 @@ impl PipitApp {
         }
         if self.sign_in_dialog.is_some() {
             sign_in::ui(&ctx, self);
+        }
+        if self.rules_dialog.is_some() {
+            rules_dialog::ui(&ctx, self);
         }
         dialogs::ui(&ctx, self);
         dialogs::raise_top(&ctx, self);
@@ -822,6 +829,7 @@ Delete)"
                         dialogs::Dialog::Password => self.password_dialog = None,
                         // Dropping it stops a sign-in that waits.
                         dialogs::Dialog::SignIn => self.sign_in_dialog = None,
+                        dialogs::Dialog::Rules => self.rules_dialog = None,
                         // What was typed is not thrown away without a word.
                         dialogs::Dialog::Account => {
                             if self

@@ -61,6 +61,16 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     {
         app.run_command(UiCommand::AddAccount);
     }
+    if let Some(account) = super::rules_dialog::RulesDraft::account_for(app)
+        && ui
+            .button("Rules…")
+            .on_hover_text(format!(
+                "Rules before download of {account}: keep, leave or delete mail on the server, judged on its headers before it is downloaded"
+            ))
+            .clicked()
+    {
+        app.rules_dialog = Some(super::rules_dialog::RulesDraft::new(app, &account));
+    }
 }
 
 /// The account's settings button and the mark of its last fetch.

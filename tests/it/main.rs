@@ -21,4 +21,5 @@ mod window;
 mod window_discover;
 mod window_mended;
 mod window_review;
+mod window_rules;
 mod window_sign_in;

@@ -1,0 +1,106 @@
+//! The rules editor and the Deleted by rule view, driven through the
+//! accessibility tree against a real Dovecot.
+
+use egui_kittest::kittest::Queryable as _;
+use pipit::app::View;
+
+use crate::support::Pipit;
+use crate::support::dovecot::Dovecot;
+use crate::support::window::{config_of, replace_text, steps, wait, window};
+
+fn message(i: usize, spam: bool) -> Vec<u8> {
+    let flag = if spam { "YES" } else { "NO" };
+    format!(
+        "From: Sender {i} <s{i}@example.org>\r\nTo: alice@example.org\r\nSubject: Window note {i}\r\n\
+Message-ID: <{i}.window-rules@example.org>\r\nDate: Mon, 2 Nov 2026 10:00:0{i} +0000\r\nX-Spam-Flag: {flag}\r\n\r\n\
+Body {i}.\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn the_rules_editor_counts_matches_live_adds_removes_and_arms_and_deleted_mail_is_in_view() {
+    let messages: Vec<Vec<u8>> = (0..5).map(|i| message(i, i < 3)).collect();
+    let server = Dovecot::start(&messages);
+    let home = Pipit::new();
+    server.account_for(&home, &["--policy", "keep"]);
+    home.ok(&[
+        "rules",
+        "add",
+        "hold",
+        "--header",
+        "X-Spam-Flag: YES",
+        "--action",
+        "headers-only",
+    ]);
+    home.fetch_ok();
+
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 5);
+    h.get_by_label("Rules…").click();
+    wait(&mut h, "the dialog", |app| app.rules_dialog.is_some());
+    steps(&mut h, 5);
+    h.get_by_label_contains("Matches 3 messages on the server; acts on 3");
+
+    // A new rule: the count follows what is typed.
+    replace_text(&mut h, "Header", "X-Spam-Flag: YES");
+    steps(&mut h, 2);
+    h.get_by_label("Would match 3 messages on the server");
+    replace_text(&mut h, "Header", "X-Spam-Flag: NO");
+    steps(&mut h, 2);
+    h.get_by_label("Would match 2 messages on the server");
+    replace_text(&mut h, "Header", "X-Spam-Flag");
+    steps(&mut h, 2);
+    h.get_by_label_contains("no ':'");
+    replace_text(&mut h, "Header", "X-Spam-Flag: YES");
+    replace_text(&mut h, "Name", "spam");
+    h.get_by_label("Delete on server").click();
+    steps(&mut h, 2);
+    h.get_by_label("Add rule").click();
+    steps(&mut h, 3);
+    let rules: Vec<String> = config_of(&home).accounts[0]
+        .rules
+        .iter()
+        .map(|r| r.name.to_string())
+        .collect();
+    assert_eq!(rules, ["hold", "spam"]);
+
+    // Removing the first rule leaves the matches to the second, not armed yet.
+    h.get_by_label("Remove rule hold").click();
+    steps(&mut h, 3);
+    assert_eq!(config_of(&home).accounts[0].rules.iter().count(), 1);
+    wait(&mut h, "the server's messages", |_| true);
+    steps(&mut h, 10);
+    h.get_by_label_contains("Matches 3 messages on the server; acts on 3");
+    let listed: serde_json::Value =
+        serde_json::from_slice(&home.ok(&["rules", "list", "--json"]).stdout).unwrap();
+    assert_eq!(listed[0]["armed"], false);
+    h.get_by_label("Arm spam: delete what it matches").click();
+    for _ in 0..200 {
+        steps(&mut h, 1);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        if h.query_by_label_contains("Armed: it deletes").is_some() {
+            break;
+        }
+    }
+    h.get_by_label_contains("Armed: it deletes");
+    let listed: serde_json::Value =
+        serde_json::from_slice(&home.ok(&["rules", "list", "--json"]).stdout).unwrap();
+    assert_eq!(listed[0]["armed"], true);
+    h.get_by_label("Close").click();
+    steps(&mut h, 3);
+    assert!(h.state().rules_dialog.is_none());
+
+    // Armed, a fetch deletes the three; their headers are in Deleted by rule.
+    let report = home.fetch_ok();
+    assert_eq!(report["deleted_by_rule"], 3, "{report:#}");
+    assert_eq!(server.messages().len(), 2);
+    h.get_by_label("Deleted by rule").click();
+    wait(&mut h, "the deleted view", |app| {
+        app.view == View::DeletedByRule && app.rows.len() == 3
+    });
+    h.get_by_label("All mail").click();
+    wait(&mut h, "all mail", |app| {
+        app.view == View::All && app.rows.len() == 2
+    });
+}
