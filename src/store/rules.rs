@@ -177,6 +177,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The header blocks stored of these messages (the front of what is
+    /// stored, at most [`crate::mime::HEADER_DIGEST_SCAN`] bytes of it).
+    pub fn header_blocks(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<u8>>> {
+        let mut front = vec![0u8; crate::mime::HEADER_DIGEST_SCAN];
+        let mut out = HashMap::with_capacity(ids.len());
+        let mut exists = self
+            .conn
+            .prepare_cached("SELECT 1 FROM message_bytes WHERE message_id = ?1")?;
+        for &id in ids {
+            if !exists.exists([id])? {
+                continue;
+            }
+            let blob = self
+                .conn
+                .blob_open(rusqlite::MAIN_DB, "message_bytes", "raw", id, true)?;
+            let n = blob.read_at(&mut front, 0)?;
+            out.insert(id, crate::mime::header_block(&front[..n]).to_vec());
+        }
+        Ok(out)
+    }
+}
+
 impl Batch<'_> {
     /// Remembers what a rule did to a message.
     pub fn mark_rule(&self, message: i64, rule: &str, mark: RuleMark, now: i64) -> Result<()> {

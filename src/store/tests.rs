@@ -729,3 +729,85 @@ fn a_version_5_store_keeps_its_account_state_and_learns_to_remember_capabilities
     store.remember_capabilities("home", None).unwrap();
     assert_eq!(store.account_state("home").unwrap().capabilities, None);
 }
+
+#[test]
+fn a_message_a_rule_deleted_leaves_the_other_views_and_its_headers_go_after_30_days() {
+    let (_dir, mut store) = temp_store();
+    let now = 10_000_000;
+    let junk = add(
+        &mut store,
+        "j",
+        b"Subject: junk\r\n\r\n",
+        MessageState::Headers,
+    );
+    let whole = add(
+        &mut store,
+        "w",
+        b"Subject: kept\r\n\r\nbody",
+        MessageState::Full,
+    );
+    let held = add(
+        &mut store,
+        "h",
+        b"Subject: held\r\n\r\n",
+        MessageState::Headers,
+    );
+    let batch = store.batch().unwrap();
+    batch
+        .mark_rule(junk, "spam", RuleMark::Delete, now)
+        .unwrap();
+    // A mark on a message stored whole never sweeps it.
+    batch
+        .mark_rule(whole, "spam", RuleMark::Delete, now)
+        .unwrap();
+    batch
+        .mark_rule(held, "letters", RuleMark::LeaveOnServer, now)
+        .unwrap();
+    batch.commit().unwrap();
+    let ids = |f: &Filter| -> Vec<i64> {
+        let mut ids: Vec<i64> = store.messages(f).unwrap().iter().map(|m| m.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&Filter::default()), vec![held]);
+    let deleted = Filter {
+        deleted_by_rule: true,
+        ..Filter::default()
+    };
+    assert_eq!(ids(&deleted), vec![junk, whole]);
+    assert_eq!(
+        store.left_on_server_by_rule("home").unwrap(),
+        HashSet::from([held])
+    );
+    let listed = store.deleted_by_rule(Some("home")).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|d| d.rule == "spam" && d.at == now));
+
+    // Still on the server, nothing is swept; gone from it, after 30 days.
+    let sweep = |store: &mut Store, at: i64| {
+        let batch = store.batch().unwrap();
+        let n = batch.sweep_deleted_by_rule("home", at).unwrap();
+        batch.commit().unwrap();
+        n
+    };
+    let later = now + crate::rules::DELETED_KEPT_SECS + 1;
+    assert_eq!(sweep(&mut store, later), 0);
+    let copies: Vec<i64> = [junk, whole, held]
+        .iter()
+        .map(|&m| store.copies_of(m).unwrap()[0].id)
+        .collect();
+    let batch = store.batch().unwrap();
+    batch.forget_copies(&copies, Left::Deleted, now).unwrap();
+    batch.commit().unwrap();
+    assert_eq!(sweep(&mut store, now + 86_400), 0, "kept 30 days");
+    assert_eq!(sweep(&mut store, later), 1);
+    assert!(store.detail(junk).is_err());
+    assert!(store.detail(whole).is_ok() && store.detail(held).is_ok());
+
+    // Arming: by rule and fingerprint.
+    store.arm_rule("home", "spam", "abc", now).unwrap();
+    store.arm_rule("home", "spam", "def", now).unwrap();
+    assert_eq!(store.armed_rules("home").unwrap()["spam"], "def");
+    store.disarm_rule("home", "spam").unwrap();
+    assert!(store.armed_rules("home").unwrap().is_empty());
+}

@@ -567,19 +567,56 @@ impl Pass<'_> {
             );
             return Ok(judged);
         }
-        let eligible: Vec<(u32, u64, bool)> = plan
+        let armed = store.armed_rules(&self.account.name)?;
+        let is_armed =
+            |r: &crate::rules::Rule| armed.get(r.name.as_str()) == Some(&r.fingerprint());
+        let eligible: Vec<&Planned> = plan
             .entries
             .iter()
             .filter(|e| plan::rules_apply(e, ledger))
-            .map(|e| (e.listed.number, e.listed.size, e.action == Action::New))
             .collect();
-        let armed = store.armed_rules(&self.account.name)?;
+        // A message already stored as headers is judged on the header block
+        // stored; only one a deleting rule would delete has its header
+        // block read again, as a DELE needs. A new one needs its header
+        // block read, unless telling it apart already did.
+        let stored_ids: Vec<i64> = eligible
+            .iter()
+            .filter_map(|e| match e.action {
+                Action::Known { message, .. } | Action::Link { message } => Some(message),
+                Action::New | Action::Skip => None,
+            })
+            .collect();
+        let stored = store.header_blocks(&stored_ids)?;
+        let mut to_read: Vec<(u32, u64, bool)> = Vec::new();
+        for e in &eligible {
+            let (n, size) = (e.listed.number, e.listed.size);
+            let block = match e.action {
+                Action::Known { message, .. } | Action::Link { message } => {
+                    stored.get(&message).map(Vec::as_slice)
+                }
+                Action::New => read.blocks.get(&n).map(Vec::as_slice),
+                Action::Skip => None,
+            };
+            let Some(block) = block else {
+                to_read.push((n, size, e.action == Action::New));
+                continue;
+            };
+            let message = crate::rules::Message::from_header_block(block, size);
+            let verdict = crate::rules::judge(rules, &message, is_armed);
+            let read_now = e.action == Action::New;
+            if matches!(verdict, crate::rules::Verdict::Delete { .. }) && !read_now {
+                to_read.push((n, size, false));
+            } else {
+                let digest = mime::header_digest(block);
+                judged.insert(n, plan::Judged { digest, verdict });
+            }
+        }
         let mut kept: usize = read.blocks.values().map(Vec::len).sum();
         let mut unjudged = HashSet::new();
         let summary = &mut *self.summary;
         pipeline_then(
             session,
-            &eligible,
+            &to_read,
             Flight::new(window, FLIGHT_BYTES),
             self.cancel,
             None,
@@ -601,9 +638,7 @@ impl Pass<'_> {
                 let body = reply.body.unwrap_or_default();
                 let block = mime::header_block(&body);
                 let message = crate::rules::Message::from_header_block(block, size);
-                let verdict = crate::rules::judge(rules, &message, |r| {
-                    armed.get(r.name.as_str()) == Some(&r.fingerprint())
-                });
+                let verdict = crate::rules::judge(rules, &message, is_armed);
                 if new && !read.blocks.contains_key(&n) && kept + block.len() <= KEPT_HEADERS {
                     kept += block.len();
                     read.blocks.insert(n, block.to_vec());

@@ -200,9 +200,20 @@ fn a_headers_only_rule_keeps_headers_and_the_policy_leaves_those_on_the_server()
         let letter = m["subject"].as_str().unwrap().starts_with("Newsletter");
         assert_eq!(m["state"], if letter { "headers" } else { "full" }, "{m}");
     }
-    // Again: still held, still there.
+    // Again: still held, still there; judged on the headers stored, not read again.
+    let tops = |server: &Dovecot| -> usize {
+        server
+            .log()
+            .lines()
+            .filter_map(|l| l.split("top=").nth(1))
+            .filter_map(|r| r.split('/').next()?.parse::<usize>().ok())
+            .sum()
+    };
+    let before = tops(&server);
+    assert!(before > 0, "the log counts TOPs");
     let report = pipit.fetch_ok();
     assert_eq!(report["downloaded"], 0, "{report:#}");
+    assert_eq!(tops(&server), before, "no header block read again");
     assert_eq!(server.messages(), sorted(messages[..2].to_vec()));
 
     // The rule gone, they are downloaded (and then deleted, as the policy says).
