@@ -734,6 +734,84 @@ pub fn rules_apply(e: &Planned, ledger: &Ledger) -> bool {
     }
 }
 
+/// The stored messages whose header blocks the rules look at: those the
+/// rules apply to that the store knows (see [`prejudge`]).
+pub fn rules_stored_blocks(plan: &Plan, ledger: &Ledger) -> Vec<i64> {
+    plan.entries
+        .iter()
+        .filter(|e| rules_apply(e, ledger))
+        .filter_map(|e| match e.action {
+            Action::Known { message, .. } | Action::Link { message } => Some(message),
+            Action::New | Action::Skip => None,
+        })
+        .collect()
+}
+
+/// Rules before download, on the header blocks at hand: a message the
+/// store holds as headers is judged on the block stored (`stored`, by
+/// message), a new one on the block read in this session to tell it apart
+/// (`read_now`, by number). Returns the verdicts, and the listed messages
+/// whose header block must be read now (`TOP n 0`; with whether each is
+/// new): new ones not read yet, and stored ones a deleting rule would
+/// delete (a DELE needs the header block read in this session).
+pub fn prejudge(
+    plan: &Plan,
+    ledger: &Ledger,
+    rules: &crate::rules::Rules,
+    armed: &impl Fn(&crate::rules::Rule) -> bool,
+    stored: &HashMap<i64, Vec<u8>>,
+    read_now: &HashMap<u32, Vec<u8>>,
+) -> (HashMap<u32, Judged>, Vec<(u32, bool)>) {
+    let mut judged = HashMap::new();
+    let mut to_read = Vec::new();
+    for e in plan.entries.iter().filter(|e| rules_apply(e, ledger)) {
+        let n = e.listed.number;
+        let new = e.action == Action::New;
+        let block = match e.action {
+            Action::Known { message, .. } | Action::Link { message } => stored.get(&message),
+            Action::New => read_now.get(&n),
+            Action::Skip => None,
+        };
+        let Some(block) = block else {
+            to_read.push((n, new));
+            continue;
+        };
+        let j = judge_read(rules, armed, block, e.listed.size);
+        if matches!(j.verdict, crate::rules::Verdict::Delete { .. }) && !new {
+            to_read.push((n, false));
+        } else {
+            judged.insert(n, j);
+        }
+    }
+    (judged, to_read)
+}
+
+/// Judges one listed message on a header block (and its listed size).
+pub fn judge_read(
+    rules: &crate::rules::Rules,
+    armed: &impl Fn(&crate::rules::Rule) -> bool,
+    block: &[u8],
+    size: u64,
+) -> Judged {
+    let block = crate::mime::header_block(block);
+    let message = crate::rules::Message::from_header_block(block, size);
+    Judged {
+        digest: crate::mime::header_digest(block),
+        verdict: crate::rules::judge(rules, &message, armed),
+    }
+}
+
+/// What the rules hold back is not downloaded, nor is a message they apply
+/// to whose header block could not be read (`unjudged`).
+pub fn hold(plan: &mut Plan, judged: &HashMap<u32, Judged>, unjudged: &HashSet<u32>) {
+    for e in &mut plan.entries {
+        let n = e.listed.number;
+        if unjudged.contains(&n) || judged.get(&n).is_some_and(|j| !j.verdict.downloads()) {
+            e.retr = false;
+        }
+    }
+}
+
 /// The listed messages an armed deleting rule deletes in this session. A
 /// rule's DELE needs the same evidence of identity as any other, and more:
 /// - the rule matched *this* message's own header block, read in this

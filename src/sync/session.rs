@@ -556,61 +556,31 @@ impl Pass<'_> {
         top: Top,
     ) -> Result<HashMap<u32, plan::Judged>, FetchError> {
         let rules = &self.account.rules;
-        let mut judged = HashMap::new();
         if !rules.hold_anything() {
-            return Ok(judged);
+            return Ok(HashMap::new());
         }
         if !top.try_it {
             note(
                 self.summary,
                 "the server has no TOP, so rules before download cannot see headers before a download: they do not apply",
             );
-            return Ok(judged);
+            return Ok(HashMap::new());
         }
         let armed = store.armed_rules(&self.account.name)?;
         let is_armed =
             |r: &crate::rules::Rule| armed.get(r.name.as_str()) == Some(&r.fingerprint());
-        let eligible: Vec<&Planned> = plan
+        let stored = store.header_blocks(&plan::rules_stored_blocks(plan, ledger))?;
+        let (mut judged, to_read) =
+            plan::prejudge(plan, ledger, rules, &is_armed, &stored, &read.blocks);
+        let sizes: HashMap<u32, u64> = plan
             .entries
             .iter()
-            .filter(|e| plan::rules_apply(e, ledger))
+            .map(|e| (e.listed.number, e.listed.size))
             .collect();
-        // A message already stored as headers is judged on the header block
-        // stored; only one a deleting rule would delete has its header
-        // block read again, as a DELE needs. A new one needs its header
-        // block read, unless telling it apart already did.
-        let stored_ids: Vec<i64> = eligible
-            .iter()
-            .filter_map(|e| match e.action {
-                Action::Known { message, .. } | Action::Link { message } => Some(message),
-                Action::New | Action::Skip => None,
-            })
+        let to_read: Vec<(u32, u64, bool)> = to_read
+            .into_iter()
+            .map(|(n, new)| (n, sizes[&n], new))
             .collect();
-        let stored = store.header_blocks(&stored_ids)?;
-        let mut to_read: Vec<(u32, u64, bool)> = Vec::new();
-        for e in &eligible {
-            let (n, size) = (e.listed.number, e.listed.size);
-            let block = match e.action {
-                Action::Known { message, .. } | Action::Link { message } => {
-                    stored.get(&message).map(Vec::as_slice)
-                }
-                Action::New => read.blocks.get(&n).map(Vec::as_slice),
-                Action::Skip => None,
-            };
-            let Some(block) = block else {
-                to_read.push((n, size, e.action == Action::New));
-                continue;
-            };
-            let message = crate::rules::Message::from_header_block(block, size);
-            let verdict = crate::rules::judge(rules, &message, is_armed);
-            let read_now = e.action == Action::New;
-            if matches!(verdict, crate::rules::Verdict::Delete { .. }) && !read_now {
-                to_read.push((n, size, false));
-            } else {
-                let digest = mime::header_digest(block);
-                judged.insert(n, plan::Judged { digest, verdict });
-            }
-        }
         let mut kept: usize = read.blocks.values().map(Vec::len).sum();
         let mut unjudged = HashSet::new();
         let summary = &mut *self.summary;
@@ -637,28 +607,15 @@ impl Pass<'_> {
                 }
                 let body = reply.body.unwrap_or_default();
                 let block = mime::header_block(&body);
-                let message = crate::rules::Message::from_header_block(block, size);
-                let verdict = crate::rules::judge(rules, &message, is_armed);
                 if new && !read.blocks.contains_key(&n) && kept + block.len() <= KEPT_HEADERS {
                     kept += block.len();
                     read.blocks.insert(n, block.to_vec());
                 }
-                judged.insert(
-                    n,
-                    plan::Judged {
-                        digest: mime::header_digest(block),
-                        verdict,
-                    },
-                );
+                judged.insert(n, plan::judge_read(rules, &is_armed, block, size));
                 Ok(())
             },
         )?;
-        for e in &mut plan.entries {
-            let n = e.listed.number;
-            if unjudged.contains(&n) || judged.get(&n).is_some_and(|j| !j.verdict.downloads()) {
-                e.retr = false;
-            }
-        }
+        plan::hold(plan, &judged, &unjudged);
         Ok(judged)
     }
 }
@@ -666,7 +623,7 @@ impl Pass<'_> {
 /// Records in the store what the rules did to each message they judged
 /// (before any DELE of theirs), sweeps the header blocks of messages rules
 /// deleted long ago, and tells the summary.
-fn record_rules(
+pub(super) fn record_rules(
     store: &mut Store,
     account: &str,
     judged: &HashMap<u32, plan::Judged>,

@@ -11,7 +11,11 @@
 //!   user deleted here, shown to be it by its headers and size);
 //! - no message is stored twice;
 //! - once sessions run without faults, nothing the policy deletes is left
-//!   on the server.
+//!   on the server;
+//! - with a rule before download (on the subject), a message it holds back
+//!   is never downloaded, and a DELE that is not of a message stored whole
+//!   (or the user's) goes only to a message the rule, armed and deleting,
+//!   matches by its own content.
 //!
 //! CI runs 1,000 cases; `PROPTEST_CASES=100000 cargo test sessions_` runs more.
 
@@ -19,11 +23,13 @@ use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
 
+use super::FetchSummary;
 use super::plan::{self, Action, Evidence, Listed};
-use super::session::{insert_new, record_listing, resolve};
+use super::session::{insert_new, record_listing, record_rules, resolve};
 use super::writer::Durable;
 use crate::config::Policy;
 use crate::mime;
+use crate::rules::{Rule, RuleAction, RuleFields, Rules};
 use crate::store::{Download, Left, MessageState, Store};
 
 const ACCOUNT: &str = "home";
@@ -206,6 +212,59 @@ struct World {
     limit: u64,
     now: i64,
     origin: HashMap<i64, Content>,
+    /// A rule before download, on the header of this content, and whether
+    /// it is armed.
+    rule: Option<RuleGiven>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RuleGiven {
+    header: u8,
+    action: RuleAction,
+    armed: bool,
+}
+
+impl RuleGiven {
+    fn rules(self) -> Rules {
+        let rule = Rule::try_from(RuleFields {
+            name: "r".parse().unwrap(),
+            from: None,
+            to: None,
+            subject: Some(format!("note {}", self.header).parse().unwrap()),
+            header: None,
+            larger_than: None,
+            smaller_than: None,
+            action: self.action,
+        })
+        .unwrap();
+        Rules::new(vec![rule]).unwrap()
+    }
+
+    /// Whether the rule holds this content back (judged by the test, not by
+    /// the rules' code).
+    fn holds(self, c: &Content) -> bool {
+        c.header == self.header && self.action != RuleAction::Download
+    }
+}
+
+fn rule_given() -> impl Strategy<Value = Option<RuleGiven>> {
+    proptest::option::of(
+        (
+            0u8..4,
+            prop::sample::select(vec![
+                RuleAction::HeadersOnly,
+                RuleAction::LeaveOnServer,
+                RuleAction::Delete,
+                RuleAction::Download,
+            ]),
+            any::<bool>(),
+        )
+            .prop_map(|(header, action, armed)| RuleGiven {
+                header,
+                action,
+                armed,
+            }),
+    )
 }
 
 impl World {
@@ -274,7 +333,37 @@ impl World {
             limit: self.limit,
             largest: u64::MAX,
         };
-        let plan = plan::plan(&listing, &ledger, &digests, self.policy, sizes, self.now);
+        let mut plan = plan::plan(&listing, &ledger, &digests, self.policy, sizes, self.now);
+        // Rules before download, as `Pass::judge` applies them.
+        let mut judged = HashMap::new();
+        let rules = self.rule.map(RuleGiven::rules).unwrap_or_default();
+        if rules.hold_anything() {
+            let armed_flag = self.rule.is_some_and(|r| r.armed);
+            let armed = |_: &Rule| armed_flag;
+            let stored = self
+                .store
+                .header_blocks(&plan::rules_stored_blocks(&plan, &ledger))
+                .unwrap();
+            let (j, to_read) = plan::prejudge(&plan, &ledger, &rules, &armed, &stored, &blocks);
+            judged = j;
+            let mut unjudged = HashSet::new();
+            for (n, new) in to_read {
+                if faults.top_errors.contains(&n) {
+                    unjudged.insert(n);
+                    continue;
+                }
+                let raw = self.server.raw(n);
+                let block = mime::header_block(&raw).to_vec();
+                judged.insert(
+                    n,
+                    plan::judge_read(&rules, &armed, &block, raw.len() as u64),
+                );
+                if new {
+                    blocks.entry(n).or_insert(block);
+                }
+            }
+            plan::hold(&mut plan, &judged, &unjudged);
+        }
         let mut copies =
             record_listing(&mut self.store, ACCOUNT, &plan, &blocks, true, self.now).unwrap();
         for e in &plan.entries {
@@ -306,6 +395,15 @@ impl World {
             if faults.retr_errors.contains(&n) {
                 continue;
             }
+            let content = self.server.mailbox[n as usize - 1].content;
+            if let Some(rule) = self.rule
+                && rule.holds(&content)
+                && e.action == Action::New
+            {
+                return Err(format!(
+                    "RETR {n} of a new message the rule holds back ({content:?}, {rule:?})"
+                ));
+            }
             if faults.crash_after == Some(durable.len()) {
                 return self.check_after();
             }
@@ -334,8 +432,23 @@ impl World {
             return self.check_after();
         }
 
+        let by_rule: HashSet<u32> = plan::rule_deletions(&plan, &ledger, &judged)
+            .iter()
+            .map(|e| e.listed.number)
+            .collect();
+        record_rules(
+            &mut self.store,
+            ACCOUNT,
+            &judged,
+            &by_rule,
+            &copies,
+            self.now,
+            &mut FetchSummary::default(),
+        )
+        .unwrap();
         let resolved = resolve(&plan, &copies, &durable, &ledger, self.now);
-        let due = plan::deletions(&resolved, self.policy, self.now);
+        let kept = self.store.left_on_server_by_rule(ACCOUNT).unwrap();
+        let due = plan::spare(plan::deletions(&resolved, self.policy, self.now), &kept);
         let mut dele = due.now;
         let mut liars = Vec::new();
         for r in due.after_headers {
@@ -351,9 +464,37 @@ impl World {
         let batch = self.store.batch().unwrap();
         batch.add_suspect_uids(ACCOUNT, &liars).unwrap();
         batch.commit().unwrap();
+        let due_already: HashSet<u32> = dele.iter().map(|r| r.number).collect();
+        let mut deleted_by_rule = HashSet::new();
+        for r in &resolved {
+            if by_rule.contains(&r.number) && !due_already.contains(&r.number) {
+                deleted_by_rule.insert(r.number);
+                dele.push(r);
+            }
+        }
         for r in &dele {
             let raw = self.server.raw(r.number);
-            let collide = self.server.mailbox[r.number as usize - 1].content.collide;
+            let content = self.server.mailbox[r.number as usize - 1].content;
+            if deleted_by_rule.contains(&r.number) {
+                // The rule's own: it must match this very message, and be
+                // armed and deleting.
+                match self.rule {
+                    Some(rule)
+                        if rule.armed
+                            && rule.action == RuleAction::Delete
+                            && content.header == rule.header =>
+                    {
+                        continue;
+                    }
+                    _ => {
+                        return Err(format!(
+                            "DELE {} by a rule of a message it does not delete ({content:?}, {:?})",
+                            r.number, self.rule
+                        ));
+                    }
+                }
+            }
+            let collide = content.collide;
             if self.stored_as_far_as_can_be_told(&raw, collide) {
                 continue;
             }
@@ -498,6 +639,7 @@ proptest! {
         policy in policy(),
         limit in prop_oneof![Just(u64::MAX), Just(500u64)],
         collide in any::<bool>(),
+        rule in rule_given(),
     ) {
         let events: Vec<Event> = events
             .into_iter()
@@ -521,6 +663,7 @@ proptest! {
             limit,
             now: 1_700_000_000,
             origin: HashMap::new(),
+            rule,
         };
         for event in &events {
             if let Err(broken) = world.apply(event) {
@@ -598,7 +741,12 @@ proptest! {
                         |r| r.get(0),
                     )
                     .unwrap();
-                let left_for_a_reason = deleted_unseen > 0
+                // Or a rule holds it back (not downloaded, so the policy
+                // does not delete it; a deleting rule deletes it only on the
+                // evidence it needs).
+                let held_by_rule = rule.is_some_and(|r| r.holds(&held.content));
+                let left_for_a_reason = held_by_rule
+                    || deleted_unseen > 0
                     || stored_look_alike
                     || alike_rows > 1
                     || (raw.len() as u64 > limit && (stored_outside_trash == 0 || look_alikes > 1));
