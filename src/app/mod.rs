@@ -1303,11 +1303,26 @@ Delete)"
             .filter_map(|r| r.result.as_ref().ok())
             .flat_map(|s| s.errors.iter().map(move |e| format!("{}: {e}", s.account)))
             .collect();
-        let notes: Vec<String> = round
+        let mut notes: Vec<String> = round
             .iter()
             .filter_map(|r| r.result.as_ref().ok())
             .flat_map(|s| s.notes.iter().map(move |n| format!("{}: {n}", s.account)))
             .collect();
+        // What rules before download did, and what they would do if armed.
+        for s in round.iter().filter_map(|r| r.result.as_ref().ok()) {
+            if s.deleted_by_rule > 0 {
+                notes.push(format!(
+                    "{}: {} deleted on the server by rules, unread (their headers are in Deleted by rule)",
+                    s.account, s.deleted_by_rule
+                ));
+            }
+            for u in &s.unarmed_rules {
+                notes.push(format!(
+                    "{}: rule \u{201c}{}\u{201d} would delete {}; it is not armed, so they stay on the server: open Rules… to see what it matches and arm it",
+                    s.account, u.rule, u.would_delete
+                ));
+            }
+        }
         let new: usize = round
             .iter()
             .filter_map(|r| r.result.as_ref().ok())
@@ -1324,8 +1339,11 @@ Delete)"
             .iter()
             .filter_map(|r| r.result.as_ref().ok())
             .map(|s| {
-                s.downloaded
-                    .saturating_sub(s.new.saturating_sub(s.headers_only))
+                s.downloaded.saturating_sub(
+                    s.new
+                        .saturating_sub(s.headers_only)
+                        .saturating_sub(s.held_by_rule),
+                )
             })
             .sum();
         if !errors.is_empty() {

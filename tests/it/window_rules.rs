@@ -72,6 +72,23 @@ fn the_rules_editor_counts_matches_live_adds_removes_and_arms_and_deleted_mail_i
     wait(&mut h, "the server's messages", |_| true);
     steps(&mut h, 10);
     h.get_by_label_contains("Matches 3 messages on the server; acts on 3");
+
+    // Not armed, Get Mail says what it would delete, and deletes nothing.
+    h.get_by_label("Close").click();
+    steps(&mut h, 3);
+    h.key_press(egui::Key::F5);
+    h.step();
+    wait(&mut h, "Get Mail to finish", |app| app.fetching.is_empty());
+    let banner = h.state().banner.clone().expect("a word on Get Mail");
+    let detail = banner.detail.unwrap_or_default();
+    assert!(
+        detail.contains("\u{201c}spam\u{201d} would delete 3") && detail.contains("Rules…"),
+        "{detail}"
+    );
+    assert_eq!(server.messages().len(), 5);
+    h.get_by_label("Rules…").click();
+    wait(&mut h, "the dialog", |app| app.rules_dialog.is_some());
+    steps(&mut h, 10);
     let listed: serde_json::Value =
         serde_json::from_slice(&home.ok(&["rules", "list", "--json"]).stdout).unwrap();
     assert_eq!(listed[0]["armed"], false);
@@ -91,9 +108,20 @@ fn the_rules_editor_counts_matches_live_adds_removes_and_arms_and_deleted_mail_i
     steps(&mut h, 3);
     assert!(h.state().rules_dialog.is_none());
 
-    // Armed, a fetch deletes the three; their headers are in Deleted by rule.
-    let report = home.fetch_ok();
-    assert_eq!(report["deleted_by_rule"], 3, "{report:#}");
+    // Armed, Get Mail deletes the three; their headers are in Deleted by rule.
+    h.key_press(egui::Key::F5);
+    h.step();
+    wait(&mut h, "Get Mail to finish", |app| app.fetching.is_empty());
+    let detail = h
+        .state()
+        .banner
+        .clone()
+        .and_then(|b| b.detail)
+        .unwrap_or_default();
+    assert!(
+        detail.contains("3 deleted on the server by rules"),
+        "{detail}"
+    );
     assert_eq!(server.messages().len(), 2);
     h.get_by_label("Deleted by rule").click();
     wait(&mut h, "the deleted view", |app| {
