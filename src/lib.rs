@@ -17,7 +17,9 @@
 //! tokens in the keychain) serves `secrets`, whose password for a signed-in
 //! account is its access token. `setup` (accounts changed in the config and
 //! the keychain together),
-//! `html` and `portal` serve the faces; `reveal`, `dates`, `units` and
+//! `html` and `portal` serve the faces; `rules` (rules before download,
+//! pure: what to do with a message judged on its headers) serves `config`,
+//! `sync` and the faces; `reveal`, `dates`, `units` and
 //! `failpoint` serve every room; `demo` runs a server of its own on
 //! `pop3::server`. The two faces never import each other, and nothing below
 //! them knows egui exists.

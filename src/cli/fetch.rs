@@ -153,13 +153,13 @@ fn describe(s: &FetchSummary) -> String {
     }
     if s.deleted_by_rule > 0 {
         line.push_str(&format!(
-            ", {} deleted on the server by rules without downloading (see `pipit rules deleted`)",
+            ", {} of them by rules, unread (see `pipit rules deleted`)",
             s.deleted_by_rule
         ));
     }
     if s.held_by_rule > 0 {
         line.push_str(&format!(
-            ", {} kept as headers only by rules",
+            ", {} held back by rules (headers only, left on the server)",
             s.held_by_rule
         ));
     }

@@ -373,7 +373,7 @@ fn test(paths: &Paths, which: &Which, only: Option<&str>, json: bool) -> Result<
     }
     let mut out = match last_fetch {
         Some(at) => format!(
-            "Dry run of account {:?}'s rules on the {} messages on its server at the last fetch ({}); nothing was changed.\n",
+            "Dry run of account {:?}'s rules on the {} messages on its server at the last fetch ({}): nothing on the server or in your mail is changed; the deleting rules shown are armed.\n",
             account.name,
             report.on_server,
             crate::dates::Civil::from_unix(at).short()
