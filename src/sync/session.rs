@@ -582,8 +582,7 @@ impl Pass<'_> {
             .map(|(n, new)| (n, sizes[&n], new))
             .collect();
         let mut kept: usize = read.blocks.values().map(Vec::len).sum();
-        let mut unjudged = HashSet::new();
-        let summary = &mut *self.summary;
+        let mut unjudged: HashMap<u32, String> = HashMap::new();
         pipeline_then(
             session,
             &to_read,
@@ -598,11 +597,7 @@ impl Pass<'_> {
             |&(n, size, new), reply, _| {
                 let reply = reply?;
                 if !reply.is_ok() || reply.oversized.is_some() {
-                    summary.errors.push(format!(
-                        "message {n} stays on the server undownloaded: its header block could not be read for the rules to judge it ({})",
-                        reply.text
-                    ));
-                    unjudged.insert(n);
+                    unjudged.insert(n, reply.text);
                     return Ok(());
                 }
                 let body = reply.body.unwrap_or_default();
@@ -615,6 +610,23 @@ impl Pass<'_> {
                 Ok(())
             },
         )?;
+        if !top.advertised && !to_read.is_empty() && unjudged.len() == to_read.len() {
+            // Every TOP refused, by a server that never said it has TOP:
+            // it has none, and rules cannot see headers before a download.
+            note(
+                self.summary,
+                "the server has no TOP, so rules before download cannot see headers before a download: they do not apply",
+            );
+            unjudged.clear();
+        }
+        let mut failed: Vec<(&u32, &String)> = unjudged.iter().collect();
+        failed.sort();
+        for (n, text) in failed {
+            self.summary.errors.push(format!(
+                "message {n} stays on the server undownloaded: its header block could not be read for the rules to judge it ({text})"
+            ));
+        }
+        let unjudged: HashSet<u32> = unjudged.into_keys().collect();
         plan::hold(plan, &judged, &unjudged);
         Ok(judged)
     }

@@ -264,3 +264,77 @@ fn a_bad_rule_is_refused_with_its_line_and_add_checks_as_the_config_does() {
     }
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+/// Against quirky servers a deleting rule, armed, deletes nothing it cannot
+/// tell apart by UID and header block, and a server without TOP gets no
+/// rules (its headers come only with the body).
+#[test]
+fn against_quirky_servers_an_armed_rule_deletes_nothing_it_cannot_tell_apart() {
+    use crate::support::fake::{FakeServer, Faults};
+    let messages: Vec<Vec<u8>> = (0..4).map(|i| message(i, "Quirk", i % 2 == 0)).collect();
+    for (quirk, faults) in [
+        (
+            "no UIDL",
+            Faults {
+                no_uidl: true,
+                ..Faults::well_behaved()
+            },
+        ),
+        (
+            "one UID for all",
+            Faults {
+                same_uid: Some("same".into()),
+                ..Faults::well_behaved()
+            },
+        ),
+    ] {
+        let server = FakeServer::start(messages.clone(), faults);
+        let pipit = Pipit::new();
+        server.account_for(&pipit, "plain", &["--policy", "keep"]);
+        spam_rule(&pipit, "YES");
+        pipit.fetch_ok();
+        pipit.ok(&["rules", "test"]);
+        let report = pipit.fetch_ok();
+        assert_eq!(report["deleted_by_rule"], 0, "{quirk}: {report:#}");
+        assert!(
+            report["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e.as_str().unwrap().contains("cannot be told apart")),
+            "{quirk}: {report:#}"
+        );
+        assert_eq!(server.count("DELE"), 0, "{quirk}");
+        assert_eq!(server.mailbox(), messages, "{quirk}");
+        server.assert_nothing_lost(&pipit, &messages);
+    }
+
+    // No TOP (said in CAPA, or found out, without CAPA): the rules cannot
+    // see headers first, so everything downloads, and the fetch says why.
+    for capa in [Some(["UIDL", "USER"].map(String::from).to_vec()), None] {
+        let server = FakeServer::start(
+            messages.clone(),
+            Faults {
+                capa: capa.clone(),
+                no_top: true,
+                ..Faults::default()
+            },
+        );
+        let pipit = Pipit::new();
+        server.account_for(&pipit, "plain", &["--policy", "keep"]);
+        pipit.ok(&[
+            "rules",
+            "add",
+            "hold",
+            "--subject",
+            "quirk",
+            "--action",
+            "headers-only",
+        ]);
+        let report = pipit.fetch_ok();
+        assert_eq!(report["downloaded"], 4, "{capa:?}: {report:#}");
+        let notes = report["accounts"][0]["notes"].to_string();
+        assert!(notes.contains("no TOP"), "{capa:?}: {report:#}");
+        server.assert_nothing_lost(&pipit, &messages);
+    }
+}
