@@ -674,7 +674,8 @@ pub(super) fn record_rules(
                 batch.mark_rule(message, rule.as_str(), RuleMark::Delete, now)?;
             }
             Verdict::Delete { rule } => {
-                batch.mark_rule(message, rule.as_str(), RuleMark::LeaveOnServer, now)?;
+                // Held back, as headers only: not the policy's to spare.
+                batch.mark_rule(message, rule.as_str(), RuleMark::HeadersOnly, now)?;
                 summary.errors.push(format!(
                     "message {n} matched rule {rule:?} but was not deleted: it cannot be told apart from other messages by its UID and header block, so it stays on the server"
                 ));

@@ -791,3 +791,51 @@ fn a_message_a_rule_leaves_on_the_server_is_spared_by_the_policy_not_by_the_user
     let due = spare(deletions(&resolved, Policy::Delete, NOW), &HashSet::new());
     assert_eq!(due.now.len(), 2);
 }
+
+#[test]
+fn rules_judge_stored_headers_without_reading_them_again_unless_to_delete() {
+    let rules = crate::rules::Rules::new(vec![
+        toml::from_str("name = \"spam\"\nsubject = \"spam\"\naction = \"delete\"").unwrap(),
+        toml::from_str("name = \"big\"\nlarger_than = 1500\naction = \"headers-only\"").unwrap(),
+    ])
+    .unwrap();
+    let ledger = Given::default()
+        .message(1, MessageState::Headers, 2000, 1)
+        .copy(10, Some("a"), 2000, 1, 1)
+        .message(2, MessageState::Headers, 2000, 2)
+        .copy(20, Some("b"), 2000, 2, 2)
+        .message(3, MessageState::Full, 100, 3)
+        .copy(30, Some("c"), 100, 3, 3)
+        .0;
+    let listing = [
+        listed(1, 2000, Some("a")),
+        listed(2, 2000, Some("b")),
+        listed(3, 100, Some("c")),
+        listed(4, 100, Some("d")),
+        listed(5, 100, Some("e")),
+    ];
+    let mut plan = plan(&listing, &ledger, &HashMap::new(), Policy::Keep, SIZES, NOW);
+    assert_eq!(rules_stored_blocks(&plan, &ledger), vec![1, 2]);
+    let stored: HashMap<i64, Vec<u8>> = [
+        (1, b"Subject: spam\r\n\r\n".to_vec()),
+        (2, b"Subject: hello\r\n\r\n".to_vec()),
+    ]
+    .into();
+    let read_now: HashMap<u32, Vec<u8>> = [(4, b"Subject: spam\r\n\r\n".to_vec())].into();
+    let (judged, to_read) = prejudge(&plan, &ledger, &rules, &|_| true, &stored, &read_now);
+    // 1 would be deleted: read again first. 5 is new and unread. 3 is whole.
+    assert_eq!(to_read, vec![(1, false), (5, true)]);
+    assert!(matches!(
+        judged[&2].verdict,
+        crate::rules::Verdict::Hold { .. }
+    ));
+    assert!(matches!(
+        judged[&4].verdict,
+        crate::rules::Verdict::Delete { .. }
+    ));
+    assert!(!judged.contains_key(&3));
+    // Held, and unread ones, are not downloaded.
+    plan.entries[4].retr = true;
+    hold(&mut plan, &judged, &HashSet::from([5]));
+    assert!(!plan.entries[1].retr && !plan.entries[3].retr && !plan.entries[4].retr);
+}
