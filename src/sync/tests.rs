@@ -745,7 +745,27 @@ proptest! {
                 // does not delete it; a deleting rule deletes it only on the
                 // evidence it needs).
                 let held_by_rule = rule.is_some_and(|r| r.holds(&held.content));
+                // Or it is listed under the UID (and size) of a stored
+                // message the rule holds: holding trusts a UID as the store
+                // does for a message stored whole (not downloaded again on
+                // it); only a DELE needs the header block read again.
+                let uid_of_held = format!("{}-{}", world.server.epoch, held.uid);
+                let under_a_held_uid = !held.odd
+                    && rule.is_some_and(|r| {
+                        let mut stmt = world
+                            .db
+                            .prepare("SELECT message FROM ledger WHERE uid = ?1")
+                            .unwrap();
+                        let ids: Vec<i64> = stmt
+                            .query_map([&uid_of_held], |row| row.get(0))
+                            .unwrap()
+                            .collect::<Result<_, _>>()
+                            .unwrap();
+                        ids.iter()
+                            .any(|id| world.origin.get(id).is_some_and(|c| r.holds(c)))
+                    });
                 let left_for_a_reason = held_by_rule
+                    || under_a_held_uid
                     || deleted_unseen > 0
                     || stored_look_alike
                     || alike_rows > 1
