@@ -10,7 +10,6 @@
 //! thread of their own (a `Promise`); matching them is pure and quick.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use egui::RichText;
 use poll_promise::Promise;
@@ -55,10 +54,24 @@ pub struct RulesDraft {
     on_server: Promise<Result<OnServer, String>>,
     /// An arming being written.
     arming: Option<Promise<Result<(String, String), String>>>,
+    /// The config being written, after an Add (true) or a Remove.
+    saving: Option<(bool, Promise<Result<Config, String>>)>,
 }
 
-fn load(store: PathBuf, account: String) -> Promise<Result<OnServer, String>> {
-    Promise::spawn_thread("pipit-rules", move || {
+/// Runs `job` off the UI thread; the window repaints when it is done.
+fn spawn<T: Send + 'static>(
+    app: &PipitApp,
+    name: &str,
+    job: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Promise<Result<T, String>> {
+    crate::worker::spawn_promise(name, app.notify.clone(), job, |e| {
+        Err(format!("no thread could be started: {e}"))
+    })
+}
+
+fn load(app: &PipitApp, account: String) -> Promise<Result<OnServer, String>> {
+    let store = app.paths().store.clone();
+    spawn(app, "pipit-rules", move || {
         let store = Store::open(&store).map_err(|e| e.to_string())?;
         let messages = store
             .on_server_headers(&account)
@@ -88,8 +101,9 @@ impl RulesDraft {
             smaller_than: String::new(),
             action: RuleAction::HeadersOnly,
             error: None,
-            on_server: load(app.paths().store.clone(), account.to_string()),
+            on_server: load(app, account.to_string()),
             arming: None,
+            saving: None,
         }
     }
 
@@ -233,7 +247,13 @@ that matches decides; mail no rule matches is downloaded as the account says.",
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(rule.name.as_str()).strong());
                 ui.label(format!("{} → {}", rule.conditions(), rule.action.words()));
-                if ui.button(format!("Remove rule {}", rule.name)).clicked() {
+                if ui
+                    .add_enabled(
+                        draft.saving.is_none(),
+                        egui::Button::new(format!("Remove rule {}", rule.name)),
+                    )
+                    .clicked()
+                {
                     remove = Some(rule.name.to_string());
                 }
             });
@@ -348,7 +368,10 @@ seen its matches above and armed it.",
         }
         ui.add_space(6.0);
         ui.horizontal(|ui| {
-            if ui.button("Add rule").clicked() {
+            if ui
+                .add_enabled(draft.saving.is_none(), egui::Button::new("Add rule"))
+                .clicked()
+            {
                 match draft.rule(true) {
                     Ok(rule) => add = Some(rule),
                     Err(e) => draft.error = Some(e),
@@ -364,40 +387,59 @@ seen its matches above and armed it.",
         });
     });
 
-    if add.is_some() || remove.is_some() {
-        let account = draft.account.clone();
-        let result = save(app, &account, |rules| {
-            if let Some(rule) = add.clone() {
-                rules.push(rule).map_err(|e| e.problem)?;
-            }
-            if let Some(name) = &remove {
-                rules.remove(name);
-            }
-            Ok(())
-        });
-        match result {
-            Ok(()) => {
-                if add.is_some() {
+    if let Some((added, done)) = draft.saving.as_ref().map(|(a, p)| (*a, p.ready()))
+        && let Some(done) = done
+    {
+        match done {
+            Ok(config) => {
+                app.config = config.clone();
+                let account = draft.account.clone();
+                if added {
                     draft = RulesDraft::new(app, &account);
-                }
-                if let Some(name) = remove {
-                    // A rule added again later is tested again before it deletes.
-                    let store = app.paths().store.clone();
-                    std::thread::spawn(move || {
-                        if let Ok(store) = Store::open(&store) {
-                            let _ = store.disarm_rule(&account, &name);
-                        }
-                    });
+                } else {
+                    draft.saving = None;
                 }
                 draft.error = None;
             }
-            Err(e) => draft.error = Some(e),
+            Err(e) => {
+                draft.error = Some(e.clone());
+                draft.saving = None;
+            }
         }
+    }
+    if (add.is_some() || remove.is_some()) && draft.saving.is_none() {
+        let account = draft.account.clone();
+        let path = app.paths().config.clone();
+        let store = app.paths().store.clone();
+        let added = add.is_some();
+        draft.saving = Some((
+            added,
+            spawn(app, "pipit-save-rules", move || {
+                let mut config = Config::load(&path).map_err(|e| e.to_string())?;
+                let Some(a) = config.accounts.iter_mut().find(|a| a.name == account) else {
+                    return Err(format!("there is no account named {account:?} any more"));
+                };
+                if let Some(rule) = add {
+                    a.rules.push(rule).map_err(|e| e.problem)?;
+                }
+                if let Some(name) = &remove {
+                    a.rules.remove(name);
+                }
+                config.save(&path).map_err(|e| e.to_string())?;
+                if let Some(name) = &remove {
+                    // A rule added again later is tested again before it deletes.
+                    Store::open(&store)
+                        .and_then(|s| s.disarm_rule(&account, name))
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(config)
+            }),
+        ));
     }
     if let Some((name, fingerprint)) = arm {
         let store = app.paths().store.clone();
         let account = draft.account.clone();
-        draft.arming = Some(Promise::spawn_thread("pipit-arm", move || {
+        draft.arming = Some(spawn(app, "pipit-arm", move || {
             let store = Store::open(&store).map_err(|e| e.to_string())?;
             store
                 .arm_rule(&account, &name, &fingerprint, unix_now())
@@ -408,21 +450,4 @@ seen its matches above and armed it.",
     if !close {
         app.rules_dialog = Some(draft);
     }
-}
-
-/// Changes an account's rules in the config file and in the window.
-fn save(
-    app: &mut PipitApp,
-    account: &str,
-    change: impl FnOnce(&mut rules::Rules) -> Result<(), String>,
-) -> Result<(), String> {
-    let path = app.paths().config.clone();
-    let mut config = Config::load(&path).map_err(|e| e.to_string())?;
-    let Some(a) = config.accounts.iter_mut().find(|a| a.name == account) else {
-        return Err(format!("there is no account named {account:?} any more"));
-    };
-    change(&mut a.rules)?;
-    config.save(&path).map_err(|e| e.to_string())?;
-    app.config = config;
-    Ok(())
 }

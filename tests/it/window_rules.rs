@@ -57,7 +57,9 @@ fn the_rules_editor_counts_matches_live_adds_removes_and_arms_and_deleted_mail_i
     h.get_by_label("Delete on server").click();
     steps(&mut h, 2);
     h.get_by_label("Add rule").click();
-    steps(&mut h, 3);
+    wait(&mut h, "the rule saved", |app| {
+        app.config.accounts[0].rules.iter().count() == 2
+    });
     let rules: Vec<String> = config_of(&home).accounts[0]
         .rules
         .iter()
@@ -67,7 +69,9 @@ fn the_rules_editor_counts_matches_live_adds_removes_and_arms_and_deleted_mail_i
 
     // Removing the first rule leaves the matches to the second, not armed yet.
     h.get_by_label("Remove rule hold").click();
-    steps(&mut h, 3);
+    wait(&mut h, "the rule removed", |app| {
+        app.config.accounts[0].rules.iter().count() == 1
+    });
     assert_eq!(config_of(&home).accounts[0].rules.iter().count(), 1);
     wait(&mut h, "the server's messages", |_| true);
     steps(&mut h, 10);
