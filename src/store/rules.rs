@@ -200,6 +200,37 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Forgets which rule held back each message of `account` kept as
+    /// headers, once no rule of the account holds anything back (a message
+    /// a rule deleted stays in its view). Writes only if there is any.
+    pub fn release_held_by_rules(&self, account: &str) -> Result<()> {
+        let held = "SELECT r.message_id FROM rule_marks r JOIN messages m ON m.id = r.message_id
+             WHERE m.account = ?1 AND m.state = 'headers' AND r.action != 'delete'";
+        let any: bool =
+            self.conn
+                .query_row(&format!("SELECT EXISTS ({held})"), [account], |r| r.get(0))?;
+        if any {
+            self.conn.execute(
+                &format!("DELETE FROM rule_marks WHERE message_id IN ({held})"),
+                [account],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Whether [`Batch::sweep_deleted_by_rule`] would remove anything.
+    pub fn deleted_by_rule_to_sweep(&self, account: &str, now: i64) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE account = ?1 AND state = 'headers'
+                AND on_server = 0 AND id IN (SELECT message_id FROM rule_marks
+                    WHERE action = 'delete' AND at < ?2))",
+            params![account, now - crate::rules::DELETED_KEPT_SECS],
+            |r| r.get(0),
+        )?)
+    }
+}
+
 impl Batch<'_> {
     /// Remembers what a rule did to a message.
     pub fn mark_rule(&self, message: i64, rule: &str, mark: RuleMark, now: i64) -> Result<()> {

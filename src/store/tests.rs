@@ -800,9 +800,36 @@ fn a_message_a_rule_deleted_leaves_the_other_views_and_its_headers_go_after_30_d
     batch.forget_copies(&copies, Left::Deleted, now).unwrap();
     batch.commit().unwrap();
     assert_eq!(sweep(&mut store, now + 86_400), 0, "kept 30 days");
+    assert!(
+        !store
+            .deleted_by_rule_to_sweep("home", now + 86_400)
+            .unwrap()
+    );
+    assert!(store.deleted_by_rule_to_sweep("home", later).unwrap());
     assert_eq!(sweep(&mut store, later), 1);
+    assert!(!store.deleted_by_rule_to_sweep("home", later).unwrap());
     assert!(store.detail(junk).is_err());
     assert!(store.detail(whole).is_ok() && store.detail(held).is_ok());
+
+    // No rule holds anything back any more: the marks of what is kept as
+    // headers go (the deleted one's stays).
+    let kept_mark = add(
+        &mut store,
+        "k",
+        b"Subject: kept\r\n\r\n",
+        MessageState::Headers,
+    );
+    let batch = store.batch().unwrap();
+    batch
+        .mark_rule(kept_mark, "letters", RuleMark::LeaveOnServer, now)
+        .unwrap();
+    batch.commit().unwrap();
+    store.release_held_by_rules("home").unwrap();
+    assert_eq!(
+        store.left_on_server_by_rule("home").unwrap(),
+        HashSet::new()
+    );
+    assert_eq!(store.deleted_by_rule(Some("home")).unwrap().len(), 1);
 
     // Arming: by rule and fingerprint.
     store.arm_rule("home", "spam", "abc", now).unwrap();

@@ -557,6 +557,7 @@ impl Pass<'_> {
     ) -> Result<HashMap<u32, plan::Judged>, FetchError> {
         let rules = &self.account.rules;
         if !rules.hold_anything() {
+            store.release_held_by_rules(&self.account.name)?;
             return Ok(HashMap::new());
         }
         if !top.try_it {
@@ -645,6 +646,10 @@ pub(super) fn record_rules(
     summary: &mut FetchSummary,
 ) -> Result<(), FetchError> {
     use crate::rules::{RuleAction, Verdict};
+    if judged.is_empty() && !store.deleted_by_rule_to_sweep(account, now)? {
+        // Nothing to write: no transaction.
+        return Ok(());
+    }
     let batch = store.batch()?;
     let mut numbers: Vec<&u32> = judged.keys().collect();
     numbers.sort();
