@@ -6,7 +6,11 @@
 //! asks that the listed message is the one stored; and deletions count as
 //! done only after the server's +OK to QUIT.
 //!
-//! - `plan`: what to read, download, link and delete, without IO.
+//! - `plan`: what to read, download, link and delete, without IO; with the
+//!   account's rules before download (`crate::rules`), what they hold back
+//!   and what an armed deleting rule may delete (`plan::rule_deletions`: only
+//!   a message it matched by the header block read in that session, under a
+//!   UID no other listed message has).
 //! - `session`: one session carrying a plan out.
 //! - `login`: connecting and logging in.
 //! - `flight`: pipelined commands within an adaptive window.

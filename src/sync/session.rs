@@ -494,8 +494,6 @@ impl Pass<'_> {
                 top.try_it,
                 self,
             )?);
-            // Last first: a broken server that renumbers after each DELE
-            // still deletes the right ones.
             // A rule's deletions, each on its own match (see `plan::rule_deletions`).
             let due_already: HashSet<u32> = dele.iter().map(|r| r.number).collect();
             for r in &resolved {
@@ -504,6 +502,8 @@ impl Pass<'_> {
                     dele.push(r);
                 }
             }
+            // Last first: a broken server that renumbers after each DELE
+            // still deletes the right ones.
             dele.sort_by_key(|r| std::cmp::Reverse(r.number));
             if !dele.is_empty() {
                 progress(Progress::Deleting {
