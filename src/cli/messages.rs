@@ -17,12 +17,14 @@ pub fn list(
     paths: &Paths,
     account: Option<String>,
     trash: bool,
+    deleted_by_rule: bool,
     json: bool,
 ) -> Result<(), Failure> {
     let store = open(paths)?;
     let messages = store.messages(&Filter {
         account,
         trash,
+        deleted_by_rule,
         ..Filter::default()
     })?;
     print_summaries(&messages, json);

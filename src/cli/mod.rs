@@ -79,8 +79,12 @@ pub enum CliCommand {
         #[arg(long)]
         account: Option<String>,
         /// List the messages in Trash instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "deleted_by_rule")]
         trash: bool,
+        /// List the messages rules deleted on the server instead (their
+        /// headers, kept 30 days; `pipit rules deleted` says which rule).
+        #[arg(long)]
+        deleted_by_rule: bool,
         #[arg(long)]
         json: bool,
     },
@@ -223,8 +227,9 @@ fn run_headless(paths: &Paths, command: CliCommand) -> Result<(), Failure> {
         CliCommand::List {
             account,
             trash,
+            deleted_by_rule,
             json,
-        } => messages::list(paths, account, trash, json),
+        } => messages::list(paths, account, trash, deleted_by_rule, json),
         CliCommand::Show { id, raw } => messages::show(paths, id, raw),
         CliCommand::Preview { id, lines } => messages::preview(paths, id, lines),
         CliCommand::Search { query, json } => messages::search(paths, &query, json),

@@ -170,7 +170,8 @@ pub struct Filter {
     pub trash: bool,
     /// Only messages known by their headers alone that are still on the server.
     pub headers_only: bool,
-    /// Only messages a rule deleted on the server (else only the others).
+    /// Only messages a rule deleted on the server (else only the others;
+    /// Trash shows both).
     pub deleted_by_rule: bool,
 }
 
@@ -455,7 +456,7 @@ impl Store {
             "SELECT {SUMMARY_COLUMNS} FROM messages
              WHERE state != 'purged' AND (?1 IS NULL OR account = ?1) AND (trashed_at IS NOT NULL) = ?2
                AND (?3 = 0 OR (state = 'headers' AND on_server = 1))
-               AND {DELETED_BY_RULE} = ?4
+               AND (?2 = 1 OR {DELETED_BY_RULE} = ?4)
              ORDER BY date DESC, id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -482,7 +483,7 @@ impl Store {
              WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
                AND state != 'purged' AND (?2 IS NULL OR account = ?2) AND (trashed_at IS NOT NULL) = ?3
                AND (?4 = 0 OR (state = 'headers' AND on_server = 1))
-               AND {DELETED_BY_RULE} = ?5
+               AND (?3 = 1 OR {DELETED_BY_RULE} = ?5)
              ORDER BY date DESC, id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;

@@ -775,6 +775,16 @@ fn a_message_a_rule_deleted_leaves_the_other_views_and_its_headers_go_after_30_d
         ..Filter::default()
     };
     assert_eq!(ids(&deleted), vec![junk, whole]);
+    // Put in Trash, one shows there.
+    store.trash(junk, now).unwrap();
+    let trash = Filter {
+        trash: true,
+        ..Filter::default()
+    };
+    assert_eq!(ids(&trash), vec![junk]);
+    assert_eq!(ids(&deleted), vec![whole]);
+    store.restore(junk).unwrap();
+    assert_eq!(ids(&deleted), vec![junk, whole]);
     assert_eq!(
         store.left_on_server_by_rule("home").unwrap(),
         HashSet::from([held])

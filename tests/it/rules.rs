@@ -151,6 +151,10 @@ fn a_spam_flag_rule_deletes_exactly_the_flagged_messages_and_only_once_armed() {
             .iter()
             .all(|d| d["rule"] == "spam" && d["on_server"] == false)
     );
+    let out = pipit.ok(&["list", "--deleted-by-rule", "--json"]);
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.len(), 4, "{listed:#?}");
+    assert!(listed.iter().all(|m| m["state"] == "headers"));
     let list = pipit.list();
     assert_eq!(list.len(), 4, "{list:#?}");
     assert!(list.iter().all(|m| m["state"] == "full"));
