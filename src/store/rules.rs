@@ -11,6 +11,14 @@ use serde::Serialize;
 
 use super::{Batch, MessageState, Result, Store, Summary, summary_from_row};
 
+/// The messages of account ?1 a rule deleted before ?2 that are kept as
+/// headers and gone from the server: what the sweep removes. From the
+/// marks (few) to the messages (many), never the other way.
+const SWEPT: &str =
+    "SELECT r.message_id FROM rule_marks r CROSS JOIN messages m ON m.id = r.message_id
+     WHERE r.action = 'delete' AND r.at < ?2 AND m.account = ?1 AND m.state = 'headers'
+        AND m.on_server = 0";
+
 /// What a rule did to a message, as the store remembers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -97,7 +105,7 @@ impl Store {
     /// policy never deletes them on the server.
     pub fn left_on_server_by_rule(&self, account: &str) -> Result<HashSet<i64>> {
         let mut stmt = self.conn.prepare(
-            "SELECT r.message_id FROM rule_marks r JOIN messages m ON m.id = r.message_id
+            "SELECT r.message_id FROM rule_marks r CROSS JOIN messages m ON m.id = r.message_id
              WHERE m.account = ?1 AND r.action = 'leave-on-server'",
         )?;
         let rows = stmt.query_map([account], |r| r.get(0))?;
@@ -113,7 +121,7 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT {columns}, r.rule, r.at FROM rule_marks r JOIN messages m ON m.id = r.message_id
+            "SELECT {columns}, r.rule, r.at FROM rule_marks r CROSS JOIN messages m ON m.id = r.message_id
              WHERE r.action = 'delete' AND (?1 IS NULL OR m.account = ?1)
              ORDER BY r.at DESC, m.id DESC"
         );
@@ -205,7 +213,8 @@ impl Store {
     /// headers, once no rule of the account holds anything back (a message
     /// a rule deleted stays in its view). Writes only if there is any.
     pub fn release_held_by_rules(&self, account: &str) -> Result<()> {
-        let held = "SELECT r.message_id FROM rule_marks r JOIN messages m ON m.id = r.message_id
+        let held =
+            "SELECT r.message_id FROM rule_marks r CROSS JOIN messages m ON m.id = r.message_id
              WHERE m.account = ?1 AND m.state = 'headers' AND r.action != 'delete'";
         let any: bool =
             self.conn
@@ -222,9 +231,7 @@ impl Store {
     /// Whether [`Batch::sweep_deleted_by_rule`] would remove anything.
     pub fn deleted_by_rule_to_sweep(&self, account: &str, now: i64) -> Result<bool> {
         Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM messages WHERE account = ?1 AND state = 'headers'
-                AND on_server = 0 AND id IN (SELECT message_id FROM rule_marks
-                    WHERE action = 'delete' AND at < ?2))",
+            &format!("SELECT EXISTS ({SWEPT})"),
             params![account, now - crate::rules::DELETED_KEPT_SECS],
             |r| r.get(0),
         )?)
@@ -259,8 +266,7 @@ impl Batch<'_> {
     /// blocks go: a message stored whole is never swept here.
     pub fn sweep_deleted_by_rule(&self, account: &str, now: i64) -> Result<usize> {
         let n = self.tx.execute(
-            "DELETE FROM messages WHERE account = ?1 AND state = 'headers' AND on_server = 0
-                AND id IN (SELECT message_id FROM rule_marks WHERE action = 'delete' AND at < ?2)",
+            &format!("DELETE FROM messages WHERE id IN ({SWEPT})"),
             params![account, now - crate::rules::DELETED_KEPT_SECS],
         )?;
         Ok(n)
