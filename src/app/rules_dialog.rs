@@ -29,6 +29,9 @@ pub struct OnServer {
     messages: Vec<Known>,
     /// Rule name → the fingerprint it was armed with.
     armed: HashMap<String, String>,
+    /// A fetch has shown what is on the server: only then can a rule be
+    /// seen to match, and be armed.
+    fetched: bool,
 }
 
 struct Known {
@@ -84,7 +87,16 @@ fn load(app: &PipitApp, account: String) -> Promise<Result<OnServer, String>> {
             })
             .collect();
         let armed = store.armed_rules(&account).map_err(|e| e.to_string())?;
-        Ok(OnServer { messages, armed })
+        let fetched = store
+            .account_state(&account)
+            .map_err(|e| e.to_string())?
+            .last_login
+            .is_some();
+        Ok(OnServer {
+            messages,
+            armed,
+            fetched,
+        })
     })
 }
 
@@ -288,7 +300,7 @@ seen its matches above and armed it.",
                     let label = format!("Arm {}: delete what it matches", rule.name);
                     if ui
                         .add_enabled(
-                            known.is_some() && draft.arming.is_none(),
+                            known.is_some_and(|k| k.fetched) && draft.arming.is_none(),
                             egui::Button::new(label),
                         )
                         .clicked()

@@ -357,9 +357,10 @@ fn test(paths: &Paths, which: &Which, only: Option<&str>, json: bool) -> Result<
             acts: m.state == MessageState::Headers && !m.users_choice,
         });
     }
-    // Arming: the one thing a dry run writes.
+    // Arming: the one thing a dry run writes; not before a fetch has shown
+    // what is on the server.
     let now = unix_now();
-    for t in &mut report.rules {
+    for t in report.rules.iter_mut().filter(|_| last_fetch.is_some()) {
         if let Some(rule) = account.rules.get(&t.name)
             && rule.action == RuleAction::Delete
         {
@@ -379,7 +380,7 @@ fn test(paths: &Paths, which: &Which, only: Option<&str>, json: bool) -> Result<
             crate::dates::Civil::from_unix(at).short()
         ),
         None => format!(
-            "Account {:?} has not been fetched yet, so Pipit knows no message on its server; fetch first (an unarmed deleting rule only leaves mail on the server), then test again.\n",
+            "Account {:?} has not been fetched yet, so Pipit knows no message on its server and arms no rule: fetch first (a deleting rule not armed only leaves what it matches on the server), then test again.\n",
             account.name
         ),
     };

@@ -232,6 +232,23 @@ fn a_headers_only_rule_keeps_headers_and_the_policy_leaves_those_on_the_server()
 fn a_bad_rule_is_refused_with_its_line_and_add_checks_as_the_config_does() {
     let pipit = Pipit::new();
     pipit.add_account(995, "tls", &[]);
+    // A dry run before any fetch has seen nothing, and arms nothing.
+    pipit.ok(&[
+        "rules",
+        "add",
+        "early",
+        "--subject",
+        "x",
+        "--action",
+        "delete",
+    ]);
+    let test = json(&pipit, &["rules", "test", "--json"]);
+    assert_eq!(test["rules"][0]["armed"], false, "{test:#}");
+    assert_eq!(
+        json(&pipit, &["rules", "list", "--json"])[0]["armed"],
+        false
+    );
+    pipit.ok(&["rules", "remove", "early"]);
     // The command line refuses what the config file would.
     let out = pipit.run(&[
         "rules",
@@ -340,5 +357,103 @@ fn against_quirky_servers_an_armed_rule_deletes_nothing_it_cannot_tell_apart() {
         let notes = report["accounts"][0]["notes"].to_string();
         assert!(notes.contains("no TOP"), "{capa:?}: {report:#}");
         server.assert_nothing_lost(&pipit, &messages);
+    }
+}
+
+/// Every message that was on the server is on it still, or whole in the
+/// store, or (only a flagged one) its headers are in "Deleted by rule".
+fn nothing_lost_but_what_the_rule_deleted(pipit: &Pipit, all: &[Vec<u8>], server: &Dovecot) {
+    let mut stored = crate::support::invariant::stored_messages(&pipit.store_path());
+    stored.sort();
+    assert!(stored.windows(2).all(|w| w[0] != w[1]), "stored twice");
+    assert!(stored.iter().all(|m| all.contains(m)), "stored partial");
+    let on_server = server.messages();
+    let db = open_db(&pipit.store_path());
+    let verdict: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(verdict, "ok");
+    for m in all {
+        if stored.contains(m) || on_server.contains(m) {
+            continue;
+        }
+        let digest = pipit::mime::header_digest(m);
+        let deleted_by_rule: bool = db
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM messages x JOIN rule_marks r ON r.message_id = x.id
+                 WHERE r.action = 'delete' AND x.header_digest = ?1)",
+                [digest.as_slice()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let flagged = String::from_utf8_lossy(m).contains("X-Spam-Flag: YES");
+        assert!(
+            flagged && deleted_by_rule,
+            "lost: {}",
+            String::from_utf8_lossy(m)
+        );
+    }
+}
+
+#[test]
+fn cutting_the_connection_with_an_armed_rule_loses_nothing_it_did_not_match() {
+    use crate::support::proxy::{Fault, Proxy};
+    let first: Vec<Vec<u8>> = (0..6).map(|i| message(i, "Before", i % 2 == 0)).collect();
+    let later: Vec<Vec<u8>> = (10..30).map(|i| message(i, "After", i % 2 == 0)).collect();
+    let all: Vec<Vec<u8>> = first.iter().chain(&later).cloned().collect();
+    // A Dovecot whose first fetch went directly, with the rule armed after
+    // it, and more mail come since; then fetches through the proxy.
+    let setup = |fault: Option<Fault>| {
+        let server = Dovecot::start(&first);
+        let pipit = Pipit::new();
+        pipit.add_account(
+            server.plain_port,
+            "plain",
+            &["--policy", "delete", "--timeout", "2"],
+        );
+        spam_rule(&pipit, "YES");
+        pipit.fetch_ok();
+        pipit.ok(&["rules", "test"]);
+        for m in &later {
+            server.deliver(m);
+        }
+        let proxy = Proxy::start(server.plain_port, fault);
+        pipit.ok(&["account", "edit", "lab", "--port", &proxy.port.to_string()]);
+        (server, proxy, pipit)
+    };
+    let (_server, proxy, pipit) = setup(None);
+    let report = pipit.fetch_ok();
+    assert_eq!(report["deleted_by_rule"], 13, "{report:#}");
+    let (down, up) = proxy.carried();
+    let mut faults = vec![Fault::CutDown(down - 40), Fault::CutUp(up - 6)];
+    let step = down / 7;
+    faults.extend((1..7).map(|k| Fault::CutDown(k * step)));
+    faults.extend((1..4).map(|k| Fault::CutUp(k * up / 4)));
+    for fault in faults {
+        let (server, _proxy, pipit) = setup(Some(fault));
+        let out = pipit.run(&["fetch"]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 5)),
+            "{fault:?}: {}",
+            describe(&out)
+        );
+        nothing_lost_but_what_the_rule_deleted(&pipit, &all, &server);
+        pipit.fetch_ok();
+        nothing_lost_but_what_the_rule_deleted(&pipit, &all, &server);
+        assert!(
+            server.messages().is_empty(),
+            "{fault:?}: mail left on the server"
+        );
+        let deleted = json(&pipit, &["rules", "deleted", "--json"]);
+        assert_eq!(deleted.as_array().unwrap().len(), 13, "{fault:?}");
+        let mut ham: Vec<Vec<u8>> = all
+            .iter()
+            .filter(|m| !String::from_utf8_lossy(m).contains("X-Spam-Flag: YES"))
+            .cloned()
+            .collect();
+        ham.sort();
+        let mut stored = crate::support::invariant::stored_messages(&pipit.store_path());
+        stored.sort();
+        assert_eq!(stored, ham, "{fault:?}");
     }
 }
