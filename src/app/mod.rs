@@ -7,10 +7,12 @@
 
 mod account_dialog;
 mod address_step;
+mod check_server;
 mod commands;
 mod dialogs;
 mod fonts;
 mod html_view;
+mod inventory;
 mod layout;
 mod library;
 mod list;
@@ -30,10 +32,13 @@ use crate::store::{MessageState, Summary};
 use crate::sync::{FetchError, FetchSummary, Progress};
 use crate::worker::{Event, Notify, Promise, Worker};
 
+pub use crate::sync::inventory::Kind;
 pub use account_dialog::{AccountDraft, Field};
+pub use check_server::CheckRun;
 pub use commands::UiCommand;
 pub use dialogs::{Confirm, LinkAsk};
 pub use layout::Layout;
+pub use library::InventoryRow;
 use library::{Answer, Library, Query};
 pub use library::{Column, Opened, Sort, View};
 pub use viewer::Viewer;
@@ -261,6 +266,11 @@ pub struct PipitApp {
     pub search: String,
     pub sort: Sort,
     pub rows: Vec<Summary>,
+    /// The On server view's messages, every kind; `rows` holds those the
+    /// filter lets through.
+    pub inventory: Vec<InventoryRow>,
+    /// The kind the On server view shows, or every kind.
+    pub inventory_filter: Option<Kind>,
     generation: u64,
     pub rows_loaded: bool,
     pub selected: Option<i64>,
@@ -290,6 +300,8 @@ pub struct PipitApp {
     pub sign_in_dialog: Option<sign_in::SignInDraft>,
     /// A step that cannot be undone, waiting for the user's yes.
     pub confirm: Option<Confirm>,
+    /// *Check server…*: the server doctor for one account, and its report.
+    pub check_run: Option<CheckRun>,
     pub show_help: bool,
     /// Where a link would take the user, shown before the browser opens it.
     pub link: Option<LinkAsk>,
@@ -360,6 +372,8 @@ impl PipitApp {
             view: View::All,
             search: String::new(),
             rows: Vec::new(),
+            inventory: Vec::new(),
+            inventory_filter: None,
             generation: 0,
             rows_loaded: false,
             selected: None,
@@ -379,6 +393,7 @@ impl PipitApp {
             password_dialog: None,
             sign_in_dialog: None,
             confirm: None,
+            check_run: None,
             show_help: false,
             link: None,
             jobs: Vec::new(),
@@ -449,7 +464,7 @@ impl PipitApp {
                     ui.separator();
                     reader::ui(ui, self);
                 } else {
-                    list::ui(ui, self);
+                    self.ui_list(ui);
                 }
             });
         } else {
@@ -467,7 +482,7 @@ impl PipitApp {
             if let Some(w) = pane.dragged_to(reader.response.rect.width()) {
                 self.layout.reader = w;
             }
-            egui::CentralPanel::default_margins().show(ui, |ui| list::ui(ui, self));
+            egui::CentralPanel::default_margins().show(ui, |ui| self.ui_list(ui));
         }
 
         if modal_open {
@@ -491,12 +506,25 @@ impl PipitApp {
         if self.sign_in_dialog.is_some() {
             sign_in::ui(&ctx, self);
         }
+        if self.check_run.is_some() {
+            check_server::ui(&ctx, self);
+        }
         dialogs::ui(&ctx, self);
         dialogs::raise_top(&ctx, self);
         self.focus_ring(&ctx);
         self.layout.set_sort(self.sort);
         if let Some(wait) = self.keeper.tick(&self.layout) {
             ctx.request_repaint_after(wait);
+        }
+    }
+
+    /// The middle of the window: the view's message list, or for On server
+    /// the inventory.
+    fn ui_list(&mut self, ui: &mut egui::Ui) {
+        if self.view == View::OnServer {
+            inventory::ui(ui, self);
+        } else {
+            list::ui(ui, self);
         }
     }
 
@@ -589,6 +617,9 @@ impl PipitApp {
         // there, they offer nothing.
         let shown = self.shown_row();
         let has_selection = shown.is_some();
+        // A message in Trash, or removed for good, shown in On server: it
+        // is deleted here already.
+        let deletable = shown.as_ref().is_some_and(deletable);
         if self.view == View::Trash {
             let restorable = shown.as_ref().is_some_and(restorable);
             let restore = ui
@@ -623,7 +654,7 @@ nothing to restore.",
                 self.run_command(UiCommand::EmptyTrash);
             }
         } else if ui
-            .add_enabled(has_selection, egui::Button::new(UiCommand::Delete.label()))
+            .add_enabled(deletable, egui::Button::new(UiCommand::Delete.label()))
             .on_hover_text(
                 if shown
                     .as_ref()
@@ -763,6 +794,9 @@ Delete)"
                 let Some(row) = self.shown_row() else {
                     return;
                 };
+                if self.view != View::Trash && !deletable(&row) {
+                    return;
+                }
                 if self.view == View::Trash {
                     self.confirm = Some(Confirm::DeleteForever {
                         id: row.id,
@@ -819,6 +853,7 @@ Delete)"
                         dialogs::Dialog::Link => self.link = None,
                         dialogs::Dialog::Confirm => self.confirm = None,
                         dialogs::Dialog::Help => self.show_help = false,
+                        dialogs::Dialog::CheckServer => self.check_run = None,
                         dialogs::Dialog::Password => self.password_dialog = None,
                         // Dropping it stops a sign-in that waits.
                         dialogs::Dialog::SignIn => self.sign_in_dialog = None,
@@ -930,6 +965,14 @@ Delete)"
     /// Asks the store thread for the list again (view, search or sort changed).
     pub fn reload(&mut self) {
         self.generation += 1;
+        if self.view == View::OnServer {
+            self.library.ask(Query::Inventory {
+                generation: self.generation,
+                config: Box::new(self.config.clone()),
+                search: self.search.clone(),
+            });
+            return;
+        }
         self.library.ask(Query::List {
             generation: self.generation,
             view: self.view.clone(),
@@ -961,6 +1004,21 @@ Delete)"
         }
     }
 
+    /// The On server view shows `kind`, or every kind; a selected message
+    /// it no longer shows leaves the reader.
+    pub fn set_inventory_filter(&mut self, kind: Option<Kind>) {
+        self.inventory_filter = kind;
+        self.rows = inventory::shown(self).map(|r| r.summary.clone()).collect();
+        if self.selected_row().is_none() {
+            self.clear_selection();
+        }
+    }
+
+    /// The On server view's row of message `id`.
+    pub fn inventory_row(&self, id: i64) -> Option<&InventoryRow> {
+        self.inventory.iter().find(|r| r.summary.id == id)
+    }
+
     pub fn set_sort(&mut self, column: Column) {
         self.sort = if self.sort.column == column {
             Sort {
@@ -981,8 +1039,16 @@ Delete)"
     /// a reading).
     pub fn select(&mut self, id: i64) {
         self.selected = Some(id);
-        self.reading = Some(Reading::Loading);
         self.reader_scroll = None;
+        if self
+            .selected_row()
+            .is_some_and(|r| r.state == MessageState::Purged)
+        {
+            // Only a note of it is kept: nothing to open.
+            self.reading = None;
+            return;
+        }
+        self.reading = Some(Reading::Loading);
         self.library.ask(Query::Open(id));
         if let Some(row) = self.rows.iter_mut().find(|r| r.id == id)
             && row.state == MessageState::Full
@@ -1146,23 +1212,26 @@ Delete)"
         while let Ok(answer) = self.library.answers.try_recv() {
             match answer {
                 Answer::Rows { generation, rows } if generation == self.generation => match rows {
-                    Ok(rows) => {
-                        self.rows = rows;
-                        self.rows_loaded = true;
-                        if std::mem::take(&mut self.selection_in_results)
-                            && self.selected_row().is_none()
-                        {
-                            // The reader shows nothing the results do not hold.
-                            self.clear_selection();
-                        }
-                        self.refresh_reading();
-                    }
+                    Ok(rows) => self.rows_arrived(rows),
                     Err(e) => self.show_error(
                         "The message list could not be read. Close and start Pipit again; if it goes on, the detail says why.",
                         e,
                     ),
                 },
-                Answer::Rows { .. } => {}
+                Answer::Inventory { generation, rows } if generation == self.generation => {
+                    match rows {
+                        Ok(inventory) => {
+                            self.inventory = inventory;
+                            let rows = inventory::shown(self).map(|r| r.summary.clone()).collect();
+                            self.rows_arrived(rows);
+                        }
+                        Err(e) => self.show_error(
+                            "What is on the server could not be read. Close and start Pipit again; if it goes on, the detail says why.",
+                            e,
+                        ),
+                    }
+                }
+                Answer::Rows { .. } | Answer::Inventory { .. } => {}
                 Answer::Opened { id, result } if Some(id) == self.selected => {
                     self.reading = Some(match result {
                         Ok(opened) => Reading::Ready(opened),
@@ -1195,6 +1264,17 @@ Delete)"
                 Event::Finished { account, result } => self.finished(account, result),
             }
         }
+    }
+
+    /// The list's rows, as the store thread read them.
+    fn rows_arrived(&mut self, rows: Vec<Summary>) {
+        self.rows = rows;
+        self.rows_loaded = true;
+        if std::mem::take(&mut self.selection_in_results) && self.selected_row().is_none() {
+            // The reader shows nothing the results do not hold.
+            self.clear_selection();
+        }
+        self.refresh_reading();
     }
 
     /// The selected message changed in the store (downloaded, deleted on
@@ -1438,6 +1518,12 @@ impl Drop for PipitApp {
         self.layout.set_sort(self.sort);
         self.keeper.flush(&self.layout);
     }
+}
+
+/// Whether Delete (out of Trash) has something to do: not for a message
+/// in Trash already, or removed for good, as the On server view shows them.
+pub fn deletable(row: &Summary) -> bool {
+    row.state != MessageState::Purged && !row.trashed
 }
 
 /// Whether Restore can bring the message back as something that works: a
