@@ -217,11 +217,27 @@ fn report_ui(ui: &mut egui::Ui, report: &Report) {
     if !facts.is_empty() {
         ui.label(words::sentence(&facts.join("; ")));
     }
+    ui.add(
+        egui::Label::new(
+            RichText::new(
+                "WARN: odd or costly, and Pipit copes (other programs may not). FAIL: the server \
+loses, doubles or exposes mail, or stops a fetch. skip: nothing to check it on. Under each \
+warning and failure, after →, what Pipit does about it.",
+            )
+            .weak(),
+        )
+        .wrap(),
+    );
     ui.add_space(4.0);
     let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    // As tall as the screen allows from the start: the dialog is centred
+    // by the size it had, and a report that grew into a short dialog would
+    // show three checks at a time.
+    let height = (ui.ctx().content_rect().height() - 340.0).clamp(160.0, 640.0);
     egui::ScrollArea::vertical()
         .id_salt("check-server-report")
-        .max_height((ui.ctx().content_rect().height() - 340.0).max(160.0))
+        .min_scrolled_height(height)
+        .max_height(height)
         .show(ui, |ui| {
             egui::Grid::new("check-server-checks")
                 .num_columns(2)

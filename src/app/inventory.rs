@@ -28,7 +28,16 @@ pub fn age_words(days: i64) -> String {
     }
 }
 
-/// What the account's policy does to it on the server, in the window's words.
+/// What the account's policy does to it on the server, in a few words.
+pub fn short_fate(row: &InventoryRow) -> String {
+    let words = crate::sync::inventory::deletion_words(row.deletion, "the next Get Mail", &date);
+    match row.deletion {
+        Deletion::Never => format!("{words} until you delete it here"),
+        _ => words,
+    }
+}
+
+/// What the account's policy does to it on the server, and why.
 pub fn fate_words(row: &InventoryRow) -> String {
     let words = crate::sync::inventory::deletion_words(row.deletion, "the next Get Mail", &date);
     match row.deletion {
@@ -278,7 +287,7 @@ fn row_ui(
     if row.copies > 1 {
         second.push(format!("listed {} times", row.copies));
     }
-    second.push(fate_words(row));
+    second.push(short_fate(row));
     if name_account {
         second.push(s.account.to_string());
     }
@@ -312,7 +321,7 @@ fn row_ui(
     let text = if selected {
         visuals.selection.stroke.color
     } else {
-        visuals.text_color()
+        visuals.strong_text_color()
     };
     let weak = if selected {
         visuals.selection.stroke.color
@@ -379,10 +388,11 @@ fn row_ui(
         rest_galley,
         weak,
     );
+    let why = super::words::sentence(&fate_words(row));
     if first_cut || rest_cut {
-        return response.on_hover_text(format!("{first}\n{second}"));
+        return response.on_hover_text(format!("{first}\n{second}\n{why}"));
     }
-    response
+    response.on_hover_text(why)
 }
 
 /// Above the reader, for a message of the On server view: its facts on the
@@ -391,10 +401,14 @@ pub fn facts_ui(ui: &mut egui::Ui, row: &InventoryRow) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         let size = row.listed.map_or("size not known yet".into(), human_bytes);
+        let days = match row.days_on_server {
+            0 => String::new(),
+            1 => " (1 day)".into(),
+            n => format!(" ({n} days)"),
+        };
         let mut lines = vec![format!(
-            "{}: {size}, {} (first listed {})",
+            "{}. On the server since {}{days}: {size}.",
             kind_words(row),
-            age_words(row.days_on_server),
             date(row.first_seen)
         )];
         if row.copies > 1 {

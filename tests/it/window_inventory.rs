@@ -219,10 +219,11 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
     });
     let facts = labels(&h)
         .into_iter()
-        .find(|l| l.starts_with("Not downloaded yet: "))
+        .find(|l| l.starts_with("Not downloaded yet. "))
         .expect("the facts above the reader");
     assert!(
-        facts.contains(" B, on the server since today (first listed Today "),
+        facts.starts_with("Not downloaded yet. On the server since Today ")
+            && facts.ends_with(" B."),
         "{facts}"
     );
     h.get_by_label("Download");
@@ -252,6 +253,16 @@ fn window_check_server_against_dovecot_shows_every_check_and_no_fail() {
     assert_eq!(
         totals(&h).split(',').next(),
         Some("3 messages on the server")
+    );
+    // The account keeps mail on the server: each row says so.
+    assert_eq!(
+        h.query_all_by_role(Role::Button)
+            .filter_map(|n| n.accesskit_node().label())
+            .filter(|l| l.contains(
+                ": Stored · on the server since today · kept there until you delete it here"
+            ))
+            .count(),
+        3
     );
 
     h.get_by_label("Check server…").click();
