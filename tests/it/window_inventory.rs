@@ -58,17 +58,20 @@ fn totals(h: &Harness<'_, PipitApp>) -> String {
 #[test]
 fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
     // Stored whole; two over the size limit; one whose RETR fails (not
-    // downloaded yet); two deleted here, one of them for good.
+    // downloaded yet); one past every bound (failed: set aside); two
+    // deleted here, one of them for good.
     let small: Vec<Vec<u8>> = (1..=3).map(|i| mail::sized(i, 500)).collect();
     let failing = mail::sized(4, 600);
     let mut messages = small.clone();
     messages.push(mail::sized(5, 30_000));
     messages.push(mail::sized(6, 40_000));
     messages.push(failing.clone());
+    messages.push(mail::sized(7, 700));
     let server = FakeServer::start(
         messages,
         Faults {
             retr_errors_of: vec![failing],
+            endless_retr: Some(7),
             ..Faults::well_behaved()
         },
     );
@@ -78,6 +81,8 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
         "plain",
         &["--policy", "keep-days:7", "--max-size", "10000"],
     );
+    // The first fetch breaks on the endless one; the second sets it aside.
+    home.fetch(&[]);
     home.fetch(&[]);
     {
         let mut store = Store::open(&home.store_path()).unwrap();
@@ -98,17 +103,18 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
     // The command line, for the same facts.
     let cli: Vec<serde_json::Value> =
         serde_json::from_slice(&home.ok(&["server", "list", "--json"]).stdout).unwrap();
-    assert_eq!(cli.len(), 6);
+    assert_eq!(cli.len(), 7);
 
     let mut h = window(&home);
     wait(&mut h, "the list", |app| app.rows_loaded);
-    on_server(&mut h, 6);
-    assert_eq!(h.state().rows.len(), 6, "every kind, at first");
+    on_server(&mut h, 7);
+    assert_eq!(h.state().rows.len(), 7, "every kind, at first");
     let kinds: Vec<Kind> = h.state().inventory.iter().map(|r| r.kind).collect();
     for (kind, n) in [
         (Kind::Stored, 1),
         (Kind::HeadersOnly, 2),
         (Kind::ToDownload, 1),
+        (Kind::Failed, 1),
         (Kind::DeletedHere, 2),
     ] {
         assert_eq!(
@@ -133,6 +139,11 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
     );
     let retry = row_label(&h, "Big 4");
     assert!(retry.contains("Not downloaded yet ·"), "{retry}");
+    let failed = row_label(&h, "Big 7");
+    assert!(
+        failed.contains("Failed · on the server since today · deleted there once downloaded"),
+        "{failed}"
+    );
     let trashed = row_label(&h, "Big 2");
     assert!(
         trashed
@@ -165,7 +176,7 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
     assert_eq!(
         all,
         format!(
-            "6 messages on the server, {}",
+            "7 messages on the server, {}",
             pipit::units::human_bytes(bytes)
         )
     );
@@ -183,7 +194,7 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
     assert_eq!(
         totals(&h),
         format!(
-            "2 of 6 messages on the server, 70.0 kB of {}",
+            "2 of 7 messages on the server, 70.0 kB of {}",
             pipit::units::human_bytes(bytes)
         )
     );
@@ -196,7 +207,7 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
     // nothing that cannot work.
     h.get_by_label("Deleted here (2)").click();
     wait(&mut h, "the filter", |app| app.rows.len() == 2);
-    assert!(totals(&h).starts_with("2 of 6 messages on the server"));
+    assert!(totals(&h).starts_with("2 of 7 messages on the server"));
     h.get_by_label_contains("removed here for good").click();
     steps(&mut h, 3);
     assert!(h.state().reading.is_none(), "nothing to open");
@@ -229,8 +240,18 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
     h.get_by_label("Download");
 
     // Every kind again: the stored one reads as a message, with its fate above.
-    h.get_by_label("All (6)").click();
-    wait(&mut h, "every kind", |app| app.rows.len() == 6);
+    // Failed: set aside, and the reader says why, with Download to ask again.
+    h.get_by_label("Failed (1)").click();
+    wait(&mut h, "the filter", |app| app.rows.len() == 1);
+    h.get_by_label_contains("Big 7").click();
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label_contains("Why only its headers are here: ");
+    h.get_by_label("Download");
+
+    h.get_by_label("All (7)").click();
+    wait(&mut h, "every kind", |app| app.rows.len() == 7);
     h.get_by_label_contains("Big 1, ").click();
     wait(
         &mut h,
