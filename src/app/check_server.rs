@@ -116,8 +116,10 @@ one small message is read. This takes a few seconds (longer during Get Mail, whi
                     );
                 });
                 ui.add_space(8.0);
-                let cancel = default_button(ui, "Cancel")
-                    .on_hover_text("Stop waiting for the report (Escape)");
+                let cancel = default_button(ui, "Cancel").on_hover_text(
+                    "Stop waiting for the report (Escape). The check itself, read-only, runs \
+to its end within its timeouts; a Get Mail of this account waits for it meanwhile.",
+                );
                 if fresh {
                     cancel.request_focus();
                 }

@@ -64,9 +64,7 @@ fn kind_words(row: &InventoryRow) -> &'static str {
 
 /// The inventory's rows the filter lets through.
 pub fn shown(app: &PipitApp) -> impl Iterator<Item = &InventoryRow> {
-    app.inventory
-        .iter()
-        .filter(|r| app.inventory_filter.is_none_or(|k| r.kind == k))
+    app.inventory_shown.iter().map(|&i| &app.inventory[i])
 }
 
 /// "5 messages on the server, 1.2 MB", or with a filter "2 of 5 messages on
@@ -114,7 +112,10 @@ say how much room a mailbox has, so no quota is shown.",
         check_button(ui, app);
     });
     ui.separator();
-    let rows: Vec<InventoryRow> = shown(app).cloned().collect();
+    let scroll_to_selected = std::mem::take(&mut app.scroll_to_selected);
+    let focus_list = std::mem::take(&mut app.focus_list);
+    // Drawn from the inventory in place: a frame copies none of its rows.
+    let rows: Vec<&InventoryRow> = shown(app).collect();
     if rows.is_empty() {
         ui.add_space(20.0);
         ui.vertical_centered(|ui| ui.weak(empty_text(app)));
@@ -129,15 +130,12 @@ say how much room a mailbox has, so no quota is shown.",
     let mut scroll = egui::ScrollArea::vertical()
         .id_salt("inventory")
         .auto_shrink([false, false]);
-    if std::mem::take(&mut app.scroll_to_selected)
-        && let Some(i) = selected_index
-    {
+    if scroll_to_selected && let Some(i) = selected_index {
         let spacing = ui.spacing().item_spacing.y;
         let top = i as f32 * (row_height + spacing);
         let view = ui.available_height();
         scroll = scroll.vertical_scroll_offset((top + row_height - view + 4.0).max(0.0).min(top));
     }
-    let focus_list = std::mem::take(&mut app.focus_list);
     let mut clicked = None;
     let mut has_focus = false;
     scroll.show_rows(ui, row_height, rows.len(), |ui, range| {
@@ -145,7 +143,7 @@ say how much room a mailbox has, so no quota is shown.",
             .filter(|i| range.contains(i))
             .unwrap_or(range.start);
         for i in range {
-            let row = &rows[i];
+            let row = rows[i];
             let selected = app.selected == Some(row.summary.id);
             let response = row_ui(ui, row, selected, row_height, i == stop, accounts > 1);
             if selected && focus_list {

@@ -185,9 +185,8 @@ fn empty_text(app: &PipitApp) -> String {
     } else {
         match &app.view {
             View::Trash => "Trash is empty.".into(),
-            View::OnServer => "Nothing waits on the server: messages over an account's size \
-limit show here, with only their headers, until you download them."
-                .into(),
+            // Its list is the inventory's (`inventory::ui`), with words of its own.
+            View::OnServer => "Nothing is known to be on the server.".into(),
             View::Account(name) => {
                 format!("No messages from {name} yet. Get Mail checks for new ones.")
             }

@@ -271,6 +271,8 @@ pub struct PipitApp {
     pub inventory: Vec<InventoryRow>,
     /// The kind the On server view shows, or every kind.
     pub inventory_filter: Option<Kind>,
+    /// Where in `inventory` the rows the filter lets through are.
+    inventory_shown: Vec<usize>,
     generation: u64,
     pub rows_loaded: bool,
     pub selected: Option<i64>,
@@ -374,6 +376,7 @@ impl PipitApp {
             rows: Vec::new(),
             inventory: Vec::new(),
             inventory_filter: None,
+            inventory_shown: Vec::new(),
             generation: 0,
             rows_loaded: false,
             selected: None,
@@ -1008,10 +1011,22 @@ Delete)"
     /// it no longer shows leaves the reader.
     pub fn set_inventory_filter(&mut self, kind: Option<Kind>) {
         self.inventory_filter = kind;
-        self.rows = inventory::shown(self).map(|r| r.summary.clone()).collect();
+        self.rows = self.filter_inventory();
         if self.selected_row().is_none() {
             self.clear_selection();
         }
+    }
+
+    /// The inventory's rows the filter lets through, as the list's rows.
+    fn filter_inventory(&mut self) -> Vec<Summary> {
+        let filter = self.inventory_filter;
+        self.inventory_shown = (0..self.inventory.len())
+            .filter(|&i| filter.is_none_or(|k| self.inventory[i].kind == k))
+            .collect();
+        self.inventory_shown
+            .iter()
+            .map(|&i| self.inventory[i].summary.clone())
+            .collect()
     }
 
     /// The On server view's row of message `id`.
@@ -1222,7 +1237,7 @@ Delete)"
                     match rows {
                         Ok(inventory) => {
                             self.inventory = inventory;
-                            let rows = inventory::shown(self).map(|r| r.summary.clone()).collect();
+                            let rows = self.filter_inventory();
                             self.rows_arrived(rows);
                         }
                         Err(e) => self.show_error(
