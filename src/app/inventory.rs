@@ -109,7 +109,7 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
             "As each server listed them at its account's last Get Mail. POP3 servers do not \
 say how much room a mailbox has, so no quota is shown.",
         );
-        check_button(ui, app);
+        order_ui(ui, app);
     });
     ui.separator();
     let scroll_to_selected = std::mem::take(&mut app.scroll_to_selected);
@@ -223,13 +223,45 @@ Get Mail"
         }
     });
     if chosen != app.inventory_filter {
-        app.set_inventory_filter(chosen);
+        app.set_inventory_filter(chosen, app.inventory_largest_first);
     }
 }
 
-/// *Check server…* for the accounts the view shows: a button for one, a
-/// menu for several.
-fn check_button(ui: &mut egui::Ui, app: &mut PipitApp) {
+/// Oldest on the server first, or largest first.
+fn order_ui(ui: &mut egui::Ui, app: &mut PipitApp) {
+    let mut largest_first = app.inventory_largest_first;
+    let words = |largest: bool| {
+        if largest {
+            "Largest first"
+        } else {
+            "Oldest first"
+        }
+    };
+    // The label and its choice stay together when the line wraps.
+    ui.horizontal(|ui| {
+        let order = ui.label("Order");
+        egui::ComboBox::from_id_salt("inventory-order")
+            .selected_text(words(largest_first))
+            .show_ui(ui, |ui| {
+                for largest in [false, true] {
+                    ui.selectable_value(&mut largest_first, largest, words(largest));
+                }
+            })
+            .response
+            .labelled_by(order.id)
+            .on_hover_text(
+                "What comes first: the message longest on the server, or the one taking the \
+most room there",
+            );
+    });
+    if largest_first != app.inventory_largest_first {
+        app.set_inventory_filter(app.inventory_filter, largest_first);
+    }
+}
+
+/// *Check server…* for the accounts the view shows, in the toolbar: a
+/// button for one, a menu for several.
+pub fn check_button(ui: &mut egui::Ui, app: &mut PipitApp) {
     let names: Vec<String> = app.config.accounts.iter().map(|a| a.name.clone()).collect();
     let tip = "Examine the server, read-only: what it does wrong, and what Pipit does about it";
     match names.as_slice() {

@@ -271,8 +271,11 @@ pub struct PipitApp {
     pub inventory: Vec<InventoryRow>,
     /// The kind the On server view shows, or every kind.
     pub inventory_filter: Option<Kind>,
-    /// Where in `inventory` the rows the filter lets through are.
+    /// Where in `inventory` the rows the filter lets through are, in the
+    /// order chosen.
     inventory_shown: Vec<usize>,
+    /// Oldest on the server first, or largest first.
+    pub inventory_largest_first: bool,
     generation: u64,
     pub rows_loaded: bool,
     pub selected: Option<i64>,
@@ -377,6 +380,7 @@ impl PipitApp {
             inventory: Vec::new(),
             inventory_filter: None,
             inventory_shown: Vec::new(),
+            inventory_largest_first: false,
             generation: 0,
             rows_loaded: false,
             selected: None,
@@ -615,6 +619,9 @@ impl PipitApp {
             .on_hover_text(UiCommand::GetMail.tooltip());
         if get.clicked() {
             self.run_command(UiCommand::GetMail);
+        }
+        if self.view == View::OnServer {
+            inventory::check_button(ui, self);
         }
         // Delete and Restore act on the message in the reader: with none
         // there, they offer nothing.
@@ -1009,8 +1016,9 @@ Delete)"
 
     /// The On server view shows `kind`, or every kind; a selected message
     /// it no longer shows leaves the reader.
-    pub fn set_inventory_filter(&mut self, kind: Option<Kind>) {
+    pub fn set_inventory_filter(&mut self, kind: Option<Kind>, largest_first: bool) {
         self.inventory_filter = kind;
+        self.inventory_largest_first = largest_first;
         self.rows = self.filter_inventory();
         if self.selected_row().is_none() {
             self.clear_selection();
@@ -1023,6 +1031,12 @@ Delete)"
         self.inventory_shown = (0..self.inventory.len())
             .filter(|&i| filter.is_none_or(|k| self.inventory[i].kind == k))
             .collect();
+        if self.inventory_largest_first {
+            // Stable: the same size keeps the oldest first.
+            let inventory = &self.inventory;
+            self.inventory_shown
+                .sort_by_key(|&i| std::cmp::Reverse(inventory[i].listed.unwrap_or(0)));
+        }
         self.inventory_shown
             .iter()
             .map(|&i| self.inventory[i].summary.clone())

@@ -259,6 +259,20 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
         |app| matches!(&app.reading, Some(Reading::Ready(o)) if o.detail.summary.state == MessageState::Full),
     );
     h.get_by_label_contains("Deleted there after ");
+
+    // Largest first: what takes room on the server, at the top.
+    h.get_by_label("Order").click();
+    steps(&mut h, 3);
+    h.get_by_label("Largest first").click();
+    steps(&mut h, 3);
+    let subjects: Vec<String> = h
+        .state()
+        .rows
+        .iter()
+        .map(|r| r.subject.to_string())
+        .collect();
+    assert_eq!(subjects[..2], ["Big 6", "Big 5"], "{subjects:?}");
+    assert_eq!(subjects.len(), 7);
 }
 
 #[test]
