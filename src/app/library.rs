@@ -490,6 +490,65 @@ mod tests {
         }
     }
 
+    /// Issue 18: the inventory's copies of one message make one row; a
+    /// message removed for good (no row in the store's list) shows as the
+    /// note it is.
+    #[test]
+    fn the_inventory_has_one_row_per_message_and_one_for_a_note() {
+        use crate::store::OnServer;
+        use crate::sync::inventory::{Kind, Line};
+        let line = |message: i64, size: u64, state: MessageState| Line {
+            copy: OnServer {
+                account: "lab".into(),
+                uid: Some(format!("u{message}-{size}")),
+                size: Some(size),
+                listed_since: 0,
+                message,
+                state,
+                first_seen: 0,
+                from: String::new(),
+                subject: String::new(),
+                delete_on_server: state == MessageState::Purged,
+                problem: String::new(),
+            },
+            days_on_server: 0,
+            deletion: Deletion::Never,
+            kind: if state == MessageState::Purged {
+                Kind::DeletedHere
+            } else {
+                Kind::Stored
+            },
+        };
+        let stored = Summary {
+            id: 1,
+            account: "lab".into(),
+            uid: "u1".into(),
+            from: "ana@example.org".into(),
+            subject: "Twice".into(),
+            date: None,
+            size: 100,
+            state: MessageState::Full,
+            attachments: Vec::new().into(),
+            seen: true,
+            on_server: true,
+            trashed: false,
+        };
+        let rows = inventory_rows(
+            vec![
+                line(1, 100, MessageState::Full),
+                line(2, 50, MessageState::Purged),
+                line(1, 100, MessageState::Full),
+            ],
+            [(1, stored.clone())].into_iter().collect(),
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].copies, rows[0].listed), (2, Some(200)));
+        assert_eq!(rows[0].summary, stored);
+        assert_eq!(rows[1].summary.state, MessageState::Purged);
+        assert!(rows[1].summary.trashed);
+        assert_eq!(rows[1].listed, Some(50));
+    }
+
     /// Issue 13, item 17: subject sort counted "Re:".
     #[test]
     fn subjects_sort_without_their_reply_and_forward_marks() {

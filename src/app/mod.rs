@@ -733,6 +733,9 @@ Delete)"
                     "{count} message{}",
                     if count == 1 { "" } else { "s" }
                 ));
+                if self.view == View::OnServer {
+                    ui.weak("· as the servers listed them at the last Get Mail");
+                }
                 if let Some(notice) = &self.notice {
                     ui.weak(format!("· {}", notice.text));
                 }

@@ -289,6 +289,7 @@ fn window_check_server_against_dovecot_shows_every_check_and_no_fail() {
         totals(&h).split(',').next(),
         Some("3 messages on the server")
     );
+    h.get_by_label("· as the servers listed them at the last Get Mail");
     // The account keeps mail on the server: each row says so.
     assert_eq!(
         h.query_all_by_role(Role::Button)
