@@ -81,20 +81,22 @@ pub fn totals(app: &PipitApp) -> String {
     };
     let (all, all_bytes, unknown) = count(&mut app.inventory.iter());
     let plural = |n: usize| if n == 1 { "message" } else { "messages" };
+    // A search narrows what the view holds: the counts say so.
+    let place = if app.search.trim().is_empty() {
+        "on the server"
+    } else {
+        "on the server that the search finds"
+    };
     let mut text = if app.inventory_filter.is_some() {
         let (n, bytes, _) = count(&mut shown(app));
         format!(
-            "{n} of {all} {} on the server, {} of {}",
+            "{n} of {all} {} {place}, {} of {}",
             plural(all),
             human_bytes(bytes),
             human_bytes(all_bytes)
         )
     } else {
-        format!(
-            "{all} {} on the server, {}",
-            plural(all),
-            human_bytes(all_bytes)
-        )
+        format!("{all} {} {place}, {}", plural(all), human_bytes(all_bytes))
     };
     if unknown {
         text.push_str(" (some sizes not known until the next Get Mail)");

@@ -51,7 +51,7 @@ fn labels(h: &Harness<'_, PipitApp>) -> Vec<String> {
 fn totals(h: &Harness<'_, PipitApp>) -> String {
     labels(h)
         .into_iter()
-        .find(|l| l.contains(" on the server, "))
+        .find(|l| l.contains(" on the server") && l.starts_with(|c: char| c.is_ascii_digit()))
         .expect("a totals line")
 }
 
@@ -273,6 +273,18 @@ fn window_inventory_lists_every_message_on_the_server_with_its_kind_and_fate() {
         .collect();
     assert_eq!(subjects[..2], ["Big 6", "Big 5"], "{subjects:?}");
     assert_eq!(subjects.len(), 7);
+
+    // A search narrows the view, and the totals say so.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.step();
+    h.get_by_label("Search").type_text("big 5");
+    wait(&mut h, "the search", |app| {
+        app.search == "big 5" && app.rows.len() == 1
+    });
+    assert_eq!(
+        totals(&h),
+        "1 message on the server that the search finds, 30.0 kB"
+    );
 }
 
 #[test]
