@@ -676,6 +676,12 @@ Delete)"
                     UiCommand::Delete.tooltip()
                 },
             )
+            .on_disabled_hover_text(if has_selection {
+                "It is deleted here already: its copy on the server goes at the next Get Mail \
+(Restore, in Trash, takes back a message still there)"
+            } else {
+                "Select a message first"
+            })
             .clicked()
         {
             self.run_command(UiCommand::Delete);
