@@ -424,3 +424,28 @@ fn window_check_server_shows_the_fault_servers_repeated_uids_as_a_fail() {
     assert!(h.state().account_dialog.is_some());
     assert_eq!(server.count("DELE"), 0, "read-only");
 }
+
+#[test]
+fn window_inventory_in_a_narrow_window_opens_a_message_in_place_of_the_list() {
+    let server = FakeServer::start(
+        vec![mail::sized(1, 500), mail::sized(2, 30_000)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &["--max-size", "10000"]);
+    home.fetch_ok();
+    let mut h = crate::support::window::window_sized(&home, egui::vec2(760.0, 600.0));
+    wait(&mut h, "the list", |app| app.rows.len() == 2);
+    on_server(&mut h, 2);
+    h.get_by_label("All (2)");
+    h.get_by_label_contains("Big 2, ").click();
+    wait(&mut h, "the reader", |app| {
+        app.reader_open && matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label_contains("Headers only. On the server since ");
+    h.get_by_label("Download");
+    h.get_by_label("← Back to the list").click();
+    steps(&mut h, 3);
+    assert!(!h.state().reader_open);
+    h.get_by_label("Headers only (1)");
+}
