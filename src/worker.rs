@@ -141,6 +141,25 @@ impl Worker {
         })
     }
 
+    /// Examines `account`'s server, read-only (`crate::doctor`), on a
+    /// thread of its own. During a fetch of the same account it waits for
+    /// the fetch to end: the server would refuse a second login meanwhile.
+    pub fn doctor(
+        &self,
+        account: Account,
+        password: PasswordSource,
+    ) -> Promise<Result<crate::doctor::Report, FetchError>> {
+        let gate = self.gates.of(&account.name);
+        self.one_shot("pipit-doctor", move || {
+            guarded("the server check", || {
+                let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
+                let password = password.password()?;
+                let policy = account.policy;
+                Ok(crate::doctor::examine(&account, &password, Some(policy)))
+            })
+        })
+    }
+
     /// Signs `account` in with OAuth2 and logs in with the token, on a
     /// thread of its own: what to show the user meanwhile appears in the
     /// job's prompt. Nothing is saved; the caller saves the grant with the

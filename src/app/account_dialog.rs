@@ -559,6 +559,7 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let mut save = false;
     let mut test = false;
     let mut remove = false;
+    let mut check = false;
     let mut sign_in = None;
     let signs_in = draft.editing().is_some_and(|a| a.oauth.is_some());
     let errors = draft.account().err().unwrap_or_default();
@@ -898,6 +899,16 @@ same user on the same server and port): with both, every message shows twice. Sa
                     {
                         remove = true;
                     }
+                    if ui
+                        .button("Check server…")
+                        .on_hover_text(
+                            "Examine the server of the saved settings, read-only: what it does \
+wrong, and what Pipit does about it",
+                        )
+                        .clicked()
+                    {
+                        check = true;
+                    }
                 });
             }
         });
@@ -943,6 +954,9 @@ same user on the same server and port): with both, every message shows twice. Sa
     if save {
         draft.checked = true;
         start_saving(app, &mut draft);
+    }
+    if check && let Some(old) = draft.editing() {
+        app.check_server(&old.name.clone());
     }
     if remove && let Some(old) = draft.editing() {
         app.confirm = Some(Confirm::RemoveAccount {

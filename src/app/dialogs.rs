@@ -14,6 +14,7 @@ pub enum Dialog {
     Help,
     Password,
     SignIn,
+    CheckServer,
     Account,
     Rules,
 }
@@ -84,6 +85,13 @@ pub fn modal<R>(
     response
 }
 
+/// Lets the modal dialog `id` open anew at the centre on its next frame:
+/// for a dialog whose contents have changed wholesale (a report in place of
+/// a spinner), which would otherwise grow off the screen from where it stood.
+pub fn recentre(ctx: &egui::Context, id: Id) {
+    ctx.data_mut(|d| d.remove::<Placed>(id.with("placed")));
+}
+
 /// The dialogs open now, the top one first. The top one is drawn above the
 /// others and takes the keys; Escape closes it first. A question asked from
 /// a dialog (Remove account…) is above the dialog that asked it.
@@ -94,6 +102,7 @@ pub fn open(app: &PipitApp) -> Vec<Dialog> {
         (app.show_help, Dialog::Help),
         (app.password_dialog.is_some(), Dialog::Password),
         (app.sign_in_dialog.is_some(), Dialog::SignIn),
+        (app.check_run.is_some(), Dialog::CheckServer),
         (app.account_dialog.is_some(), Dialog::Account),
         (app.rules_dialog.is_some(), Dialog::Rules),
     ]

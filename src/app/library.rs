@@ -9,6 +9,8 @@ use std::thread;
 use crate::dates::unix_now;
 use crate::mime::{self, Attachment};
 use crate::store::{Detail, Filter, MessageState, Store, Summary};
+use crate::sync::inventory::Kind;
+use crate::sync::plan::Deletion;
 use crate::worker::Notify;
 
 /// Which messages a list shows.
@@ -86,6 +88,87 @@ pub enum Query {
     /// Remove one message in Trash for good.
     DeleteForever(i64),
     RequestDownload(i64),
+    /// Everything on the servers as of their last sessions (the On server
+    /// view), with the policies and size limits of `config`.
+    Inventory {
+        generation: u64,
+        config: Box<crate::config::Config>,
+        search: String,
+    },
+}
+
+impl Query {
+    /// A list the window shows (of a view, or the inventory): only the
+    /// newest of several waiting is answered.
+    fn is_list(&self) -> bool {
+        matches!(self, Query::List { .. } | Query::Inventory { .. })
+    }
+}
+
+/// One message of the inventory: what the store holds of it and its fate
+/// on the server, as `sync::inventory` says for `pipit server list`.
+#[derive(Clone, Debug)]
+pub struct InventoryRow {
+    /// The message as the list and the reader know it; for a message
+    /// removed here for good (only a note is kept), made up of the note.
+    pub summary: Summary,
+    pub kind: Kind,
+    pub deletion: Deletion,
+    pub days_on_server: i64,
+    /// When Pipit first saw it on the server.
+    pub first_seen: i64,
+    /// How many copies of it the server lists (more than one: the server
+    /// lists it twice).
+    pub copies: usize,
+    /// What LIST said of them, added up; `None` if a listing has not said.
+    pub listed: Option<u64>,
+    /// Why only its headers are here, when that is not the user's choice.
+    pub problem: String,
+}
+
+/// The inventory's lines, one row per message (its copies together), in
+/// the lines' order: oldest on the server first.
+pub fn inventory_rows(
+    lines: Vec<crate::sync::inventory::Line>,
+    mut stored: std::collections::HashMap<i64, Summary>,
+) -> Vec<InventoryRow> {
+    let mut rows: Vec<InventoryRow> = Vec::new();
+    let mut at: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for line in lines {
+        let c = line.copy;
+        if let Some(&i) = at.get(&c.message) {
+            let row = &mut rows[i];
+            row.copies += 1;
+            row.listed = row.listed.zip(c.size).map(|(a, b)| a + b);
+            continue;
+        }
+        let summary = stored.remove(&c.message).unwrap_or_else(|| Summary {
+            id: c.message,
+            account: c.account.as_str().into(),
+            uid: c.uid.clone().unwrap_or_default().into(),
+            from: c.from.as_str().into(),
+            subject: c.subject.as_str().into(),
+            date: None,
+            size: c.size.unwrap_or(0),
+            state: c.state,
+            attachments: Vec::new().into(),
+            seen: true,
+            on_server: true,
+            trashed: c.delete_on_server,
+        });
+        at.insert(c.message, rows.len());
+        rows.push(InventoryRow {
+            summary,
+            kind: line.kind,
+            deletion: line.deletion,
+            days_on_server: line.days_on_server,
+            first_seen: c.first_seen,
+            copies: 1,
+            listed: c.size,
+            problem: c.problem,
+        });
+    }
+    rows
 }
 
 /// One message as the reader shows it.
@@ -159,6 +242,10 @@ pub enum Answer {
     Changed {
         what: String,
     },
+    Inventory {
+        generation: u64,
+        rows: Result<Vec<InventoryRow>, String>,
+    },
     Failed(String),
 }
 
@@ -203,9 +290,9 @@ fn serve(
     let mut listed: Option<Listed> = None;
     while let Ok(mut query) = inbox.recv() {
         // Only the newest list request matters: skip those it replaces.
-        while let Query::List { .. } = query {
+        while query.is_list() {
             match inbox.try_recv() {
-                Ok(next @ Query::List { .. }) => query = next,
+                Ok(next) if next.is_list() => query = next,
                 Ok(other) => {
                     answer(&mut store, &mut listed, query, &send);
                     query = other;
@@ -324,6 +411,26 @@ fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &d
         Query::EmptyTrash => changed(send, store.empty_trash().map(|_| ()), "Trash emptied"),
         Query::DeleteForever(id) => changed(send, store.delete_forever(id), "Deleted for good"),
         Query::RequestDownload(id) => changed(send, store.request_download(id), "Downloading…"),
+        Query::Inventory {
+            generation,
+            config,
+            search,
+        } => {
+            let rows = (|| {
+                let lines = crate::sync::inventory::lines(store, &config, None, unix_now())?;
+                let stored = store.on_server()?.into_iter().map(|s| (s.id, s)).collect();
+                let mut rows = inventory_rows(lines, stored);
+                if !search.trim().is_empty() {
+                    let ids = store.search_ids(&search)?;
+                    rows.retain(|r| ids.binary_search(&r.summary.id).is_ok());
+                }
+                Ok::<_, crate::store::StoreError>(rows)
+            })();
+            send(Answer::Inventory {
+                generation,
+                rows: rows.map_err(|e| e.to_string()),
+            });
+        }
     }
 }
 
@@ -387,6 +494,65 @@ mod tests {
                 _ => continue,
             }
         }
+    }
+
+    /// Issue 18: the inventory's copies of one message make one row; a
+    /// message removed for good (no row in the store's list) shows as the
+    /// note it is.
+    #[test]
+    fn the_inventory_has_one_row_per_message_and_one_for_a_note() {
+        use crate::store::OnServer;
+        use crate::sync::inventory::{Kind, Line};
+        let line = |message: i64, size: u64, state: MessageState| Line {
+            copy: OnServer {
+                account: "lab".into(),
+                uid: Some(format!("u{message}-{size}")),
+                size: Some(size),
+                listed_since: 0,
+                message,
+                state,
+                first_seen: 0,
+                from: String::new(),
+                subject: String::new(),
+                delete_on_server: state == MessageState::Purged,
+                problem: String::new(),
+            },
+            days_on_server: 0,
+            deletion: Deletion::Never,
+            kind: if state == MessageState::Purged {
+                Kind::DeletedHere
+            } else {
+                Kind::Stored
+            },
+        };
+        let stored = Summary {
+            id: 1,
+            account: "lab".into(),
+            uid: "u1".into(),
+            from: "ana@example.org".into(),
+            subject: "Twice".into(),
+            date: None,
+            size: 100,
+            state: MessageState::Full,
+            attachments: Vec::new().into(),
+            seen: true,
+            on_server: true,
+            trashed: false,
+        };
+        let rows = inventory_rows(
+            vec![
+                line(1, 100, MessageState::Full),
+                line(2, 50, MessageState::Purged),
+                line(1, 100, MessageState::Full),
+            ],
+            [(1, stored.clone())].into_iter().collect(),
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].copies, rows[0].listed), (2, Some(200)));
+        assert_eq!(rows[0].summary, stored);
+        assert_eq!(rows[1].summary.state, MessageState::Purged);
+        assert!(rows[1].summary.trashed);
+        assert_eq!(rows[1].listed, Some(50));
     }
 
     /// Issue 13, item 17: subject sort counted "Re:".

@@ -188,9 +188,8 @@ fn empty_text(app: &PipitApp) -> String {
             View::DeletedByRule => "No message was deleted by a rule in the last 30 days. \
 A rule that deletes on the server keeps each message's headers here for 30 days, so a wrong rule is seen."
                 .into(),
-            View::OnServer => "Nothing waits on the server: messages over an account's size \
-limit show here, with only their headers, until you download them."
-                .into(),
+            // Its list is the inventory's (`inventory::ui`), with words of its own.
+            View::OnServer => "Nothing is known to be on the server.".into(),
             View::Account(name) => {
                 format!("No messages from {name} yet. Get Mail checks for new ones.")
             }

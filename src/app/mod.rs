@@ -7,10 +7,12 @@
 
 mod account_dialog;
 mod address_step;
+mod check_server;
 mod commands;
 mod dialogs;
 mod fonts;
 mod html_view;
+mod inventory;
 mod layout;
 mod library;
 mod list;
@@ -31,10 +33,13 @@ use crate::store::{MessageState, Summary};
 use crate::sync::{FetchError, FetchSummary, Progress};
 use crate::worker::{Event, Notify, Promise, Worker};
 
+pub use crate::sync::inventory::Kind;
 pub use account_dialog::{AccountDraft, Field};
+pub use check_server::CheckRun;
 pub use commands::UiCommand;
 pub use dialogs::{Confirm, LinkAsk};
 pub use layout::Layout;
+pub use library::InventoryRow;
 use library::{Answer, Library, Query};
 pub use library::{Column, Opened, Sort, View};
 pub use viewer::Viewer;
@@ -262,6 +267,16 @@ pub struct PipitApp {
     pub search: String,
     pub sort: Sort,
     pub rows: Vec<Summary>,
+    /// The On server view's messages, every kind; `rows` holds those the
+    /// filter lets through.
+    pub inventory: Vec<InventoryRow>,
+    /// The kind the On server view shows, or every kind.
+    pub inventory_filter: Option<Kind>,
+    /// Where in `inventory` the rows the filter lets through are, in the
+    /// order chosen.
+    inventory_shown: Vec<usize>,
+    /// Oldest on the server first, or largest first.
+    pub inventory_largest_first: bool,
     generation: u64,
     pub rows_loaded: bool,
     pub selected: Option<i64>,
@@ -293,6 +308,8 @@ pub struct PipitApp {
     pub rules_dialog: Option<rules_dialog::RulesDraft>,
     /// A step that cannot be undone, waiting for the user's yes.
     pub confirm: Option<Confirm>,
+    /// *Check server…*: the server doctor for one account, and its report.
+    pub check_run: Option<CheckRun>,
     pub show_help: bool,
     /// Where a link would take the user, shown before the browser opens it.
     pub link: Option<LinkAsk>,
@@ -363,6 +380,10 @@ impl PipitApp {
             view: View::All,
             search: String::new(),
             rows: Vec::new(),
+            inventory: Vec::new(),
+            inventory_filter: None,
+            inventory_shown: Vec::new(),
+            inventory_largest_first: false,
             generation: 0,
             rows_loaded: false,
             selected: None,
@@ -382,6 +403,7 @@ impl PipitApp {
             password_dialog: None,
             sign_in_dialog: None,
             confirm: None,
+            check_run: None,
             show_help: false,
             rules_dialog: None,
             link: None,
@@ -453,7 +475,7 @@ impl PipitApp {
                     ui.separator();
                     reader::ui(ui, self);
                 } else {
-                    list::ui(ui, self);
+                    self.ui_list(ui);
                 }
             });
         } else {
@@ -471,7 +493,7 @@ impl PipitApp {
             if let Some(w) = pane.dragged_to(reader.response.rect.width()) {
                 self.layout.reader = w;
             }
-            egui::CentralPanel::default_margins().show(ui, |ui| list::ui(ui, self));
+            egui::CentralPanel::default_margins().show(ui, |ui| self.ui_list(ui));
         }
 
         if modal_open {
@@ -495,6 +517,9 @@ impl PipitApp {
         if self.sign_in_dialog.is_some() {
             sign_in::ui(&ctx, self);
         }
+        if self.check_run.is_some() {
+            check_server::ui(&ctx, self);
+        }
         if self.rules_dialog.is_some() {
             rules_dialog::ui(&ctx, self);
         }
@@ -504,6 +529,16 @@ impl PipitApp {
         self.layout.set_sort(self.sort);
         if let Some(wait) = self.keeper.tick(&self.layout) {
             ctx.request_repaint_after(wait);
+        }
+    }
+
+    /// The middle of the window: the view's message list, or for On server
+    /// the inventory.
+    fn ui_list(&mut self, ui: &mut egui::Ui) {
+        if self.view == View::OnServer {
+            inventory::ui(ui, self);
+        } else {
+            list::ui(ui, self);
         }
     }
 
@@ -592,10 +627,16 @@ impl PipitApp {
         if get.clicked() {
             self.run_command(UiCommand::GetMail);
         }
+        if self.view == View::OnServer {
+            inventory::check_button(ui, self);
+        }
         // Delete and Restore act on the message in the reader: with none
         // there, they offer nothing.
         let shown = self.shown_row();
         let has_selection = shown.is_some();
+        // A message in Trash, or removed for good, shown in On server: it
+        // is deleted here already.
+        let deletable = shown.as_ref().is_some_and(deletable);
         if self.view == View::Trash {
             let restorable = shown.as_ref().is_some_and(restorable);
             let restore = ui
@@ -630,7 +671,7 @@ nothing to restore.",
                 self.run_command(UiCommand::EmptyTrash);
             }
         } else if ui
-            .add_enabled(has_selection, egui::Button::new(UiCommand::Delete.label()))
+            .add_enabled(deletable, egui::Button::new(UiCommand::Delete.label()))
             .on_hover_text(
                 if shown
                     .as_ref()
@@ -642,6 +683,12 @@ Delete)"
                     UiCommand::Delete.tooltip()
                 },
             )
+            .on_disabled_hover_text(if has_selection {
+                "It is deleted here already: its copy on the server goes at the next Get Mail \
+(Restore, in Trash, takes back a message still there)"
+            } else {
+                "Select a message first"
+            })
             .clicked()
         {
             self.run_command(UiCommand::Delete);
@@ -699,6 +746,9 @@ Delete)"
                     "{count} message{}",
                     if count == 1 { "" } else { "s" }
                 ));
+                if self.view == View::OnServer {
+                    ui.weak("· as the servers listed them at the last Get Mail");
+                }
                 if let Some(notice) = &self.notice {
                     ui.weak(format!("· {}", notice.text));
                 }
@@ -770,6 +820,9 @@ Delete)"
                 let Some(row) = self.shown_row() else {
                     return;
                 };
+                if self.view != View::Trash && !deletable(&row) {
+                    return;
+                }
                 if self.view == View::Trash {
                     self.confirm = Some(Confirm::DeleteForever {
                         id: row.id,
@@ -826,6 +879,7 @@ Delete)"
                         dialogs::Dialog::Link => self.link = None,
                         dialogs::Dialog::Confirm => self.confirm = None,
                         dialogs::Dialog::Help => self.show_help = false,
+                        dialogs::Dialog::CheckServer => self.check_run = None,
                         dialogs::Dialog::Password => self.password_dialog = None,
                         // Dropping it stops a sign-in that waits.
                         dialogs::Dialog::SignIn => self.sign_in_dialog = None,
@@ -938,6 +992,14 @@ Delete)"
     /// Asks the store thread for the list again (view, search or sort changed).
     pub fn reload(&mut self) {
         self.generation += 1;
+        if self.view == View::OnServer {
+            self.library.ask(Query::Inventory {
+                generation: self.generation,
+                config: Box::new(self.config.clone()),
+                search: self.search.clone(),
+            });
+            return;
+        }
         self.library.ask(Query::List {
             generation: self.generation,
             view: self.view.clone(),
@@ -969,6 +1031,40 @@ Delete)"
         }
     }
 
+    /// The On server view shows `kind`, or every kind; a selected message
+    /// it no longer shows leaves the reader.
+    pub fn set_inventory_filter(&mut self, kind: Option<Kind>, largest_first: bool) {
+        self.inventory_filter = kind;
+        self.inventory_largest_first = largest_first;
+        self.rows = self.filter_inventory();
+        if self.selected_row().is_none() {
+            self.clear_selection();
+        }
+    }
+
+    /// The inventory's rows the filter lets through, as the list's rows.
+    fn filter_inventory(&mut self) -> Vec<Summary> {
+        let filter = self.inventory_filter;
+        self.inventory_shown = (0..self.inventory.len())
+            .filter(|&i| filter.is_none_or(|k| self.inventory[i].kind == k))
+            .collect();
+        if self.inventory_largest_first {
+            // Stable: the same size keeps the oldest first.
+            let inventory = &self.inventory;
+            self.inventory_shown
+                .sort_by_key(|&i| std::cmp::Reverse(inventory[i].listed.unwrap_or(0)));
+        }
+        self.inventory_shown
+            .iter()
+            .map(|&i| self.inventory[i].summary.clone())
+            .collect()
+    }
+
+    /// The On server view's row of message `id`.
+    pub fn inventory_row(&self, id: i64) -> Option<&InventoryRow> {
+        self.inventory.iter().find(|r| r.summary.id == id)
+    }
+
     pub fn set_sort(&mut self, column: Column) {
         self.sort = if self.sort.column == column {
             Sort {
@@ -989,8 +1085,16 @@ Delete)"
     /// a reading).
     pub fn select(&mut self, id: i64) {
         self.selected = Some(id);
-        self.reading = Some(Reading::Loading);
         self.reader_scroll = None;
+        if self
+            .selected_row()
+            .is_some_and(|r| r.state == MessageState::Purged)
+        {
+            // Only a note of it is kept: nothing to open.
+            self.reading = None;
+            return;
+        }
+        self.reading = Some(Reading::Loading);
         self.library.ask(Query::Open(id));
         if let Some(row) = self.rows.iter_mut().find(|r| r.id == id)
             && row.state == MessageState::Full
@@ -1154,23 +1258,26 @@ Delete)"
         while let Ok(answer) = self.library.answers.try_recv() {
             match answer {
                 Answer::Rows { generation, rows } if generation == self.generation => match rows {
-                    Ok(rows) => {
-                        self.rows = rows;
-                        self.rows_loaded = true;
-                        if std::mem::take(&mut self.selection_in_results)
-                            && self.selected_row().is_none()
-                        {
-                            // The reader shows nothing the results do not hold.
-                            self.clear_selection();
-                        }
-                        self.refresh_reading();
-                    }
+                    Ok(rows) => self.rows_arrived(rows),
                     Err(e) => self.show_error(
                         "The message list could not be read. Close and start Pipit again; if it goes on, the detail says why.",
                         e,
                     ),
                 },
-                Answer::Rows { .. } => {}
+                Answer::Inventory { generation, rows } if generation == self.generation => {
+                    match rows {
+                        Ok(inventory) => {
+                            self.inventory = inventory;
+                            let rows = self.filter_inventory();
+                            self.rows_arrived(rows);
+                        }
+                        Err(e) => self.show_error(
+                            "What is on the server could not be read. Close and start Pipit again; if it goes on, the detail says why.",
+                            e,
+                        ),
+                    }
+                }
+                Answer::Rows { .. } | Answer::Inventory { .. } => {}
                 Answer::Opened { id, result } if Some(id) == self.selected => {
                     self.reading = Some(match result {
                         Ok(opened) => Reading::Ready(opened),
@@ -1203,6 +1310,17 @@ Delete)"
                 Event::Finished { account, result } => self.finished(account, result),
             }
         }
+    }
+
+    /// The list's rows, as the store thread read them.
+    fn rows_arrived(&mut self, rows: Vec<Summary>) {
+        self.rows = rows;
+        self.rows_loaded = true;
+        if std::mem::take(&mut self.selection_in_results) && self.selected_row().is_none() {
+            // The reader shows nothing the results do not hold.
+            self.clear_selection();
+        }
+        self.refresh_reading();
     }
 
     /// The selected message changed in the store (downloaded, deleted on
@@ -1464,6 +1582,12 @@ impl Drop for PipitApp {
         self.layout.set_sort(self.sort);
         self.keeper.flush(&self.layout);
     }
+}
+
+/// Whether Delete (out of Trash) has something to do: not for a message
+/// in Trash already, or removed for good, as the On server view shows them.
+pub fn deletable(row: &Summary) -> bool {
+    row.state != MessageState::Purged && !row.trashed
 }
 
 /// Whether Restore can bring the message back as something that works: a

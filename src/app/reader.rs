@@ -46,6 +46,17 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
         ui.vertical_centered(|ui| ui.weak("Select a message to read it."));
         return;
     };
+    // In On server: what the server holds of it and what becomes of it
+    // there, above the message (or all there is, for one removed for good).
+    if app.view == super::View::OnServer
+        && let Some(row) = app.inventory_row(id).cloned()
+    {
+        if row.summary.state == MessageState::Purged {
+            super::inventory::tombstone_ui(ui, &row);
+            return;
+        }
+        super::inventory::facts_ui(ui, &row);
+    }
     let opened = match &app.reading {
         None | Some(Reading::Loading) => {
             ui.spinner();

@@ -47,6 +47,9 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
             if entry.clicked() {
                 app.set_view(view.clone());
             }
+            if let Some(name) = &account {
+                account_menu(&entry, app, name);
+            }
             if let Some(name) = account {
                 account_marks(ui, app, &name);
             }
@@ -71,6 +74,28 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     {
         app.rules_dialog = Some(super::rules_dialog::RulesDraft::new(app, &account));
     }
+}
+
+/// The account's right-click menu.
+fn account_menu(entry: &egui::Response, app: &mut PipitApp, name: &str) {
+    entry.context_menu(|ui| {
+        if ui
+            .button("Check server…")
+            .on_hover_text(
+                "Examine the server, read-only: what it does wrong, and what Pipit does about it",
+            )
+            .clicked()
+        {
+            app.check_server(name);
+            ui.close();
+        }
+        if ui.button("Settings…").clicked() {
+            if let Ok(account) = app.config.account(name) {
+                app.account_dialog = Some(AccountDraft::edit(account));
+            }
+            ui.close();
+        }
+    });
 }
 
 /// The account's settings button and the mark of its last fetch.

@@ -8,6 +8,7 @@ use super::{Failure, exit, human_bytes};
 use crate::paths::Paths;
 use crate::reveal;
 use crate::store::{Filter, MessageState, Store, Summary};
+use crate::sync::inventory::Kind;
 
 fn open(paths: &Paths) -> Result<Store, Failure> {
     Ok(Store::open(&paths.store)?)
@@ -31,17 +32,6 @@ pub fn list(
     Ok(())
 }
 
-/// One line of `server list --json`.
-#[derive(serde::Serialize)]
-struct InventoryLine<'a> {
-    #[serde(flatten)]
-    copy: &'a crate::store::OnServer,
-    /// Days since the message was first seen on the server.
-    days_on_server: i64,
-    /// When the account's policy deletes it on the server.
-    deletion: crate::sync::plan::Deletion,
-}
-
 pub fn server_list(paths: &Paths, account: Option<&str>, json: bool) -> Result<(), Failure> {
     let config = crate::config::Config::load(&paths.config)?;
     if let Some(name) = account {
@@ -49,27 +39,7 @@ pub fn server_list(paths: &Paths, account: Option<&str>, json: bool) -> Result<(
     }
     let store = open(paths)?;
     let now = crate::dates::unix_now();
-    let copies = store.inventory(account)?;
-    let lines: Vec<InventoryLine<'_>> = copies
-        .iter()
-        .map(|c| {
-            // An account no longer set up keeps its mail; nothing deletes it.
-            let policy = config
-                .account(&c.account)
-                .map_or(crate::config::Policy::Keep, |a| a.policy);
-            InventoryLine {
-                copy: c,
-                days_on_server: (now - c.first_seen).max(0) / 86_400,
-                deletion: crate::sync::plan::deletion(
-                    policy,
-                    c.state,
-                    c.first_seen,
-                    c.delete_on_server,
-                    now,
-                ),
-            }
-        })
-        .collect();
+    let lines = crate::sync::inventory::lines(&store, &config, account, now)?;
     if json {
         super::emit(&serde_json::to_string_pretty(&lines).expect("inventory serialises"));
         return Ok(());
@@ -81,24 +51,18 @@ pub fn server_list(paths: &Paths, account: Option<&str>, json: bool) -> Result<(
     let mut out = String::new();
     let mut total = 0u64;
     for l in &lines {
-        let c = l.copy;
+        let c = &l.copy;
         total += c.size.unwrap_or(0);
-        let stored = match c.state {
-            MessageState::Full => "stored",
-            MessageState::Headers if !c.problem.is_empty() => "headers (see show)",
-            MessageState::Headers => "headers only",
-            MessageState::Purged => "deleted here",
+        let stored = match l.kind {
+            Kind::Stored => "stored",
+            Kind::HeadersOnly => "headers only",
+            Kind::ToDownload => "not downloaded yet",
+            Kind::Failed => "failed (see show)",
+            Kind::DeletedHere if c.state == MessageState::Purged => "deleted here",
+            Kind::DeletedHere => "in Trash",
         };
-        let deletion = match l.deletion {
-            crate::sync::plan::Deletion::NextFetch => "deleted there at the next fetch".to_string(),
-            crate::sync::plan::Deletion::After { at } => {
-                format!("deleted there after {}", format_date(at))
-            }
-            crate::sync::plan::Deletion::OnceDownloaded => {
-                "deleted there once downloaded".to_string()
-            }
-            crate::sync::plan::Deletion::Never => "kept there".to_string(),
-        };
+        let deletion =
+            crate::sync::inventory::deletion_words(l.deletion, "the next fetch", &format_date);
         out.push_str(&format!(
             "{:>6}  {:<10.10}  {:<18}  {:>9}  {:>4} d  {:<32}  {}\n",
             c.message,

@@ -29,7 +29,7 @@ pub fn messages(now: i64) -> Vec<Vec<u8>> {
 This is a demo mailbox on a POP3 server that Pipit started on your own machine, over TLS, with a certificate it made for the occasion.\n\n\
 Things to try:\n\
 - Click a column title to sort (a list too narrow for columns has Sort by instead). Type in Search (Ctrl+F) to find mail as you type.\n\
-- Open \"On server\": large messages wait there with only their headers. Select one to preview its first lines (fetched with TOP), then Download it or Delete it on the server.\n\
+- Open \"On server\": everything on the server, with what Pipit holds of it and what the account does to it there. Large messages wait there with only their headers (Headers only): select one to preview its first lines (fetched with TOP), then Download it or Delete it on the server. Check server... examines the server.\n\
 - Press Delete to move a message to Trash, and restore it from there (R).\n\
 - F5 gets new mail. F1 lists every shortcut.\n\
 - The gear beside the account opens its settings.\n\n\

@@ -472,6 +472,18 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every message a server listed at the last session, Trash too (but
+    /// not the notes kept of messages removed for good): the rows of the
+    /// inventory.
+    pub fn on_server(&self) -> Result<Vec<Summary>> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE on_server = 1 AND state != 'purged'"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], summary_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Full-text search over sender, subject and body; words match as prefixes,
     /// accents and case ignored. Newest first.
     pub fn search(&self, query: &str, filter: &Filter) -> Result<Vec<Summary>> {

@@ -18,6 +18,7 @@
 //! - `lock`: one fetch of an account at a time.
 
 mod flight;
+pub mod inventory;
 mod lock;
 mod login;
 pub mod plan;

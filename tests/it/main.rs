@@ -19,6 +19,7 @@ mod sign_in;
 mod support;
 mod window;
 mod window_discover;
+mod window_inventory;
 mod window_mended;
 mod window_review;
 mod window_rules;

@@ -11,6 +11,7 @@ use pipit::app::{PipitApp, Preview, Reading, View};
 use pipit::paths::Paths;
 
 use crate::support::dovecot::Dovecot;
+use crate::support::window::on_server_headers_only;
 use crate::support::{Pipit, mail};
 
 fn mock_keychain() {
@@ -147,7 +148,7 @@ fn first_start_get_mail_read_preview_delete_restore_and_search() {
     }
 
     // The big one is on the server: its preview comes by TOP.
-    h.get_by_label("On server").click();
+    on_server_headers_only(&mut h);
     wait(&mut h, "the On server view", |app| {
         app.view == View::OnServer && app.rows.len() == 1
     });
@@ -314,7 +315,7 @@ fn a_headers_only_message_that_left_the_server_offers_nothing_that_cannot_work()
 
     let mut h = window(&home);
     wait(&mut h, "the list", |app| app.rows.len() == 2);
-    h.get_by_label("On server").click();
+    on_server_headers_only(&mut h);
     wait(&mut h, "the On server view, empty", |app| {
         app.view == View::OnServer && app.rows.is_empty()
     });

@@ -10,8 +10,8 @@ use pipit::app::{PipitApp, Preview, Reading, View};
 
 use crate::support::fake::{FakeServer, Faults};
 use crate::support::window::{
-    closed_port, config_of, manual_setup, mock_keychain, replace_text, steps, wait, window,
-    window_sized,
+    closed_port, config_of, manual_setup, mock_keychain, on_server_headers_only, replace_text,
+    steps, wait, window, window_sized,
 };
 use crate::support::{Pipit, mail};
 
@@ -177,7 +177,7 @@ fn two_on_the_server(faults: Faults) -> (FakeServer, Pipit) {
 }
 
 fn open_on_server(h: &mut Harness<'_, PipitApp>, n: usize) -> i64 {
-    h.get_by_label("On server").click();
+    on_server_headers_only(h);
     wait(h, "the On server view", |app| {
         app.view == View::OnServer && app.rows.len() == 2
     });

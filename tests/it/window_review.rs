@@ -11,7 +11,8 @@ use pipit::config::Config;
 
 use crate::support::fake::{FakeServer, Faults};
 use crate::support::window::{
-    closed_port, config_of, manual_setup, replace_text, steps, wait, window, window_sized,
+    closed_port, config_of, manual_setup, on_server_headers_only, replace_text, steps, wait,
+    window, window_sized,
 };
 use crate::support::{Pipit, mail};
 
@@ -55,7 +56,7 @@ fn two_on_the_server() -> (FakeServer, Pipit) {
 }
 
 fn open_on_server(h: &mut Harness<'_, PipitApp>, n: usize) -> i64 {
-    h.get_by_label("On server").click();
+    on_server_headers_only(h);
     wait(h, "the On server view", |app| {
         app.view == View::OnServer && app.rows.len() == 2
     });
@@ -493,7 +494,7 @@ fn window_review_download_and_delete_on_server_say_what_they_did() {
     h.get_by_label_contains("Downloaded 1 message");
     assert!(h.query_by_label_contains("No new mail").is_none());
 
-    h.get_by_label("On server").click();
+    on_server_headers_only(&mut h);
     wait(&mut h, "the On server view", |app| {
         app.view == View::OnServer && app.rows.len() == 1
     });

@@ -62,6 +62,17 @@ pub fn steps(h: &mut Harness<'_, PipitApp>, n: usize) {
     }
 }
 
+/// The On server view with only the messages known by their headers, as
+/// the view was before it listed everything on the server (issue 18).
+pub fn on_server_headers_only(h: &mut Harness<'_, PipitApp>) {
+    h.get_by_label("On server").click();
+    wait(h, "the On server view", |app| {
+        app.view == pipit::app::View::OnServer
+    });
+    h.get_by_label_contains("Headers only (").click();
+    h.step();
+}
+
 /// Replaces the text of the field labelled `label` with `text`, as typed.
 pub fn replace_text(h: &mut Harness<'_, PipitApp>, label: &str, text: &str) {
     h.get_by_label(label).focus();

@@ -1,0 +1,279 @@
+//! *Check server…*: the server doctor (`crate::doctor`) for one account,
+//! run on a thread of its own, and its report check by check: the status,
+//! the finding, and what Pipit does about it; *Copy report* puts the text a
+//! postmaster reads on the clipboard.
+
+use egui::RichText;
+
+use super::dialogs::{Dialog, default_button, modal};
+use super::{PipitApp, Said, words};
+use crate::doctor::{Report, Status};
+use crate::sync::FetchError;
+use crate::worker::Promise;
+
+/// A check of one account's server, under way or done.
+pub struct CheckRun {
+    pub account: String,
+    /// The server, as the account's settings name it ("alice@pop.example.org:995").
+    pub server: String,
+    pub job: Option<Promise<Result<Report, FetchError>>>,
+    pub result: Option<Result<Report, Said>>,
+    /// The result has just come: the dialog opens again at the centre.
+    recentre: bool,
+}
+
+impl CheckRun {
+    pub fn running(&self) -> bool {
+        self.result.is_none()
+    }
+}
+
+impl PipitApp {
+    /// Starts the server check of `account`, with its saved settings, and
+    /// opens the dialog that shows it.
+    pub fn check_server(&mut self, account: &str) {
+        let Ok(account) = self.config.account(account).cloned() else {
+            return;
+        };
+        let job = self
+            .worker()
+            .doctor(account.clone(), account.password_source());
+        self.check_run = Some(CheckRun {
+            account: account.name.clone(),
+            server: format!("{}@{}:{}", account.user, account.host, account.port),
+            job: Some(job),
+            result: None,
+            recentre: false,
+        });
+    }
+
+    /// Takes in the check's result, once its thread is done.
+    pub(super) fn poll_check(&mut self) {
+        let Some(run) = &mut self.check_run else {
+            return;
+        };
+        if run.job.as_ref().is_some_and(|j| j.ready().is_some())
+            && let Some(Ok(result)) = run.job.take().map(Promise::try_take)
+        {
+            run.result = Some(result.map_err(|e| words::fetch_error(&e)));
+            run.recentre = true;
+        }
+    }
+}
+
+/// The words of a status, as the report marks it.
+fn mark_color(ui: &egui::Ui, status: Status) -> egui::Color32 {
+    match status {
+        Status::Ok => egui::Color32::from_rgb(0x2e, 0x8b, 0x57),
+        Status::Warn => ui.visuals().warn_fg_color,
+        Status::Fail => ui.visuals().error_fg_color,
+        Status::Skip => ui.visuals().weak_text_color(),
+    }
+}
+
+/// The report as text for a postmaster: when and by what it was made, then
+/// the report `pipit doctor` prints.
+pub fn report_text(report: &Report, now: i64) -> String {
+    format!(
+        "Server check by Pipit {} on {} UTC (read-only: no message was deleted)\n\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        crate::dates::Civil::from_unix(now).short(),
+        report.human()
+    )
+}
+
+pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
+    app.poll_check();
+    let Some(run) = &mut app.check_run else {
+        return;
+    };
+    if std::mem::take(&mut run.recentre) {
+        super::dialogs::recentre(ctx, Dialog::CheckServer.id());
+    }
+    let Some(run) = &app.check_run else {
+        return;
+    };
+    let fresh = app.dialog_fresh;
+    let mut close = false;
+    let mut again = false;
+    let mut copied = false;
+    let enter = super::dialogs::enter_presses_default(ctx, app, Dialog::CheckServer);
+    modal(ctx, Dialog::CheckServer.id(), |ui| {
+        ui.set_width(640.0_f32.min(ctx.content_rect().width() - 60.0));
+        ui.heading(format!("Check server: {}", run.account));
+        ui.label(RichText::new(crate::reveal::field(&run.server).into_owned()).weak());
+        ui.add_space(6.0);
+        match &run.result {
+            None => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.add(
+                        egui::Label::new(
+                            "Examining the server, read-only: nothing is deleted, and at most \
+one small message is read. This takes a few seconds (longer during Get Mail, which it waits for).",
+                        )
+                        .wrap(),
+                    );
+                });
+                ui.add_space(8.0);
+                let cancel = default_button(ui, "Cancel").on_hover_text(
+                    "Stop waiting for the report (Escape). The check itself, read-only, runs \
+to its end within its timeouts; a Get Mail of this account waits for it meanwhile.",
+                );
+                if fresh {
+                    cancel.request_focus();
+                }
+                if cancel.clicked() || enter {
+                    close = true;
+                }
+            }
+            Some(Err(said)) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("The server could not be checked: {}", said.line()),
+                );
+                ui.label(RichText::new(&said.detail).monospace().weak());
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    let button = default_button(ui, "Close");
+                    if fresh {
+                        button.request_focus();
+                    }
+                    if button.clicked() || enter {
+                        close = true;
+                    }
+                    if ui.button("Check again").clicked() {
+                        again = true;
+                    }
+                });
+            }
+            Some(Ok(report)) => {
+                report_ui(ui, report);
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    let button = default_button(ui, "Close");
+                    if fresh {
+                        button.request_focus();
+                    }
+                    if button.clicked() || enter {
+                        close = true;
+                    }
+                    if ui
+                        .button("Copy report")
+                        .on_hover_text(
+                            "Copy the report as text, to send to whoever runs the server",
+                        )
+                        .clicked()
+                    {
+                        ui.ctx()
+                            .copy_text(report_text(report, crate::dates::unix_now()));
+                        copied = true;
+                    }
+                    if ui
+                        .button("Check again")
+                        .on_hover_text("Examine the server once more")
+                        .clicked()
+                    {
+                        again = true;
+                    }
+                });
+            }
+        }
+    });
+    let account = run.account.clone();
+    if copied {
+        app.say("Report copied");
+    }
+    if again {
+        app.check_server(&account);
+    } else if close {
+        // A check still under way ends by its own timeouts; its answer is
+        // dropped unread.
+        app.check_run = None;
+    }
+}
+
+/// The summary, the mailbox, and each check: its status and name, its
+/// finding, and (for a warning or a failure) what Pipit does about it.
+fn report_ui(ui: &mut egui::Ui, report: &Report) {
+    let verdict = if report.failed() {
+        ui.visuals().error_fg_color
+    } else if report.checks.iter().any(|c| c.status == Status::Warn) {
+        ui.visuals().warn_fg_color
+    } else {
+        ui.visuals().text_color()
+    };
+    ui.label(RichText::new(report.summary()).strong().color(verdict));
+    let s = &report.server;
+    let mut facts = Vec::new();
+    if let (Some(n), Some(octets)) = (s.messages, s.octets) {
+        facts.push(format!(
+            "{n} message{} on the server, {}",
+            if n == 1 { "" } else { "s" },
+            crate::units::human_bytes(octets)
+        ));
+    }
+    if let Some(i) = &s.implementation {
+        facts.push(format!("server software: {}", crate::reveal::field(i)));
+    }
+    if !facts.is_empty() {
+        ui.label(words::sentence(&facts.join("; ")));
+    }
+    ui.add(
+        egui::Label::new(
+            RichText::new(
+                "WARN: odd or costly, and Pipit copes (other programs may not). FAIL: the server \
+loses, doubles or exposes mail, or stops a fetch. skip: nothing to check it on. Under each \
+warning and failure, after →, what Pipit does about it.",
+            )
+            .weak(),
+        )
+        .wrap(),
+    );
+    ui.add_space(4.0);
+    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    // As tall as the screen allows from the start: the dialog is centred
+    // by the size it had, and a report that grew into a short dialog would
+    // show three checks at a time.
+    let height = (ui.ctx().content_rect().height() - 340.0).clamp(160.0, 640.0);
+    egui::ScrollArea::vertical()
+        .id_salt("check-server-report")
+        .min_scrolled_height(height)
+        .max_height(height)
+        .show(ui, |ui| {
+            egui::Grid::new("check-server-checks")
+                .num_columns(2)
+                .spacing([12.0, 6.0])
+                .striped(true)
+                .show(ui, |ui| {
+                    for c in &report.checks {
+                        // The mark and the check's name in one label, as
+                        // the command line's report writes them.
+                        ui.label(
+                            RichText::new(format!("{:<4}  {:<width$}", c.status.mark(), c.id))
+                                .monospace()
+                                .color(mark_color(ui, c.status)),
+                        );
+                        ui.vertical(|ui| {
+                            ui.add(
+                                egui::Label::new(crate::reveal::text(&c.detail).into_owned())
+                                    .wrap(),
+                            );
+                            if !c.pipit.is_empty() && c.status != Status::Ok {
+                                ui.add(
+                                    egui::Label::new(
+                                        RichText::new(format!(
+                                            "→ {}",
+                                            crate::reveal::text(&c.pipit)
+                                        ))
+                                        .weak(),
+                                    )
+                                    .wrap(),
+                                );
+                            }
+                        });
+                        ui.end_row();
+                    }
+                });
+        });
+}
