@@ -524,6 +524,7 @@ mod tests {
             } else {
                 Kind::Stored
             },
+            held_by_rule: None,
         };
         let stored = Summary {
             id: 1,

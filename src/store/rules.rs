@@ -228,6 +228,25 @@ impl Store {
         Ok(())
     }
 
+    /// The messages kept as headers that a rule holds back, of one account
+    /// or all: message → (rule, what it does).
+    pub fn held_by_rules(&self, account: Option<&str>) -> Result<HashMap<i64, (String, RuleMark)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.message_id, r.rule, r.action FROM rule_marks r CROSS JOIN messages m
+                ON m.id = r.message_id
+             WHERE r.action != 'delete' AND (?1 IS NULL OR m.account = ?1)",
+        )?;
+        let rows = stmt.query_map([account], |r| {
+            let mark = match r.get::<_, String>(2)?.as_str() {
+                "leave-on-server" => RuleMark::LeaveOnServer,
+                "unarmed" => RuleMark::Unarmed,
+                _ => RuleMark::HeadersOnly,
+            };
+            Ok((r.get(0)?, (r.get(1)?, mark)))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Whether [`Batch::sweep_deleted_by_rule`] would remove anything.
     pub fn deleted_by_rule_to_sweep(&self, account: &str, now: i64) -> Result<bool> {
         Ok(self.conn.query_row(

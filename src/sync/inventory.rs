@@ -63,6 +63,9 @@ pub struct Line {
     pub deletion: Deletion,
     /// What the store holds of it.
     pub kind: Kind,
+    /// The rule before download that holds it back, if one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_by_rule: Option<String>,
 }
 
 /// The inventory of one account's server, or of all, as of the last
@@ -74,6 +77,7 @@ pub fn lines(
     account: Option<&str>,
     now: i64,
 ) -> Result<Vec<Line>, StoreError> {
+    let held = store.held_by_rules(account)?;
     Ok(store
         .inventory(account)?
         .into_iter()
@@ -81,17 +85,30 @@ pub fn lines(
             let settings = config.account(&copy.account).ok();
             let policy = settings.map_or(Policy::Keep, |a| a.policy);
             let limit = settings.and_then(|a| a.max_size).unwrap_or(u64::MAX);
-            let kind = kind(&copy, limit);
+            let rule = held.get(&copy.message);
+            let mut kind = kind(&copy, limit);
+            if rule.is_some() && kind == Kind::ToDownload {
+                // Not waiting for a download: a rule keeps it as headers.
+                kind = Kind::HeadersOnly;
+            }
+            let mut deletion = plan::deletion(
+                policy,
+                copy.state,
+                copy.first_seen,
+                copy.delete_on_server,
+                now,
+            );
+            if rule.is_some_and(|(_, mark)| *mark == crate::store::RuleMark::LeaveOnServer)
+                && !copy.delete_on_server
+            {
+                // The policy spares what a leave-on-server rule holds.
+                deletion = Deletion::Never;
+            }
             Line {
                 days_on_server: (now - copy.first_seen).max(0) / 86_400,
-                deletion: plan::deletion(
-                    policy,
-                    copy.state,
-                    copy.first_seen,
-                    copy.delete_on_server,
-                    now,
-                ),
+                deletion,
                 kind,
+                held_by_rule: rule.map(|(name, _)| name.clone()),
                 copy,
             }
         })

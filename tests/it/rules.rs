@@ -204,6 +204,16 @@ fn a_headers_only_rule_keeps_headers_and_the_policy_leaves_those_on_the_server()
         let letter = m["subject"].as_str().unwrap().starts_with("Newsletter");
         assert_eq!(m["state"], if letter { "headers" } else { "full" }, "{m}");
     }
+    // The inventory says why they wait: a rule, not a download to come.
+    let inventory = json(&pipit, &["server", "list", "--json"]);
+    let lines = inventory.as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{inventory:#}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["held_by_rule"] == "letters" && l["kind"] == "headers_only"),
+        "{inventory:#}"
+    );
     // Again: still held, still there; judged on the headers stored, not read again.
     let tops = |server: &Dovecot| -> usize {
         server
