@@ -5,6 +5,7 @@
 mod fold;
 mod ledger;
 mod migrations;
+pub mod pack;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
