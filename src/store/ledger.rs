@@ -28,6 +28,18 @@ pub enum Left {
 /// server that sends thousands of look-alikes costs bounded time per message.
 const LOOK_ALIKES_COMPARED: i64 = 8;
 
+/// The stored full messages that may hold the same bytes as a download: its
+/// size, and its header digest or Message-ID. Two index lookups, not one
+/// `OR`: with that, SQLite read every message of the account for each
+/// download (quadratic in the mailbox, and most of the store writer's time
+/// on a large one).
+pub(super) const IDENTICAL_CANDIDATES: &str = "SELECT id FROM messages
+     WHERE id IN (SELECT id FROM messages WHERE account = ?1 AND header_digest = ?2
+                  UNION ALL
+                  SELECT id FROM messages WHERE ?4 != '' AND account = ?1 AND message_id = ?4)
+       AND state = 'full' AND size = ?3
+     ORDER BY id != ?5, id LIMIT ?6";
+
 /// Whether `raw`'s header block is `stored`'s, give or take lines a server
 /// adds to one of them (some add Status: or X-UIDL: to RETR, or a line to
 /// TOP): the lines of one are all among the other's. An empty `stored` (no
@@ -518,12 +530,7 @@ impl Batch<'_> {
     ) -> Result<Option<i64>> {
         let candidates: Vec<i64> = self
             .tx
-            .prepare_cached(
-                "SELECT id FROM messages
-                 WHERE account = ?1 AND state = 'full' AND size = ?3
-                   AND (header_digest = ?2 OR (?4 != '' AND message_id = ?4))
-                 ORDER BY id != ?5, id LIMIT ?6",
-            )?
+            .prepare_cached(IDENTICAL_CANDIDATES)?
             .query_map(
                 params![
                     account,

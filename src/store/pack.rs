@@ -153,7 +153,7 @@ fn base64_run(raw: &[u8], start: usize) -> Run {
         return Run::None(raw.len());
     };
     let line = first.len();
-    if !(16..=MAX_LINE).contains(&line) || line % 4 != 0 {
+    if !(16..=MAX_LINE).contains(&line) || !line.is_multiple_of(4) {
         return Run::None(after);
     }
     let full = line / 4 * 3;
@@ -181,7 +181,7 @@ fn base64_run(raw: &[u8], start: usize) -> Run {
         }
         match line_at(raw, end) {
             Some((l, c, n))
-                if c == crlf && !l.is_empty() && l.len() <= line && l.len() % 4 == 0 =>
+                if c == crlf && !l.is_empty() && l.len() <= line && l.len().is_multiple_of(4) =>
             {
                 t = l;
                 after = n;
@@ -214,7 +214,9 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, Corrupt> {
         return Err(Corrupt("its length is impossible"));
     }
     let length = length as usize;
-    let mut out = Vec::with_capacity(length);
+    // Room for what a sound blob of this size gives; a damaged length
+    // field is not trusted with memory (the parts grow it as they come).
+    let mut out = Vec::with_capacity(length.min(packed.len().saturating_mul(8) + (1 << 20)));
     while !r.bytes.is_empty() {
         match r.byte()? {
             STORED => {
@@ -237,7 +239,7 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, Corrupt> {
             }
             BASE64 => {
                 let line = r.varint()?;
-                if line == 0 || line % 4 != 0 || line > MAX_LINE as u64 {
+                if line == 0 || !line.is_multiple_of(4) || line > MAX_LINE as u64 {
                     return Err(Corrupt("a base64 part has an impossible line length"));
                 }
                 let line = line as usize;

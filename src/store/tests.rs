@@ -984,3 +984,28 @@ fn sql_sees_the_bytes_through_pipit_bytes() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[test]
+fn the_look_for_identical_bytes_reads_two_indexes_not_the_whole_account() {
+    let (_dir, store) = temp_store();
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            ledger::IDENTICAL_CANDIDATES
+        ))
+        .unwrap()
+        .query_map(
+            params!["home", b"digest".as_slice(), 10, "<m@example.org>", 1, 8],
+            |r| r.get::<_, String>(3),
+        )
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("messages_by_digest (account=? AND header_digest=?)")
+            && plan.contains("messages_by_message_id (account=? AND message_id=?)"),
+        "{plan}"
+    );
+}
