@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{OptionalExtension as _, params};
 
-use super::{Batch, MessageState, Result, Store, StoreError};
+use super::{Batch, MessageState, Packed, Result, Store, StoreError, unpacked};
 use crate::mime::{HeaderDigest, Parsed};
 
 /// A message leaves the server in one of two ways.
@@ -27,6 +27,18 @@ pub enum Left {
 /// Stored messages a download is compared with, byte for byte, at most: a
 /// server that sends thousands of look-alikes costs bounded time per message.
 const LOOK_ALIKES_COMPARED: i64 = 8;
+
+/// The stored full messages that may hold the same bytes as a download: its
+/// size, and its header digest or Message-ID. Two index lookups, not one
+/// `OR`: with that, SQLite read every message of the account for each
+/// download (quadratic in the mailbox, and most of the store writer's time
+/// on a large one).
+pub(super) const IDENTICAL_CANDIDATES: &str = "SELECT id FROM messages
+     WHERE id IN (SELECT id FROM messages WHERE account = ?1 AND header_digest = ?2
+                  UNION ALL
+                  SELECT id FROM messages WHERE ?4 != '' AND account = ?1 AND message_id = ?4)
+       AND state = 'full' AND size = ?3
+     ORDER BY id != ?5, id LIMIT ?6";
 
 /// Whether `raw`'s header block is `stored`'s, give or take lines a server
 /// adds to one of them (some add Status: or X-UIDL: to RETR, or a line to
@@ -262,12 +274,12 @@ impl Store {
 impl Batch<'_> {
     /// Adds a message and its first copy; returns (message id, copy id).
     pub fn insert(&self, m: &NewMessage<'_>) -> Result<(i64, i64)> {
-        let id = self.insert_message(m)?;
+        let id = self.insert_message(m, &Packed::of(m.raw))?;
         let copy = self.add_copy(&m.copy, id)?;
         Ok((id, copy))
     }
 
-    fn insert_message(&self, m: &NewMessage<'_>) -> Result<i64> {
+    fn insert_message(&self, m: &NewMessage<'_>, packed: &Packed) -> Result<i64> {
         let c = &m.copy;
         let stored_size = if m.state == MessageState::Full {
             m.raw.len() as u64
@@ -303,9 +315,12 @@ impl Batch<'_> {
         if !m.parsed.text.is_empty() {
             self.set_text(id, &m.parsed.text)?;
         }
+        let (blob, packed) = packed.blob(m.raw);
         self.tx
-            .prepare_cached("INSERT INTO message_bytes (message_id, raw) VALUES (?1, ?2)")?
-            .execute(params![id, m.raw])?;
+            .prepare_cached(
+                "INSERT INTO message_bytes (message_id, raw, packed) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![id, blob, packed])?;
         Ok(id)
     }
 
@@ -423,6 +438,21 @@ impl Batch<'_> {
         digest: &HeaderDigest,
         now: i64,
     ) -> Result<i64> {
+        self.store_download_packed(d, raw, &Packed::of(raw), parsed, digest, now)
+    }
+
+    /// [`Batch::store_download`] with the bytes packed already (`packed`
+    /// must be [`Packed::of`] these `raw` bytes): the fetch packs them on
+    /// its parser thread, beside the writer.
+    pub fn store_download_packed(
+        &self,
+        d: Download,
+        raw: &[u8],
+        packed: &Packed,
+        parsed: &Parsed,
+        digest: &HeaderDigest,
+        now: i64,
+    ) -> Result<i64> {
         let (account, uid, first_seen): (String, Option<String>, i64) = self
             .tx
             .prepare_cached("SELECT account, uid, first_seen FROM ledger WHERE id = ?1")?
@@ -435,39 +465,46 @@ impl Batch<'_> {
             }
             return Ok(same);
         }
-        let (state, stored): (String, Option<Vec<u8>>) = self
+        let (state, stored, stored_packed): (String, Option<Vec<u8>>, Option<bool>) = self
             .tx
             .prepare_cached(
-                "SELECT m.state, b.raw FROM messages m LEFT JOIN message_bytes b ON b.message_id = m.id
+                "SELECT m.state, b.raw, b.packed FROM messages m LEFT JOIN message_bytes b ON b.message_id = m.id
                  WHERE m.id = ?1",
             )?
-            .query_row([d.message], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([d.message], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
             .ok_or(StoreError::NoSuchMessage(d.message))?;
+        let stored = match stored {
+            Some(blob) => Some(unpacked(d.message, blob, stored_packed == Some(true))?),
+            None => None,
+        };
         // A headers-only message is completed only by bytes with its headers
         // (the user may have seen, and deleted, it by them); a server may add
         // a line of its own to TOP or to RETR, not change one.
         if MessageState::from_sql(&state) == MessageState::Headers
             && same_headers(stored.as_deref().unwrap_or_default(), raw)
         {
-            self.complete(d.message, raw, parsed, digest, now)?;
+            self.complete_packed(d.message, raw, packed, parsed, digest, now)?;
             return Ok(d.message);
         }
         // Not the message it was believed to be: a message of its own, and
         // the copy says now what it holds.
-        let id = self.insert_message(&NewMessage {
-            copy: NewCopy {
-                account: &account,
-                uid: uid.as_deref(),
-                size: raw.len() as u64,
-                digest: Some(digest),
-                first_seen,
+        let id = self.insert_message(
+            &NewMessage {
+                copy: NewCopy {
+                    account: &account,
+                    uid: uid.as_deref(),
+                    size: raw.len() as u64,
+                    digest: Some(digest),
+                    first_seen,
+                },
+                raw,
+                state: MessageState::Full,
+                parsed,
+                problem: "",
             },
-            raw,
-            state: MessageState::Full,
-            parsed,
-            problem: "",
-        })?;
+            packed,
+        )?;
         self.tx
             .prepare_cached("UPDATE messages SET downloaded_at = ?2 WHERE id = ?1")?
             .execute(params![id, now])?;
@@ -493,12 +530,7 @@ impl Batch<'_> {
     ) -> Result<Option<i64>> {
         let candidates: Vec<i64> = self
             .tx
-            .prepare_cached(
-                "SELECT id FROM messages
-                 WHERE account = ?1 AND state = 'full' AND size = ?3
-                   AND (header_digest = ?2 OR (?4 != '' AND message_id = ?4))
-                 ORDER BY id != ?5, id LIMIT ?6",
-            )?
+            .prepare_cached(IDENTICAL_CANDIDATES)?
             .query_map(
                 params![
                     account,
@@ -511,11 +543,21 @@ impl Batch<'_> {
                 |r| r.get(0),
             )?
             .collect::<rusqlite::Result<_>>()?;
-        let mut same_bytes = self.tx.prepare_cached(
-            "SELECT count(*) FROM message_bytes WHERE message_id = ?1 AND raw = ?2",
-        )?;
+        let mut bytes_of = self
+            .tx
+            .prepare_cached("SELECT raw, packed FROM message_bytes WHERE message_id = ?1")?;
         for id in candidates {
-            if same_bytes.query_row(params![id, raw], |r| r.get::<_, i64>(0))? > 0 {
+            let Some((blob, packed)) = bytes_of
+                .query_row([id], |r| {
+                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, bool>(1)?))
+                })
+                .optional()?
+            else {
+                continue;
+            };
+            // Damaged bytes are no evidence that these are the same: the
+            // download is stored as a message of its own.
+            if unpacked(id, blob, packed).is_ok_and(|stored| stored == raw) {
                 return Ok(Some(id));
             }
         }
@@ -551,10 +593,23 @@ impl Batch<'_> {
     }
 
     /// Turns a headers-only message into a full one.
+    #[cfg(test)]
     pub(crate) fn complete(
         &self,
         id: i64,
         raw: &[u8],
+        parsed: &Parsed,
+        digest: &HeaderDigest,
+        now: i64,
+    ) -> Result<()> {
+        self.complete_packed(id, raw, &Packed::of(raw), parsed, digest, now)
+    }
+
+    fn complete_packed(
+        &self,
+        id: i64,
+        raw: &[u8],
+        packed: &Packed,
         parsed: &Parsed,
         digest: &HeaderDigest,
         now: i64,
@@ -587,14 +642,17 @@ impl Batch<'_> {
             )?
             .execute(params![id, digest.as_slice()])?;
         // The header block is there already: replace its bytes in place.
+        let (blob, packed) = packed.blob(raw);
         let replaced = self
             .tx
-            .prepare_cached("UPDATE message_bytes SET raw = ?2 WHERE message_id = ?1")?
-            .execute(params![id, raw])?;
+            .prepare_cached("UPDATE message_bytes SET raw = ?2, packed = ?3 WHERE message_id = ?1")?
+            .execute(params![id, blob, packed])?;
         if replaced == 0 {
             self.tx
-                .prepare_cached("INSERT INTO message_bytes (message_id, raw) VALUES (?1, ?2)")?
-                .execute(params![id, raw])?;
+                .prepare_cached(
+                    "INSERT INTO message_bytes (message_id, raw, packed) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![id, blob, packed])?;
         }
         Ok(())
     }

@@ -376,6 +376,14 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, rule)
     ) STRICT;
     ",
+    // 8: a message's bytes may be kept packed (pack.rs: base64 attachments
+    // as the bytes they encode, the rest deflated, with the CRC-32 and
+    // length of the original): 1 when `raw` holds that form, 0 when it
+    // holds the bytes as received. Rows stored before stay as they are
+    // (0) and read as before; new ones are packed when that is smaller.
+    "
+    ALTER TABLE message_bytes ADD COLUMN packed INTEGER NOT NULL DEFAULT 0 CHECK (packed IN (0, 1));
+    ",
 ];
 
 /// What a migration needs beyond SQL, run in its transaction after its SQL.

@@ -5,6 +5,7 @@
 mod fold;
 mod ledger;
 mod migrations;
+pub mod pack;
 mod rules;
 
 use std::fs::{self, OpenOptions};
@@ -57,6 +58,11 @@ Restore it from a backup (pipit backup), or move it aside to start an empty one"
     ReadOnly(String),
     #[error("there is no message with id {0}")]
     NoSuchMessage(i64),
+    #[error(
+        "the stored bytes of message {id} are damaged ({detail}); they were left untouched, and no other bytes are given in their place. \
+Restore the store from a backup (pipit backup); if the message is still on the server, delete it here and fetch it again"
+    )]
+    Corrupt { id: i64, detail: String },
     #[error("mail store error: {0}")]
     Sql(rusqlite::Error),
     #[error("cannot write {path}: {source}")]
@@ -647,14 +653,16 @@ impl Store {
 
     /// The stored bytes: the whole message, or the header block of a headers-only one.
     pub fn raw(&self, id: i64) -> Result<Vec<u8>> {
-        self.conn
+        let (blob, packed): (Vec<u8>, bool) = self
+            .conn
             .query_row(
-                "SELECT raw FROM message_bytes WHERE message_id = ?1",
+                "SELECT raw, packed FROM message_bytes WHERE message_id = ?1",
                 [id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?
-            .ok_or(StoreError::NoSuchMessage(id))
+            .ok_or(StoreError::NoSuchMessage(id))?;
+        unpacked(id, blob, packed)
     }
 
     /// Moves a message to Trash; the account's policy then removes it from the server.
@@ -674,7 +682,7 @@ impl Store {
     /// lines that start with ">*From " quoted with one more '>'.
     pub fn export_mbox(&self, out: &mut dyn Write) -> Result<usize> {
         let mut stmt = self.conn.prepare(
-            "SELECT m.from_addr, m.date, b.raw FROM messages m JOIN message_bytes b ON b.message_id = m.id
+            "SELECT m.from_addr, m.date, b.raw, b.packed, m.id FROM messages m JOIN message_bytes b ON b.message_id = m.id
              WHERE m.state = 'full' AND m.trashed_at IS NULL ORDER BY m.date, m.id",
         )?;
         let mut rows = stmt.query([])?;
@@ -686,7 +694,7 @@ impl Store {
         while let Some(row) = rows.next()? {
             let from: String = row.get(0)?;
             let date: Option<i64> = row.get(1)?;
-            let raw: Vec<u8> = row.get(2)?;
+            let raw = unpacked(row.get(4)?, row.get(2)?, row.get(3)?)?;
             out.write_all(mbox_from_line(&from, date).as_bytes())
                 .map_err(io)?;
             write_mboxrd_body(&raw, out).map_err(io)?;
@@ -728,6 +736,59 @@ impl Store {
             .map_err(|e| e.to_string())?;
         if result == "ok" { Ok(()) } else { Err(result) }
     }
+}
+
+/// A message's bytes as the store keeps them: packed ([`pack`]) when that
+/// is smaller, else as they are. Made beside the store (the fetch packs on
+/// its parser thread) and handed to the writes that store bytes.
+#[derive(Clone, Debug, Default)]
+pub struct Packed(Option<Vec<u8>>);
+
+impl Packed {
+    /// Packs `raw` (checked: it unpacks to `raw`).
+    pub fn of(raw: &[u8]) -> Packed {
+        Packed(pack::pack(raw))
+    }
+
+    /// What goes into `message_bytes`: the blob and whether it is packed.
+    fn blob<'a>(&'a self, raw: &'a [u8]) -> (&'a [u8], bool) {
+        match &self.0 {
+            Some(packed) => (packed, true),
+            None => (raw, false),
+        }
+    }
+}
+
+/// The bytes of message `id` from its row in `message_bytes`.
+fn unpacked(id: i64, blob: Vec<u8>, packed: bool) -> Result<Vec<u8>> {
+    if !packed {
+        return Ok(blob);
+    }
+    pack::unpack(&blob).map_err(|e| StoreError::Corrupt {
+        id,
+        detail: e.to_string(),
+    })
+}
+
+/// Registers `pipit_bytes(raw, packed)` on a connection of its own: a
+/// message's bytes from its `message_bytes` row, NULL when they cannot be
+/// had. For tests and tools that look into the database with SQL.
+pub fn register_bytes_function(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "pipit_bytes",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let blob: Vec<u8> = ctx.get(0)?;
+            let packed: bool = ctx.get(1)?;
+            Ok(if packed {
+                pack::unpack(&blob).ok()
+            } else {
+                Some(blob)
+            })
+        },
+    )
 }
 
 const SUMMARY_COLUMNS: &str = "id, account, uid, from_addr, subject, date, size, state, attachments, seen, on_server, trashed_at IS NOT NULL";

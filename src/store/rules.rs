@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Batch, MessageState, Result, Store, Summary, summary_from_row};
@@ -165,19 +165,10 @@ impl Store {
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut front = vec![0u8; crate::mime::HEADER_DIGEST_SCAN];
         let mut out = Vec::with_capacity(rows.len());
         for (mut m, has_bytes) in rows {
             if has_bytes {
-                let blob = self.conn.blob_open(
-                    rusqlite::MAIN_DB,
-                    "message_bytes",
-                    "raw",
-                    m.message,
-                    true,
-                )?;
-                let n = blob.read_at(&mut front, 0)?;
-                m.header_block = crate::mime::header_block(&front[..n]).to_vec();
+                m.header_block = self.stored_header_block(m.message)?.unwrap_or_default();
             }
             out.push(m);
         }
@@ -189,22 +180,45 @@ impl Store {
     /// The header blocks stored of these messages (the front of what is
     /// stored, at most [`crate::mime::HEADER_DIGEST_SCAN`] bytes of it).
     pub fn header_blocks(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<u8>>> {
-        let mut front = vec![0u8; crate::mime::HEADER_DIGEST_SCAN];
         let mut out = HashMap::with_capacity(ids.len());
-        let mut exists = self
-            .conn
-            .prepare_cached("SELECT 1 FROM message_bytes WHERE message_id = ?1")?;
         for &id in ids {
-            if !exists.exists([id])? {
-                continue;
+            if let Some(block) = self.stored_header_block(id)? {
+                out.insert(id, block);
             }
-            let blob = self
-                .conn
-                .blob_open(rusqlite::MAIN_DB, "message_bytes", "raw", id, true)?;
-            let n = blob.read_at(&mut front, 0)?;
-            out.insert(id, crate::mime::header_block(&front[..n]).to_vec());
         }
         Ok(out)
+    }
+
+    /// The header block of what is stored of a message (from the front of
+    /// its bytes, at most [`crate::mime::HEADER_DIGEST_SCAN`] of them), or
+    /// `None` when nothing is stored or the stored bytes are damaged (no
+    /// rule judges a message on bytes that are not its own). Bytes kept
+    /// packed are unpacked whole: a packed blob is only checked whole.
+    fn stored_header_block(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        let packed: Option<bool> = self
+            .conn
+            .prepare_cached("SELECT packed FROM message_bytes WHERE message_id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let front = match packed {
+            None => return Ok(None),
+            Some(false) => {
+                let blob =
+                    self.conn
+                        .blob_open(rusqlite::MAIN_DB, "message_bytes", "raw", id, true)?;
+                let mut front = vec![0u8; crate::mime::HEADER_DIGEST_SCAN.min(blob.len())];
+                let n = blob.read_at(&mut front, 0)?;
+                front.truncate(n);
+                front
+            }
+            Some(true) => match self.raw(id) {
+                Ok(raw) => raw,
+                Err(super::StoreError::Corrupt { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            },
+        };
+        let scanned = &front[..front.len().min(crate::mime::HEADER_DIGEST_SCAN)];
+        Ok(Some(crate::mime::header_block(scanned).to_vec()))
     }
 }
 

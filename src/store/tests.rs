@@ -848,3 +848,314 @@ fn a_message_a_rule_deleted_leaves_the_other_views_and_its_headers_go_after_30_d
     store.disarm_rule("home", "spam").unwrap();
     assert!(store.armed_rules("home").unwrap().is_empty());
 }
+
+/// A message with a base64 attachment of `n` pseudo-random bytes, in lines
+/// of `line` characters ending in `eol`.
+fn with_attachment(n: usize, line: usize, eol: &str, seed: u64) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut x = seed | 1;
+    let bytes: Vec<u8> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let mut m = format!(
+        "From: Ana <ana@example.org>{eol}Subject: the photos{eol}MIME-Version: 1.0{eol}\
+         Content-Type: multipart/mixed; boundary=\"b\"{eol}{eol}--b{eol}\
+         Content-Type: text/plain{eol}{eol}post office protocol mailbox retrieve message server{eol}\
+         post office protocol mailbox retrieve message server{eol}--b{eol}\
+         Content-Type: application/octet-stream{eol}Content-Transfer-Encoding: base64{eol}{eol}"
+    )
+    .into_bytes();
+    for chunk in encoded.as_bytes().chunks(line) {
+        m.extend_from_slice(chunk);
+        m.extend_from_slice(eol.as_bytes());
+    }
+    m.extend_from_slice(format!("--b--{eol}").as_bytes());
+    m
+}
+
+#[test]
+fn packed_bytes_come_back_exactly_and_attachments_shrink_to_what_they_encode() {
+    let mut cases: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"x".to_vec(),
+        b"From: a\r\n\r\nshort".to_vec(),
+        // Text that only looks like base64, lines of it, no final line ending.
+        b"QUJDREVGR0hJSktMTU5PUA==\r\nQUJDREVGR0hJSktMTU5PUA".repeat(100),
+        // Non-canonical base64 (trailing bits set): kept as it is.
+        b"QR==\r\n".repeat(400),
+        b"QUJDREVGR0hJSktMTU5PUR==\r\n".repeat(400),
+    ];
+    for (n, line, eol) in [
+        (3000, 76, "\r\n"),
+        (3001, 76, "\r\n"),
+        (3002, 76, "\n"),
+        (57 * 40, 76, "\r\n"), // the last line full
+        (5000, 64, "\r\n"),
+        (5000, 996, "\n"),
+        (100_000, 72, "\r\n"),
+    ] {
+        cases.push(with_attachment(n, line, eol, n as u64));
+    }
+    // Two attachments with a base64 body in between that is not one run:
+    // its line lengths change midway.
+    let mut mixed = with_attachment(4000, 76, "\r\n", 7);
+    mixed.extend_from_slice(&with_attachment(4000, 60, "\r\n", 8));
+    mixed.extend_from_slice(b"ABCDEFGHIJKLMNOP\r\nABCDEFGH\r\nABCDEFGHIJKLMNOP\r\n");
+    cases.push(mixed);
+    // 8-bit bytes, and a CR without LF inside a base64-looking line.
+    let binary: Vec<u8> = (0..70_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    cases.push(binary);
+    let mut bare_cr = with_attachment(3000, 76, "\r\n", 9);
+    let at = bare_cr.len() / 2;
+    bare_cr.insert(at, b'\r');
+    cases.push(bare_cr);
+    for raw in &cases {
+        match pack::pack(raw) {
+            Some(packed) => {
+                assert!(packed.len() < raw.len());
+                assert_eq!(&pack::unpack(&packed).unwrap(), raw);
+            }
+            None => assert!(raw.len() < 2000, "{} bytes not packed", raw.len()),
+        }
+    }
+    // Random bytes in base64 keep about 3/4 of their size, not more.
+    let big = with_attachment(1_000_000, 76, "\r\n", 3);
+    let packed = pack::pack(&big).unwrap();
+    assert!(
+        (packed.len() as f64) < big.len() as f64 * 0.74,
+        "{} of {}",
+        packed.len(),
+        big.len()
+    );
+}
+
+#[test]
+fn damaged_packed_bytes_are_refused_never_given_back_wrong() {
+    let raw = with_attachment(3000, 76, "\r\n", 5);
+    let packed = pack::pack(&raw).unwrap();
+    // Every byte changed, one at a time; and every length cut short.
+    for i in 0..packed.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut bad = packed.clone();
+            bad[i] ^= flip;
+            if let Ok(back) = pack::unpack(&bad) {
+                assert_eq!(back, raw, "byte {i} changed gave other bytes");
+            }
+        }
+    }
+    for n in 0..packed.len() {
+        assert!(pack::unpack(&packed[..n]).is_err(), "cut at {n}");
+    }
+    // A length no blob of this size could give is refused before it is
+    // allocated.
+    let mut huge = vec![1u8, 0, 0, 0, 0];
+    huge.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+    assert!(pack::unpack(&huge).is_err());
+}
+
+#[test]
+fn a_damaged_row_is_a_clear_error_for_show_and_export() {
+    let (_dir, mut store) = temp_store();
+    let raw = with_attachment(20_000, 76, "\r\n", 11);
+    let id = add(&mut store, "u1", &raw, MessageState::Full);
+    let packed: bool = store
+        .conn
+        .query_row(
+            "SELECT packed FROM message_bytes WHERE message_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(packed, "a new message is stored packed");
+    assert_eq!(store.raw(id).unwrap(), raw);
+    // One bit of the stored attachment flipped, as a failing disk would.
+    let mut blob: Vec<u8> = store
+        .conn
+        .query_row(
+            "SELECT raw FROM message_bytes WHERE message_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    blob[1000] ^= 0x10;
+    store
+        .conn
+        .execute(
+            "UPDATE message_bytes SET raw = ?2 WHERE message_id = ?1",
+            params![id, blob],
+        )
+        .unwrap();
+    let err = store.raw(id).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Corrupt { id: i, .. } if i == id),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("damaged"), "{err}");
+    let mut out = Vec::new();
+    assert!(matches!(
+        store.export_mbox(&mut out),
+        Err(StoreError::Corrupt { .. })
+    ));
+    // A row that is not even in the packed format.
+    store
+        .conn
+        .execute(
+            "UPDATE message_bytes SET raw = x'07' WHERE message_id = ?1",
+            [id],
+        )
+        .unwrap();
+    assert!(matches!(store.raw(id), Err(StoreError::Corrupt { .. })));
+}
+
+#[test]
+fn a_version_6_store_keeps_its_bytes_exactly_and_packs_what_comes_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipit.db");
+    let old = with_attachment(50_000, 76, "\r\n", 21);
+    let headers = b"From: Bo <bo@example.org>\r\nSubject: invoice\r\n\r\n".to_vec();
+    {
+        // A store as Pipit left it at schema version 6: bytes as received.
+        let conn = Connection::open(&path).unwrap();
+        fold::register(&conn).unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO messages (id, account, uid, state, size, first_seen, from_addr, subject, date)
+             VALUES (1, 'home', 'u1', 'full', 0, 5, 'Ana <ana@example.org>', 'the photos', 10),
+                    (2, 'home', 'u2', 'headers', 9000, 6, 'Bo <bo@example.org>', 'invoice', 20);
+             INSERT INTO ledger (account, uid, size, message, first_seen)
+             VALUES ('home', 'u2', 9000, 2, 6);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO message_bytes (message_id, raw) VALUES (1, ?1), (2, ?2)",
+            params![old, headers],
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    let version: i64 = store
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, MIGRATIONS.len() as i64);
+    assert_eq!(store.raw(1).unwrap(), old);
+    assert_eq!(store.raw(2).unwrap(), headers);
+    let mut mbox = Vec::new();
+    assert_eq!(store.export_mbox(&mut mbox).unwrap(), 1);
+    assert!(mbox.windows(old.len()).any(|w| w == old.as_slice()));
+    // The headers-only message completed, and a new one: both packed, both exact.
+    let full = with_attachment(30_000, 76, "\r\n", 22)
+        .into_iter()
+        .skip(b"From: Ana <ana@example.org>\r\nSubject: the photos\r\n".len())
+        .collect::<Vec<u8>>();
+    let full = [headers.strip_suffix(b"\r\n").unwrap(), &full[..]].concat();
+    complete(&mut store, 2, &full, 30);
+    let new = with_attachment(40_000, 64, "\n", 23);
+    let id = add(&mut store, "u3", &new, MessageState::Full);
+    for (id, raw) in [(2, &full), (id, &new)] {
+        assert_eq!(&store.raw(id).unwrap(), raw);
+        let packed: bool = store
+            .conn
+            .query_row(
+                "SELECT packed FROM message_bytes WHERE message_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(packed, "message {id}");
+    }
+    // The same bytes again join the stored message, packed or not.
+    assert_eq!(store.raw(1).unwrap(), old);
+    assert_eq!(store.integrity_check(), Ok(()));
+    // A backup is a store of its own that gives the same bytes.
+    let copy = dir.path().join("backup.db");
+    store.backup(&copy).unwrap();
+    let backup = Store::open(&copy).unwrap();
+    for (id, raw) in [(1, &old), (2, &full), (id, &new)] {
+        assert_eq!(&backup.raw(id).unwrap(), raw);
+    }
+}
+
+#[test]
+fn sql_sees_the_bytes_through_pipit_bytes() {
+    let (_dir, mut store) = temp_store();
+    let raw = with_attachment(20_000, 76, "\r\n", 31);
+    add(&mut store, "u1", &raw, MessageState::Full);
+    register_bytes_function(&store.conn).unwrap();
+    let n: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM message_bytes WHERE pipit_bytes(raw, packed) = ?1",
+            [&raw],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn the_look_for_identical_bytes_reads_two_indexes_not_the_whole_account() {
+    let (_dir, store) = temp_store();
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            ledger::IDENTICAL_CANDIDATES
+        ))
+        .unwrap()
+        .query_map(
+            params!["home", b"digest".as_slice(), 10, "<m@example.org>", 1, 8],
+            |r| r.get::<_, String>(3),
+        )
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("messages_by_digest (account=? AND header_digest=?)")
+            && plan.contains("messages_by_message_id (account=? AND message_id=?)"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn rules_read_the_header_block_of_bytes_kept_packed() {
+    let (_dir, mut store) = temp_store();
+    // Long enough to be kept packed, as the fetch keeps most mail now.
+    let mut headers = String::from("From: Ana <ana@example.org>\r\nX-Spam-Flag: YES\r\n");
+    for i in 0..100 {
+        headers.push_str(&format!(
+            "Received: from relay{i}.example.org by mx.example.org\r\n"
+        ));
+    }
+    headers.push_str("Subject: cheap pills\r\n\r\n");
+    let mut whole = headers.clone().into_bytes();
+    whole.extend_from_slice(&b"buy now, buy now, buy now\r\n".repeat(200));
+    let held = add(&mut store, "h", headers.as_bytes(), MessageState::Headers);
+    let full = add(&mut store, "f", &whole, MessageState::Full);
+    for id in [held, full] {
+        let packed: bool = store
+            .conn
+            .query_row(
+                "SELECT packed FROM message_bytes WHERE message_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(packed, "message {id} is kept packed");
+    }
+    let blocks = store.header_blocks(&[held, full]).unwrap();
+    assert_eq!(blocks[&held], headers.as_bytes());
+    assert_eq!(blocks[&full], headers.as_bytes());
+}

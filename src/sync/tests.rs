@@ -272,7 +272,7 @@ impl World {
         self.db
             .query_row(
                 "SELECT count(*) FROM messages m JOIN message_bytes b ON b.message_id = m.id
-                 WHERE m.state = 'full' AND b.raw = ?1",
+                 WHERE m.state = 'full' AND pipit_bytes(b.raw, b.packed) = ?1",
                 [raw],
                 |r| r.get::<_, i64>(0),
             )
@@ -297,7 +297,7 @@ impl World {
     fn stored_twice(&self) -> Option<String> {
         self.db
             .query_row(
-                "SELECT count(*) - count(DISTINCT b.raw) FROM messages m
+                "SELECT count(*) - count(DISTINCT pipit_bytes(b.raw, b.packed)) FROM messages m
                  JOIN message_bytes b ON b.message_id = m.id WHERE m.state = 'full'",
                 [],
                 |r| r.get::<_, i64>(0),
@@ -655,6 +655,7 @@ proptest! {
         let path = dir.path().join("pipit.db");
         let store = Store::open(&path).unwrap();
         let db = rusqlite::Connection::open(&path).unwrap();
+        crate::store::register_bytes_function(&db).unwrap();
         let mut world = World {
             store,
             db,
@@ -689,7 +690,7 @@ proptest! {
                     .db
                     .query_row(
                         "SELECT count(*) FROM messages m JOIN message_bytes b ON b.message_id = m.id
-                         WHERE m.state = 'full' AND m.trashed_at IS NULL AND b.raw = ?1",
+                         WHERE m.state = 'full' AND m.trashed_at IS NULL AND pipit_bytes(b.raw, b.packed) = ?1",
                         [&raw],
                         |r| r.get(0),
                     )

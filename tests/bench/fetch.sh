@@ -144,6 +144,11 @@ run_client() {
   /usr/bin/time -f "%e %M" -o "$dir/time" "${cmd[@]}" >/dev/null 2>"$dir/err" || [ "$client" = fetchmail ] || {
     echo "fetch.sh: $client failed:" >&2; cat "$dir/err" >&2; exit 1; }
   cat "$dir/time"
+  # What Pipit's store takes on disk (the database and any WAL left), for
+  # the store size / mail size row.
+  if [ "$client" = pipit ]; then
+    cat "$dir/home/pipit.db" "$dir/home/pipit.db-wal" 2>/dev/null | wc -c > "$lab/store_bytes"
+  fi
   # Kept until the end: ext4 searches longer for a free inode while many were
   # deleted in the last half minute, which would slow whoever runs next
   # (mpop, writing a file per message, most).
@@ -223,6 +228,7 @@ fi
 
 start_dovecot inbox inbox "$inbox"
 race "$inbox inbox messages" "$tls" "$inbox"
+inbox_mail=$(cat "$lab"/src/* | wc -c); inbox_store=$(cat "$lab/store_bytes"); inbox_label="$inbox inbox messages"
 start_dovecot small small "$small"
 race "$small small messages" "$tls" "$small"
 delayed=$(free_ports 1)
@@ -244,3 +250,10 @@ for r in "${rows[@]}"; do
     "$(awk "BEGIN{print $s/${raw_of[$l]}}")" "$(awk "BEGIN{print $s/${mpop_of[$l]}}")" "$(awk "BEGIN{print $k/1024}")"
 done
 echo "(median of $rounds rounds; peak memory: the largest of them)"
+echo
+printf '%-48s %22s %10s\n' 'target (the inbox)' measured target
+pipit_of=; for r in "${rows[@]}"; do IFS='|' read -r l c s k <<<"$r"; [ "$l|$c" = "$inbox_label|pipit" ] && pipit_of=$s; done
+printf '%-48s %22s %10s\n' "Pipit / raw burst, $inbox_label" \
+  "$(awk "BEGIN{printf \"%.2f×\", $pipit_of/${raw_of[$inbox_label]}}")" '≤ 1.2×'
+printf '%-48s %22s %10s\n' "store size / mail size, $inbox_label" \
+  "$(awk "BEGIN{printf \"%.0f / %.0f MB = %.2f×\", $inbox_store/1e6, $inbox_mail/1e6, $inbox_store/$inbox_mail}")" '≤ 0.6×'

@@ -542,9 +542,11 @@ fn check_durable(state: &Arc<Mutex<State>>, message: &[u8]) {
     };
     let durable = rusqlite::Connection::open(&path)
         .and_then(|db| {
+            // The bytes as stored may be packed (store version 8).
+            pipit::store::register_bytes_function(&db)?;
             db.query_row(
                 "SELECT count(*) FROM messages m JOIN message_bytes b ON b.message_id = m.id
-                 WHERE m.state = 'full' AND b.raw = ?1",
+                 WHERE m.state = 'full' AND pipit_bytes(b.raw, b.packed) = ?1",
                 [message],
                 |r| r.get::<_, i64>(0),
             )

@@ -22,9 +22,26 @@ pub fn stored_messages(store: &Path) -> Vec<Vec<u8>> {
     if !has_tables {
         return Vec::new();
     }
+    pipit::store::register_bytes_function(&db).unwrap();
+    // Stores from before version 8 have no `packed` column.
+    let packed: bool = db
+        .query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('message_bytes') WHERE name = 'packed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let bytes = if packed {
+        "pipit_bytes(b.raw, b.packed)"
+    } else {
+        "b.raw"
+    };
     let mut stmt = db
-        .prepare("SELECT b.raw FROM messages m JOIN message_bytes b ON b.message_id = m.id WHERE m.state = 'full'")
+        .prepare(&format!(
+            "SELECT {bytes} FROM messages m JOIN message_bytes b ON b.message_id = m.id WHERE m.state = 'full'"
+        ))
         .expect("the store has its tables");
+    // Damaged bytes come back as NULL, and fail here.
     stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
         .unwrap()
         .collect::<Result<_, _>>()
