@@ -449,3 +449,38 @@ fn window_inventory_in_a_narrow_window_opens_a_message_in_place_of_the_list() {
     assert!(!h.state().reader_open);
     h.get_by_label("Headers only (1)");
 }
+
+/// Review: in an account's settings, *Check server…* was drawn over
+/// *Cancel* (the row of buttons was wider than the dialog).
+#[test]
+fn window_settings_check_server_is_not_drawn_over_cancel() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    let mut h = window(&home);
+    wait(&mut h, "the window", |app| app.rows_loaded);
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    let buttons = [
+        "Test connection",
+        "Save",
+        "Cancel",
+        "Check server…",
+        "Remove account…",
+    ];
+    let rects: Vec<egui::Rect> = buttons.iter().map(|b| h.get_by_label(b).rect()).collect();
+    for (i, a) in rects.iter().enumerate() {
+        for (j, b) in rects.iter().enumerate().skip(i + 1) {
+            assert!(
+                !a.shrink(1.0).intersects(b.shrink(1.0)),
+                "{} {a:?} and {} {b:?} overlap",
+                buttons[i],
+                buttons[j]
+            );
+        }
+    }
+    // And it still works from there.
+    h.get_by_label("Check server…").click();
+    steps(&mut h, 6);
+    h.get_by_label("Check server: lab");
+}
