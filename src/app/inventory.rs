@@ -68,18 +68,22 @@ pub fn shown(app: &PipitApp) -> impl Iterator<Item = &InventoryRow> {
 }
 
 /// "5 messages on the server, 1.2 MB", or with a filter "2 of 5 messages on
-/// the server, 60 kB of 1.2 MB"; copies count as the server counts them.
+/// the server, 60 kB of 1.2 MB"; copies count as the server counts them,
+/// and where there are any, how many different messages the list shows
+/// ("5 messages on the server (4 different)"), so that the choices' counts
+/// add up.
 pub fn totals(app: &PipitApp) -> String {
     let count = |rows: &mut dyn Iterator<Item = &InventoryRow>| {
-        rows.fold((0usize, 0u64, false), |(n, b, unknown), r| {
+        rows.fold((0usize, 0u64, false, 0usize), |(n, b, unknown, d), r| {
             (
                 n + r.copies,
                 b + r.listed.unwrap_or(0),
                 unknown || r.listed.is_none(),
+                d + 1,
             )
         })
     };
-    let (all, all_bytes, unknown) = count(&mut app.inventory.iter());
+    let (all, all_bytes, unknown, all_different) = count(&mut app.inventory.iter());
     let plural = |n: usize| if n == 1 { "message" } else { "messages" };
     // A search narrows what the view holds: the counts say so.
     let place = if app.search.trim().is_empty() {
@@ -87,16 +91,31 @@ pub fn totals(app: &PipitApp) -> String {
     } else {
         "on the server that the search finds"
     };
+    let copies = all != all_different;
     let mut text = if app.inventory_filter.is_some() {
-        let (n, bytes, _) = count(&mut shown(app));
+        let (n, bytes, _, different) = count(&mut shown(app));
+        let different = if copies {
+            format!(" ({different} of {all_different} different)")
+        } else {
+            String::new()
+        };
         format!(
-            "{n} of {all} {} {place}, {} of {}",
+            "{n} of {all} {} {place}{different}, {} of {}",
             plural(all),
             human_bytes(bytes),
             human_bytes(all_bytes)
         )
     } else {
-        format!("{all} {} {place}, {}", plural(all), human_bytes(all_bytes))
+        let different = if copies {
+            format!(" ({all_different} different)")
+        } else {
+            String::new()
+        };
+        format!(
+            "{all} {} {place}{different}, {}",
+            plural(all),
+            human_bytes(all_bytes)
+        )
     };
     if unknown {
         text.push_str(" (some sizes not known until the next Get Mail)");
@@ -108,8 +127,9 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     filters_ui(ui, app);
     ui.horizontal_wrapped(|ui| {
         ui.label(totals(app)).on_hover_text(
-            "As each server listed them at its account's last Get Mail. POP3 servers do not \
-say how much room a mailbox has, so no quota is shown.",
+            "As each server listed them at its account's last Get Mail. A message the server \
+lists more than once counts each time, as the server counts it; the list and the choices above \
+show it once. POP3 servers do not say how much room a mailbox has, so no quota is shown.",
         );
         order_ui(ui, app);
     });

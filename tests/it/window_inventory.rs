@@ -484,3 +484,34 @@ fn window_settings_check_server_is_not_drawn_over_cancel() {
     steps(&mut h, 6);
     h.get_by_label("Check server: lab");
 }
+
+/// Review: a message the server lists twice made the counts disagree: "All
+/// (2)" above "3 messages on the server". The totals say how many different
+/// messages that is, filtered or not.
+#[test]
+fn window_inventory_totals_add_up_with_the_choices_when_the_server_lists_a_message_twice() {
+    let twice = mail::sized(1, 500);
+    let server = FakeServer::start(
+        vec![twice.clone(), twice, mail::sized(2, 30_000)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &["--max-size", "10000"]);
+    home.fetch_ok();
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows_loaded);
+    on_server(&mut h, 2);
+    h.get_by_label("All (2)");
+    let all = totals(&h);
+    assert!(
+        all.starts_with("3 messages on the server (2 different), "),
+        "{all}"
+    );
+    h.get_by_label("Stored (1)").click();
+    wait(&mut h, "the filter", |app| app.rows.len() == 1);
+    let stored = totals(&h);
+    assert!(
+        stored.starts_with("2 of 3 messages on the server (1 of 2 different), "),
+        "{stored}"
+    );
+}
