@@ -259,8 +259,16 @@ fn order_ui(ui: &mut egui::Ui, app: &mut PipitApp) {
             "Oldest first"
         }
     };
-    // The label and its choice stay together when the line wraps.
-    ui.horizontal(|ui| {
+    // The label and its choice stay together, on a line of their own where
+    // they do not fit after the totals: a group is not wrapped by itself,
+    // and it pushed past the list's right edge, the rows with it. Its width
+    // is the one it had the frame before.
+    let width_id = ui.id().with("inventory-order-width");
+    let needed = ui.data(|d| d.get_temp::<f32>(width_id)).unwrap_or(150.0);
+    if ui.available_size_before_wrap().x < needed {
+        ui.end_row();
+    }
+    let group = ui.horizontal(|ui| {
         let order = ui.label("Order");
         egui::ComboBox::from_id_salt("inventory-order")
             .selected_text(words(largest_first))
@@ -276,6 +284,8 @@ fn order_ui(ui: &mut egui::Ui, app: &mut PipitApp) {
 most room there",
             );
     });
+    let width = group.response.rect.width();
+    ui.data_mut(|d| d.insert_temp(width_id, width));
     if largest_first != app.inventory_largest_first {
         app.set_inventory_filter(app.inventory_filter, largest_first);
     }

@@ -515,3 +515,27 @@ fn window_inventory_totals_add_up_with_the_choices_when_the_server_lists_a_messa
         "{stored}"
     );
 }
+
+/// Review: in a narrow window the totals line pushed *Order* past the
+/// list's right edge, and the rows with it (their sizes cut off).
+#[test]
+fn window_inventory_in_a_narrow_window_keeps_order_and_rows_inside_the_window() {
+    let server = FakeServer::start(
+        vec![mail::sized(1, 500), mail::sized(2, 30_000)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &["--max-size", "10000"]);
+    home.fetch_ok();
+    let width = 640.0;
+    let mut h = crate::support::window::window_sized(&home, egui::vec2(width, 600.0));
+    wait(&mut h, "the list", |app| app.rows.len() == 2);
+    on_server(&mut h, 2);
+    h.get_by_label("Headers only (1)").click();
+    wait(&mut h, "the filter", |app| app.rows.len() == 1);
+    steps(&mut h, 3);
+    let order = h.get_by_label("Order").rect();
+    assert!(order.right() <= width, "Order is cut off: {order:?}");
+    let row = h.get_by_label_contains("Big 2, ").rect();
+    assert!(row.right() <= width, "the row is cut off: {row:?}");
+}
