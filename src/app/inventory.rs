@@ -45,6 +45,11 @@ pub fn fate_words(row: &InventoryRow) -> String {
         Deletion::OnceDownloaded => {
             format!("{words}: this account deletes only mail it has stored")
         }
+        Deletion::NextFetch
+            if row.kind == Kind::DeletedHere && row.summary.state != MessageState::Purged =>
+        {
+            format!("{words}: you deleted it here (Restore, R, keeps it there)")
+        }
         Deletion::NextFetch if row.kind == Kind::DeletedHere => {
             format!("{words}: you deleted it here")
         }

@@ -663,6 +663,17 @@ nothing to restore.",
             {
                 self.run_command(UiCommand::EmptyTrash);
             }
+        } else if self.view == View::OnServer && shown.as_ref().is_some_and(restorable_here) {
+            // In On server, a message in Trash has Restore where Delete
+            // was: it keeps the message on the server, which Trash deletes
+            // at the next Get Mail.
+            if ui
+                .button(UiCommand::Restore.label())
+                .on_hover_text("Take the message out of Trash, so that it stays on the server (R)")
+                .clicked()
+            {
+                self.run_command(UiCommand::Restore);
+            }
         } else if ui
             .add_enabled(deletable, egui::Button::new(UiCommand::Delete.label()))
             .on_hover_text(
@@ -677,8 +688,8 @@ Delete)"
                 },
             )
             .on_disabled_hover_text(if has_selection {
-                "It is deleted here already: its copy on the server goes at the next Get Mail \
-(Restore, in Trash, takes back a message still there)"
+                "It is removed here for good already: its copy on the server goes at the next \
+Get Mail"
             } else {
                 "Select a message first"
             })
@@ -840,6 +851,12 @@ Delete)"
                     && restorable(&row)
                 {
                     self.move_selection_after_removing(row.id);
+                    self.library.ask(Query::Restore(row.id));
+                } else if self.view == View::OnServer
+                    && let Some(row) = self.shown_row()
+                    && restorable_here(&row)
+                {
+                    // It stays in the view, as what it is again.
                     self.library.ask(Query::Restore(row.id));
                 }
             }
@@ -1568,6 +1585,12 @@ pub fn deletable(row: &Summary) -> bool {
 /// message known only by its headers that has left the server cannot.
 pub fn restorable(row: &Summary) -> bool {
     row.state == MessageState::Full || row.on_server
+}
+
+/// Whether On server offers Restore for the message: one in Trash (not
+/// removed for good), which Restore keeps on the server.
+pub fn restorable_here(row: &Summary) -> bool {
+    row.trashed && row.state != MessageState::Purged && restorable(row)
 }
 
 impl eframe::App for PipitApp {

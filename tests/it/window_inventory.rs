@@ -539,3 +539,66 @@ fn window_inventory_in_a_narrow_window_keeps_order_and_rows_inside_the_window() 
     let row = h.get_by_label_contains("Big 2, ").rect();
     assert!(row.right() <= width, "the row is cut off: {row:?}");
 }
+
+/// Review: a message in Trash shows in On server as "deleted there at the
+/// next Get Mail", and nothing there took it back (R did nothing, Delete
+/// was shut). Restore, in its place, and R keep it on the server.
+#[test]
+fn window_inventory_restores_a_message_in_trash_so_it_stays_on_the_server() {
+    let server = FakeServer::start(
+        vec![mail::sized(1, 500), mail::sized(2, 600)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &[]);
+    home.fetch_ok();
+    {
+        let store = Store::open(&home.store_path()).unwrap();
+        let ids: Vec<i64> = store
+            .inventory(None)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.message)
+            .collect();
+        for id in ids {
+            store.trash(id, pipit::dates::unix_now()).unwrap();
+        }
+    }
+    let mut h = window(&home);
+    wait(&mut h, "the window", |app| app.rows_loaded);
+    on_server(&mut h, 2);
+    h.get_by_label("Deleted here (2)");
+    // By the button.
+    h.get_by_label_contains("Big 1, ").click();
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label_contains("you deleted it here (Restore, R, keeps it there).");
+    h.get_by_label("Restore").click();
+    wait(&mut h, "it to be restored", |app| {
+        app.inventory
+            .iter()
+            .any(|r| r.summary.subject.as_ref() == "Big 1" && r.kind == Kind::Stored)
+    });
+    h.get_by_label("Stored (1)");
+    assert!(
+        row_label(&h, "Big 1").contains("Stored · on the server since today · kept there"),
+        "{}",
+        row_label(&h, "Big 1")
+    );
+    // By the key.
+    h.get_by_label_contains("Big 2, ").click();
+    wait(
+        &mut h,
+        "it to open",
+        |app| matches!(&app.reading, Some(Reading::Ready(o)) if o.detail.summary.subject.as_ref() == "Big 2"),
+    );
+    h.key_press(egui::Key::R);
+    wait(&mut h, "it to be restored", |app| {
+        app.inventory.iter().all(|r| r.kind == Kind::Stored)
+    });
+    h.get_by_label("Stored (2)");
+    // Nothing goes from the server at the next Get Mail.
+    home.fetch_ok();
+    assert_eq!(server.count("DELE"), 0);
+}
