@@ -268,7 +268,7 @@ fn order_ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     // they do not fit after the totals: a group is not wrapped by itself,
     // and it pushed past the list's right edge, the rows with it. Its width
     // is the one it had the frame before.
-    let width_id = ui.id().with("inventory-order-width");
+    let width_id = egui::Id::unique("inventory-order-width");
     let needed = ui.data(|d| d.get_temp::<f32>(width_id)).unwrap_or(150.0);
     if ui.available_size_before_wrap().x < needed {
         ui.end_row();
