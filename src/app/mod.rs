@@ -836,10 +836,11 @@ Get Mail"
                     // Only its headers are here: in Trash, the message itself
                     // would be deleted on the server at the next Get Mail, for
                     // good. Delete asks first, as Delete on server… does.
-                    self.confirm = Some(Confirm::DeleteOnServer {
-                        id: row.id,
-                        subject: list::display_subject(&row.subject),
-                    });
+                    self.confirm = Some(self.confirm_delete_on_server(
+                        row.id,
+                        &row.account,
+                        list::display_subject(&row.subject),
+                    ));
                 } else {
                     self.move_selection_after_removing(row.id);
                     self.library.ask(Query::Trash(row.id));
@@ -1200,6 +1201,28 @@ Get Mail"
             } else {
                 self.fetch_account(&account);
             }
+        }
+    }
+
+    /// The question before "Delete on server" of message `id`: that pass
+    /// is a Get Mail of `account`, so what else is due to go from its
+    /// server goes too, counted where the On server view knows it.
+    pub fn confirm_delete_on_server(&self, id: i64, account: &str, subject: String) -> Confirm {
+        let others = (self.view == View::OnServer && self.rows_loaded).then(|| {
+            self.inventory
+                .iter()
+                .filter(|r| {
+                    r.summary.id != id
+                        && r.summary.account.as_ref() == account
+                        && r.deletion == crate::sync::plan::Deletion::NextFetch
+                })
+                .map(|r| r.copies)
+                .sum()
+        });
+        Confirm::DeleteOnServer {
+            id,
+            subject,
+            others,
         }
     }
 

@@ -602,3 +602,47 @@ fn window_inventory_restores_a_message_in_trash_so_it_stays_on_the_server() {
     home.fetch_ok();
     assert_eq!(server.count("DELE"), 0);
 }
+
+/// Review: Delete on server of one message also took from the server one
+/// in Trash ("Deleted 2 messages on the server"), which the question had
+/// not said: that pass is a Get Mail. The question says so, and how many.
+#[test]
+fn window_inventory_delete_on_server_says_what_else_goes_from_the_server() {
+    let server = FakeServer::start(
+        vec![mail::sized(1, 500), mail::sized(2, 30_000)],
+        Faults::well_behaved(),
+    );
+    let home = Pipit::new();
+    home.add_account(server.port, "plain", &["--max-size", "10000"]);
+    home.fetch_ok();
+    {
+        let store = Store::open(&home.store_path()).unwrap();
+        let stored = store
+            .inventory(None)
+            .unwrap()
+            .into_iter()
+            .find(|c| c.subject == "Big 1")
+            .unwrap()
+            .message;
+        store.trash(stored, pipit::dates::unix_now()).unwrap();
+    }
+    let mut h = window(&home);
+    wait(&mut h, "the window", |app| app.rows_loaded);
+    on_server(&mut h, 2);
+    h.get_by_label_contains("Big 2, ").click();
+    wait(&mut h, "it to open", |app| {
+        matches!(app.reading, Some(Reading::Ready(_)))
+    });
+    h.get_by_label("Delete on server…").click();
+    steps(&mut h, 6);
+    h.get_by_label("Delete on the server?");
+    h.get_by_label_contains(
+        "This is a Get Mail of the account: the 1 other message due to go from the server \
+(in Trash, or by the account's policy) goes too.",
+    );
+    h.get_by_label("Delete on server").click();
+    wait(&mut h, "the pass", |app| {
+        app.fetching.is_empty() && app.inventory.is_empty()
+    });
+    assert_eq!(server.count("DELE"), 2, "as it said");
+}
