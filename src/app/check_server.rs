@@ -20,6 +20,9 @@ pub struct CheckRun {
     pub result: Option<Result<Report, Said>>,
     /// The result has just come: the dialog opens again at the centre.
     recentre: bool,
+    /// When the result came (Unix seconds): the dialog says so, so that
+    /// *Check again* is seen to have run.
+    pub done_at: Option<i64>,
 }
 
 impl CheckRun {
@@ -44,6 +47,7 @@ impl PipitApp {
             job: Some(job),
             result: None,
             recentre: false,
+            done_at: None,
         });
     }
 
@@ -57,8 +61,15 @@ impl PipitApp {
         {
             run.result = Some(result.map_err(|e| words::fetch_error(&e)));
             run.recentre = true;
+            run.done_at = Some(crate::dates::unix_now());
         }
     }
+}
+
+/// When the report was made, to the second: "checked at 12:03:15".
+pub fn checked_words(at: i64) -> String {
+    let c = crate::dates::local(at, &crate::dates::local_offset);
+    format!("checked at {:02}:{:02}:{:02}", c.hour, c.minute, c.second)
 }
 
 /// The words of a status, as the report marks it.
@@ -101,7 +112,11 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     modal(ctx, Dialog::CheckServer.id(), |ui| {
         ui.set_width(640.0_f32.min(ctx.content_rect().width() - 60.0));
         ui.heading(format!("Check server: {}", run.account));
-        ui.label(RichText::new(crate::reveal::field(&run.server).into_owned()).weak());
+        let mut server = crate::reveal::field(&run.server).into_owned();
+        if let Some(at) = run.done_at {
+            server.push_str(&format!(" · {}", checked_words(at)));
+        }
+        ui.label(RichText::new(server).weak());
         ui.add_space(6.0);
         match &run.result {
             None => {

@@ -646,3 +646,40 @@ fn window_inventory_delete_on_server_says_what_else_goes_from_the_server() {
     });
     assert_eq!(server.count("DELE"), 2, "as it said");
 }
+
+/// Review: *Check again* against a quick server showed the same report
+/// with no sign that it had run. The report says when it was made.
+#[test]
+fn window_check_server_says_when_its_report_was_made() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    server.account_for(&home, "plain", &[]);
+    let mut h = window(&home);
+    wait(&mut h, "the window", |app| app.rows_loaded);
+    on_server(&mut h, 0);
+    h.get_by_label("Check server…").click();
+    steps(&mut h, 6);
+    wait(&mut h, "the report", |app| {
+        app.check_run.as_ref().is_some_and(|r| !r.running())
+    });
+    steps(&mut h, 6);
+    let line = labels(&h)
+        .into_iter()
+        .find(|l| l.starts_with(&format!("alice@127.0.0.1:{} · checked at ", server.port)))
+        .expect("the server and when it was checked");
+    let time = line.rsplit(' ').next().unwrap();
+    assert!(
+        time.len() == 8
+            && time
+                .split(':')
+                .all(|n| n.len() == 2 && n.parse::<u32>().is_ok()),
+        "{line}"
+    );
+    h.get_by_label("Check again").click();
+    h.step();
+    wait(&mut h, "the new report", |app| {
+        app.check_run.as_ref().is_some_and(|r| !r.running())
+    });
+    steps(&mut h, 3);
+    h.get_by_label_contains(" · checked at ");
+}
