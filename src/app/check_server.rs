@@ -23,6 +23,9 @@ pub struct CheckRun {
     /// When the result came (Unix seconds): the dialog says so, so that
     /// *Check again* is seen to have run.
     pub done_at: Option<i64>,
+    /// *Copy report* was pressed: the dialog says so (the footer's notice
+    /// is under the dialog's shade).
+    copied: bool,
 }
 
 impl CheckRun {
@@ -48,6 +51,7 @@ impl PipitApp {
             result: None,
             recentre: false,
             done_at: None,
+            copied: false,
         });
     }
 
@@ -184,6 +188,18 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
                             .copy_text(report_text(report, crate::dates::unix_now()));
                         copied = true;
                     }
+                    if run.copied {
+                        // Wrapped: in a narrow window it must not widen the dialog.
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(
+                                    "Copied: paste it into a mail to whoever runs the server",
+                                )
+                                .weak(),
+                            )
+                            .wrap(),
+                        );
+                    }
                     if ui
                         .button("Check again")
                         .on_hover_text("Examine the server once more")
@@ -198,6 +214,9 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
     let account = run.account.clone();
     if copied {
         app.say("Report copied");
+        if let Some(run) = &mut app.check_run {
+            run.copied = true;
+        }
     }
     if again {
         app.check_server(&account);

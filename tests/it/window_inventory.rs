@@ -683,3 +683,28 @@ fn window_check_server_says_when_its_report_was_made() {
     steps(&mut h, 3);
     h.get_by_label_contains(" · checked at ");
 }
+
+/// Review: *Copy report* said "Report copied" only in the footer, under
+/// the dialog's shade. The dialog says it, beside the button.
+#[test]
+fn window_check_server_says_in_the_dialog_that_the_report_was_copied() {
+    let server = FakeServer::start(vec![mail::sized(1, 500)], Faults::well_behaved());
+    let home = Pipit::new();
+    server.account_for(&home, "plain", &[]);
+    let mut h = window(&home);
+    wait(&mut h, "the window", |app| app.rows_loaded);
+    on_server(&mut h, 0);
+    h.get_by_label("Check server…").click();
+    steps(&mut h, 6);
+    wait(&mut h, "the report", |app| {
+        app.check_run.as_ref().is_some_and(|r| !r.running())
+    });
+    steps(&mut h, 12);
+    assert!(
+        h.query_by_label("Copied: paste it into a mail to whoever runs the server")
+            .is_none()
+    );
+    h.get_by_label("Copy report").click();
+    steps(&mut h, 3);
+    h.get_by_label("Copied: paste it into a mail to whoever runs the server");
+}
