@@ -26,6 +26,44 @@ pub struct CheckRun {
     /// *Copy report* was pressed: the dialog says so (the footer's notice
     /// is under the dialog's shade).
     copied: bool,
+    /// How many of the account's messages Pipit could not download at its
+    /// last Get Mail (failed, not downloaded yet), read from the store on
+    /// a thread of its own: the check reads one small message only, and
+    /// calls a server healthy that these came through badly.
+    stuck_job: Option<Promise<Stuck>>,
+    stuck: Stuck,
+}
+
+/// The account's messages whose download failed, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stuck {
+    pub failed: usize,
+    pub to_download: usize,
+}
+
+/// What the store says of `account`'s messages on the server that Pipit
+/// could not download.
+fn stuck(store: &std::path::Path, config: &crate::config::Config, account: &str) -> Stuck {
+    use crate::sync::inventory::Kind;
+    let Ok(store) = crate::store::Store::open(store) else {
+        return Stuck::default();
+    };
+    let lines =
+        crate::sync::inventory::lines(&store, config, Some(account), crate::dates::unix_now())
+            .unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    let mut stuck = Stuck::default();
+    for line in lines {
+        if !seen.insert(line.copy.message) {
+            continue;
+        }
+        match line.kind {
+            Kind::Failed => stuck.failed += 1,
+            Kind::ToDownload => stuck.to_download += 1,
+            _ => {}
+        }
+    }
+    stuck
 }
 
 impl CheckRun {
@@ -52,7 +90,21 @@ impl PipitApp {
             recentre: false,
             done_at: None,
             copied: false,
+            stuck_job: Some(self.stuck_job(&account.name)),
+            stuck: Stuck::default(),
         });
+    }
+
+    fn stuck_job(&self, account: &str) -> Promise<Stuck> {
+        let store = self.paths.store.clone();
+        let config = self.config.clone();
+        let account = account.to_string();
+        crate::worker::spawn_promise(
+            "pipit-check-stuck",
+            self.notify.clone(),
+            move || stuck(&store, &config, &account),
+            |_| Stuck::default(),
+        )
     }
 
     /// Takes in the check's result, once its thread is done.
@@ -60,6 +112,11 @@ impl PipitApp {
         let Some(run) = &mut self.check_run else {
             return;
         };
+        if run.stuck_job.as_ref().is_some_and(|j| j.ready().is_some())
+            && let Some(Ok(stuck)) = run.stuck_job.take().map(Promise::try_take)
+        {
+            run.stuck = stuck;
+        }
         if run.job.as_ref().is_some_and(|j| j.ready().is_some())
             && let Some(Ok(result)) = run.job.take().map(Promise::try_take)
         {
@@ -68,6 +125,27 @@ impl PipitApp {
             run.done_at = Some(crate::dates::unix_now());
         }
     }
+}
+
+/// The messages Pipit could not download, beside a report that reads one.
+pub fn stuck_words(stuck: Stuck) -> Option<String> {
+    let n = stuck.failed + stuck.to_download;
+    if n == 0 {
+        return None;
+    }
+    let mut kinds = Vec::new();
+    if stuck.failed > 0 {
+        kinds.push(format!("{} failed", stuck.failed));
+    }
+    if stuck.to_download > 0 {
+        kinds.push(format!("{} not downloaded yet", stuck.to_download));
+    }
+    Some(format!(
+        "Pipit could not download {n} of this account's messages at its last Get Mail ({}): \
+On server says why for each. This check reads one small message only, so it does not look at \
+them.",
+        kinds.join(", ")
+    ))
 }
 
 /// When the report was made, to the second: "checked at 12:03:15".
@@ -167,7 +245,7 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
                 });
             }
             Some(Ok(report)) => {
-                report_ui(ui, report);
+                report_ui(ui, report, run.stuck);
                 ui.add_space(8.0);
                 ui.horizontal(|ui| {
                     let button = default_button(ui, "Close");
@@ -229,7 +307,7 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
 
 /// The summary, the mailbox, and each check: its status and name, its
 /// finding, and (for a warning or a failure) what Pipit does about it.
-fn report_ui(ui: &mut egui::Ui, report: &Report) {
+fn report_ui(ui: &mut egui::Ui, report: &Report, stuck: Stuck) {
     let verdict = if report.failed() {
         ui.visuals().error_fg_color
     } else if report.checks.iter().any(|c| c.status == Status::Warn) {
@@ -252,6 +330,9 @@ fn report_ui(ui: &mut egui::Ui, report: &Report) {
     }
     if !facts.is_empty() {
         ui.label(words::sentence(&facts.join("; ")));
+    }
+    if let Some(text) = stuck_words(stuck) {
+        ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().warn_fg_color)).wrap());
     }
     ui.add(
         egui::Label::new(

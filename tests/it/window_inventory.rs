@@ -708,3 +708,37 @@ fn window_check_server_says_in_the_dialog_that_the_report_was_copied() {
     steps(&mut h, 3);
     h.get_by_label("Copied: paste it into a mail to whoever runs the server");
 }
+
+/// Review: against a server whose RETR of one message fails, the check
+/// (which reads one small message) said "healthy", while On server listed
+/// that message as not downloaded. The report says so beside its verdict,
+/// wherever it is opened from (here, the account's settings).
+#[test]
+fn window_check_server_names_the_messages_pipit_could_not_download() {
+    let failing = mail::sized(2, 900);
+    let server = FakeServer::start(
+        vec![mail::sized(1, 500), failing.clone()],
+        Faults {
+            retr_errors_of: vec![failing],
+            ..Faults::well_behaved()
+        },
+    );
+    let home = Pipit::new();
+    server.account_for(&home, "plain", &[]);
+    home.fetch(&[]);
+    let mut h = window(&home);
+    wait(&mut h, "the window", |app| app.rows_loaded);
+    h.get_by_label("Settings of lab").click();
+    steps(&mut h, 6);
+    h.get_by_label("Check server…").click();
+    steps(&mut h, 6);
+    wait(&mut h, "the report", |app| {
+        app.check_run.as_ref().is_some_and(|r| !r.running())
+    });
+    steps(&mut h, 3);
+    h.get_by_label_contains(" healthy: ");
+    h.get_by_label_contains(
+        "Pipit could not download 1 of this account's messages at its last Get Mail (1 not \
+downloaded yet): On server says why for each.",
+    );
+}
