@@ -19,12 +19,14 @@ fn date(unix: i64) -> String {
     crate::dates::relative(unix, crate::dates::unix_now(), &crate::dates::local_offset)
 }
 
-/// How long a message has been on the server.
+/// How long Pipit has seen a message on the server: no longer than it has
+/// been there, which POP3 does not say (a mailbox read for the first time
+/// today holds mail of years ago).
 pub fn age_words(days: i64) -> String {
     match days {
-        0 => "on the server since today".into(),
-        1 => "on the server for 1 day".into(),
-        n => format!("on the server for {n} days"),
+        0 => "first seen there today".into(),
+        1 => "first seen there 1 day ago".into(),
+        n => format!("first seen there {n} days ago"),
     }
 }
 
@@ -285,8 +287,8 @@ fn order_ui(ui: &mut egui::Ui, app: &mut PipitApp) {
             .response
             .labelled_by(order.id)
             .on_hover_text(
-                "What comes first: the message longest on the server, or the one taking the \
-most room there",
+                "What comes first: the message Pipit has seen longest on the server, or the \
+one taking the most room there",
             );
     });
     let width = group.response.rect.width();
@@ -470,11 +472,11 @@ pub fn facts_ui(ui: &mut egui::Ui, row: &InventoryRow) {
         let size = row.listed.map_or("size not known yet".into(), human_bytes);
         let days = match row.days_on_server {
             0 => String::new(),
-            1 => " (1 day)".into(),
-            n => format!(" ({n} days)"),
+            1 => " (1 day ago)".into(),
+            n => format!(" ({n} days ago)"),
         };
         let mut lines = vec![format!(
-            "{}. On the server since {}{days}: {size}.",
+            "{}, {size}. Pipit first saw it on the server {}{days}.",
             kind_words(row),
             date(row.first_seen)
         )];
