@@ -266,6 +266,13 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
                             .copy_text(report_text(report, crate::dates::unix_now()));
                         copied = true;
                     }
+                    if ui
+                        .button("Check again")
+                        .on_hover_text("Examine the server once more")
+                        .clicked()
+                    {
+                        again = true;
+                    }
                     if run.copied {
                         // Wrapped: in a narrow window it must not widen the dialog.
                         ui.add(
@@ -278,13 +285,6 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
                             .wrap(),
                         );
                     }
-                    if ui
-                        .button("Check again")
-                        .on_hover_text("Examine the server once more")
-                        .clicked()
-                    {
-                        again = true;
-                    }
                 });
             }
         }
@@ -295,6 +295,8 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
         if let Some(run) = &mut app.check_run {
             run.copied = true;
         }
+        // Said at the next frame, which nothing else would bring.
+        ctx.request_repaint();
     }
     if again {
         app.check_server(&account);
