@@ -106,12 +106,15 @@ pub fn totals(app: &PipitApp) -> String {
         } else {
             String::new()
         };
-        format!(
-            "{n} of {all} {} {place}{different}, {} of {}",
-            plural(all),
-            human_bytes(bytes),
-            human_bytes(all_bytes)
-        )
+        // Rounded alike, a part would read as the whole ("9.7 MB of 9.7
+        // MB"): then what is left out is said instead.
+        let (part, whole) = (human_bytes(bytes), human_bytes(all_bytes));
+        let of = if bytes != all_bytes && part == whole {
+            format!("all but {} of {whole}", human_bytes(all_bytes - bytes))
+        } else {
+            format!("{part} of {whole}")
+        };
+        format!("{n} of {all} {} {place}{different}, {of}", plural(all))
     } else {
         let different = if copies {
             format!(" ({all_different} different)")
