@@ -44,7 +44,7 @@ pub fn fate_words(row: &InventoryRow) -> String {
     let words = crate::sync::inventory::deletion_words(row.deletion, "the next Get Mail", &date);
     match row.deletion {
         Deletion::Never => format!("{words}: this account keeps mail until you delete it here"),
-        Deletion::OnceDownloaded => {
+        Deletion::OnceDownloaded { .. } => {
             format!("{words}: this account deletes only mail it has stored")
         }
         Deletion::NextFetch
