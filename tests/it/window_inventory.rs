@@ -816,3 +816,35 @@ fn window_inventory_keep_days_says_a_downloaded_message_stays_its_days() {
         "{text}"
     );
 }
+
+/// Review: against the demo's server the report said the certificate
+/// "expires in 755720 days". Far off, it says years.
+#[test]
+fn window_check_server_says_a_far_expiry_in_years() {
+    let demo = pipit::demo::Demo::start().unwrap();
+    crate::support::window::mock_keychain();
+    let app = PipitApp::new(demo.paths(), None);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .allow_missing_glyphs()
+        .build_ui_state(|ui, app: &mut PipitApp| app.ui(ui), app);
+    wait(&mut h, "the window", |app| app.rows_loaded);
+    h.get_by_label("On server").click();
+    wait(&mut h, "the On server view", |app| {
+        app.view == View::OnServer
+    });
+    h.get_by_label("Check server…").click();
+    steps(&mut h, 6);
+    wait(&mut h, "the report", |app| {
+        app.check_run.as_ref().is_some_and(|r| !r.running())
+    });
+    steps(&mut h, 3);
+    let cert = labels(&h)
+        .into_iter()
+        .find(|l| l.contains("rcgen self signed cert (issued by "))
+        .expect("the certificate's line");
+    assert!(
+        cert.contains(", expires in about ") && cert.contains(" years, self-signed"),
+        "{cert}"
+    );
+}
