@@ -127,6 +127,39 @@ impl PipitApp {
     }
 }
 
+/// Below the verdict, which checks to read: the report is taller than the
+/// dialog, and a server that could not be reached had its reason at the
+/// foot of fifteen lines of "not checked".
+pub fn at_a_glance(report: &Report) -> Option<String> {
+    let of = |status: Status| -> Vec<&str> {
+        report
+            .checks
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| c.id)
+            .collect()
+    };
+    let (failed, warned) = (of(Status::Fail), of(Status::Warn));
+    if let [only] = failed.as_slice()
+        && warned.is_empty()
+        && of(Status::Ok).is_empty()
+        && let Some(check) = report.check(only)
+    {
+        return Some(format!(
+            "Failed: {only} ({})",
+            crate::reveal::text(&check.detail)
+        ));
+    }
+    let mut parts = Vec::new();
+    if !failed.is_empty() {
+        parts.push(format!("Failed: {}", failed.join(", ")));
+    }
+    if !warned.is_empty() {
+        parts.push(format!("warnings: {}", warned.join(", ")));
+    }
+    (!parts.is_empty()).then(|| words::sentence(&parts.join("; ")))
+}
+
 /// The messages Pipit could not download, beside a report that reads one.
 pub fn stuck_words(stuck: Stuck) -> Option<String> {
     let n = stuck.failed + stuck.to_download;
@@ -318,6 +351,9 @@ fn report_ui(ui: &mut egui::Ui, report: &Report, stuck: Stuck) {
         ui.visuals().text_color()
     };
     ui.label(RichText::new(report.summary()).strong().color(verdict));
+    if let Some(text) = at_a_glance(report) {
+        ui.add(egui::Label::new(RichText::new(text).color(verdict)).wrap());
+    }
     let s = &report.server;
     let mut facts = Vec::new();
     if let (Some(n), Some(octets)) = (s.messages, s.octets) {

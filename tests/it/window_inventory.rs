@@ -848,3 +848,46 @@ fn window_check_server_says_a_far_expiry_in_years() {
         "{cert}"
     );
 }
+
+/// Review: a server that could not be reached gave fifteen lines of "not
+/// checked" and its reason at the foot, below the dialog's fold; a report
+/// with failures made one scroll to find them. Below the verdict, which
+/// checks to read, and for a server out of reach, why.
+#[test]
+fn window_check_server_says_below_its_verdict_what_failed() {
+    let home = Pipit::new();
+    home.add_account(crate::support::window::closed_port(), "plain", &[]);
+    let mut h = window(&home);
+    wait(&mut h, "the window", |app| app.rows_loaded);
+    on_server(&mut h, 0);
+    h.get_by_label("Check server…").click();
+    steps(&mut h, 6);
+    wait(&mut h, "the report", |app| {
+        app.check_run.as_ref().is_some_and(|r| !r.running())
+    });
+    steps(&mut h, 3);
+    h.get_by_label_contains("Failed: latency (could not talk to the server: ");
+    h.key_press(egui::Key::Escape);
+    steps(&mut h, 3);
+
+    let server = FakeServer::start(
+        (1..=3).map(|i| mail::sized(i, 500)).collect(),
+        Faults {
+            same_uid: Some("same".into()),
+            bare_lf: true,
+            ..Faults::well_behaved()
+        },
+    );
+    let home = Pipit::new();
+    server.account_for(&home, "plain", &[]);
+    let mut h = window(&home);
+    wait(&mut h, "the window", |app| app.rows_loaded);
+    on_server(&mut h, 0);
+    h.get_by_label("Check server…").click();
+    steps(&mut h, 6);
+    wait(&mut h, "the report", |app| {
+        app.check_run.as_ref().is_some_and(|r| !r.running())
+    });
+    steps(&mut h, 3);
+    h.get_by_label("Failed: uidl-unique, list-size; warnings: line-endings.");
+}
