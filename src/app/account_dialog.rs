@@ -890,7 +890,22 @@ same user on the same server and port): with both, every message shows twice. Sa
             if busy {
                 ui.spinner();
             }
-            if draft.editing().is_some() {
+        });
+        // What acts on the saved account, on a row of its own: beside the
+        // dialog's answers there is no room for it, and it was drawn over
+        // Cancel.
+        if draft.editing().is_some() {
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Check server…")
+                    .on_hover_text(
+                        "Examine the server of the saved settings, read-only: what it does \
+wrong, and what Pipit does about it",
+                    )
+                    .clicked()
+                {
+                    check = true;
+                }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui
                         .button(RichText::new("Remove account…").color(ui.visuals().error_fg_color))
@@ -899,19 +914,9 @@ same user on the same server and port): with both, every message shows twice. Sa
                     {
                         remove = true;
                     }
-                    if ui
-                        .button("Check server…")
-                        .on_hover_text(
-                            "Examine the server of the saved settings, read-only: what it does \
-wrong, and what Pipit does about it",
-                        )
-                        .clicked()
-                    {
-                        check = true;
-                    }
                 });
-            }
-        });
+            });
+        }
         draft.below = ui.min_rect().bottom() - below_from;
     });
     // A result shows only for the settings it tested: any edit, valid or

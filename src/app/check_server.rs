@@ -20,6 +20,50 @@ pub struct CheckRun {
     pub result: Option<Result<Report, Said>>,
     /// The result has just come: the dialog opens again at the centre.
     recentre: bool,
+    /// When the result came (Unix seconds): the dialog says so, so that
+    /// *Check again* is seen to have run.
+    pub done_at: Option<i64>,
+    /// *Copy report* was pressed: the dialog says so (the footer's notice
+    /// is under the dialog's shade).
+    copied: bool,
+    /// How many of the account's messages Pipit could not download at its
+    /// last Get Mail (failed, not downloaded yet), read from the store on
+    /// a thread of its own: the check reads one small message only, and
+    /// calls a server healthy that these came through badly.
+    stuck_job: Option<Promise<Stuck>>,
+    stuck: Stuck,
+}
+
+/// The account's messages whose download failed, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stuck {
+    pub failed: usize,
+    pub to_download: usize,
+}
+
+/// What the store says of `account`'s messages on the server that Pipit
+/// could not download.
+fn stuck(store: &std::path::Path, config: &crate::config::Config, account: &str) -> Stuck {
+    use crate::sync::inventory::Kind;
+    let Ok(store) = crate::store::Store::open(store) else {
+        return Stuck::default();
+    };
+    let lines =
+        crate::sync::inventory::lines(&store, config, Some(account), crate::dates::unix_now())
+            .unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    let mut stuck = Stuck::default();
+    for line in lines {
+        if !seen.insert(line.copy.message) {
+            continue;
+        }
+        match line.kind {
+            Kind::Failed => stuck.failed += 1,
+            Kind::ToDownload => stuck.to_download += 1,
+            _ => {}
+        }
+    }
+    stuck
 }
 
 impl CheckRun {
@@ -44,7 +88,23 @@ impl PipitApp {
             job: Some(job),
             result: None,
             recentre: false,
+            done_at: None,
+            copied: false,
+            stuck_job: Some(self.stuck_job(&account.name)),
+            stuck: Stuck::default(),
         });
+    }
+
+    fn stuck_job(&self, account: &str) -> Promise<Stuck> {
+        let store = self.paths.store.clone();
+        let config = self.config.clone();
+        let account = account.to_string();
+        crate::worker::spawn_promise(
+            "pipit-check-stuck",
+            self.notify.clone(),
+            move || stuck(&store, &config, &account),
+            |_| Stuck::default(),
+        )
     }
 
     /// Takes in the check's result, once its thread is done.
@@ -52,13 +112,79 @@ impl PipitApp {
         let Some(run) = &mut self.check_run else {
             return;
         };
+        if run.stuck_job.as_ref().is_some_and(|j| j.ready().is_some())
+            && let Some(Ok(stuck)) = run.stuck_job.take().map(Promise::try_take)
+        {
+            run.stuck = stuck;
+        }
         if run.job.as_ref().is_some_and(|j| j.ready().is_some())
             && let Some(Ok(result)) = run.job.take().map(Promise::try_take)
         {
             run.result = Some(result.map_err(|e| words::fetch_error(&e)));
             run.recentre = true;
+            run.done_at = Some(crate::dates::unix_now());
         }
     }
+}
+
+/// Below the verdict, which checks to read: the report is taller than the
+/// dialog, and a server that could not be reached had its reason at the
+/// foot of fifteen lines of "not checked".
+pub fn at_a_glance(report: &Report) -> Option<String> {
+    let of = |status: Status| -> Vec<&str> {
+        report
+            .checks
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| c.id)
+            .collect()
+    };
+    let (failed, warned) = (of(Status::Fail), of(Status::Warn));
+    if let [only] = failed.as_slice()
+        && warned.is_empty()
+        && of(Status::Ok).is_empty()
+        && let Some(check) = report.check(only)
+    {
+        return Some(format!(
+            "Failed: {only} ({})",
+            crate::reveal::text(&check.detail)
+        ));
+    }
+    let mut parts = Vec::new();
+    if !failed.is_empty() {
+        parts.push(format!("Failed: {}", failed.join(", ")));
+    }
+    if !warned.is_empty() {
+        parts.push(format!("warnings: {}", warned.join(", ")));
+    }
+    (!parts.is_empty()).then(|| words::sentence(&parts.join("; ")))
+}
+
+/// The messages Pipit could not download, beside a report that reads one.
+pub fn stuck_words(stuck: Stuck) -> Option<String> {
+    let n = stuck.failed + stuck.to_download;
+    if n == 0 {
+        return None;
+    }
+    let mut kinds = Vec::new();
+    if stuck.failed > 0 {
+        kinds.push(format!("{} failed", stuck.failed));
+    }
+    if stuck.to_download > 0 {
+        kinds.push(format!("{} not downloaded yet", stuck.to_download));
+    }
+    Some(format!(
+        "Pipit could not download {n} of this account's messages at its last Get Mail ({}): \
+On server says why for each. This check reads one small message only, so it does not look at \
+them.",
+        kinds.join(", ")
+    ))
+}
+
+/// When the report was made, to the second: "checked at 12:03:15".
+pub fn checked_words(at: i64) -> String {
+    let c = crate::dates::local(at, &crate::dates::local_offset);
+    format!("checked at {:02}:{:02}:{:02}", c.hour, c.minute, c.second)
 }
 
 /// The words of a status, as the report marks it.
@@ -101,7 +227,11 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     modal(ctx, Dialog::CheckServer.id(), |ui| {
         ui.set_width(640.0_f32.min(ctx.content_rect().width() - 60.0));
         ui.heading(format!("Check server: {}", run.account));
-        ui.label(RichText::new(crate::reveal::field(&run.server).into_owned()).weak());
+        let mut server = crate::reveal::field(&run.server).into_owned();
+        if let Some(at) = run.done_at {
+            server.push_str(&format!(" · {}", checked_words(at)));
+        }
+        ui.label(RichText::new(server).weak());
         ui.add_space(6.0);
         match &run.result {
             None => {
@@ -148,7 +278,7 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
                 });
             }
             Some(Ok(report)) => {
-                report_ui(ui, report);
+                report_ui(ui, report, run.stuck);
                 ui.add_space(8.0);
                 ui.horizontal(|ui| {
                     let button = default_button(ui, "Close");
@@ -176,6 +306,18 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
                     {
                         again = true;
                     }
+                    if run.copied {
+                        // Wrapped: in a narrow window it must not widen the dialog.
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(
+                                    "Copied: paste it into a mail to whoever runs the server",
+                                )
+                                .weak(),
+                            )
+                            .wrap(),
+                        );
+                    }
                 });
             }
         }
@@ -183,6 +325,11 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
     let account = run.account.clone();
     if copied {
         app.say("Report copied");
+        if let Some(run) = &mut app.check_run {
+            run.copied = true;
+        }
+        // Said at the next frame, which nothing else would bring.
+        ctx.request_repaint();
     }
     if again {
         app.check_server(&account);
@@ -195,7 +342,7 @@ to its end within its timeouts; a Get Mail of this account waits for it meanwhil
 
 /// The summary, the mailbox, and each check: its status and name, its
 /// finding, and (for a warning or a failure) what Pipit does about it.
-fn report_ui(ui: &mut egui::Ui, report: &Report) {
+fn report_ui(ui: &mut egui::Ui, report: &Report, stuck: Stuck) {
     let verdict = if report.failed() {
         ui.visuals().error_fg_color
     } else if report.checks.iter().any(|c| c.status == Status::Warn) {
@@ -204,6 +351,9 @@ fn report_ui(ui: &mut egui::Ui, report: &Report) {
         ui.visuals().text_color()
     };
     ui.label(RichText::new(report.summary()).strong().color(verdict));
+    if let Some(text) = at_a_glance(report) {
+        ui.add(egui::Label::new(RichText::new(text).color(verdict)).wrap());
+    }
     let s = &report.server;
     let mut facts = Vec::new();
     if let (Some(n), Some(octets)) = (s.messages, s.octets) {
@@ -218,6 +368,9 @@ fn report_ui(ui: &mut egui::Ui, report: &Report) {
     }
     if !facts.is_empty() {
         ui.label(words::sentence(&facts.join("; ")));
+    }
+    if let Some(text) = stuck_words(stuck) {
+        ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().warn_fg_color)).wrap());
     }
     ui.add(
         egui::Label::new(

@@ -136,6 +136,10 @@ pub enum Confirm {
     DeleteOnServer {
         id: i64,
         subject: String,
+        /// The account's other messages due to go from the server at its
+        /// next pass, which this one is: `None` where not known (the On
+        /// server view knows).
+        others: Option<usize>,
     },
     /// Remove one message in Trash for good.
     DeleteForever {
@@ -156,11 +160,27 @@ pub enum Confirm {
 impl Confirm {
     fn words(&self) -> (&'static str, String, &'static str) {
         match self {
-            Confirm::DeleteOnServer { subject, .. } => (
+            Confirm::DeleteOnServer {
+                subject, others, ..
+            } => (
                 "Delete on the server?",
                 format!(
                     "\u{201c}{subject}\u{201d} will be deleted on the server now, without being \
-downloaded. Its headers go to Trash; the message itself cannot be brought back."
+downloaded. Its headers go to Trash; the message itself cannot be brought back.{}",
+                    match others {
+                        Some(0) => String::new(),
+                        Some(1) =>
+                            " This is a Get Mail of the account: the 1 other message due to \
+go from the server (in Trash, or by the account's policy) goes too."
+                                .to_string(),
+                        Some(n) => format!(
+                            " This is a Get Mail of the account: the {n} other messages due to go \
+from the server (in Trash, or by the account's policy) go too."
+                        ),
+                        None => " This is a Get Mail of the account: any other message due to go \
+from the server (in Trash, or by the account's policy) goes too."
+                            .to_string(),
+                    }
                 ),
                 "Delete on server",
             ),

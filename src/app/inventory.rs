@@ -19,12 +19,14 @@ fn date(unix: i64) -> String {
     crate::dates::relative(unix, crate::dates::unix_now(), &crate::dates::local_offset)
 }
 
-/// How long a message has been on the server.
+/// How long Pipit has seen a message on the server: no longer than it has
+/// been there, which POP3 does not say (a mailbox read for the first time
+/// today holds mail of years ago).
 pub fn age_words(days: i64) -> String {
     match days {
-        0 => "on the server since today".into(),
-        1 => "on the server for 1 day".into(),
-        n => format!("on the server for {n} days"),
+        0 => "first seen there today".into(),
+        1 => "first seen there 1 day ago".into(),
+        n => format!("first seen there {n} days ago"),
     }
 }
 
@@ -42,8 +44,13 @@ pub fn fate_words(row: &InventoryRow) -> String {
     let words = crate::sync::inventory::deletion_words(row.deletion, "the next Get Mail", &date);
     match row.deletion {
         Deletion::Never => format!("{words}: this account keeps mail until you delete it here"),
-        Deletion::OnceDownloaded => {
+        Deletion::OnceDownloaded { .. } => {
             format!("{words}: this account deletes only mail it has stored")
+        }
+        Deletion::NextFetch
+            if row.kind == Kind::DeletedHere && row.summary.state != MessageState::Purged =>
+        {
+            format!("{words}: you deleted it here (Restore, R, keeps it there)")
         }
         Deletion::NextFetch if row.kind == Kind::DeletedHere => {
             format!("{words}: you deleted it here")
@@ -68,18 +75,22 @@ pub fn shown(app: &PipitApp) -> impl Iterator<Item = &InventoryRow> {
 }
 
 /// "5 messages on the server, 1.2 MB", or with a filter "2 of 5 messages on
-/// the server, 60 kB of 1.2 MB"; copies count as the server counts them.
+/// the server, 60 kB of 1.2 MB"; copies count as the server counts them,
+/// and where there are any, how many different messages the list shows
+/// ("5 messages on the server (4 different)"), so that the choices' counts
+/// add up.
 pub fn totals(app: &PipitApp) -> String {
     let count = |rows: &mut dyn Iterator<Item = &InventoryRow>| {
-        rows.fold((0usize, 0u64, false), |(n, b, unknown), r| {
+        rows.fold((0usize, 0u64, false, 0usize), |(n, b, unknown, d), r| {
             (
                 n + r.copies,
                 b + r.listed.unwrap_or(0),
                 unknown || r.listed.is_none(),
+                d + 1,
             )
         })
     };
-    let (all, all_bytes, unknown) = count(&mut app.inventory.iter());
+    let (all, all_bytes, unknown, all_different) = count(&mut app.inventory.iter());
     let plural = |n: usize| if n == 1 { "message" } else { "messages" };
     // A search narrows what the view holds: the counts say so.
     let place = if app.search.trim().is_empty() {
@@ -87,16 +98,34 @@ pub fn totals(app: &PipitApp) -> String {
     } else {
         "on the server that the search finds"
     };
+    let copies = all != all_different;
     let mut text = if app.inventory_filter.is_some() {
-        let (n, bytes, _) = count(&mut shown(app));
+        let (n, bytes, _, different) = count(&mut shown(app));
+        let different = if copies {
+            format!(" ({different} of {all_different} different)")
+        } else {
+            String::new()
+        };
+        // Rounded alike, a part would read as the whole ("9.7 MB of 9.7
+        // MB"): then what is left out is said instead.
+        let (part, whole) = (human_bytes(bytes), human_bytes(all_bytes));
+        let of = if bytes != all_bytes && part == whole {
+            format!("all but {} of {whole}", human_bytes(all_bytes - bytes))
+        } else {
+            format!("{part} of {whole}")
+        };
+        format!("{n} of {all} {} {place}{different}, {of}", plural(all))
+    } else {
+        let different = if copies {
+            format!(" ({all_different} different)")
+        } else {
+            String::new()
+        };
         format!(
-            "{n} of {all} {} {place}, {} of {}",
+            "{all} {} {place}{different}, {}",
             plural(all),
-            human_bytes(bytes),
             human_bytes(all_bytes)
         )
-    } else {
-        format!("{all} {} {place}, {}", plural(all), human_bytes(all_bytes))
     };
     if unknown {
         text.push_str(" (some sizes not known until the next Get Mail)");
@@ -108,8 +137,9 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     filters_ui(ui, app);
     ui.horizontal_wrapped(|ui| {
         ui.label(totals(app)).on_hover_text(
-            "As each server listed them at its account's last Get Mail. POP3 servers do not \
-say how much room a mailbox has, so no quota is shown.",
+            "As each server listed them at its account's last Get Mail. A message the server \
+lists more than once counts each time, as the server counts it; the list and the choices above \
+show it once. POP3 servers do not say how much room a mailbox has, so no quota is shown.",
         );
         order_ui(ui, app);
     });
@@ -239,8 +269,16 @@ fn order_ui(ui: &mut egui::Ui, app: &mut PipitApp) {
             "Oldest first"
         }
     };
-    // The label and its choice stay together when the line wraps.
-    ui.horizontal(|ui| {
+    // The label and its choice stay together, on a line of their own where
+    // they do not fit after the totals: a group is not wrapped by itself,
+    // and it pushed past the list's right edge, the rows with it. Its width
+    // is the one it had the frame before.
+    let width_id = egui::Id::unique("inventory-order-width");
+    let needed = ui.data(|d| d.get_temp::<f32>(width_id)).unwrap_or(150.0);
+    if ui.available_size_before_wrap().x < needed {
+        ui.end_row();
+    }
+    let group = ui.horizontal(|ui| {
         let order = ui.label("Order");
         egui::ComboBox::from_id_salt("inventory-order")
             .selected_text(words(largest_first))
@@ -252,10 +290,12 @@ fn order_ui(ui: &mut egui::Ui, app: &mut PipitApp) {
             .response
             .labelled_by(order.id)
             .on_hover_text(
-                "What comes first: the message longest on the server, or the one taking the \
-most room there",
+                "What comes first: the message Pipit has seen longest on the server, or the \
+one taking the most room there",
             );
     });
+    let width = group.response.rect.width();
+    ui.data_mut(|d| d.insert_temp(width_id, width));
     if largest_first != app.inventory_largest_first {
         app.set_inventory_filter(app.inventory_filter, largest_first);
     }
@@ -435,11 +475,11 @@ pub fn facts_ui(ui: &mut egui::Ui, row: &InventoryRow) {
         let size = row.listed.map_or("size not known yet".into(), human_bytes);
         let days = match row.days_on_server {
             0 => String::new(),
-            1 => " (1 day)".into(),
-            n => format!(" ({n} days)"),
+            1 => " (1 day ago)".into(),
+            n => format!(" ({n} days ago)"),
         };
         let mut lines = vec![format!(
-            "{}. On the server since {}{days}: {size}.",
+            "{}, {size}. Pipit first saw it on the server {}{days}.",
             kind_words(row),
             date(row.first_seen)
         )];

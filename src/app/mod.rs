@@ -670,6 +670,17 @@ nothing to restore.",
             {
                 self.run_command(UiCommand::EmptyTrash);
             }
+        } else if self.view == View::OnServer && shown.as_ref().is_some_and(restorable_here) {
+            // In On server, a message in Trash has Restore where Delete
+            // was: it keeps the message on the server, which Trash deletes
+            // at the next Get Mail.
+            if ui
+                .button(UiCommand::Restore.label())
+                .on_hover_text("Take the message out of Trash, so that it stays on the server (R)")
+                .clicked()
+            {
+                self.run_command(UiCommand::Restore);
+            }
         } else if ui
             .add_enabled(deletable, egui::Button::new(UiCommand::Delete.label()))
             .on_hover_text(
@@ -684,8 +695,8 @@ Delete)"
                 },
             )
             .on_disabled_hover_text(if has_selection {
-                "It is deleted here already: its copy on the server goes at the next Get Mail \
-(Restore, in Trash, takes back a message still there)"
+                "It is removed here for good already: its copy on the server goes at the next \
+Get Mail"
             } else {
                 "Select a message first"
             })
@@ -832,10 +843,11 @@ Delete)"
                     // Only its headers are here: in Trash, the message itself
                     // would be deleted on the server at the next Get Mail, for
                     // good. Delete asks first, as Delete on server… does.
-                    self.confirm = Some(Confirm::DeleteOnServer {
-                        id: row.id,
-                        subject: list::display_subject(&row.subject),
-                    });
+                    self.confirm = Some(self.confirm_delete_on_server(
+                        row.id,
+                        &row.account,
+                        list::display_subject(&row.subject),
+                    ));
                 } else {
                     self.move_selection_after_removing(row.id);
                     self.library.ask(Query::Trash(row.id));
@@ -847,6 +859,12 @@ Delete)"
                     && restorable(&row)
                 {
                     self.move_selection_after_removing(row.id);
+                    self.library.ask(Query::Restore(row.id));
+                } else if self.view == View::OnServer
+                    && let Some(row) = self.shown_row()
+                    && restorable_here(&row)
+                {
+                    // It stays in the view, as what it is again.
                     self.library.ask(Query::Restore(row.id));
                 }
             }
@@ -1191,6 +1209,28 @@ Delete)"
             } else {
                 self.fetch_account(&account);
             }
+        }
+    }
+
+    /// The question before "Delete on server" of message `id`: that pass
+    /// is a Get Mail of `account`, so what else is due to go from its
+    /// server goes too, counted where the On server view knows it.
+    pub fn confirm_delete_on_server(&self, id: i64, account: &str, subject: String) -> Confirm {
+        let others = (self.view == View::OnServer && self.rows_loaded).then(|| {
+            self.inventory
+                .iter()
+                .filter(|r| {
+                    r.summary.id != id
+                        && r.summary.account.as_ref() == account
+                        && r.deletion == crate::sync::plan::Deletion::NextFetch
+                })
+                .map(|r| r.copies)
+                .sum()
+        });
+        Confirm::DeleteOnServer {
+            id,
+            subject,
+            others,
         }
     }
 
@@ -1594,6 +1634,12 @@ pub fn deletable(row: &Summary) -> bool {
 /// message known only by its headers that has left the server cannot.
 pub fn restorable(row: &Summary) -> bool {
     row.state == MessageState::Full || row.on_server
+}
+
+/// Whether On server offers Restore for the message: one in Trash (not
+/// removed for good), which Restore keeps on the server.
+pub fn restorable_here(row: &Summary) -> bool {
+    row.trashed && row.state != MessageState::Purged && restorable(row)
 }
 
 impl eframe::App for PipitApp {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use egui::RichText;
 
 use super::library::Opened;
-use super::{Banner, Confirm, LinkAsk, PipitApp, Preview, Reading, words};
+use super::{Banner, LinkAsk, PipitApp, Preview, Reading, words};
 use crate::attachment::{Folders, Saved};
 use crate::mime::Attachment;
 use crate::reveal;
@@ -404,7 +404,7 @@ fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64, accou
                 .selected_row()
                 .map(|r| super::list::display_subject(&r.subject))
                 .unwrap_or_default();
-            app.confirm = Some(Confirm::DeleteOnServer { id, subject });
+            app.confirm = Some(app.confirm_delete_on_server(id, account, subject));
         }
     });
     ui.separator();

@@ -128,6 +128,9 @@ pub fn certificate(
     });
     let expiry = match days_left {
         Some(d) if d < 0 => format!("expired {} days ago", -d),
+        // A certificate made to outlive everyone (rcgen's default ends in
+        // the year 4096) read "expires in 755720 days".
+        Some(d) if d > 730 => format!("expires in about {} years", d / 365),
         Some(d) => format!("expires in {d} days"),
         None => "expiry unreadable".into(),
     };
@@ -316,6 +319,19 @@ mod tests {
         let gone = certificate(Some(&s), 1, TrustedBy::Fingerprint, Ok(()), Some(-2), "AB");
         assert_eq!(gone.status, Status::Fail);
         assert!(gone.detail.contains("expired 2 days ago"));
+        let far = certificate(
+            Some(&s),
+            1,
+            TrustedBy::WebRoots,
+            Ok(()),
+            Some(755_720),
+            "AB",
+        );
+        assert!(
+            far.detail.contains("expires in about 2070 years"),
+            "{far:?}"
+        );
+        assert_eq!(far.facts["days_left"], 755_720);
         let fine = certificate(
             Some(&summary("CN=pop.example.org", "CN=R11")),
             2,

@@ -134,7 +134,10 @@ pub fn deletion_words(deletion: Deletion, next: &str, date: &dyn Fn(i64) -> Stri
     match deletion {
         Deletion::NextFetch => format!("deleted there at {next}"),
         Deletion::After { at } => format!("deleted there after {}", date(at)),
-        Deletion::OnceDownloaded => "deleted there once downloaded".into(),
+        Deletion::OnceDownloaded { not_before: None } => "deleted there once downloaded".into(),
+        Deletion::OnceDownloaded {
+            not_before: Some(at),
+        } => format!("deleted there once downloaded, not before {}", date(at)),
         Deletion::Never => "kept there".into(),
     }
 }

@@ -295,8 +295,13 @@ pub enum Deletion {
     NextFetch,
     /// At the first fetch after this time (keep-days).
     After { at: i64 },
-    /// Once it is downloaded whole (the policy deletes only what is stored).
-    OnceDownloaded,
+    /// Once it is downloaded whole (the policy deletes only what is
+    /// stored); under keep-days, not before `not_before`, while that is to
+    /// come (the days count from when it was first seen, downloaded or not).
+    OnceDownloaded {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        not_before: Option<i64>,
+    },
     /// Not by the policy (keep): only if the user deletes it here.
     Never,
 }
@@ -316,7 +321,15 @@ pub fn deletion(
     }
     match (policy, state) {
         (Policy::Keep, _) => Deletion::Never,
-        (_, MessageState::Headers | MessageState::Purged) => Deletion::OnceDownloaded,
+        (Policy::KeepDays(days), MessageState::Headers | MessageState::Purged) => {
+            let at = first_seen + i64::from(days) * 86_400;
+            Deletion::OnceDownloaded {
+                not_before: (at > now).then_some(at),
+            }
+        }
+        (_, MessageState::Headers | MessageState::Purged) => {
+            Deletion::OnceDownloaded { not_before: None }
+        }
         (Policy::Delete, MessageState::Full) => Deletion::NextFetch,
         (Policy::KeepDays(days), MessageState::Full) => {
             let at = first_seen + i64::from(days) * 86_400;

@@ -621,7 +621,30 @@ fn when_the_policy_deletes_a_copy_on_the_server() {
     );
     assert_eq!(
         deletion(Policy::Delete, MessageState::Headers, NOW, false, NOW),
-        OnceDownloaded
+        OnceDownloaded { not_before: None }
+    );
+    // Keep-days: once downloaded, and not before its days are up.
+    assert_eq!(
+        deletion(
+            Policy::KeepDays(7),
+            MessageState::Headers,
+            NOW - day,
+            false,
+            NOW
+        ),
+        OnceDownloaded {
+            not_before: Some(NOW + 6 * day)
+        }
+    );
+    assert_eq!(
+        deletion(
+            Policy::KeepDays(7),
+            MessageState::Headers,
+            NOW - 8 * day,
+            false,
+            NOW
+        ),
+        OnceDownloaded { not_before: None }
     );
     assert_eq!(
         deletion(
