@@ -15,6 +15,7 @@ mod layout;
 mod library;
 mod list;
 mod reader;
+mod rows;
 mod sidebar;
 mod sign_in;
 mod viewer;
@@ -36,6 +37,7 @@ pub use dialogs::{Confirm, LinkAsk};
 pub use layout::Layout;
 use library::{Answer, Library, Query};
 pub use library::{Column, Opened, Sort, View};
+pub use rows::Rows;
 pub use viewer::Viewer;
 pub use words::Said;
 
@@ -260,8 +262,11 @@ pub struct PipitApp {
     pub view: View,
     pub search: String,
     pub sort: Sort,
-    pub rows: Vec<Summary>,
+    /// The list: every message's place, and the rows near the screen.
+    pub rows: Rows,
     generation: u64,
+    /// The generation of the list the rows are from.
+    shown_generation: u64,
     pub rows_loaded: bool,
     pub selected: Option<i64>,
     pub reading: Option<Reading>,
@@ -316,6 +321,8 @@ pub struct PipitApp {
     top_dialog: Option<dialogs::Dialog>,
     /// The top dialog came to the top this frame: it takes the focus.
     pub(crate) dialog_fresh: bool,
+    /// Rows of mail the list drew this frame.
+    pub drawn_rows: usize,
 }
 
 impl PipitApp {
@@ -359,8 +366,9 @@ impl PipitApp {
             notify,
             view: View::All,
             search: String::new(),
-            rows: Vec::new(),
+            rows: Rows::default(),
             generation: 0,
+            shown_generation: 0,
             rows_loaded: false,
             selected: None,
             reading: None,
@@ -394,6 +402,7 @@ impl PipitApp {
             focus_visible: false,
             top_dialog: None,
             dialog_fresh: false,
+            drawn_rows: 0,
         };
         app.reload();
         app
@@ -405,6 +414,7 @@ impl PipitApp {
         if self.ctx.set(ctx.clone()).is_ok() {
             fonts::install(&ctx);
         }
+        self.drawn_rows = 0;
         self.drain_events();
         self.automatic_checks(&ctx);
         self.expire_notice(&ctx);
@@ -688,10 +698,14 @@ Delete)"
         ui.horizontal(|ui| {
             if self.fetching.is_empty() {
                 let count = self.rows.len();
-                ui.label(format!(
-                    "{count} message{}",
-                    if count == 1 { "" } else { "s" }
-                ));
+                if self.rows.complete() {
+                    ui.label(format!(
+                        "{count} message{}",
+                        if count == 1 { "" } else { "s" }
+                    ));
+                } else {
+                    ui.label("Counting messages…");
+                }
                 if let Some(notice) = &self.notice {
                     ui.weak(format!("· {}", notice.text));
                 }
@@ -736,8 +750,7 @@ Delete)"
 
     /// The selected message's row, if it is in the list.
     pub fn selected_row(&self) -> Option<&Summary> {
-        let id = self.selected?;
-        self.rows.iter().find(|r| r.id == id)
+        self.rows.row(self.selected?)
     }
 
     /// The message Delete and Restore act on: the selected one, in the list
@@ -935,6 +948,26 @@ Delete)"
             view: self.view.clone(),
             search: self.search.clone(),
             sort: self.sort,
+            keep: self
+                .rows
+                .ids_in_view()
+                .into_iter()
+                .chain(self.selected)
+                .collect(),
+        });
+    }
+
+    /// Whether the list shows what was last asked for (its first screen at
+    /// least), not the list before a change of view, sort or search.
+    pub fn list_is_current(&self) -> bool {
+        self.shown_generation == self.generation
+    }
+
+    /// Asks the store thread for the rows of these messages (scrolled into view).
+    pub(crate) fn ask_rows(&mut self, ids: Vec<i64>) {
+        self.library.ask(Query::Rows {
+            generation: self.generation,
+            ids,
         });
     }
 
@@ -984,7 +1017,7 @@ Delete)"
         self.reading = Some(Reading::Loading);
         self.reader_scroll = None;
         self.library.ask(Query::Open(id));
-        if let Some(row) = self.rows.iter_mut().find(|r| r.id == id)
+        if let Some(row) = self.rows.row_mut(id)
             && row.state == MessageState::Full
         {
             row.seen = true;
@@ -996,9 +1029,7 @@ Delete)"
             return;
         }
         let last = self.rows.len() as isize - 1;
-        let at = self
-            .selected
-            .and_then(|id| self.rows.iter().position(|r| r.id == id));
+        let at = self.selected.and_then(|id| self.rows.position(id));
         let next = match (at, step) {
             (_, isize::MIN) => 0,
             (_, isize::MAX) => last,
@@ -1006,7 +1037,9 @@ Delete)"
             (None, _) => 0,
             (Some(i), s) => (i as isize).saturating_add(s).clamp(0, last),
         } as usize;
-        let id = self.rows[next].id;
+        let Some(id) = self.rows.id(next) else {
+            return;
+        };
         self.scroll_to_selected = true;
         // The keyboard's place goes with the selection.
         self.focus_list |= self.list_focused;
@@ -1017,21 +1050,19 @@ Delete)"
 
     /// After a message leaves the list, the next one (or the previous) is selected.
     fn move_selection_after_removing(&mut self, id: i64) {
-        let Some(i) = self.rows.iter().position(|r| r.id == id) else {
+        let Some(i) = self.rows.remove(id) else {
             // Shown in the reader only: it goes from there.
             if self.selected == Some(id) {
                 self.clear_selection();
             }
             return;
         };
-        self.rows.remove(i);
         match self
             .rows
-            .get(i)
-            .or_else(|| i.checked_sub(1).and_then(|j| self.rows.get(j)))
+            .id(i)
+            .or_else(|| i.checked_sub(1).and_then(|j| self.rows.id(j)))
         {
             Some(next) => {
-                let next = next.id;
                 self.select(next);
             }
             None => {
@@ -1067,11 +1098,7 @@ Delete)"
     pub fn download(&mut self, id: i64) {
         self.library.ask(Query::RequestDownload(id));
         self.downloading.insert(id);
-        if let Some(account) = self
-            .rows
-            .iter()
-            .find(|r| r.id == id)
-            .map(|r| r.account.clone())
+        if let Some(account) = self.rows.row(id).map(|r| r.account.clone())
             && let Ok(account) = self.config.account(&account).cloned()
         {
             if self.fetching.contains(&account.name) {
@@ -1085,11 +1112,7 @@ Delete)"
     /// "Delete on server", once confirmed: to Trash now, off the server at
     /// the next pass, which starts now.
     pub fn delete_on_server(&mut self, id: i64) {
-        let account = self
-            .rows
-            .iter()
-            .find(|r| r.id == id)
-            .map(|r| r.account.clone());
+        let account = self.rows.row(id).map(|r| r.account.clone());
         self.move_selection_after_removing(id);
         self.previews.remove(&id);
         self.library.ask(Query::Trash(id));
@@ -1145,10 +1168,11 @@ Delete)"
         }
         while let Ok(answer) = self.library.answers.try_recv() {
             match answer {
-                Answer::Rows { generation, rows } if generation == self.generation => match rows {
-                    Ok(rows) => {
-                        self.rows = rows;
-                        self.rows_loaded = true;
+                Answer::List { generation, list } if generation == self.generation => match list {
+                    Ok(list) => {
+                        self.rows_loaded = list.complete;
+                        self.shown_generation = generation;
+                        self.rows.replace(list);
                         if std::mem::take(&mut self.selection_in_results)
                             && self.selected_row().is_none()
                         {
@@ -1162,6 +1186,10 @@ Delete)"
                         e,
                     ),
                 },
+                Answer::List { .. } => {}
+                Answer::Rows { generation, rows } if generation == self.generation => {
+                    self.rows.add(rows);
+                }
                 Answer::Rows { .. } => {}
                 Answer::Opened { id, result } if Some(id) == self.selected => {
                     self.reading = Some(match result {
@@ -1259,11 +1287,8 @@ Delete)"
         let again = self.fetch_again.remove(&account) && result.is_ok();
         if !again {
             let rows = &self.rows;
-            self.downloading.retain(|id| {
-                rows.iter()
-                    .find(|r| r.id == *id)
-                    .is_some_and(|r| *r.account != *account)
-            });
+            self.downloading
+                .retain(|id| rows.row(*id).is_some_and(|r| *r.account != *account));
         }
         self.round.push(RoundResult {
             account: account.clone(),
@@ -1449,12 +1474,39 @@ pub fn restorable(row: &Summary) -> bool {
 impl eframe::App for PipitApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         PipitApp::ui(self, ui);
+        log_frame(self.drawn_rows);
     }
 
     /// The window closes: its layout is written now, not left to a drop.
     fn on_exit(&mut self) {
         self.layout.set_sort(self.sort);
         self.keeper.flush(&self.layout);
+    }
+}
+
+/// `PIPIT_FRAME_LOG=FILE`: each frame of the window appends a line to
+/// FILE, when it was laid out (microseconds since the Unix epoch) and how
+/// many rows of mail it drew. `tests/bench/window.sh` reads it: when the
+/// first mail was drawn, and whether a window left alone draws at all.
+fn log_frame(rows: usize) {
+    use std::io::Write as _;
+    static LOG: OnceLock<Option<Mutex<std::fs::File>>> = OnceLock::new();
+    let log = LOG.get_or_init(|| {
+        let path = std::env::var_os("PIPIT_FRAME_LOG")?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+            .map(Mutex::new)
+    });
+    if let Some(file) = log
+        && let Ok(mut file) = file.lock()
+    {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let _ = writeln!(file, "{} {rows}", now.as_micros());
     }
 }
 

@@ -353,6 +353,30 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE account_state ADD COLUMN capa_before TEXT;
     ALTER TABLE account_state ADD COLUMN capa_after TEXT;
     ",
+    // 7: the message list's order from indexes, one per sortable column
+    // (order.rs), over the messages a list shows (not purged, not in
+    // Trash), for all accounts and per account: the first screen of a
+    // million messages is then a short walk down one index, and the whole
+    // order is read from it, without a sort. Trash and On server are small
+    // and sorted as read.
+    "
+    CREATE INDEX messages_list_date ON messages (date)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_list_size ON messages (size)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_list_from ON messages (pipit_from_key(from_addr))
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_list_subject ON messages (pipit_subject_key(subject))
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_account_date ON messages (account, date)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_account_size ON messages (account, size)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_account_from ON messages (account, pipit_from_key(from_addr))
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_account_subject ON messages (account, pipit_subject_key(subject))
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    ",
 ];
 
 /// What a migration needs beyond SQL, run in its transaction after its SQL.

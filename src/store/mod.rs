@@ -5,6 +5,7 @@
 mod fold;
 mod ledger;
 mod migrations;
+mod order;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -21,6 +22,7 @@ pub use ledger::{
     Copy, Download, Ledger, Left, NewCopy, NewMessage, OnServer, Stored, TOMBSTONE_SECS,
 };
 use migrations::{APPLICATION_ID, MIGRATIONS};
+pub use order::{Column, Sort, from_key, subject_key};
 
 /// What can go wrong with the store. Each message says what was left untouched.
 #[derive(Debug, thiserror::Error)]
@@ -218,6 +220,8 @@ impl Store {
         self.conn.busy_timeout(Duration::from_secs(10))?;
         // The index's triggers fold what they index (fold.rs).
         fold::register(&self.conn)?;
+        // The list's indexes are on sort keys Pipit computes (order.rs).
+        order::register(&self.conn)?;
         // Reading the schema first makes a non-database fail here, before any write.
         self.conn
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -443,18 +447,48 @@ impl Store {
 
     /// The message list, newest first.
     pub fn messages(&self, filter: &Filter) -> Result<Vec<Summary>> {
+        self.list_first(filter, Sort::default(), i64::MAX)
+    }
+
+    /// The first `limit` messages of a list in `sort`'s order, read along
+    /// that column's index: the first screen, at once, whatever the count.
+    pub fn list_first(&self, filter: &Filter, sort: Sort, limit: i64) -> Result<Vec<Summary>> {
+        let (cond, account) = list_where(filter);
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM messages
-             WHERE state != 'purged' AND (?1 IS NULL OR account = ?1) AND (trashed_at IS NOT NULL) = ?2
-               AND (?3 = 0 OR (state = 'headers' AND on_server = 1))
-             ORDER BY date DESC, id DESC"
+            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE {cond} ORDER BY {} LIMIT ?2",
+            sort.order_by()
         );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(
-            params![filter.account, filter.trash, filter.headers_only],
-            summary_from_row,
-        )?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![account, limit], summary_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The ids of a whole list in `sort`'s order, from that column's index
+    /// alone (no row is read): 8 bytes a message.
+    pub fn list_ids(&self, filter: &Filter, sort: Sort) -> Result<Vec<i64>> {
+        let (cond, account) = list_where(filter);
+        let sql = format!(
+            "SELECT id FROM messages WHERE {cond} ORDER BY {}",
+            sort.order_by()
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let ids = stmt.query_map(params![account], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The rows of these messages, in the order given; those gone
+    /// (purged, deleted) are left out.
+    pub fn summaries(&self, ids: &[i64]) -> Result<Vec<Summary>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ?1 AND state != 'purged'"
+        ))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(row) = stmt.query_row([id], summary_from_row).optional()? {
+                out.push(row);
+            }
+        }
+        Ok(out)
     }
 
     /// Full-text search over sender, subject and body; words match as prefixes,
@@ -694,6 +728,26 @@ impl Store {
             .map_err(|e| e.to_string())?;
         if result == "ok" { Ok(()) } else { Err(result) }
     }
+}
+
+/// The condition a list's rows meet, written so that the partial indexes
+/// of migration 7 serve the lists that may be large (all mail, one
+/// account); `?1` is the account, when the filter names one.
+fn list_where(filter: &Filter) -> (String, Option<String>) {
+    let mut cond = String::from(if filter.trash {
+        "state != 'purged' AND trashed_at IS NOT NULL"
+    } else {
+        "state != 'purged' AND trashed_at IS NULL"
+    });
+    cond.push_str(if filter.account.is_some() {
+        " AND account = ?1"
+    } else {
+        " AND ?1 IS NULL"
+    });
+    if filter.headers_only {
+        cond.push_str(" AND state = 'headers' AND on_server = 1");
+    }
+    (cond, filter.account.clone())
 }
 
 const SUMMARY_COLUMNS: &str = "id, account, uid, from_addr, subject, date, size, state, attachments, seen, on_server, trashed_at IS NOT NULL";

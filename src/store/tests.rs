@@ -729,3 +729,100 @@ fn a_version_5_store_keeps_its_account_state_and_learns_to_remember_capabilities
     store.remember_capabilities("home", None).unwrap();
     assert_eq!(store.account_state("home").unwrap().capabilities, None);
 }
+
+/// Issue 17: the list of a million messages is read along an index, in
+/// every order, for all mail and for one account: no sort of its rows.
+#[test]
+fn every_order_of_a_large_list_is_read_from_an_index() {
+    let (_dir, store) = temp_store();
+    let columns = [Column::Date, Column::Size, Column::From, Column::Subject];
+    for account in [None, Some("home".to_string())] {
+        let filter = Filter {
+            account: account.clone(),
+            ..Filter::default()
+        };
+        for column in columns {
+            for ascending in [false, true] {
+                let sort = Sort { column, ascending };
+                let (cond, _) = list_where(&filter);
+                let sql = format!(
+                    "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE {cond} ORDER BY {}",
+                    sort.order_by()
+                );
+                let plan: Vec<String> = store
+                    .conn
+                    .prepare(&sql)
+                    .unwrap()
+                    .query_map([&account], |r| r.get::<_, String>(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                let plan = plan.join("; ");
+                assert!(
+                    plan.contains("USING INDEX messages_") && !plan.contains("TEMP B-TREE"),
+                    "{account:?} {sort:?}: {plan}"
+                );
+            }
+        }
+    }
+}
+
+/// The order the indexes give is the order the window showed when it
+/// sorted rows itself: sender and subject without case, subjects without
+/// "Re:", ties by id, Trash and all mail apart.
+#[test]
+fn lists_come_in_each_columns_order() {
+    let (_dir, mut store) = temp_store();
+    let a = add(
+        &mut store,
+        "a",
+        b"From: bob <b@x>\r\nSubject: Re: zebra\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nshort\r\n",
+        MessageState::Full,
+    );
+    let b = add(
+        &mut store,
+        "b",
+        b"From: Ann <a@x>\r\nSubject: apple\r\nDate: Tue, 3 Nov 2026 10:00:00 +0000\r\n\r\na longer body than the other two\r\n",
+        MessageState::Full,
+    );
+    let c = add(
+        &mut store,
+        "c",
+        b"From: carl <c@x>\r\nSubject: Mango\r\n\r\nno date\r\n",
+        MessageState::Full,
+    );
+    let all = Filter::default();
+    let ids = |column, ascending| store.list_ids(&all, Sort { column, ascending }).unwrap();
+    assert_eq!(ids(Column::Date, false), vec![b, a, c]);
+    assert_eq!(ids(Column::Date, true), vec![c, a, b]);
+    assert_eq!(ids(Column::From, true), vec![b, a, c]);
+    assert_eq!(ids(Column::Subject, true), vec![b, c, a]);
+    assert_eq!(ids(Column::Subject, false), vec![a, c, b]);
+    assert_eq!(ids(Column::Size, false)[0], b);
+    let first = store
+        .list_first(&all, Sort::default(), 2)
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect::<Vec<_>>();
+    assert_eq!(first, vec![b, a]);
+    store.trash(a, 5).unwrap();
+    assert_eq!(ids(Column::Date, false), vec![b, c]);
+    let trash = Filter {
+        trash: true,
+        ..Filter::default()
+    };
+    assert_eq!(store.list_ids(&trash, Sort::default()).unwrap(), vec![a]);
+    let one = Filter {
+        account: Some("home".into()),
+        ..Filter::default()
+    };
+    assert_eq!(store.list_ids(&one, Sort::default()).unwrap(), vec![b, c]);
+    let other = Filter {
+        account: Some("work".into()),
+        ..Filter::default()
+    };
+    assert!(store.list_ids(&other, Sort::default()).unwrap().is_empty());
+    let rows = store.summaries(&[c, 999, b]).unwrap();
+    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![c, b]);
+}

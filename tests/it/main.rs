@@ -18,6 +18,7 @@ mod sign_in;
 mod support;
 mod window;
 mod window_discover;
+mod window_list;
 mod window_mended;
 mod window_review;
 mod window_sign_in;
