@@ -826,3 +826,71 @@ fn lists_come_in_each_columns_order() {
     let rows = store.summaries(&[c, 999, b]).unwrap();
     assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![c, b]);
 }
+
+/// A store from before the list's indexes (version 6) gets them, over the
+/// messages it holds, and lists them in every order.
+#[test]
+fn a_version_6_store_gains_the_lists_indexes_over_its_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipit.db");
+    let (old, new) = {
+        let conn = Connection::open(&path).unwrap();
+        fold::register(&conn).unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        drop(conn);
+        let mut store = Store {
+            conn: Connection::open(&path).unwrap(),
+            path: path.clone(),
+        };
+        store.configure().unwrap();
+        let old = add(
+            &mut store,
+            "a",
+            b"From: Zed <z@x>\r\nSubject: Re: older\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n",
+            MessageState::Full,
+        );
+        let new = add(
+            &mut store,
+            "b",
+            b"From: amy <a@x>\r\nSubject: newer\r\nDate: Tue, 3 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n",
+            MessageState::Full,
+        );
+        (old, new)
+    };
+    let store = Store::open(&path).unwrap();
+    let version: i64 = store
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, MIGRATIONS.len() as i64);
+    let indexes: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_list_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 4);
+    let all = Filter::default();
+    let by = |column| {
+        store
+            .list_ids(
+                &all,
+                Sort {
+                    column,
+                    ascending: true,
+                },
+            )
+            .unwrap()
+    };
+    assert_eq!(by(Column::Date), vec![old, new]);
+    assert_eq!(by(Column::From), vec![new, old]);
+    assert_eq!(by(Column::Subject), vec![new, old]);
+    assert_eq!(store.integrity_check(), Ok(()));
+}
