@@ -1,10 +1,12 @@
 //! The window's own thread for the store: every query and change runs here,
 //! so the UI thread never waits on SQLite, however large the mailbox.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::dates::unix_now;
 use crate::mime::{self, Attachment};
@@ -201,20 +203,35 @@ fn serve(
         }
     };
     let mut listed: Option<Listed> = None;
-    while let Ok(mut query) = inbox.recv() {
+    let mut queue = Queue {
+        inbox,
+        waiting: VecDeque::new(),
+    };
+    while let Some(query) = queue.next() {
         // Only the newest list request matters: skip those it replaces.
-        while let Query::List { .. } = query {
-            match inbox.try_recv() {
-                Ok(next @ Query::List { .. }) => query = next,
-                Ok(other) => {
-                    answer(&mut store, &mut listed, query, &send);
-                    query = other;
-                    break;
-                }
-                Err(_) => break,
-            }
+        if matches!(query, Query::List { .. }) && queue.list_waiting() {
+            continue;
         }
-        answer(&mut store, &mut listed, query, &send);
+        answer(&mut store, &mut listed, query, &send, &mut queue);
+    }
+}
+
+/// The window's requests, in order, with a look ahead: a long answer
+/// stops early when a newer list request makes it useless.
+struct Queue<'a> {
+    inbox: &'a Receiver<Query>,
+    waiting: VecDeque<Query>,
+}
+
+impl Queue<'_> {
+    fn next(&mut self) -> Option<Query> {
+        self.waiting.pop_front().or_else(|| self.inbox.recv().ok())
+    }
+
+    /// Whether a list request waits (one that replaces the one at hand).
+    fn list_waiting(&mut self) -> bool {
+        self.waiting.extend(self.inbox.try_iter());
+        self.waiting.iter().any(|q| matches!(q, Query::List { .. }))
     }
 }
 
@@ -253,11 +270,37 @@ fn ids_of(
     Ok(ids)
 }
 
-/// Whether `listed` holds the current order of this view.
-fn fresh(store: &Store, listed: &Option<Listed>, view: &View, sort: Sort) -> bool {
-    listed.as_ref().is_some_and(|l| {
-        l.view == *view && l.sort == sort && store.data_version().ok() == Some(l.version)
-    })
+/// The first matches of `search` in the order `ids`, a screen at least,
+/// if the index finds them quickly: it is asked for the matches within
+/// each chunk's range of ids in turn, which is a short stretch of its
+/// lists when the order follows the ids (by date, as mail arrives).
+fn first_matches(
+    store: &Store,
+    ids: &[i64],
+    search: &str,
+) -> Result<Option<Vec<i64>>, crate::store::StoreError> {
+    const CHUNK: usize = 4096;
+    let started = Instant::now();
+    let mut first = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let (lo, hi) = chunk.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &id| {
+            (lo.min(id), hi.max(id))
+        });
+        if hi - lo > 16 * CHUNK as i64 {
+            // The order does not follow the ids: each stretch would be
+            // most of the index.
+            break;
+        }
+        let found = store.search_ids_between(search, lo, hi)?;
+        first.extend(chunk.iter().filter(|id| found.binary_search(id).is_ok()));
+        if first.len() >= FIRST {
+            return Ok(Some(first));
+        }
+        if started.elapsed() > Duration::from_millis(30) {
+            break;
+        }
+    }
+    Ok(None)
 }
 
 /// The rows of the first screen of `ids` and of `keep`.
@@ -280,7 +323,13 @@ fn first_rows(
     store.summaries(&wanted)
 }
 
-fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &dyn Fn(Answer)) {
+fn answer(
+    store: &mut Store,
+    listed: &mut Option<Listed>,
+    query: Query,
+    send: &dyn Fn(Answer),
+    queue: &mut Queue<'_>,
+) {
     // This connection's own changes do not move the data version: forget the
     // order whenever it makes one the list shows.
     if matches!(
@@ -307,8 +356,13 @@ fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &d
             };
             if search.trim().is_empty() {
                 // The first screen at once, from the column's index, while
-                // the whole order is read.
-                if !fresh(store, listed, &view, sort) {
+                // the whole order is read; not when only the mail changed
+                // (the window keeps the list it has, scrolled where it is,
+                // until the new one is whole).
+                let same = listed
+                    .as_ref()
+                    .is_some_and(|l| l.view == view && l.sort == sort);
+                if !same {
                     match store.list_first(&view.filter(), sort, FIRST as i64) {
                         Ok(rows) if rows.len() == FIRST => send(list_answer(Ok(Listing {
                             ids: Arc::new(rows.iter().map(|r| r.id).collect()),
@@ -329,7 +383,31 @@ fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &d
                 send(list_answer(list));
                 return;
             }
-            let list = ids_of(store, listed, &view, sort).and_then(|ids| {
+            let ids = match ids_of(store, listed, &view, sort) {
+                Ok(ids) => ids,
+                Err(e) => return send(list_answer(Err(e))),
+            };
+            // The first screen of matches at once, found chunk by chunk
+            // down the list's order; the whole result follows, unless the
+            // search has changed meanwhile (another letter typed).
+            if ids.len() > 8 * FIRST {
+                match first_matches(store, &ids, &search) {
+                    Ok(Some(first)) => {
+                        let rows = store.summaries(&first[..FIRST]);
+                        send(list_answer(rows.map(|rows| Listing {
+                            ids: Arc::new(first),
+                            complete: false,
+                            rows,
+                        })));
+                        if queue.list_waiting() {
+                            return;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => return send(list_answer(Err(e))),
+                }
+            }
+            let list = Ok(ids).and_then(|ids: Arc<Vec<i64>>| {
                 let found = store.search_ids(&search)?;
                 let ids: Vec<i64> = match found.last() {
                     None => Vec::new(),
@@ -445,6 +523,70 @@ Content-Transfer-Encoding: base64\r\n\r\nUEsDBBQAAAAIAAAAIQ";
             ["lake.zip".to_string()]
         );
         assert!(opened.partial);
+    }
+
+    /// Issue 17: a search of a large list shows its first screen of matches
+    /// before the whole result; both in the list's order.
+    #[test]
+    fn a_search_of_a_large_list_answers_its_first_screen_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipit.db");
+        let mut store = Store::open(&path).unwrap();
+        let batch = store.batch().unwrap();
+        for i in 0..3_000 {
+            let word = if i % 3 == 0 { "often" } else { "seldom" };
+            let raw = format!(
+                "Subject: {word} {i}\r\nDate: {}\r\n\r\ntext\r\n",
+                crate::dates::Civil::from_unix(1_700_000_000 + i * 60).rfc5322()
+            );
+            let parsed = crate::mime::parse(raw.as_bytes());
+            batch
+                .insert(&crate::store::NewMessage {
+                    copy: crate::store::NewCopy {
+                        account: "home",
+                        uid: Some(&format!("u{i}")),
+                        size: raw.len() as u64,
+                        digest: Some(&crate::mime::header_digest(raw.as_bytes())),
+                        first_seen: 0,
+                    },
+                    raw: raw.as_bytes(),
+                    state: MessageState::Full,
+                    parsed: &parsed,
+                    problem: "",
+                })
+                .unwrap();
+        }
+        batch.commit().unwrap();
+        let library = Library::spawn(path, Arc::new(|| {}));
+        let whole = list(&library, "", Sort::default());
+        assert_eq!(whole.len(), 3_000);
+        library.ask(Query::List {
+            generation: 2,
+            view: View::All,
+            search: "often".into(),
+            sort: Sort::default(),
+            keep: Vec::new(),
+        });
+        let mut answers = Vec::new();
+        while answers.last().is_none_or(|l: &Listing| !l.complete) {
+            if let Answer::List { list, .. } = library
+                .answers
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap()
+            {
+                answers.push(list.unwrap());
+            }
+        }
+        let [first, all] = &answers[..] else {
+            panic!("{} answers", answers.len());
+        };
+        assert!(!first.complete && first.ids.len() >= FIRST);
+        assert_eq!(all.ids.len(), 1_000);
+        assert_eq!(&all.ids[..first.ids.len()], &first.ids[..], "a prefix");
+        // Ids from 1: message i is id i + 1.
+        let often: Vec<i64> = whole.into_iter().filter(|id| (id - 1) % 3 == 0).collect();
+        assert_eq!(*all.ids, often, "in the list's order");
+        assert_eq!(first.rows.len(), FIRST);
     }
 
     #[test]

@@ -526,6 +526,21 @@ impl Store {
         Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The ids, ascending, of the messages from `lo` to `hi` (ids) that
+    /// match: the index reads only that stretch of its lists, so a search
+    /// can find the first screen of a large list without all its matches.
+    pub fn search_ids_between(&self, query: &str, lo: i64, hi: i64) -> Result<Vec<i64>> {
+        let Some(fts) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3
+             ORDER BY rowid",
+        )?;
+        let ids = stmt.query_map(params![fts, lo, hi], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Changes whenever another connection has committed a change since the
     /// last call on this one (SQLite's `data_version`): when to read again.
     pub fn data_version(&self) -> Result<i64> {
