@@ -150,6 +150,39 @@ pub struct Notice {
     pub until: Instant,
 }
 
+/// How often, at most, a fetch's progress is drawn.
+const PROGRESS_FRAME: Duration = Duration::from_millis(200);
+/// How often, at most, the list is read again while a fetch stores mail.
+const RELOAD_EVERY: Duration = Duration::from_secs(1);
+
+/// A spinner for work that may take minutes (a fetch): drawn ten times a
+/// second, not in every frame the screen can show (egui's asks for the
+/// next frame at once, which keeps a software renderer busy).
+pub(crate) fn calm_spinner(ui: &mut egui::Ui) -> egui::Response {
+    let size = ui.style().spacing.interact_size.y;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::new(egui::Role::ProgressIndicator));
+    if ui.is_rect_visible(rect) {
+        ui.ctx().request_repaint_after(Duration::from_millis(100));
+        let color = ui.visuals().strong_text_color();
+        let radius = rect.height().min(rect.width()) * 0.5 - 2.0;
+        let n = (radius.round() as u32).clamp(8, 128);
+        let time = ui.input(|i| i.time);
+        let start = time * std::f64::consts::TAU;
+        let end = start + 240f64.to_radians() * time.sin();
+        let points: Vec<egui::Pos2> = (0..n)
+            .map(|i| {
+                let angle = start + (end - start) * f64::from(i) / f64::from(n);
+                let (sin, cos) = angle.sin_cos();
+                rect.center() + radius * egui::vec2(cos as f32, sin as f32)
+            })
+            .collect();
+        ui.painter()
+            .add(egui::Shape::line(points, egui::Stroke::new(3.0, color)));
+    }
+    response
+}
+
 /// How long a notice stays in the footer.
 pub const NOTICE_FOR: Duration = Duration::from_secs(6);
 
@@ -323,6 +356,9 @@ pub struct PipitApp {
     pub(crate) dialog_fresh: bool,
     /// Rows of mail the list drew this frame.
     pub drawn_rows: usize,
+    /// A fetch stored mail the list does not show yet.
+    reload_due: bool,
+    last_reload: Instant,
 }
 
 impl PipitApp {
@@ -340,6 +376,14 @@ impl PipitApp {
                 ctx.request_repaint();
             }
         });
+        // The fetch's progress comes in hundreds of events a second: the
+        // window shows it a few times a second, not once each.
+        let wake = slot.clone();
+        let progress: Notify = Arc::new(move || {
+            if let Some(ctx) = wake.get() {
+                ctx.request_repaint_after(PROGRESS_FRAME);
+            }
+        });
         let (config, banner) = match Config::load(&paths.config) {
             Ok(c) => (c, None),
             Err(e) => (
@@ -355,7 +399,7 @@ impl PipitApp {
         let first_start = config.accounts.is_empty() && banner.is_none();
         let layout = Layout::load(&paths.config);
         let mut app = PipitApp {
-            worker: Worker::spawn_notifying(paths.clone(), notify.clone()),
+            worker: Worker::spawn_notifying(paths.clone(), progress),
             library: Library::spawn(paths.store.clone(), notify.clone()),
             keeper: layout::Keeper::new(&paths.config, layout.clone()),
             sort: layout.sort(),
@@ -403,6 +447,8 @@ impl PipitApp {
             top_dialog: None,
             dialog_fresh: false,
             drawn_rows: 0,
+            reload_due: false,
+            last_reload: Instant::now(),
         };
         app.reload();
         app
@@ -416,6 +462,7 @@ impl PipitApp {
         }
         self.drawn_rows = 0;
         self.drain_events();
+        self.reload_when_due(&ctx);
         self.automatic_checks(&ctx);
         self.expire_notice(&ctx);
         let top_dialog = dialogs::open(self).first().copied();
@@ -720,7 +767,7 @@ Delete)"
                             .desired_width(300.0),
                     );
                 }
-                ui.spinner();
+                calm_spinner(ui);
             }
         });
     }
@@ -940,8 +987,23 @@ Delete)"
         });
     }
 
+    /// Reads the list again for the mail a fetch stored, if it is time.
+    fn reload_when_due(&mut self, ctx: &egui::Context) {
+        if !self.reload_due {
+            return;
+        }
+        let since = self.last_reload.elapsed();
+        if since >= RELOAD_EVERY {
+            self.reload();
+        } else {
+            ctx.request_repaint_after(RELOAD_EVERY - since);
+        }
+    }
+
     /// Asks the store thread for the list again (view, search or sort changed).
     pub fn reload(&mut self) {
+        self.reload_due = false;
+        self.last_reload = Instant::now();
         self.generation += 1;
         self.library.ask(Query::List {
             generation: self.generation,
@@ -1211,11 +1273,12 @@ Delete)"
         while let Ok(event) = self.worker.events().try_recv() {
             match event {
                 Event::Progress(p) => {
-                    // New headers and bodies show up in the list as they arrive.
+                    // New headers and bodies show up in the list as they
+                    // arrive, a second apart at most.
                     if matches!(p, Progress::Headers { .. } | Progress::Listed { .. })
                         || matches!(&p, Progress::Downloaded { done, of, .. } if done == of || done % 50 == 0)
                     {
-                        self.reload();
+                        self.reload_due = true;
                     }
                     let account = p.account().to_string();
                     self.progress.insert(account, p);

@@ -127,16 +127,18 @@ for f in sys.argv[1:]:
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     os.close(fd)' "$@"; }
 
-# run_window HOME: starts the window under Xvfb (once per call, a fresh
-# server), waits for the first frame with mail; sets $pid, $log, $started.
+# xvfb LOG HOME PIDFILE: the window under a fresh Xvfb, in the background.
 xvfb() {
-  xvfb-run -a -s "-screen 0 1280x800x24" bash -c 'PIPIT_FRAME_LOG=$2 "$1" --home "$3" & echo $! > "$4"; wait' \
+  xvfb-run -a -s "-screen 0 1280x800x24" bash -c 'PIPIT_FRAME_LOG=$1 "$0" --home "$2" & echo $! > "$3"; wait' \
     "$pipit" "$@" >/dev/null 2>"$work/pipit.err" &
 }
+# first_mail_ms LOG T0: milliseconds from T0 to the first frame with mail.
 first_mail_ms() {
   local log=$1 t0=$2
   awk -v t0="$t0" '$2 > 0 { printf "%.0f\n", ($1 - t0) / 1000; exit }' "$log"
 }
+# start_window NAME: starts the window, waits for its first frame with
+# mail; sets $pid, $log, $started.
 start_window() {
   log=$work/frames.$1; : > "$log"; rm -f "$work/pid"
   started=$(now_us)
@@ -190,9 +192,12 @@ start_window fetch
 sleep 2
 logouts() { grep -c "Logged out" "$lab/dovecot.log" 2>/dev/null || true; }
 before=$(logouts)
-win=$(DISPLAY=$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^DISPLAY=//p') xdotool search --name "^Pipit" 2>/dev/null | head -1 || true)
+# inx CMD...: CMD on the window's display.
+inx() { env $(tr '\0' '\n' < "/proc/$pid/environ" | grep -E '^(DISPLAY|XAUTHORITY)=') "$@"; }
+win=$(inx xdotool search --name "^Pipit" | head -1)
+inx xdotool windowfocus --sync "$win" 2>/dev/null || true
 c0=$(cpu "$pid"); t0=$(now_us); f0=$(wc -l < "$log")
-DISPLAY=$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^DISPLAY=//p') xdotool key --window "$win" F5
+inx xdotool key F5
 for _ in $(seq 1200); do [ "$(logouts)" -gt "$before" ] && break; sleep 0.1; done
 # The last rows reach the list after QUIT.
 sleep 0.5
