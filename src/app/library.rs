@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
-use std::time::{Duration, Instant};
 
 use crate::dates::unix_now;
 use crate::mime::{self, Attachment};
@@ -271,36 +270,32 @@ fn ids_of(
 }
 
 /// The first matches of `search` in the order `ids`, a screen at least,
-/// if the index finds them quickly: it is asked for the matches within
-/// each chunk's range of ids in turn, which is a short stretch of its
-/// lists when the order follows the ids (by date, as mail arrives).
+/// if the index finds them quickly: it is asked once for the matches
+/// within the range of ids of the list's head, a short stretch of its
+/// lists when the order follows the ids (by date, as mail arrives). Once:
+/// the index reads a word typed as a prefix whole, whatever the range.
 fn first_matches(
     store: &Store,
     ids: &[i64],
     search: &str,
 ) -> Result<Option<Vec<i64>>, crate::store::StoreError> {
-    const CHUNK: usize = 4096;
-    let started = Instant::now();
-    let mut first = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        let (lo, hi) = chunk.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &id| {
-            (lo.min(id), hi.max(id))
-        });
-        if hi - lo > 16 * CHUNK as i64 {
-            // The order does not follow the ids: each stretch would be
-            // most of the index.
-            break;
-        }
-        let found = store.search_ids_between(search, lo, hi)?;
-        first.extend(chunk.iter().filter(|id| found.binary_search(id).is_ok()));
-        if first.len() >= FIRST {
-            return Ok(Some(first));
-        }
-        if started.elapsed() > Duration::from_millis(30) {
-            break;
-        }
+    const HEAD: usize = 16_384;
+    let head = &ids[..ids.len().min(HEAD)];
+    let (lo, hi) = head.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &id| {
+        (lo.min(id), hi.max(id))
+    });
+    if hi - lo > 4 * HEAD as i64 {
+        // The order does not follow the ids: the stretch would be most of
+        // the index.
+        return Ok(None);
     }
-    Ok(None)
+    let found = store.search_ids_between(search, lo, hi)?;
+    let first: Vec<i64> = head
+        .iter()
+        .copied()
+        .filter(|id| found.binary_search(id).is_ok())
+        .collect();
+    Ok((first.len() >= FIRST).then_some(first))
 }
 
 /// The rows of the first screen of `ids` and of `keep`.
