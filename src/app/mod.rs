@@ -151,19 +151,20 @@ pub struct Notice {
 }
 
 /// How often, at most, a fetch's progress is drawn.
-const PROGRESS_FRAME: Duration = Duration::from_millis(200);
+const PROGRESS_FRAME: Duration = Duration::from_millis(250);
 /// How often, at most, the list is read again while a fetch stores mail.
 const RELOAD_EVERY: Duration = Duration::from_secs(1);
 
-/// A spinner for work that may take minutes (a fetch): drawn ten times a
-/// second, not in every frame the screen can show (egui's asks for the
-/// next frame at once, which keeps a software renderer busy).
+/// A spinner for work that may take minutes (a fetch): drawn four times a
+/// second with the progress, not in every frame the screen can show
+/// (egui's asks for the next frame at once: under a software renderer each
+/// frame costs tens of milliseconds of CPU).
 pub(crate) fn calm_spinner(ui: &mut egui::Ui) -> egui::Response {
     let size = ui.style().spacing.interact_size.y;
     let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
     response.widget_info(|| egui::WidgetInfo::new(egui::Role::ProgressIndicator));
     if ui.is_rect_visible(rect) {
-        ui.ctx().request_repaint_after(Duration::from_millis(100));
+        ui.ctx().request_repaint_after(PROGRESS_FRAME);
         let color = ui.visuals().strong_text_color();
         let radius = rect.height().min(rect.width()) * 0.5 - 2.0;
         let n = (radius.round() as u32).clamp(8, 128);
@@ -377,7 +378,7 @@ impl PipitApp {
             }
         });
         // The fetch's progress comes in hundreds of events a second: the
-        // window shows it a few times a second, not once each.
+        // window shows it four times a second, not once each.
         let wake = slot.clone();
         let progress: Notify = Arc::new(move || {
             if let Some(ctx) = wake.get() {
