@@ -6,7 +6,8 @@
 //! Sender and subject sort by keys Pipit computes (`pipit_from_key`,
 //! `pipit_subject_key`, registered on every connection with the folding
 //! of fold.rs): the sender without case, the subject without "Re:" and its
-//! kin in front. The indexes are on these expressions.
+//! kin in front. Triggers keep them in the columns `sort_from` and
+//! `sort_subject`, which the indexes are on.
 
 use serde::Serialize;
 
@@ -42,8 +43,8 @@ impl Sort {
         let key = match self.column {
             Column::Date => "date",
             Column::Size => "size",
-            Column::From => "pipit_from_key(from_addr)",
-            Column::Subject => "pipit_subject_key(subject)",
+            Column::From => "sort_from",
+            Column::Subject => "sort_subject",
         };
         let dir = if self.ascending { "ASC" } else { "DESC" };
         format!("{key} {dir}, id {dir}")
@@ -73,7 +74,7 @@ pub fn subject_key(subject: &str) -> String {
 }
 
 /// Makes `pipit_from_key` and `pipit_subject_key` known to `conn`: the
-/// list's indexes are on them.
+/// triggers that keep the sort keys call them.
 pub fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     let flags = FunctionFlags::SQLITE_UTF8

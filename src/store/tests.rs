@@ -893,4 +893,10 @@ fn a_version_6_store_gains_the_lists_indexes_over_its_messages() {
     assert_eq!(by(Column::From), vec![new, old]);
     assert_eq!(by(Column::Subject), vec![new, old]);
     assert_eq!(store.integrity_check(), Ok(()));
+    // Any SQLite can check it, without Pipit's functions.
+    let plain = Connection::open(&path).unwrap();
+    let verdict: String = plain
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(verdict, "ok");
 }
