@@ -1,6 +1,7 @@
 //! The window's own thread for the store: every query and change runs here,
 //! so the UI thread never waits on SQLite, however large the mailbox.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -49,29 +50,7 @@ impl View {
     }
 }
 
-/// The list's sort column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Column {
-    From,
-    Subject,
-    Date,
-    Size,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sort {
-    pub column: Column,
-    pub ascending: bool,
-}
-
-impl Default for Sort {
-    fn default() -> Self {
-        Sort {
-            column: Column::Date,
-            ascending: false,
-        }
-    }
-}
+pub use crate::store::{Column, Sort};
 
 /// What the window asks of the store.
 pub enum Query {
@@ -80,6 +59,14 @@ pub enum Query {
         view: View,
         search: String,
         sort: Sort,
+        /// Messages whose rows come with the answer, fresh (those in view).
+        keep: Vec<i64>,
+    },
+    /// The rows of these messages (scrolled into view), for the list of
+    /// this generation.
+    Rows {
+        generation: u64,
+        ids: Vec<i64>,
     },
     Open(i64),
     Trash(i64),
@@ -228,11 +215,43 @@ pub fn opened_partial(raw: &[u8]) -> Opened {
     }
 }
 
+/// A list as the store thread gives it: the order of all its messages (or,
+/// before that is read, of its first screen), and the rows of a few.
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    /// Every message's id, in the list's order: 8 bytes a message, shared.
+    pub ids: Arc<Vec<i64>>,
+    /// Whether `ids` is the whole list (else its first screen only, the
+    /// whole following at once).
+    pub complete: bool,
+    /// Rows of the first screen and of those asked to be kept.
+    pub rows: Vec<Summary>,
+}
+
+impl Listing {
+    /// A whole list of these rows, in their order (a list that is never
+    /// long, as the inventory's).
+    pub fn whole(rows: Vec<Summary>) -> Listing {
+        Listing {
+            ids: Arc::new(rows.iter().map(|r| r.id).collect()),
+            complete: true,
+            rows,
+        }
+    }
+}
+
+/// How many rows come first, and with every list: a screen and more.
+pub const FIRST: usize = 120;
+
 /// What the store thread answers.
 pub enum Answer {
+    List {
+        generation: u64,
+        list: Result<Listing, String>,
+    },
     Rows {
         generation: u64,
-        rows: Result<Vec<Summary>, String>,
+        rows: Vec<Summary>,
     },
     Opened {
         id: i64,
@@ -288,66 +307,131 @@ fn serve(
         }
     };
     let mut listed: Option<Listed> = None;
-    while let Ok(mut query) = inbox.recv() {
+    let mut queue = Queue {
+        inbox,
+        waiting: VecDeque::new(),
+    };
+    while let Some(query) = queue.next() {
         // Only the newest list request matters: skip those it replaces.
-        while query.is_list() {
-            match inbox.try_recv() {
-                Ok(next) if next.is_list() => query = next,
-                Ok(other) => {
-                    answer(&mut store, &mut listed, query, &send);
-                    query = other;
-                    break;
-                }
-                Err(_) => break,
-            }
+        if query.is_list() && queue.list_waiting() {
+            continue;
         }
-        answer(&mut store, &mut listed, query, &send);
+        answer(&mut store, &mut listed, query, &send, &mut queue);
     }
 }
 
-/// The rows of the view last listed, sorted as last asked, and the store's
-/// data version they were read at. A search filters these with the ids the
-/// index gives, instead of reading tens of thousands of rows again, and so
-/// keeps the list's order.
+/// The window's requests, in order, with a look ahead: a long answer
+/// stops early when a newer list request makes it useless.
+struct Queue<'a> {
+    inbox: &'a Receiver<Query>,
+    waiting: VecDeque<Query>,
+}
+
+impl Queue<'_> {
+    fn next(&mut self) -> Option<Query> {
+        self.waiting.pop_front().or_else(|| self.inbox.recv().ok())
+    }
+
+    /// Whether a list request waits (one that replaces the one at hand).
+    fn list_waiting(&mut self) -> bool {
+        self.waiting.extend(self.inbox.try_iter());
+        self.waiting.iter().any(Query::is_list)
+    }
+}
+
+/// The order of the view last listed, as last sorted, and the store's data
+/// version it was read at. A search filters it with the ids the index
+/// gives, and so keeps the list's order; a second search reads no row.
 struct Listed {
     view: View,
     sort: Sort,
     version: i64,
-    rows: Vec<Summary>,
+    ids: Arc<Vec<i64>>,
 }
 
-/// The view's rows, read again only if the store changed since.
-fn rows_of<'a>(
+/// The view's order, read again only if the store changed since.
+fn ids_of(
     store: &Store,
-    listed: &'a mut Option<Listed>,
-    view: View,
+    listed: &mut Option<Listed>,
+    view: &View,
     sort: Sort,
-) -> Result<&'a Listed, crate::store::StoreError> {
+) -> Result<Arc<Vec<i64>>, crate::store::StoreError> {
     let version = store.data_version()?;
-    match listed {
-        Some(l) if l.view == view && l.version == version => {
-            if l.sort != sort {
-                sort_rows(&mut l.rows, sort);
-                l.sort = sort;
-            }
-        }
-        _ => {
-            let mut rows = store.messages(&view.filter())?;
-            sort_rows(&mut rows, sort);
-            *listed = Some(Listed {
-                view,
-                sort,
-                version,
-                rows,
-            });
-        }
+    if let Some(l) = listed
+        && l.view == *view
+        && l.sort == sort
+        && l.version == version
+    {
+        return Ok(l.ids.clone());
     }
-    Ok(listed.as_ref().expect("set above"))
+    let ids = Arc::new(store.list_ids(&view.filter(), sort)?);
+    *listed = Some(Listed {
+        view: view.clone(),
+        sort,
+        version,
+        ids: ids.clone(),
+    });
+    Ok(ids)
 }
 
-fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &dyn Fn(Answer)) {
+/// The first matches of `search` in the order `ids`, a screen at least,
+/// if the index finds them quickly: it is asked once for the matches
+/// within the range of ids of the list's head, a short stretch of its
+/// lists when the order follows the ids (by date, as mail arrives). Once:
+/// the index reads a word typed as a prefix whole, whatever the range.
+fn first_matches(
+    store: &Store,
+    ids: &[i64],
+    search: &str,
+) -> Result<Option<Vec<i64>>, crate::store::StoreError> {
+    const HEAD: usize = 16_384;
+    let head = &ids[..ids.len().min(HEAD)];
+    let (lo, hi) = head.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &id| {
+        (lo.min(id), hi.max(id))
+    });
+    if hi - lo > 4 * HEAD as i64 {
+        // The order does not follow the ids: the stretch would be most of
+        // the index.
+        return Ok(None);
+    }
+    let found = store.search_ids_between(search, lo, hi)?;
+    let first: Vec<i64> = head
+        .iter()
+        .copied()
+        .filter(|id| found.binary_search(id).is_ok())
+        .collect();
+    Ok((first.len() >= FIRST).then_some(first))
+}
+
+/// The rows of the first screen of `ids` and of `keep`.
+fn first_rows(
+    store: &Store,
+    ids: &[i64],
+    keep: &[i64],
+) -> Result<Vec<Summary>, crate::store::StoreError> {
+    let first = &ids[..ids.len().min(FIRST)];
+    let mut wanted = first.to_vec();
+    // Only those still in the list: a row outside it is not the list's.
+    let keep: std::collections::HashSet<i64> = keep
+        .iter()
+        .filter(|id| !first.contains(id))
+        .copied()
+        .collect();
+    if !keep.is_empty() {
+        wanted.extend(ids[first.len()..].iter().filter(|id| keep.contains(id)));
+    }
+    store.summaries(&wanted)
+}
+
+fn answer(
+    store: &mut Store,
+    listed: &mut Option<Listed>,
+    query: Query,
+    send: &dyn Fn(Answer),
+    queue: &mut Queue<'_>,
+) {
     // This connection's own changes do not move the data version: forget the
-    // rows whenever it makes one the list shows.
+    // order whenever it makes one the list shows.
     if matches!(
         query,
         Query::Trash(_)
@@ -364,23 +448,98 @@ fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &d
             view,
             search,
             sort,
+            keep,
         } => {
-            let rows = rows_of(store, listed, view, sort).and_then(|l| {
-                if search.trim().is_empty() {
-                    return Ok(l.rows.clone());
-                }
-                let ids = store.search_ids(&search)?;
-                Ok(l.rows
-                    .iter()
-                    .filter(|r| ids.binary_search(&r.id).is_ok())
-                    .cloned()
-                    .collect())
-            });
-            send(Answer::Rows {
+            let list_answer = |list: Result<Listing, crate::store::StoreError>| Answer::List {
                 generation,
-                rows: rows.map_err(|e| e.to_string()),
+                list: list.map_err(|e| e.to_string()),
+            };
+            if search.trim().is_empty() {
+                // The first screen at once, from the column's index, while
+                // the whole order is read; not when only the mail changed
+                // (the window keeps the list it has, scrolled where it is,
+                // until the new one is whole).
+                let same = listed
+                    .as_ref()
+                    .is_some_and(|l| l.view == view && l.sort == sort);
+                if !same {
+                    match store.list_first(&view.filter(), sort, FIRST as i64) {
+                        Ok(rows) if rows.len() == FIRST => send(list_answer(Ok(Listing {
+                            ids: Arc::new(rows.iter().map(|r| r.id).collect()),
+                            complete: false,
+                            rows,
+                        }))),
+                        Ok(_) => {}
+                        Err(e) => return send(list_answer(Err(e))),
+                    }
+                }
+                let list = ids_of(store, listed, &view, sort).and_then(|ids| {
+                    Ok(Listing {
+                        rows: first_rows(store, &ids, &keep)?,
+                        ids,
+                        complete: true,
+                    })
+                });
+                send(list_answer(list));
+                return;
+            }
+            let ids = match ids_of(store, listed, &view, sort) {
+                Ok(ids) => ids,
+                Err(e) => return send(list_answer(Err(e))),
+            };
+            // The first screen of matches at once, found chunk by chunk
+            // down the list's order; the whole result follows, unless the
+            // search has changed meanwhile (another letter typed).
+            if ids.len() > 8 * FIRST {
+                match first_matches(store, &ids, &search) {
+                    Ok(Some(first)) => {
+                        let rows = store.summaries(&first[..FIRST]);
+                        send(list_answer(rows.map(|rows| Listing {
+                            ids: Arc::new(first),
+                            complete: false,
+                            rows,
+                        })));
+                        if queue.list_waiting() {
+                            return;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => return send(list_answer(Err(e))),
+                }
+            }
+            let list = Ok(ids).and_then(|ids: Arc<Vec<i64>>| {
+                let found = store.search_ids(&search)?;
+                let ids: Vec<i64> = match found.last() {
+                    None => Vec::new(),
+                    Some(&max) => {
+                        // A bit per message: filtering a million ids is a
+                        // few milliseconds.
+                        let mut bits = vec![0u64; max as usize / 64 + 1];
+                        for &id in &found {
+                            bits[id as usize / 64] |= 1 << (id % 64);
+                        }
+                        ids.iter()
+                            .copied()
+                            .filter(|&id| {
+                                id >= 0
+                                    && id <= max
+                                    && bits[id as usize / 64] & (1 << (id % 64)) != 0
+                            })
+                            .collect()
+                    }
+                };
+                Ok(Listing {
+                    rows: first_rows(store, &ids, &keep)?,
+                    ids: Arc::new(ids),
+                    complete: true,
+                })
             });
+            send(list_answer(list));
         }
+        Query::Rows { generation, ids } => match store.summaries(&ids) {
+            Ok(rows) => send(Answer::Rows { generation, rows }),
+            Err(e) => send(Answer::Failed(e.to_string())),
+        },
         Query::Open(id) => {
             // Opening a whole message reads it; a headers-only one is not
             // read yet, however often it is previewed.
@@ -393,14 +552,6 @@ fn answer(store: &mut Store, listed: &mut Option<Listed>, query: Query, send: &d
                 }
                 Ok::<_, crate::store::StoreError>(Arc::new(Opened::whole(detail, &raw)))
             })();
-            if let Ok(opened) = &result
-                && opened.detail.summary.seen
-                && let Some(row) = listed
-                    .as_mut()
-                    .and_then(|l| l.rows.iter_mut().find(|r| r.id == id))
-            {
-                row.seen = true;
-            }
             send(Answer::Opened {
                 id,
                 result: result.map_err(|e| e.to_string()),
@@ -441,35 +592,6 @@ fn changed(send: &dyn Fn(Answer), result: Result<(), crate::store::StoreError>, 
     });
 }
 
-pub fn sort_rows(rows: &mut [Summary], sort: Sort) {
-    match sort.column {
-        Column::Date => rows.sort_by_key(|r| (r.date, r.id)),
-        Column::Size => rows.sort_by_key(|r| (r.size, r.id)),
-        Column::From => rows.sort_by_cached_key(|r| (r.from.to_lowercase(), r.id)),
-        Column::Subject => rows.sort_by_cached_key(|r| (subject_key(&r.subject), r.id)),
-    }
-    if !sort.ascending {
-        rows.reverse();
-    }
-}
-
-/// A subject as it sorts: without "Re:", "Fwd:" and their kin in front,
-/// however many, and without case.
-pub fn subject_key(subject: &str) -> String {
-    const PREFIXES: [&str; 9] = ["re", "fwd", "fw", "aw", "sv", "wg", "tr", "rif", "vs"];
-    let mut rest = subject.trim_start();
-    while let Some(colon) = rest.find(':').filter(|&c| c <= 5) {
-        let word = rest[..colon].trim_end();
-        // "Re[2]:" and "Re(2):" too.
-        let word = word.split(['[', '(']).next().unwrap_or(word);
-        if !PREFIXES.iter().any(|p| word.eq_ignore_ascii_case(p)) {
-            break;
-        }
-        rest = rest[colon + 1..].trim_start();
-    }
-    rest.to_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,6 +605,7 @@ mod tests {
             view: View::All,
             search: search.into(),
             sort,
+            keep: Vec::new(),
         });
         loop {
             match library
@@ -490,7 +613,12 @@ mod tests {
                 .recv_timeout(Duration::from_secs(10))
                 .unwrap()
             {
-                Answer::Rows { rows, .. } => return rows.unwrap().iter().map(|r| r.id).collect(),
+                Answer::List { list, .. } => {
+                    let list = list.unwrap();
+                    if list.complete {
+                        return list.ids.to_vec();
+                    }
+                }
                 _ => continue,
             }
         }
@@ -556,15 +684,6 @@ mod tests {
         assert_eq!(rows[1].listed, Some(50));
     }
 
-    /// Issue 13, item 17: subject sort counted "Re:".
-    #[test]
-    fn subjects_sort_without_their_reply_and_forward_marks() {
-        assert_eq!(subject_key("Re: Weekend hike"), "weekend hike");
-        assert_eq!(subject_key("RE: Fwd: re[2]: AW: Hike"), "hike");
-        assert_eq!(subject_key("Reading list"), "reading list");
-        assert_eq!(subject_key("Recall: a"), "recall: a");
-    }
-
     /// Issue 13, item 11: the TOP preview showed boundaries and base64.
     #[test]
     fn a_preview_shows_the_text_and_attachment_names_of_a_cut_message() {
@@ -584,6 +703,70 @@ Content-Transfer-Encoding: base64\r\n\r\nUEsDBBQAAAAIAAAAIQ";
             ["lake.zip".to_string()]
         );
         assert!(opened.partial);
+    }
+
+    /// Issue 17: a search of a large list shows its first screen of matches
+    /// before the whole result; both in the list's order.
+    #[test]
+    fn a_search_of_a_large_list_answers_its_first_screen_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipit.db");
+        let mut store = Store::open(&path).unwrap();
+        let batch = store.batch().unwrap();
+        for i in 0..3_000 {
+            let word = if i % 3 == 0 { "often" } else { "seldom" };
+            let raw = format!(
+                "Subject: {word} {i}\r\nDate: {}\r\n\r\ntext\r\n",
+                crate::dates::Civil::from_unix(1_700_000_000 + i * 60).rfc5322()
+            );
+            let parsed = crate::mime::parse(raw.as_bytes());
+            batch
+                .insert(&crate::store::NewMessage {
+                    copy: crate::store::NewCopy {
+                        account: "home",
+                        uid: Some(&format!("u{i}")),
+                        size: raw.len() as u64,
+                        digest: Some(&crate::mime::header_digest(raw.as_bytes())),
+                        first_seen: 0,
+                    },
+                    raw: raw.as_bytes(),
+                    state: MessageState::Full,
+                    parsed: &parsed,
+                    problem: "",
+                })
+                .unwrap();
+        }
+        batch.commit().unwrap();
+        let library = Library::spawn(path, Arc::new(|| {}));
+        let whole = list(&library, "", Sort::default());
+        assert_eq!(whole.len(), 3_000);
+        library.ask(Query::List {
+            generation: 2,
+            view: View::All,
+            search: "often".into(),
+            sort: Sort::default(),
+            keep: Vec::new(),
+        });
+        let mut answers = Vec::new();
+        while answers.last().is_none_or(|l: &Listing| !l.complete) {
+            if let Answer::List { list, .. } = library
+                .answers
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap()
+            {
+                answers.push(list.unwrap());
+            }
+        }
+        let [first, all] = &answers[..] else {
+            panic!("{} answers", answers.len());
+        };
+        assert!(!first.complete && first.ids.len() >= FIRST);
+        assert_eq!(all.ids.len(), 1_000);
+        assert_eq!(&all.ids[..first.ids.len()], &first.ids[..], "a prefix");
+        // Ids from 1: message i is id i + 1.
+        let often: Vec<i64> = whole.into_iter().filter(|id| (id - 1) % 3 == 0).collect();
+        assert_eq!(*all.ids, often, "in the list's order");
+        assert_eq!(first.rows.len(), FIRST);
     }
 
     #[test]

@@ -116,9 +116,7 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     } else {
         line + 8.0
     };
-    let selected_index = app
-        .selected
-        .and_then(|id| app.rows.iter().position(|r| r.id == id));
+    let selected_index = app.selected.and_then(|id| app.rows.position(id));
     let mut scroll = egui::ScrollArea::vertical().auto_shrink([false, false]);
     if app.scroll_to_selected
         && let Some(i) = selected_index
@@ -149,9 +147,22 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
         let stop = selected_index
             .filter(|i| range.contains(i))
             .unwrap_or(range.start);
+        // Rows not read yet are asked for, a screen either side too; they
+        // show empty for the frame or two until they come.
+        let wanted = app.rows.wanted(range.clone());
+        if !wanted.is_empty() {
+            app.ask_rows(wanted);
+        }
         for i in range {
-            let row = &app.rows[i];
+            let Some(row) = app.rows.get(i) else {
+                ui.allocate_exact_size(
+                    egui::vec2(ui.available_width(), row_height),
+                    Sense::hover(),
+                );
+                continue;
+            };
             let selected = Some(row.id) == app.selected;
+            app.drawn_rows += 1;
             let response = row_ui(ui, row, selected, &cols, row_height, two_lines, i == stop);
             if selected && focus_list {
                 response.request_focus();

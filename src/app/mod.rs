@@ -17,6 +17,7 @@ mod layout;
 mod library;
 mod list;
 mod reader;
+mod rows;
 mod rules_dialog;
 mod sidebar;
 mod sign_in;
@@ -40,8 +41,9 @@ pub use commands::UiCommand;
 pub use dialogs::{Confirm, LinkAsk};
 pub use layout::Layout;
 pub use library::InventoryRow;
-use library::{Answer, Library, Query};
+use library::{Answer, Library, Listing, Query};
 pub use library::{Column, Opened, Sort, View};
+pub use rows::Rows;
 pub use viewer::Viewer;
 pub use words::Said;
 
@@ -152,6 +154,40 @@ impl Banner {
 pub struct Notice {
     pub text: String,
     pub until: Instant,
+}
+
+/// How often, at most, a fetch's progress is drawn.
+const PROGRESS_FRAME: Duration = Duration::from_millis(250);
+/// How often, at most, the list is read again while a fetch stores mail.
+const RELOAD_EVERY: Duration = Duration::from_secs(1);
+
+/// A spinner for work that may take minutes (a fetch): drawn four times a
+/// second with the progress, not in every frame the screen can show
+/// (egui's asks for the next frame at once: under a software renderer each
+/// frame costs tens of milliseconds of CPU).
+pub(crate) fn calm_spinner(ui: &mut egui::Ui) -> egui::Response {
+    let size = ui.style().spacing.interact_size.y;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::new(egui::Role::ProgressIndicator));
+    if ui.is_rect_visible(rect) {
+        ui.ctx().request_repaint_after(PROGRESS_FRAME);
+        let color = ui.visuals().strong_text_color();
+        let radius = rect.height().min(rect.width()) * 0.5 - 2.0;
+        let n = (radius.round() as u32).clamp(8, 128);
+        let time = ui.input(|i| i.time);
+        let start = time * std::f64::consts::TAU;
+        let end = start + 240f64.to_radians() * time.sin();
+        let points: Vec<egui::Pos2> = (0..n)
+            .map(|i| {
+                let angle = start + (end - start) * f64::from(i) / f64::from(n);
+                let (sin, cos) = angle.sin_cos();
+                rect.center() + radius * egui::vec2(cos as f32, sin as f32)
+            })
+            .collect();
+        ui.painter()
+            .add(egui::Shape::line(points, egui::Stroke::new(3.0, color)));
+    }
+    response
 }
 
 /// How long a notice stays in the footer.
@@ -266,7 +302,8 @@ pub struct PipitApp {
     pub view: View,
     pub search: String,
     pub sort: Sort,
-    pub rows: Vec<Summary>,
+    /// The list: every message's place, and the rows near the screen.
+    pub rows: Rows,
     /// The On server view's messages, every kind; `rows` holds those the
     /// filter lets through.
     pub inventory: Vec<InventoryRow>,
@@ -278,6 +315,8 @@ pub struct PipitApp {
     /// Oldest on the server first, or largest first.
     pub inventory_largest_first: bool,
     generation: u64,
+    /// The generation of the list the rows are from.
+    shown_generation: u64,
     pub rows_loaded: bool,
     pub selected: Option<i64>,
     pub reading: Option<Reading>,
@@ -336,6 +375,11 @@ pub struct PipitApp {
     top_dialog: Option<dialogs::Dialog>,
     /// The top dialog came to the top this frame: it takes the focus.
     pub(crate) dialog_fresh: bool,
+    /// Rows of mail the list drew this frame.
+    pub drawn_rows: usize,
+    /// A fetch stored mail the list does not show yet.
+    reload_due: bool,
+    last_reload: Instant,
 }
 
 impl PipitApp {
@@ -353,6 +397,14 @@ impl PipitApp {
                 ctx.request_repaint();
             }
         });
+        // The fetch's progress comes in hundreds of events a second: the
+        // window shows it four times a second, not once each.
+        let wake = slot.clone();
+        let progress: Notify = Arc::new(move || {
+            if let Some(ctx) = wake.get() {
+                ctx.request_repaint_after(PROGRESS_FRAME);
+            }
+        });
         let (config, banner) = match Config::load(&paths.config) {
             Ok(c) => (c, None),
             Err(e) => (
@@ -368,7 +420,7 @@ impl PipitApp {
         let first_start = config.accounts.is_empty() && banner.is_none();
         let layout = Layout::load(&paths.config);
         let mut app = PipitApp {
-            worker: Worker::spawn_notifying(paths.clone(), notify.clone()),
+            worker: Worker::spawn_notifying(paths.clone(), progress),
             library: Library::spawn(paths.store.clone(), notify.clone()),
             keeper: layout::Keeper::new(&paths.config, layout.clone()),
             sort: layout.sort(),
@@ -379,12 +431,13 @@ impl PipitApp {
             notify,
             view: View::All,
             search: String::new(),
-            rows: Vec::new(),
+            rows: Rows::default(),
             inventory: Vec::new(),
             inventory_filter: None,
             inventory_shown: Vec::new(),
             inventory_largest_first: false,
             generation: 0,
+            shown_generation: 0,
             rows_loaded: false,
             selected: None,
             reading: None,
@@ -420,6 +473,9 @@ impl PipitApp {
             focus_visible: false,
             top_dialog: None,
             dialog_fresh: false,
+            drawn_rows: 0,
+            reload_due: false,
+            last_reload: Instant::now(),
         };
         app.reload();
         app
@@ -431,7 +487,9 @@ impl PipitApp {
         if self.ctx.set(ctx.clone()).is_ok() {
             fonts::install(&ctx);
         }
+        self.drawn_rows = 0;
         self.drain_events();
+        self.reload_when_due(&ctx);
         self.automatic_checks(&ctx);
         self.expire_notice(&ctx);
         let top_dialog = dialogs::open(self).first().copied();
@@ -753,10 +811,14 @@ Get Mail"
         ui.horizontal(|ui| {
             if self.fetching.is_empty() {
                 let count = self.rows.len();
-                ui.label(format!(
-                    "{count} message{}",
-                    if count == 1 { "" } else { "s" }
-                ));
+                if self.rows.complete() {
+                    ui.label(format!(
+                        "{count} message{}",
+                        if count == 1 { "" } else { "s" }
+                    ));
+                } else {
+                    ui.label("Counting messages…");
+                }
                 if self.view == View::OnServer {
                     ui.weak("· as the servers listed them at the last Get Mail");
                 }
@@ -774,7 +836,7 @@ Get Mail"
                             .desired_width(300.0),
                     );
                 }
-                ui.spinner();
+                calm_spinner(ui);
             }
         });
     }
@@ -804,8 +866,7 @@ Get Mail"
 
     /// The selected message's row, if it is in the list.
     pub fn selected_row(&self) -> Option<&Summary> {
-        let id = self.selected?;
-        self.rows.iter().find(|r| r.id == id)
+        self.rows.row(self.selected?)
     }
 
     /// The message Delete and Restore act on: the selected one, in the list
@@ -1007,8 +1068,23 @@ Get Mail"
         });
     }
 
+    /// Reads the list again for the mail a fetch stored, if it is time.
+    fn reload_when_due(&mut self, ctx: &egui::Context) {
+        if !self.reload_due {
+            return;
+        }
+        let since = self.last_reload.elapsed();
+        if since >= RELOAD_EVERY {
+            self.reload();
+        } else {
+            ctx.request_repaint_after(RELOAD_EVERY - since);
+        }
+    }
+
     /// Asks the store thread for the list again (view, search or sort changed).
     pub fn reload(&mut self) {
+        self.reload_due = false;
+        self.last_reload = Instant::now();
         self.generation += 1;
         if self.view == View::OnServer {
             self.library.ask(Query::Inventory {
@@ -1023,6 +1099,26 @@ Get Mail"
             view: self.view.clone(),
             search: self.search.clone(),
             sort: self.sort,
+            keep: self
+                .rows
+                .ids_in_view()
+                .into_iter()
+                .chain(self.selected)
+                .collect(),
+        });
+    }
+
+    /// Whether the list shows what was last asked for (its first screen at
+    /// least), not the list before a change of view, sort or search.
+    pub fn list_is_current(&self) -> bool {
+        self.shown_generation == self.generation
+    }
+
+    /// Asks the store thread for the rows of these messages (scrolled into view).
+    pub(crate) fn ask_rows(&mut self, ids: Vec<i64>) {
+        self.library.ask(Query::Rows {
+            generation: self.generation,
+            ids,
         });
     }
 
@@ -1054,7 +1150,8 @@ Get Mail"
     pub fn set_inventory_filter(&mut self, kind: Option<Kind>, largest_first: bool) {
         self.inventory_filter = kind;
         self.inventory_largest_first = largest_first;
-        self.rows = self.filter_inventory();
+        let rows = self.filter_inventory();
+        self.rows.replace(Listing::whole(rows));
         if self.selected_row().is_none() {
             self.clear_selection();
         }
@@ -1114,7 +1211,7 @@ Get Mail"
         }
         self.reading = Some(Reading::Loading);
         self.library.ask(Query::Open(id));
-        if let Some(row) = self.rows.iter_mut().find(|r| r.id == id)
+        if let Some(row) = self.rows.row_mut(id)
             && row.state == MessageState::Full
         {
             row.seen = true;
@@ -1126,9 +1223,7 @@ Get Mail"
             return;
         }
         let last = self.rows.len() as isize - 1;
-        let at = self
-            .selected
-            .and_then(|id| self.rows.iter().position(|r| r.id == id));
+        let at = self.selected.and_then(|id| self.rows.position(id));
         let next = match (at, step) {
             (_, isize::MIN) => 0,
             (_, isize::MAX) => last,
@@ -1136,7 +1231,9 @@ Get Mail"
             (None, _) => 0,
             (Some(i), s) => (i as isize).saturating_add(s).clamp(0, last),
         } as usize;
-        let id = self.rows[next].id;
+        let Some(id) = self.rows.id(next) else {
+            return;
+        };
         self.scroll_to_selected = true;
         // The keyboard's place goes with the selection.
         self.focus_list |= self.list_focused;
@@ -1147,21 +1244,19 @@ Get Mail"
 
     /// After a message leaves the list, the next one (or the previous) is selected.
     fn move_selection_after_removing(&mut self, id: i64) {
-        let Some(i) = self.rows.iter().position(|r| r.id == id) else {
+        let Some(i) = self.rows.remove(id) else {
             // Shown in the reader only: it goes from there.
             if self.selected == Some(id) {
                 self.clear_selection();
             }
             return;
         };
-        self.rows.remove(i);
         match self
             .rows
-            .get(i)
-            .or_else(|| i.checked_sub(1).and_then(|j| self.rows.get(j)))
+            .id(i)
+            .or_else(|| i.checked_sub(1).and_then(|j| self.rows.id(j)))
         {
             Some(next) => {
-                let next = next.id;
                 self.select(next);
             }
             None => {
@@ -1197,11 +1292,7 @@ Get Mail"
     pub fn download(&mut self, id: i64) {
         self.library.ask(Query::RequestDownload(id));
         self.downloading.insert(id);
-        if let Some(account) = self
-            .rows
-            .iter()
-            .find(|r| r.id == id)
-            .map(|r| r.account.clone())
+        if let Some(account) = self.rows.row(id).map(|r| r.account.clone())
             && let Ok(account) = self.config.account(&account).cloned()
         {
             if self.fetching.contains(&account.name) {
@@ -1237,11 +1328,7 @@ Get Mail"
     /// "Delete on server", once confirmed: to Trash now, off the server at
     /// the next pass, which starts now.
     pub fn delete_on_server(&mut self, id: i64) {
-        let account = self
-            .rows
-            .iter()
-            .find(|r| r.id == id)
-            .map(|r| r.account.clone());
+        let account = self.rows.row(id).map(|r| r.account.clone());
         self.move_selection_after_removing(id);
         self.previews.remove(&id);
         self.library.ask(Query::Trash(id));
@@ -1297,8 +1384,8 @@ Get Mail"
         }
         while let Ok(answer) = self.library.answers.try_recv() {
             match answer {
-                Answer::Rows { generation, rows } if generation == self.generation => match rows {
-                    Ok(rows) => self.rows_arrived(rows),
+                Answer::List { generation, list } if generation == self.generation => match list {
+                    Ok(list) => self.rows_arrived(generation, list),
                     Err(e) => self.show_error(
                         "The message list could not be read. Close and start Pipit again; if it goes on, the detail says why.",
                         e,
@@ -1309,7 +1396,7 @@ Get Mail"
                         Ok(inventory) => {
                             self.inventory = inventory;
                             let rows = self.filter_inventory();
-                            self.rows_arrived(rows);
+                            self.rows_arrived(generation, Listing::whole(rows));
                         }
                         Err(e) => self.show_error(
                             "What is on the server could not be read. Close and start Pipit again; if it goes on, the detail says why.",
@@ -1317,7 +1404,11 @@ Get Mail"
                         ),
                     }
                 }
-                Answer::Rows { .. } | Answer::Inventory { .. } => {}
+                Answer::List { .. } | Answer::Inventory { .. } => {}
+                Answer::Rows { generation, rows } if generation == self.generation => {
+                    self.rows.add(rows);
+                }
+                Answer::Rows { .. } => {}
                 Answer::Opened { id, result } if Some(id) == self.selected => {
                     self.reading = Some(match result {
                         Ok(opened) => Reading::Ready(opened),
@@ -1338,11 +1429,12 @@ Get Mail"
         while let Ok(event) = self.worker.events().try_recv() {
             match event {
                 Event::Progress(p) => {
-                    // New headers and bodies show up in the list as they arrive.
+                    // New headers and bodies show up in the list as they
+                    // arrive, a second apart at most.
                     if matches!(p, Progress::Headers { .. } | Progress::Listed { .. })
                         || matches!(&p, Progress::Downloaded { done, of, .. } if done == of || done % 50 == 0)
                     {
-                        self.reload();
+                        self.reload_due = true;
                     }
                     let account = p.account().to_string();
                     self.progress.insert(account, p);
@@ -1353,9 +1445,10 @@ Get Mail"
     }
 
     /// The list's rows, as the store thread read them.
-    fn rows_arrived(&mut self, rows: Vec<Summary>) {
-        self.rows = rows;
-        self.rows_loaded = true;
+    fn rows_arrived(&mut self, generation: u64, list: Listing) {
+        self.rows_loaded = list.complete;
+        self.shown_generation = generation;
+        self.rows.replace(list);
         if std::mem::take(&mut self.selection_in_results) && self.selected_row().is_none() {
             // The reader shows nothing the results do not hold.
             self.clear_selection();
@@ -1425,11 +1518,8 @@ Get Mail"
         let again = self.fetch_again.remove(&account) && result.is_ok();
         if !again {
             let rows = &self.rows;
-            self.downloading.retain(|id| {
-                rows.iter()
-                    .find(|r| r.id == *id)
-                    .is_some_and(|r| *r.account != *account)
-            });
+            self.downloading
+                .retain(|id| rows.row(*id).is_some_and(|r| *r.account != *account));
         }
         self.round.push(RoundResult {
             account: account.clone(),
@@ -1645,12 +1735,39 @@ pub fn restorable_here(row: &Summary) -> bool {
 impl eframe::App for PipitApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         PipitApp::ui(self, ui);
+        log_frame(self.drawn_rows);
     }
 
     /// The window closes: its layout is written now, not left to a drop.
     fn on_exit(&mut self) {
         self.layout.set_sort(self.sort);
         self.keeper.flush(&self.layout);
+    }
+}
+
+/// `PIPIT_FRAME_LOG=FILE`: each frame of the window appends a line to
+/// FILE, when it was laid out (microseconds since the Unix epoch) and how
+/// many rows of mail it drew. `tests/bench/window.sh` reads it: when the
+/// first mail was drawn, and whether a window left alone draws at all.
+fn log_frame(rows: usize) {
+    use std::io::Write as _;
+    static LOG: OnceLock<Option<Mutex<std::fs::File>>> = OnceLock::new();
+    let log = LOG.get_or_init(|| {
+        let path = std::env::var_os("PIPIT_FRAME_LOG")?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+            .map(Mutex::new)
+    });
+    if let Some(file) = log
+        && let Ok(mut file) = file.lock()
+    {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let _ = writeln!(file, "{} {rows}", now.as_micros());
     }
 }
 

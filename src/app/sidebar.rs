@@ -115,7 +115,7 @@ fn account_marks(ui: &mut egui::Ui, app: &mut PipitApp, name: &str) {
             app.account_dialog = Some(AccountDraft::edit(account));
         }
         if app.fetching.contains(name) {
-            ui.spinner();
+            super::calm_spinner(ui);
             return;
         }
         match app.checked.get(name).cloned() {

@@ -384,6 +384,48 @@ pub const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE message_bytes ADD COLUMN packed INTEGER NOT NULL DEFAULT 0 CHECK (packed IN (0, 1));
     ",
+    // 9: the message list's order from indexes, one per sortable column
+    // (order.rs), over the messages a list shows (not purged, not in
+    // Trash), for all accounts and per account: the first screen of a
+    // million messages is then a short walk down one index, and the whole
+    // order is read from it, without a sort. Trash and On server are small
+    // and sorted as read. The sender's and subject's sort keys are Pipit's
+    // (pipit_from_key, pipit_subject_key), kept in columns of their own by
+    // triggers, so that the indexes hold plain values: any SQLite can check
+    // the database without Pipit's functions.
+    "
+    ALTER TABLE messages ADD COLUMN sort_from TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN sort_subject TEXT NOT NULL DEFAULT '';
+    UPDATE messages SET sort_from = pipit_from_key(from_addr),
+        sort_subject = pipit_subject_key(subject);
+    CREATE TRIGGER messages_sort_insert AFTER INSERT ON messages BEGIN
+        UPDATE messages SET sort_from = pipit_from_key(new.from_addr),
+            sort_subject = pipit_subject_key(new.subject)
+        WHERE id = new.id;
+    END;
+    CREATE TRIGGER messages_sort_update AFTER UPDATE OF from_addr, subject ON messages
+    WHEN old.from_addr IS NOT new.from_addr OR old.subject IS NOT new.subject BEGIN
+        UPDATE messages SET sort_from = pipit_from_key(new.from_addr),
+            sort_subject = pipit_subject_key(new.subject)
+        WHERE id = new.id;
+    END;
+    CREATE INDEX messages_list_date ON messages (date)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_list_size ON messages (size)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_list_from ON messages (sort_from)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_list_subject ON messages (sort_subject)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_account_date ON messages (account, date)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_account_size ON messages (account, size)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_account_from ON messages (account, sort_from)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    CREATE INDEX messages_account_subject ON messages (account, sort_subject)
+        WHERE state != 'purged' AND trashed_at IS NULL;
+    ",
 ];
 
 /// What a migration needs beyond SQL, run in its transaction after its SQL.

@@ -5,6 +5,7 @@
 mod fold;
 mod ledger;
 mod migrations;
+mod order;
 pub mod pack;
 mod rules;
 
@@ -23,6 +24,7 @@ pub use ledger::{
     Copy, Download, Ledger, Left, NewCopy, NewMessage, OnServer, Stored, TOMBSTONE_SECS,
 };
 use migrations::{APPLICATION_ID, MIGRATIONS};
+pub use order::{Column, Sort, from_key, subject_key};
 pub use rules::{DeletedByRule, OnServerHeaders, RuleMark};
 
 /// What can go wrong with the store. Each message says what was left untouched.
@@ -233,6 +235,8 @@ impl Store {
         self.conn.busy_timeout(Duration::from_secs(10))?;
         // The index's triggers fold what they index (fold.rs).
         fold::register(&self.conn)?;
+        // The list's indexes are on sort keys Pipit computes (order.rs).
+        order::register(&self.conn)?;
         // Reading the schema first makes a non-database fail here, before any write.
         self.conn
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -458,24 +462,59 @@ impl Store {
 
     /// The message list, newest first.
     pub fn messages(&self, filter: &Filter) -> Result<Vec<Summary>> {
+        self.list_first(filter, Sort::default(), i64::MAX)
+    }
+
+    /// The first `limit` messages of a list in `sort`'s order, read along
+    /// that column's index: the first screen, at once, whatever the count.
+    pub fn list_first(&self, filter: &Filter, sort: Sort, limit: i64) -> Result<Vec<Summary>> {
+        let (cond, account) = self.list_where(filter)?;
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM messages
-             WHERE state != 'purged' AND (?1 IS NULL OR account = ?1) AND (trashed_at IS NOT NULL) = ?2
-               AND (?3 = 0 OR (state = 'headers' AND on_server = 1))
-               AND (?2 = 1 OR {DELETED_BY_RULE} = ?4)
-             ORDER BY date DESC, id DESC"
+            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE {cond} ORDER BY {} LIMIT ?2",
+            sort.order_by()
         );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(
-            params![
-                filter.account,
-                filter.trash,
-                filter.headers_only,
-                filter.deleted_by_rule
-            ],
-            summary_from_row,
-        )?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![account, limit], summary_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The ids of a whole list in `sort`'s order, from that column's index
+    /// alone (no row is read): 8 bytes a message.
+    pub fn list_ids(&self, filter: &Filter, sort: Sort) -> Result<Vec<i64>> {
+        let (cond, account) = self.list_where(filter)?;
+        let sql = format!(
+            "SELECT id FROM messages WHERE {cond} ORDER BY {}",
+            sort.order_by()
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let ids = stmt.query_map(params![account], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A list's condition ([`list_where`]), knowing whether any message
+    /// was deleted by a rule (one look along the marks' index).
+    fn list_where(&self, filter: &Filter) -> Result<(String, Option<String>)> {
+        let rules_deleted: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM rule_marks WHERE action = 'delete')",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(list_where(filter, rules_deleted))
+    }
+
+    /// The rows of these messages, in the order given; those gone
+    /// (purged, deleted) are left out.
+    pub fn summaries(&self, ids: &[i64]) -> Result<Vec<Summary>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ?1 AND state != 'purged'"
+        ))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(row) = stmt.query_row([id], summary_from_row).optional()? {
+                out.push(row);
+            }
+        }
+        Ok(out)
     }
 
     /// Every message a server listed at the last session, Trash too (but
@@ -529,6 +568,21 @@ impl Store {
             "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid",
         )?;
         let ids = stmt.query_map([fts], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The ids, ascending, of the messages from `lo` to `hi` (ids) that
+    /// match: the index reads only that stretch of its lists, so a search
+    /// can find the first screen of a large list without all its matches.
+    pub fn search_ids_between(&self, query: &str, lo: i64, hi: i64) -> Result<Vec<i64>> {
+        let Some(fts) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3
+             ORDER BY rowid",
+        )?;
+        let ids = stmt.query_map(params![fts, lo, hi], |r| r.get(0))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -789,6 +843,37 @@ pub fn register_bytes_function(conn: &Connection) -> rusqlite::Result<()> {
             })
         },
     )
+}
+
+/// The condition a list's rows meet, written so that the partial indexes
+/// of migration 9 serve the lists that may be large (all mail, one
+/// account); `?1` is the account, when the filter names one. Outside
+/// Trash, a message an armed rule deleted shows only in the Deleted by
+/// rule view; `rules_deleted` says whether the store has any such message
+/// (when it has none, the lists need not ask about each row).
+fn list_where(filter: &Filter, rules_deleted: bool) -> (String, Option<String>) {
+    let mut cond = String::from(if filter.trash {
+        "state != 'purged' AND trashed_at IS NOT NULL"
+    } else {
+        "state != 'purged' AND trashed_at IS NULL"
+    });
+    cond.push_str(if filter.account.is_some() {
+        " AND account = ?1"
+    } else {
+        " AND ?1 IS NULL"
+    });
+    if filter.headers_only {
+        cond.push_str(" AND state = 'headers' AND on_server = 1");
+    }
+    if !filter.trash {
+        match (filter.deleted_by_rule, rules_deleted) {
+            (true, true) => cond.push_str(&format!(" AND {DELETED_BY_RULE}")),
+            (true, false) => cond.push_str(" AND 0"),
+            (false, true) => cond.push_str(&format!(" AND NOT {DELETED_BY_RULE}")),
+            (false, false) => {}
+        }
+    }
+    (cond, filter.account.clone())
 }
 
 const SUMMARY_COLUMNS: &str = "id, account, uid, from_addr, subject, date, size, state, attachments, seen, on_server, trashed_at IS NOT NULL";

@@ -1159,3 +1159,174 @@ fn rules_read_the_header_block_of_bytes_kept_packed() {
     assert_eq!(blocks[&held], headers.as_bytes());
     assert_eq!(blocks[&full], headers.as_bytes());
 }
+
+/// Issue 17: the list of a million messages is read along an index, in
+/// every order, for all mail and for one account: no sort of its rows.
+#[test]
+fn every_order_of_a_large_list_is_read_from_an_index() {
+    let (_dir, store) = temp_store();
+    let columns = [Column::Date, Column::Size, Column::From, Column::Subject];
+    for account in [None, Some("home".to_string())] {
+        let filter = Filter {
+            account: account.clone(),
+            ..Filter::default()
+        };
+        for column in columns {
+            for ascending in [false, true] {
+                let sort = Sort { column, ascending };
+                let (cond, _) = list_where(&filter, true);
+                let sql = format!(
+                    "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE {cond} ORDER BY {}",
+                    sort.order_by()
+                );
+                let plan: Vec<String> = store
+                    .conn
+                    .prepare(&sql)
+                    .unwrap()
+                    .query_map([&account], |r| r.get::<_, String>(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                let plan = plan.join("; ");
+                assert!(
+                    plan.contains("USING INDEX messages_") && !plan.contains("TEMP B-TREE"),
+                    "{account:?} {sort:?}: {plan}"
+                );
+            }
+        }
+    }
+}
+
+/// The order the indexes give is the order the window showed when it
+/// sorted rows itself: sender and subject without case, subjects without
+/// "Re:", ties by id, Trash and all mail apart.
+#[test]
+fn lists_come_in_each_columns_order() {
+    let (_dir, mut store) = temp_store();
+    let a = add(
+        &mut store,
+        "a",
+        b"From: bob <b@x>\r\nSubject: Re: zebra\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nshort\r\n",
+        MessageState::Full,
+    );
+    let b = add(
+        &mut store,
+        "b",
+        b"From: Ann <a@x>\r\nSubject: apple\r\nDate: Tue, 3 Nov 2026 10:00:00 +0000\r\n\r\na longer body than the other two\r\n",
+        MessageState::Full,
+    );
+    let c = add(
+        &mut store,
+        "c",
+        b"From: carl <c@x>\r\nSubject: Mango\r\n\r\nno date\r\n",
+        MessageState::Full,
+    );
+    let all = Filter::default();
+    let ids = |column, ascending| store.list_ids(&all, Sort { column, ascending }).unwrap();
+    assert_eq!(ids(Column::Date, false), vec![b, a, c]);
+    assert_eq!(ids(Column::Date, true), vec![c, a, b]);
+    assert_eq!(ids(Column::From, true), vec![b, a, c]);
+    assert_eq!(ids(Column::Subject, true), vec![b, c, a]);
+    assert_eq!(ids(Column::Subject, false), vec![a, c, b]);
+    assert_eq!(ids(Column::Size, false)[0], b);
+    let first = store
+        .list_first(&all, Sort::default(), 2)
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect::<Vec<_>>();
+    assert_eq!(first, vec![b, a]);
+    store.trash(a, 5).unwrap();
+    assert_eq!(ids(Column::Date, false), vec![b, c]);
+    let trash = Filter {
+        trash: true,
+        ..Filter::default()
+    };
+    assert_eq!(store.list_ids(&trash, Sort::default()).unwrap(), vec![a]);
+    let one = Filter {
+        account: Some("home".into()),
+        ..Filter::default()
+    };
+    assert_eq!(store.list_ids(&one, Sort::default()).unwrap(), vec![b, c]);
+    let other = Filter {
+        account: Some("work".into()),
+        ..Filter::default()
+    };
+    assert!(store.list_ids(&other, Sort::default()).unwrap().is_empty());
+    let rows = store.summaries(&[c, 999, b]).unwrap();
+    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![c, b]);
+}
+
+/// A store from before the list's indexes (version 6) gets them, over the
+/// messages it holds, and lists them in every order.
+#[test]
+fn a_version_6_store_gains_the_lists_indexes_over_its_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipit.db");
+    let (old, new) = {
+        let conn = Connection::open(&path).unwrap();
+        fold::register(&conn).unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        drop(conn);
+        let mut store = Store {
+            conn: Connection::open(&path).unwrap(),
+            path: path.clone(),
+        };
+        store.configure().unwrap();
+        let old = add(
+            &mut store,
+            "a",
+            b"From: Zed <z@x>\r\nSubject: Re: older\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n",
+            MessageState::Full,
+        );
+        let new = add(
+            &mut store,
+            "b",
+            b"From: amy <a@x>\r\nSubject: newer\r\nDate: Tue, 3 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n",
+            MessageState::Full,
+        );
+        (old, new)
+    };
+    let store = Store::open(&path).unwrap();
+    let version: i64 = store
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, MIGRATIONS.len() as i64);
+    let indexes: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'messages_list_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 4);
+    let all = Filter::default();
+    let by = |column| {
+        store
+            .list_ids(
+                &all,
+                Sort {
+                    column,
+                    ascending: true,
+                },
+            )
+            .unwrap()
+    };
+    assert_eq!(by(Column::Date), vec![old, new]);
+    assert_eq!(by(Column::From), vec![new, old]);
+    assert_eq!(by(Column::Subject), vec![new, old]);
+    assert_eq!(store.integrity_check(), Ok(()));
+    // Any SQLite can check it, without Pipit's functions.
+    let plain = Connection::open(&path).unwrap();
+    let verdict: String = plain
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(verdict, "ok");
+}

@@ -20,6 +20,7 @@ mod support;
 mod window;
 mod window_discover;
 mod window_inventory;
+mod window_list;
 mod window_mended;
 mod window_review;
 mod window_rules;
