@@ -467,3 +467,52 @@ fn cutting_the_connection_with_an_armed_rule_loses_nothing_it_did_not_match() {
         assert_eq!(stored, ham, "{fault:?}");
     }
 }
+
+/// A rule's DELE that the server never carried out (no +OK to QUIT) leaves
+/// the message on the server marked "deleted by rule". If the rule is then
+/// removed (the user saw a wrong deletion, as the view is there for), the
+/// next fetch downloads the message whole: it must show in the message list,
+/// not stay hidden as deleted when it is stored and wanted.
+#[test]
+fn a_message_a_rule_failed_to_delete_and_then_downloaded_shows_in_the_list() {
+    use crate::support::fake::{FakeServer, Faults};
+    let messages: Vec<Vec<u8>> = (0..2).map(|i| message(i, "Wanted", i == 0)).collect();
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "delete"]);
+    spam_rule(&pipit, "YES");
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    // The rule's DELE goes out; the server drops QUIT, so nothing is deleted.
+    server.set_faults(Faults {
+        drop_quit_of_session: Some(2),
+        ..Faults::well_behaved()
+    });
+    let (code, report) = pipit.fetch(&[]);
+    assert_ne!(code, 0, "{report:#}");
+    assert_eq!(
+        server.count("DELE"),
+        2,
+        "the ham at the first fetch, the spam now"
+    );
+    assert_eq!(
+        server.mailbox(),
+        vec![messages[0].clone()],
+        "{:#?}",
+        server.sessions()
+    );
+    // The rule was wrong: the user removes it, and fetches again.
+    pipit.ok(&["rules", "remove", "spam"]);
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 1, "{report:#}");
+    let stored = crate::support::invariant::stored_messages(&pipit.store_path());
+    assert_eq!(
+        sorted(stored),
+        sorted(messages.clone()),
+        "both stored whole"
+    );
+    assert!(server.mailbox().is_empty(), "download-and-delete");
+    let list = pipit.list();
+    assert_eq!(list.len(), 2, "a stored message is hidden: {list:#?}");
+    assert!(list.iter().all(|m| m["state"] == "full"), "{list:#?}");
+}

@@ -24,6 +24,8 @@ pub struct Faults {
     pub cut_retr_once: Option<(u32, usize)>,
     /// In the first session only: close on QUIT without +OK (and so delete nothing).
     pub drop_quit_once: bool,
+    /// In this session (1 for the first) only: close on QUIT without +OK.
+    pub drop_quit_of_session: Option<usize>,
     /// LIST reports this size for every message.
     pub list_size: Option<u64>,
     /// RETR n answers with a body that never ends.
@@ -255,6 +257,9 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         if !first {
             f.cut_retr_once = None;
             f.drop_quit_once = false;
+        }
+        if f.drop_quit_of_session == Some(s.sessions.len()) {
+            f.drop_quit_once = true;
         }
         let mut snapshot = s.mailbox.clone();
         if f.uids_per_session {
