@@ -253,8 +253,9 @@ that matches decides; mail no rule matches is downloaded as the account says.",
                 })
                 .unwrap_or_default();
             let acting = matched.iter().filter(|m| m.acts).count();
-            let armed =
-                known.is_some_and(|k| k.armed.get(rule.name.as_str()) == Some(&rule.fingerprint()));
+            let armed = known.is_some_and(|k| {
+                k.armed.get(rule.name.as_str()) == Some(&rules.fingerprint_of(rule))
+            });
             ui.separator();
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(rule.name.as_str()).strong());
@@ -305,7 +306,7 @@ seen its matches above and armed it.",
                         )
                         .clicked()
                     {
-                        arm = Some((rule.name.to_string(), rule.fingerprint()));
+                        arm = Some((rule.name.to_string(), rules.fingerprint_of(rule)));
                     }
                 }
             }
