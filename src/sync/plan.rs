@@ -818,6 +818,9 @@ pub fn hold(plan: &mut Plan, judged: &HashMap<u32, Judged>, unjudged: &HashSet<u
 ///   session (`judged`), and nothing asks for its bytes;
 /// - it is listed under a UID no other listed message has, that the server
 ///   never gave to two messages;
+/// - no other listed message gave that header block in this session (a
+///   server that answers TOP with another message's header block, or two
+///   look-alikes: the policy trusts no such block either);
 /// - the rules apply to it (the store has no bytes of it, and the user made
 ///   no choice about it: [`rules_apply`]);
 /// - if it was matched to a stored message, by UID or by headers (not on
@@ -831,9 +834,15 @@ pub fn rule_deletions<'p>(
     judged: &HashMap<u32, Judged>,
 ) -> Vec<&'p Planned> {
     let mut uid_count: HashMap<&str, usize> = HashMap::new();
+    // The listed messages that gave each header block read in this session.
+    let mut gave: HashMap<HeaderDigest, HashSet<u32>> = HashMap::new();
     for e in &plan.entries {
         if let Some(u) = &e.listed.uid {
             *uid_count.entry(u).or_default() += 1;
+        }
+        let n = e.listed.number;
+        for d in e.digest.iter().chain(judged.get(&n).map(|j| &j.digest)) {
+            gave.entry(*d).or_default().insert(n);
         }
     }
     plan.entries
@@ -860,6 +869,7 @@ pub fn rule_deletions<'p>(
                 && !e.retr
                 && e.digest.is_none_or(|d| d == j.digest)
                 && uid_count.get(uid) == Some(&1)
+                && gave.get(&j.digest).is_some_and(|n| n.len() == 1)
                 && !ledger.suspect_uids.contains(uid)
                 && !plan.suspects.iter().any(|s| s == uid)
                 && rules_apply(e, ledger)

@@ -516,3 +516,41 @@ fn a_message_a_rule_failed_to_delete_and_then_downloaded_shows_in_the_list() {
     assert_eq!(list.len(), 2, "a stored message is hidden: {list:#?}");
     assert!(list.iter().all(|m| m["state"] == "full"), "{list:#?}");
 }
+
+/// A server that answers TOP of a wanted message with a flagged message's
+/// header block (the two then look alike): an armed rule deletes neither,
+/// as the policy trusts no header block two listed messages share; the
+/// wanted one is downloaded once the server answers truly.
+#[test]
+fn a_header_block_two_listed_messages_gave_deletes_neither() {
+    use crate::support::fake::{FakeServer, Faults};
+    let spam = message(0, "Cheap", true);
+    let ham = message(1, "Hello", false);
+    let wanted = message(2, "Contract", false);
+    let server = FakeServer::start(vec![spam.clone(), ham.clone()], Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
+    spam_rule(&pipit, "YES");
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    server.deliver(&wanted);
+    server.set_faults(Faults {
+        top_as: Some((3, 1)),
+        ..Faults::well_behaved()
+    });
+    let report = pipit.fetch_ok();
+    assert!(
+        server.mailbox().contains(&wanted),
+        "the wanted message was deleted on another's headers: {report:#}"
+    );
+    assert_eq!(report["deleted_by_rule"], 0, "{report:#}");
+    server.set_faults(Faults::well_behaved());
+    let report = pipit.fetch_ok();
+    assert_eq!(
+        report["deleted_by_rule"], 1,
+        "the spam, told apart now: {report:#}"
+    );
+    let stored = crate::support::invariant::stored_messages(&pipit.store_path());
+    assert!(stored.contains(&wanted), "{report:#}");
+    assert_eq!(server.mailbox(), vec![ham, wanted]);
+}
