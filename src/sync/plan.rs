@@ -716,6 +716,10 @@ pub struct Judged {
     /// The digest of the header block the rules looked at.
     pub digest: HeaderDigest,
     pub verdict: crate::rules::Verdict,
+    /// The server listed the message as smaller than that header block
+    /// (its line ends counted as one byte each): its size is made up, and
+    /// no rule deletes it on that size, nor on anything else.
+    pub size_lies: bool,
 }
 
 /// Whether rules before download may look at a listed message at all: one
@@ -795,9 +799,11 @@ pub fn judge_read(
 ) -> Judged {
     let block = crate::mime::header_block(block);
     let message = crate::rules::Message::from_header_block(block, size);
+    let without_cr = block.len() - block.iter().filter(|&&b| b == b'\r').count();
     Judged {
         digest: crate::mime::header_digest(block),
         verdict: crate::rules::judge(rules, &message, armed),
+        size_lies: without_cr as u64 > size,
     }
 }
 
@@ -818,6 +824,8 @@ pub fn hold(plan: &mut Plan, judged: &HashMap<u32, Judged>, unjudged: &HashSet<u
 ///   session (`judged`), and nothing asks for its bytes;
 /// - it is listed under a UID no other listed message has, that the server
 ///   never gave to two messages;
+/// - the server does not list it as smaller than that header block (a
+///   size rule would match a made-up size);
 /// - no other listed message gave that header block in this session (a
 ///   server that answers TOP with another message's header block, or two
 ///   look-alikes: the policy trusts no such block either);
@@ -866,6 +874,7 @@ pub fn rule_deletions<'p>(
                 }
             };
             matches!(j.verdict, crate::rules::Verdict::Delete { .. })
+                && !j.size_lies
                 && !e.retr
                 && e.digest.is_none_or(|d| d == j.digest)
                 && uid_count.get(uid) == Some(&1)

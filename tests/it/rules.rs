@@ -554,3 +554,49 @@ fn a_header_block_two_listed_messages_gave_deletes_neither() {
     assert!(stored.contains(&wanted), "{report:#}");
     assert_eq!(server.mailbox(), vec![ham, wanted]);
 }
+
+/// A server that lists a message as smaller than the header block it gives
+/// for it lies about its size: a deleting rule on size (armed while the
+/// server told the truth) does not delete a wanted message on that lie.
+#[test]
+fn a_listed_size_smaller_than_the_header_block_is_no_evidence_for_a_rule() {
+    use crate::support::fake::{FakeServer, Faults};
+    let ham = message(1, "Hello", false);
+    let wanted = message(2, "Contract", false);
+    let server = FakeServer::start(vec![ham.clone()], Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
+    pipit.ok(&[
+        "rules",
+        "add",
+        "tiny",
+        "--smaller-than",
+        "50",
+        "--action",
+        "delete",
+    ]);
+    pipit.fetch_ok();
+    let test = json(&pipit, &["rules", "test", "--json"]);
+    assert_eq!(
+        test["rules"][0]["matches"],
+        serde_json::json!([]),
+        "{test:#}"
+    );
+    server.deliver(&wanted);
+    server.set_faults(Faults {
+        list_size: Some(10),
+        ..Faults::well_behaved()
+    });
+    let report = pipit.fetch_ok();
+    assert_eq!(report["deleted_by_rule"], 0, "{report:#}");
+    assert!(
+        server.mailbox().contains(&wanted),
+        "deleted on a size the server made up: {report:#}"
+    );
+    assert!(
+        report["errors"]
+            .to_string()
+            .contains("smaller than its header block"),
+        "{report:#}"
+    );
+}
