@@ -143,7 +143,7 @@ fn list(paths: &Paths, which: &Which, json: bool) -> Result<(), Failure> {
     let config = Config::load(&paths.config)?;
     let account = account(&config, which)?;
     let armed = armed_rules(paths, &account.name)?;
-    let is_armed = |r: &Rule| armed.get(r.name.as_str()) == Some(&account.rules.fingerprint_of(r));
+    let is_armed = |r: &Rule| armed.get(r.name.as_str()) == Some(&account.arming_fingerprint(r));
     if json {
         let lines: Vec<RuleLine<'_>> = account
             .rules
@@ -367,7 +367,7 @@ fn test(paths: &Paths, which: &Which, only: Option<&str>, json: bool) -> Result<
             store.arm_rule(
                 &account.name,
                 &t.name,
-                &account.rules.fingerprint_of(rule),
+                &account.arming_fingerprint(rule),
                 now,
             )?;
             t.armed = true;

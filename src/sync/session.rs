@@ -568,8 +568,9 @@ impl Pass<'_> {
             return Ok(HashMap::new());
         }
         let armed = store.armed_rules(&self.account.name)?;
-        let is_armed =
-            |r: &crate::rules::Rule| armed.get(r.name.as_str()) == Some(&rules.fingerprint_of(r));
+        let is_armed = |r: &crate::rules::Rule| {
+            armed.get(r.name.as_str()) == Some(&self.account.arming_fingerprint(r))
+        };
         let stored = store.header_blocks(&plan::rules_stored_blocks(plan, ledger))?;
         let (mut judged, to_read) =
             plan::prejudge(plan, ledger, rules, &is_armed, &stored, &read.blocks);
