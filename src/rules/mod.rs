@@ -577,12 +577,6 @@ impl Rule {
             && self.smaller_than.is_none_or(|n| m.size < n)
     }
 
-    /// A digest of the rule's own content (arming uses
-    /// [`Rules::fingerprint_of`], which adds the rules before it).
-    fn fingerprint(&self) -> Fingerprint {
-        fingerprint(&RuleFields::from(self.clone()))
-    }
-
     /// The conditions, in words: `subject has "sale", larger than 1000 bytes`.
     pub fn conditions(&self) -> String {
         let mut parts = Vec::new();
