@@ -602,26 +602,27 @@ fn a_listed_size_smaller_than_the_header_block_is_no_evidence_for_a_rule() {
 }
 
 /// Arming is for the mailbox the dry run looked at: an account removed and
-/// added again under its name for another server does not find its deleting
-/// rule armed (the store keeps the arming by account name), while the same
-/// server again does.
+/// added again under its name for another user's mailbox does not find its
+/// deleting rule armed (the store keeps the arming by account name), while
+/// the same mailbox again does, on another port too.
 #[test]
-fn an_account_added_again_for_another_server_finds_its_rule_not_armed() {
+fn an_account_added_again_for_another_mailbox_finds_its_rule_not_armed() {
     use crate::support::fake::{FakeServer, Faults};
-    let first = FakeServer::start(vec![message(0, "Cheap", true)], Faults::well_behaved());
-    let other = FakeServer::start(vec![message(1, "Payroll", false)], Faults::well_behaved());
+    let server = FakeServer::start(vec![message(0, "Cheap", true)], Faults::well_behaved());
+    let other_port = FakeServer::start(Vec::new(), Faults::well_behaved());
     let pipit = Pipit::new();
-    first.account_for(&pipit, "plain", &["--policy", "keep"]);
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
     spam_rule(&pipit, "YES");
     pipit.fetch_ok();
     pipit.ok(&["rules", "test"]);
     assert_eq!(json(&pipit, &["rules", "list", "--json"])[0]["armed"], true);
-    let armed = |server: &FakeServer| {
+    let armed = |server: &FakeServer, user: &str| {
         pipit.ok(&["account", "remove", "lab"]);
         server.account_for(&pipit, "plain", &["--policy", "keep"]);
+        pipit.ok(&["account", "edit", "lab", "--user", user]);
         spam_rule(&pipit, "YES");
         json(&pipit, &["rules", "list", "--json"])[0]["armed"].clone()
     };
-    assert_eq!(armed(&other), false, "another server's mailbox");
-    assert_eq!(armed(&first), true, "the same server again");
+    assert_eq!(armed(&server, "carol"), false, "another user's mailbox");
+    assert_eq!(armed(&other_port, "alice"), true, "the same mailbox again");
 }
