@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Batch, MessageState, Result, Store, Summary, summary_from_row};
@@ -270,6 +270,17 @@ impl Batch<'_> {
             )?
             .execute(params![message, rule, mark.as_sql(), now])?;
         Ok(())
+    }
+
+    /// Whether the user has asked for this message whole (perhaps while
+    /// the session that judged it ran).
+    pub fn asked_for(&self, message: i64) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT download_requested FROM messages WHERE id = ?1")?
+            .query_row([message], |r| r.get(0))
+            .optional()?
+            .unwrap_or(false))
     }
 
     /// Forgets what a rule did to a message (no rule holds it any more).

@@ -626,3 +626,65 @@ fn an_account_added_again_for_another_mailbox_finds_its_rule_not_armed() {
     assert_eq!(armed(&server, "carol"), false, "another user's mailbox");
     assert_eq!(armed(&other_port, "alice"), true, "the same mailbox again");
 }
+
+/// A new message shows (as headers) from the moment its header block is
+/// stored, while the fetch that judged it still downloads the others: the
+/// user who asks for it whole then is not overruled by the rule's DELE at
+/// the session's end.
+#[test]
+fn a_message_asked_for_during_the_fetch_is_not_deleted_by_a_rule() {
+    use crate::support::fake::{FakeServer, Faults};
+    use std::process::Stdio;
+    let ham = message(1, "Hello", false);
+    let server = FakeServer::start(vec![ham.clone()], Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
+    spam_rule(&pipit, "YES");
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    let flagged = message(2, "Contract", true);
+    let slow = message(3, "Slow", false);
+    server.deliver(&flagged);
+    server.deliver(&slow);
+    server.set_faults(Faults {
+        retr_delay_ms: 2_000,
+        ..Faults::well_behaved()
+    });
+    let child = pipit
+        .command()
+        .args(["fetch", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let id: i64 = loop {
+        assert!(started.elapsed().as_secs() < 20, "no header block stored");
+        let found = open_db(&pipit.store_path())
+            .query_row(
+                "SELECT id FROM messages WHERE subject = 'Contract 2'",
+                [],
+                |r| r.get(0),
+            )
+            .ok();
+        if let Some(id) = found {
+            break id;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    pipit::store::Store::open(&pipit.store_path())
+        .unwrap()
+        .request_download(id)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        server.mailbox().contains(&flagged),
+        "deleted by the rule after the user asked for it: {}",
+        describe(&out)
+    );
+    let report = pipit.fetch_ok();
+    let stored = crate::support::invariant::stored_messages(&pipit.store_path());
+    assert!(stored.contains(&flagged), "{report:#}");
+}
