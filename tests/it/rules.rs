@@ -688,3 +688,36 @@ fn a_message_asked_for_during_the_fetch_is_not_deleted_by_a_rule() {
     let stored = crate::support::invariant::stored_messages(&pipit.store_path());
     assert!(stored.contains(&flagged), "{report:#}");
 }
+
+/// As above, but the message is over the size limit, so it stays on the
+/// server as headers: once no rule holds anything back, the mark of a
+/// DELE the server never carried out goes too, and the message shows with
+/// the headers-only ones (it was in no list of the window but Deleted by
+/// rule, which goes from the sidebar with the last rule).
+#[test]
+fn a_message_a_rule_failed_to_delete_shows_again_once_the_rules_are_gone() {
+    use crate::support::fake::{FakeServer, Faults};
+    let messages: Vec<Vec<u8>> = (0..2).map(|i| message(i, "Wanted", i == 0)).collect();
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep", "--max-size", "100"]);
+    spam_rule(&pipit, "YES");
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    server.set_faults(Faults {
+        drop_quit_of_session: Some(2),
+        ..Faults::well_behaved()
+    });
+    let (code, report) = pipit.fetch(&[]);
+    assert_ne!(code, 0, "{report:#}");
+    assert_eq!(server.count("DELE"), 1);
+    pipit.ok(&["rules", "remove", "spam"]);
+    pipit.fetch_ok();
+    assert_eq!(server.mailbox(), messages);
+    let list = pipit.list();
+    assert_eq!(
+        list.len(),
+        2,
+        "a message on the server is hidden: {list:#?}"
+    );
+}
