@@ -716,10 +716,12 @@ pub struct Judged {
     /// The digest of the header block the rules looked at.
     pub digest: HeaderDigest,
     pub verdict: crate::rules::Verdict,
-    /// The server listed the message as smaller than that header block
-    /// (its line ends counted as one byte each): its size is made up, and
-    /// no rule deletes it on that size, nor on anything else.
-    pub size_lies: bool,
+    /// Why no rule may delete the message on what the server gave, if so:
+    /// no header block at all (nothing tells it apart; only a size rule
+    /// would match), or a listed size smaller than its header block (its
+    /// line ends counted as one byte each: a made-up size, which a size
+    /// rule would match).
+    pub distrust: Option<&'static str>,
 }
 
 /// Whether rules before download may look at a listed message at all: one
@@ -803,8 +805,19 @@ pub fn judge_read(
     Judged {
         digest: crate::mime::header_digest(block),
         verdict: crate::rules::judge(rules, &message, armed),
-        size_lies: without_cr as u64 > size,
+        distrust: if header_fields_in(block) {
+            (without_cr as u64 > size).then_some(
+                "the server lists it as smaller than its header block, so its size is made up",
+            )
+        } else {
+            Some("the server gave no header block for it")
+        },
     }
+}
+
+/// Whether a header block holds any header field.
+fn header_fields_in(block: &[u8]) -> bool {
+    !crate::rules::header_fields(block).is_empty()
 }
 
 /// What the rules hold back is not downloaded, nor is a message they apply
@@ -824,8 +837,8 @@ pub fn hold(plan: &mut Plan, judged: &HashMap<u32, Judged>, unjudged: &HashSet<u
 ///   session (`judged`), and nothing asks for its bytes;
 /// - it is listed under a UID no other listed message has, that the server
 ///   never gave to two messages;
-/// - the server does not list it as smaller than that header block (a
-///   size rule would match a made-up size);
+/// - that header block has a field, and the server does not list the
+///   message as smaller than it (a size rule would match a made-up size);
 /// - no other listed message gave that header block in this session (a
 ///   server that answers TOP with another message's header block, or two
 ///   look-alikes: the policy trusts no such block either);
@@ -874,7 +887,7 @@ pub fn rule_deletions<'p>(
                 }
             };
             matches!(j.verdict, crate::rules::Verdict::Delete { .. })
-                && !j.size_lies
+                && j.distrust.is_none()
                 && !e.retr
                 && e.digest.is_none_or(|d| d == j.digest)
                 && uid_count.get(uid) == Some(&1)

@@ -692,11 +692,9 @@ pub(super) fn record_rules(
             Verdict::Delete { rule } => {
                 // Held back, as headers only: not the policy's to spare.
                 batch.mark_rule(message, rule.as_str(), RuleMark::HeadersOnly, now)?;
-                let why = if j.size_lies {
-                    "the server lists it as smaller than its header block, so its size is made up"
-                } else {
-                    "it cannot be told apart from other messages by its UID and header block"
-                };
+                let why = j.distrust.unwrap_or(
+                    "it cannot be told apart from other messages by its UID and header block",
+                );
                 summary.errors.push(format!(
                     "message {n} matched rule {rule:?} but was not deleted: {why}, so it stays on the server"
                 ));

@@ -721,3 +721,41 @@ fn a_message_a_rule_failed_to_delete_shows_again_once_the_rules_are_gone() {
         "a message on the server is hidden: {list:#?}"
     );
 }
+
+/// A TOP answered with no header block at all tells nothing of the message:
+/// an armed size rule does not delete it on its size alone.
+#[test]
+fn no_header_block_is_no_evidence_for_a_rule() {
+    use crate::support::fake::{FakeServer, Faults};
+    let ham = message(1, "Hello", false);
+    let mut big = message(2, "Quarterly report", false);
+    big.extend(b"line of the report\r\n".repeat(200));
+    let server = FakeServer::start(vec![ham.clone()], Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
+    pipit.ok(&[
+        "rules",
+        "add",
+        "huge",
+        "--larger-than",
+        "1000",
+        "--action",
+        "delete",
+    ]);
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    server.deliver(&big);
+    server.set_faults(Faults {
+        top_empty: Some(2),
+        ..Faults::well_behaved()
+    });
+    let report = pipit.fetch_ok();
+    assert!(
+        server.mailbox().contains(&big),
+        "deleted on no header block: {report:#}"
+    );
+    assert!(
+        report["errors"].to_string().contains("no header block"),
+        "{report:#}"
+    );
+}

@@ -665,7 +665,7 @@ fn judged(entries: &[(u32, u8, bool)]) -> HashMap<u32, Judged> {
                 Judged {
                     digest: digest(d),
                     verdict,
-                    size_lies: false,
+                    distrust: None,
                 },
             )
         })

@@ -29,6 +29,8 @@ pub struct Faults {
     /// `(n, m)`: TOP n answers with message m's lines (another message's
     /// header block).
     pub top_as: Option<(u32, u32)>,
+    /// TOP of this message answers +OK with nothing (no header block).
+    pub top_empty: Option<u32>,
     /// LIST reports this size for every message.
     pub list_size: Option<u64>,
     /// RETR n answers with a body that never ends.
@@ -466,6 +468,9 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 listing(maildrop.live().map(|(n, _)| (n, uid(n))))
             }
             Request::Top { .. } if faults.no_top => b"-ERR no TOP here\r\n".to_vec(),
+            Request::Top { message, .. } if faults.top_empty == Some(message) => {
+                b"+OK\r\n.\r\n".to_vec()
+            }
             Request::Top { message, lines }
                 if faults
                     .top_as
