@@ -208,6 +208,19 @@ pub struct InvalidSetting {
 }
 
 impl Account {
+    /// What a deleting rule of this account is armed with: the rule with
+    /// the rules before it ([`Rules::fingerprint_of`]), for this host and
+    /// user (the mailbox; not the port, which changes with the security).
+    /// The store keeps arming by account name; an account removed and added
+    /// again under its name for another mailbox has not had its dry run
+    /// there.
+    pub fn arming_fingerprint(&self, rule: &crate::rules::Rule) -> crate::rules::Fingerprint {
+        let text = serde_json::to_vec(&(self.rules.fingerprint_of(rule), &self.host, &self.user))
+            .unwrap_or_default();
+        let digest = ring::digest::digest(&ring::digest::SHA256, &text);
+        digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Checks every setting a user types. The command line and the window's
     /// dialog both call this before they save anything, so neither can save
     /// an account that could never connect, or a user name that would put a

@@ -180,11 +180,18 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let mut add: Option<Rule> = None;
     let mut remove: Option<String> = None;
     let mut arm: Option<(String, String)> = None;
-    let rules = app
-        .config
-        .account(&draft.account)
+    let account = app.config.account(&draft.account).ok().cloned();
+    let rules = account
+        .as_ref()
         .map(|a| a.rules.clone())
         .unwrap_or_default();
+    // What arming is kept with (the rule, those before it, this server).
+    let arming = |rule: &Rule| {
+        account
+            .as_ref()
+            .map(|a| a.arming_fingerprint(rule))
+            .unwrap_or_default()
+    };
     if let Some(done) = draft.arming.as_ref().and_then(|p| p.ready()) {
         match done {
             Ok((name, fingerprint)) => {
@@ -254,7 +261,7 @@ that matches decides; mail no rule matches is downloaded as the account says.",
                 .unwrap_or_default();
             let acting = matched.iter().filter(|m| m.acts).count();
             let armed =
-                known.is_some_and(|k| k.armed.get(rule.name.as_str()) == Some(&rule.fingerprint()));
+                known.is_some_and(|k| k.armed.get(rule.name.as_str()) == Some(&arming(rule)));
             ui.separator();
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(rule.name.as_str()).strong());
@@ -305,7 +312,7 @@ seen its matches above and armed it.",
                         )
                         .clicked()
                     {
-                        arm = Some((rule.name.to_string(), rule.fingerprint()));
+                        arm = Some((rule.name.to_string(), arming(rule)));
                     }
                 }
             }

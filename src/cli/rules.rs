@@ -143,7 +143,7 @@ fn list(paths: &Paths, which: &Which, json: bool) -> Result<(), Failure> {
     let config = Config::load(&paths.config)?;
     let account = account(&config, which)?;
     let armed = armed_rules(paths, &account.name)?;
-    let is_armed = |r: &Rule| armed.get(r.name.as_str()) == Some(&r.fingerprint());
+    let is_armed = |r: &Rule| armed.get(r.name.as_str()) == Some(&account.arming_fingerprint(r));
     if json {
         let lines: Vec<RuleLine<'_>> = account
             .rules
@@ -364,7 +364,12 @@ fn test(paths: &Paths, which: &Which, only: Option<&str>, json: bool) -> Result<
         if let Some(rule) = account.rules.get(&t.name)
             && rule.action == RuleAction::Delete
         {
-            store.arm_rule(&account.name, &t.name, &rule.fingerprint(), now)?;
+            store.arm_rule(
+                &account.name,
+                &t.name,
+                &account.arming_fingerprint(rule),
+                now,
+            )?;
             t.armed = true;
         }
     }

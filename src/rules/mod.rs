@@ -14,8 +14,9 @@
 //! - `larger_than`, `smaller_than`: the size the server lists, in bytes.
 //!
 //! A deleting rule is *armed* only once the user has seen what it matches
-//! in a dry run (`pipit rules test`); the store keeps the [`Rule::fingerprint`]
-//! of the rule as it was then, so editing the rule disarms it. Until then it
+//! in a dry run (`pipit rules test`); the store keeps the
+//! [`Rules::fingerprint_of`] the rule as it was then (with the rules before it,
+//! which decide first), so editing it or one before it disarms it. Until then it
 //! acts as "leave on server".
 //!
 //! Every value is checked as it is read ([`Pattern`], [`HeaderMatch`],
@@ -453,6 +454,22 @@ impl Rules {
         self.0.iter().any(|r| r.action != RuleAction::Download)
     }
 
+    /// The fingerprint a deleting rule is armed with: of the rule and of
+    /// every rule before it, since those decide first what reaches it (the
+    /// dry run showed what it matched behind them). Removing, editing,
+    /// moving or adding a rule before it disarms it; a rule after it does not.
+    pub fn fingerprint_of(&self, rule: &Rule) -> Fingerprint {
+        let decides: Vec<RuleFields> = self
+            .0
+            .iter()
+            .take_while(|r| r.name != rule.name)
+            .chain(std::iter::once(rule))
+            .cloned()
+            .map(RuleFields::from)
+            .collect();
+        fingerprint(&decides)
+    }
+
     /// The first rule that matches, if any.
     pub fn first_match(&self, message: &Message<'_>) -> Option<&Rule> {
         self.0.iter().find(|r| r.matches(message))
@@ -530,9 +547,16 @@ impl<'a> IntoIterator for &'a Rules {
     }
 }
 
-/// The fingerprint of a rule's content (name, conditions, action), kept
-/// with its arming: a rule edited since its dry run no longer has it.
+/// The fingerprint of a rule's content (name, conditions, action) and of
+/// the rules before it, kept with its arming: a rule edited since its dry
+/// run, or put behind other rules, no longer has it.
 pub type Fingerprint = String;
+
+fn fingerprint(fields: &impl Serialize) -> Fingerprint {
+    let text = serde_json::to_vec(fields).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, &text);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
 
 impl Rule {
     /// Whether every condition holds for `message`.
@@ -551,14 +575,6 @@ impl Rule {
             })
             && self.larger_than.is_none_or(|n| m.size > n)
             && self.smaller_than.is_none_or(|n| m.size < n)
-    }
-
-    /// A digest of everything that decides what the rule does.
-    pub fn fingerprint(&self) -> Fingerprint {
-        let fields = RuleFields::from(self.clone());
-        let text = serde_json::to_vec(&fields).unwrap_or_default();
-        let digest = ring::digest::digest(&ring::digest::SHA256, &text);
-        digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The conditions, in words: `subject has "sale", larger than 1000 bytes`.

@@ -72,14 +72,52 @@ fn the_first_matching_rule_decides_and_delete_needs_arming() {
 
 #[test]
 fn editing_a_rule_changes_its_fingerprint() {
+    let of = |r: &Rule| Rules::new(vec![r.clone()]).unwrap().fingerprint_of(r);
     let a = spam();
     let mut b = spam();
-    assert_eq!(a.fingerprint(), b.fingerprint());
+    assert_eq!(of(&a), of(&b));
     b.header = Some("X-Spam-Flag: Y".parse().unwrap());
-    assert_ne!(a.fingerprint(), b.fingerprint());
+    assert_ne!(of(&a), of(&b));
     let mut c = spam();
     c.larger_than = Some(1);
-    assert_ne!(a.fingerprint(), c.fingerprint());
+    assert_ne!(of(&a), of(&c));
+}
+
+/// What a deleting rule's dry run showed depends on the rules before it
+/// (the first that matches decides): removing, editing or moving one of
+/// them lets the rule delete mail the dry run never showed it matching, so
+/// its arming must not survive that. A rule after it changes nothing.
+#[test]
+fn a_rule_before_a_deleting_rule_is_part_of_its_arming() {
+    let boss = rule("name = \"boss\"\nfrom = \"boss@\"\naction = \"download\"").unwrap();
+    let offers = rule("name = \"offers\"\nsubject = \"offer\"\naction = \"delete\"").unwrap();
+    let late = rule("name = \"late\"\nlarger_than = 9\naction = \"headers-only\"").unwrap();
+    let armed_as = Rules::new(vec![boss.clone(), offers.clone()])
+        .unwrap()
+        .fingerprint_of(&offers);
+    let with_late = Rules::new(vec![boss.clone(), offers.clone(), late.clone()]).unwrap();
+    assert_eq!(
+        with_late.fingerprint_of(&offers),
+        armed_as,
+        "a rule after it"
+    );
+    for (what, rules) in [
+        ("boss removed", vec![offers.clone()]),
+        ("moved first", vec![offers.clone(), boss.clone()]),
+        (
+            "a rule put before",
+            vec![late.clone(), boss.clone(), offers.clone()],
+        ),
+    ] {
+        let rules = Rules::new(rules).unwrap();
+        assert_ne!(rules.fingerprint_of(&offers), armed_as, "{what}");
+    }
+    // What it would now delete that the dry run did not show: the boss's offer.
+    let mail =
+        Message::from_header_block(b"From: boss@work.example\r\nSubject: An offer\r\n\r\n", 9);
+    let now = Rules::new(vec![offers.clone()]).unwrap();
+    let verdict = judge(&now, &mail, |r| now.fingerprint_of(r) == armed_as);
+    assert!(!matches!(verdict, Verdict::Delete { .. }), "{verdict:?}");
 }
 
 #[test]

@@ -635,6 +635,15 @@ impl Batch<'_> {
                 digest.as_slice(),
             ])?;
         self.set_text(id, &parsed.text)?;
+        // Stored whole, it is no longer held back nor deleted by a rule (a
+        // rule's DELE the server never carried out): only leave-on-server's
+        // mark still means something, else the message would be hidden from
+        // every view but "Deleted by rule".
+        self.tx
+            .prepare_cached(
+                "DELETE FROM rule_marks WHERE message_id = ?1 AND action != 'leave-on-server'",
+            )?
+            .execute([id])?;
         // The copy's digest is the message's now (a server without TOP gave none before).
         self.tx
             .prepare_cached(

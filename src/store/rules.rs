@@ -225,11 +225,14 @@ impl Store {
 impl Store {
     /// Forgets which rule held back each message of `account` kept as
     /// headers, once no rule of the account holds anything back (a message
-    /// a rule deleted stays in its view). Writes only if there is any.
+    /// a rule deleted stays in its view; one still on the server, whose
+    /// DELE the server never carried out, no rule will delete now, and it
+    /// shows again). Writes only if there is any.
     pub fn release_held_by_rules(&self, account: &str) -> Result<()> {
         let held =
             "SELECT r.message_id FROM rule_marks r CROSS JOIN messages m ON m.id = r.message_id
-             WHERE m.account = ?1 AND m.state = 'headers' AND r.action != 'delete'";
+             WHERE m.account = ?1 AND m.state = 'headers'
+                AND (r.action != 'delete' OR m.on_server = 1)";
         let any: bool =
             self.conn
                 .query_row(&format!("SELECT EXISTS ({held})"), [account], |r| r.get(0))?;
@@ -284,6 +287,17 @@ impl Batch<'_> {
             )?
             .execute(params![message, rule, mark.as_sql(), now])?;
         Ok(())
+    }
+
+    /// Whether the user has asked for this message whole (perhaps while
+    /// the session that judged it ran).
+    pub fn asked_for(&self, message: i64) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT download_requested FROM messages WHERE id = ?1")?
+            .query_row([message], |r| r.get(0))
+            .optional()?
+            .unwrap_or(false))
     }
 
     /// Forgets what a rule did to a message (no rule holds it any more).

@@ -729,6 +729,12 @@ pub struct Judged {
     /// The digest of the header block the rules looked at.
     pub digest: HeaderDigest,
     pub verdict: crate::rules::Verdict,
+    /// Why no rule may delete the message on what the server gave, if so:
+    /// no header block at all (nothing tells it apart; only a size rule
+    /// would match), or a listed size smaller than its header block (its
+    /// line ends counted as one byte each: a made-up size, which a size
+    /// rule would match).
+    pub distrust: Option<&'static str>,
 }
 
 /// Whether rules before download may look at a listed message at all: one
@@ -808,10 +814,23 @@ pub fn judge_read(
 ) -> Judged {
     let block = crate::mime::header_block(block);
     let message = crate::rules::Message::from_header_block(block, size);
+    let without_cr = block.len() - block.iter().filter(|&&b| b == b'\r').count();
     Judged {
         digest: crate::mime::header_digest(block),
         verdict: crate::rules::judge(rules, &message, armed),
+        distrust: if header_fields_in(block) {
+            (without_cr as u64 > size).then_some(
+                "the server lists it as smaller than its header block, so its size is made up",
+            )
+        } else {
+            Some("the server gave no header block for it")
+        },
     }
+}
+
+/// Whether a header block holds any header field.
+fn header_fields_in(block: &[u8]) -> bool {
+    !crate::rules::header_fields(block).is_empty()
 }
 
 /// What the rules hold back is not downloaded, nor is a message they apply
@@ -831,6 +850,11 @@ pub fn hold(plan: &mut Plan, judged: &HashMap<u32, Judged>, unjudged: &HashSet<u
 ///   session (`judged`), and nothing asks for its bytes;
 /// - it is listed under a UID no other listed message has, that the server
 ///   never gave to two messages;
+/// - that header block has a field, and the server does not list the
+///   message as smaller than it (a size rule would match a made-up size);
+/// - no other listed message gave that header block in this session (a
+///   server that answers TOP with another message's header block, or two
+///   look-alikes: the policy trusts no such block either);
 /// - the rules apply to it (the store has no bytes of it, and the user made
 ///   no choice about it: [`rules_apply`]);
 /// - if it was matched to a stored message, by UID or by headers (not on
@@ -844,9 +868,15 @@ pub fn rule_deletions<'p>(
     judged: &HashMap<u32, Judged>,
 ) -> Vec<&'p Planned> {
     let mut uid_count: HashMap<&str, usize> = HashMap::new();
+    // The listed messages that gave each header block read in this session.
+    let mut gave: HashMap<HeaderDigest, HashSet<u32>> = HashMap::new();
     for e in &plan.entries {
         if let Some(u) = &e.listed.uid {
             *uid_count.entry(u).or_default() += 1;
+        }
+        let n = e.listed.number;
+        for d in e.digest.iter().chain(judged.get(&n).map(|j| &j.digest)) {
+            gave.entry(*d).or_default().insert(n);
         }
     }
     plan.entries
@@ -870,9 +900,11 @@ pub fn rule_deletions<'p>(
                 }
             };
             matches!(j.verdict, crate::rules::Verdict::Delete { .. })
+                && j.distrust.is_none()
                 && !e.retr
                 && e.digest.is_none_or(|d| d == j.digest)
                 && uid_count.get(uid) == Some(&1)
+                && gave.get(&j.digest).is_some_and(|n| n.len() == 1)
                 && !ledger.suspect_uids.contains(uid)
                 && !plan.suspects.iter().any(|s| s == uid)
                 && rules_apply(e, ledger)

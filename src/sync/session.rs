@@ -475,8 +475,9 @@ impl Pass<'_> {
         fetched?;
         self.summary.downloaded += durable.len();
         // What the rules did, in the store before any DELE of theirs.
-        let by_rule: HashSet<u32> = by_rule.iter().map(|e| e.listed.number).collect();
-        record_rules(store, name, &judged, &by_rule, &copies, now, self.summary)?;
+        let mut by_rule: HashSet<u32> = by_rule.iter().map(|e| e.listed.number).collect();
+        let asked = record_rules(store, name, &judged, &by_rule, &copies, now, self.summary)?;
+        by_rule.retain(|n| !asked.contains(n));
         let mut by_rule_copies = HashSet::new();
 
         let mut deleted = Vec::new();
@@ -568,8 +569,9 @@ impl Pass<'_> {
             return Ok(HashMap::new());
         }
         let armed = store.armed_rules(&self.account.name)?;
-        let is_armed =
-            |r: &crate::rules::Rule| armed.get(r.name.as_str()) == Some(&r.fingerprint());
+        let is_armed = |r: &crate::rules::Rule| {
+            armed.get(r.name.as_str()) == Some(&self.account.arming_fingerprint(r))
+        };
         let stored = store.header_blocks(&plan::rules_stored_blocks(plan, ledger))?;
         let (mut judged, to_read) =
             plan::prejudge(plan, ledger, rules, &is_armed, &stored, &read.blocks);
@@ -635,7 +637,9 @@ impl Pass<'_> {
 
 /// Records in the store what the rules did to each message they judged
 /// (before any DELE of theirs), sweeps the header blocks of messages rules
-/// deleted long ago, and tells the summary.
+/// deleted long ago, and tells the summary. Returns the messages of
+/// `by_rule` the user asked for whole while the session ran: no rule
+/// deletes those.
 pub(super) fn record_rules(
     store: &mut Store,
     account: &str,
@@ -644,11 +648,12 @@ pub(super) fn record_rules(
     copies: &HashMap<u32, (i64, i64)>,
     now: i64,
     summary: &mut FetchSummary,
-) -> Result<(), FetchError> {
+) -> Result<HashSet<u32>, FetchError> {
     use crate::rules::{RuleAction, Verdict};
+    let mut asked = HashSet::new();
     if judged.is_empty() && !store.deleted_by_rule_to_sweep(account, now)? {
         // Nothing to write: no transaction.
-        return Ok(());
+        return Ok(asked);
     }
     let batch = store.batch()?;
     let mut numbers: Vec<&u32> = judged.keys().collect();
@@ -675,21 +680,30 @@ pub(super) fn record_rules(
                     summary.rule_would_delete(rule.as_str());
                 }
             }
+            Verdict::Delete { .. } if by_rule.contains(n) && batch.asked_for(message)? => {
+                // Shown as headers since its block was stored, and asked
+                // for whole while the session ran: the user's, not the rule's.
+                batch.unmark_rule(message)?;
+                asked.insert(*n);
+            }
             Verdict::Delete { rule } if by_rule.contains(n) => {
                 batch.mark_rule(message, rule.as_str(), RuleMark::Delete, now)?;
             }
             Verdict::Delete { rule } => {
                 // Held back, as headers only: not the policy's to spare.
                 batch.mark_rule(message, rule.as_str(), RuleMark::HeadersOnly, now)?;
+                let why = j.distrust.unwrap_or(
+                    "it cannot be told apart from other messages by its UID and header block",
+                );
                 summary.errors.push(format!(
-                    "message {n} matched rule {rule:?} but was not deleted: it cannot be told apart from other messages by its UID and header block, so it stays on the server"
+                    "message {n} matched rule {rule:?} but was not deleted: {why}, so it stays on the server"
                 ));
             }
         }
     }
     batch.sweep_deleted_by_rule(account, now)?;
     batch.commit()?;
-    Ok(())
+    Ok(asked)
 }
 
 /// Whether to ask for header blocks with TOP.

@@ -467,3 +467,295 @@ fn cutting_the_connection_with_an_armed_rule_loses_nothing_it_did_not_match() {
         assert_eq!(stored, ham, "{fault:?}");
     }
 }
+
+/// A rule's DELE that the server never carried out (no +OK to QUIT) leaves
+/// the message on the server marked "deleted by rule". If the rule is then
+/// removed (the user saw a wrong deletion, as the view is there for), the
+/// next fetch downloads the message whole: it must show in the message list,
+/// not stay hidden as deleted when it is stored and wanted.
+#[test]
+fn a_message_a_rule_failed_to_delete_and_then_downloaded_shows_in_the_list() {
+    use crate::support::fake::{FakeServer, Faults};
+    let messages: Vec<Vec<u8>> = (0..2).map(|i| message(i, "Wanted", i == 0)).collect();
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "delete"]);
+    spam_rule(&pipit, "YES");
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    // The rule's DELE goes out; the server drops QUIT, so nothing is deleted.
+    server.set_faults(Faults {
+        drop_quit_of_session: Some(2),
+        ..Faults::well_behaved()
+    });
+    let (code, report) = pipit.fetch(&[]);
+    assert_ne!(code, 0, "{report:#}");
+    assert_eq!(
+        server.count("DELE"),
+        2,
+        "the ham at the first fetch, the spam now"
+    );
+    assert_eq!(
+        server.mailbox(),
+        vec![messages[0].clone()],
+        "{:#?}",
+        server.sessions()
+    );
+    // The rule was wrong: the user removes it, and fetches again.
+    pipit.ok(&["rules", "remove", "spam"]);
+    let report = pipit.fetch_ok();
+    assert_eq!(report["downloaded"], 1, "{report:#}");
+    let stored = crate::support::invariant::stored_messages(&pipit.store_path());
+    assert_eq!(
+        sorted(stored),
+        sorted(messages.clone()),
+        "both stored whole"
+    );
+    assert!(server.mailbox().is_empty(), "download-and-delete");
+    let list = pipit.list();
+    assert_eq!(list.len(), 2, "a stored message is hidden: {list:#?}");
+    assert!(list.iter().all(|m| m["state"] == "full"), "{list:#?}");
+}
+
+/// A server that answers TOP of a wanted message with a flagged message's
+/// header block (the two then look alike): an armed rule deletes neither,
+/// as the policy trusts no header block two listed messages share; the
+/// wanted one is downloaded once the server answers truly.
+#[test]
+fn a_header_block_two_listed_messages_gave_deletes_neither() {
+    use crate::support::fake::{FakeServer, Faults};
+    let spam = message(0, "Cheap", true);
+    let ham = message(1, "Hello", false);
+    let wanted = message(2, "Contract", false);
+    let server = FakeServer::start(vec![spam.clone(), ham.clone()], Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
+    spam_rule(&pipit, "YES");
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    server.deliver(&wanted);
+    server.set_faults(Faults {
+        top_as: Some((3, 1)),
+        ..Faults::well_behaved()
+    });
+    let report = pipit.fetch_ok();
+    assert!(
+        server.mailbox().contains(&wanted),
+        "the wanted message was deleted on another's headers: {report:#}"
+    );
+    assert_eq!(report["deleted_by_rule"], 0, "{report:#}");
+    server.set_faults(Faults::well_behaved());
+    let report = pipit.fetch_ok();
+    assert_eq!(
+        report["deleted_by_rule"], 1,
+        "the spam, told apart now: {report:#}"
+    );
+    let stored = crate::support::invariant::stored_messages(&pipit.store_path());
+    assert!(stored.contains(&wanted), "{report:#}");
+    assert_eq!(server.mailbox(), vec![ham, wanted]);
+}
+
+/// A server that lists a message as smaller than the header block it gives
+/// for it lies about its size: a deleting rule on size (armed while the
+/// server told the truth) does not delete a wanted message on that lie.
+#[test]
+fn a_listed_size_smaller_than_the_header_block_is_no_evidence_for_a_rule() {
+    use crate::support::fake::{FakeServer, Faults};
+    let ham = message(1, "Hello", false);
+    let wanted = message(2, "Contract", false);
+    let server = FakeServer::start(vec![ham.clone()], Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
+    pipit.ok(&[
+        "rules",
+        "add",
+        "tiny",
+        "--smaller-than",
+        "50",
+        "--action",
+        "delete",
+    ]);
+    pipit.fetch_ok();
+    let test = json(&pipit, &["rules", "test", "--json"]);
+    assert_eq!(
+        test["rules"][0]["matches"],
+        serde_json::json!([]),
+        "{test:#}"
+    );
+    server.deliver(&wanted);
+    server.set_faults(Faults {
+        list_size: Some(10),
+        ..Faults::well_behaved()
+    });
+    let report = pipit.fetch_ok();
+    assert_eq!(report["deleted_by_rule"], 0, "{report:#}");
+    assert!(
+        server.mailbox().contains(&wanted),
+        "deleted on a size the server made up: {report:#}"
+    );
+    assert!(
+        report["errors"]
+            .to_string()
+            .contains("smaller than its header block"),
+        "{report:#}"
+    );
+}
+
+/// Arming is for the mailbox the dry run looked at: an account removed and
+/// added again under its name for another user's mailbox does not find its
+/// deleting rule armed (the store keeps the arming by account name), while
+/// the same mailbox again does, on another port too.
+#[test]
+fn an_account_added_again_for_another_mailbox_finds_its_rule_not_armed() {
+    use crate::support::fake::{FakeServer, Faults};
+    let server = FakeServer::start(vec![message(0, "Cheap", true)], Faults::well_behaved());
+    let other_port = FakeServer::start(Vec::new(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
+    spam_rule(&pipit, "YES");
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    assert_eq!(json(&pipit, &["rules", "list", "--json"])[0]["armed"], true);
+    let armed = |server: &FakeServer, user: &str| {
+        pipit.ok(&["account", "remove", "lab"]);
+        server.account_for(&pipit, "plain", &["--policy", "keep"]);
+        pipit.ok(&["account", "edit", "lab", "--user", user]);
+        spam_rule(&pipit, "YES");
+        json(&pipit, &["rules", "list", "--json"])[0]["armed"].clone()
+    };
+    assert_eq!(armed(&server, "carol"), false, "another user's mailbox");
+    assert_eq!(armed(&other_port, "alice"), true, "the same mailbox again");
+}
+
+/// A new message shows (as headers) from the moment its header block is
+/// stored, while the fetch that judged it still downloads the others: the
+/// user who asks for it whole then is not overruled by the rule's DELE at
+/// the session's end.
+#[test]
+fn a_message_asked_for_during_the_fetch_is_not_deleted_by_a_rule() {
+    use crate::support::fake::{FakeServer, Faults};
+    use std::process::Stdio;
+    let ham = message(1, "Hello", false);
+    let server = FakeServer::start(vec![ham.clone()], Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
+    spam_rule(&pipit, "YES");
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    let flagged = message(2, "Contract", true);
+    let slow = message(3, "Slow", false);
+    server.deliver(&flagged);
+    server.deliver(&slow);
+    server.set_faults(Faults {
+        retr_delay_ms: 2_000,
+        ..Faults::well_behaved()
+    });
+    let child = pipit
+        .command()
+        .args(["fetch", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let id: i64 = loop {
+        assert!(started.elapsed().as_secs() < 20, "no header block stored");
+        let found = open_db(&pipit.store_path())
+            .query_row(
+                "SELECT id FROM messages WHERE subject = 'Contract 2'",
+                [],
+                |r| r.get(0),
+            )
+            .ok();
+        if let Some(id) = found {
+            break id;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    pipit::store::Store::open(&pipit.store_path())
+        .unwrap()
+        .request_download(id)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        server.mailbox().contains(&flagged),
+        "deleted by the rule after the user asked for it: {}",
+        describe(&out)
+    );
+    let report = pipit.fetch_ok();
+    let stored = crate::support::invariant::stored_messages(&pipit.store_path());
+    assert!(stored.contains(&flagged), "{report:#}");
+}
+
+/// As above, but the message is over the size limit, so it stays on the
+/// server as headers: once no rule holds anything back, the mark of a
+/// DELE the server never carried out goes too, and the message shows with
+/// the headers-only ones (it was in no list of the window but Deleted by
+/// rule, which goes from the sidebar with the last rule).
+#[test]
+fn a_message_a_rule_failed_to_delete_shows_again_once_the_rules_are_gone() {
+    use crate::support::fake::{FakeServer, Faults};
+    let messages: Vec<Vec<u8>> = (0..2).map(|i| message(i, "Wanted", i == 0)).collect();
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep", "--max-size", "100"]);
+    spam_rule(&pipit, "YES");
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    server.set_faults(Faults {
+        drop_quit_of_session: Some(2),
+        ..Faults::well_behaved()
+    });
+    let (code, report) = pipit.fetch(&[]);
+    assert_ne!(code, 0, "{report:#}");
+    assert_eq!(server.count("DELE"), 1);
+    pipit.ok(&["rules", "remove", "spam"]);
+    pipit.fetch_ok();
+    assert_eq!(server.mailbox(), messages);
+    let list = pipit.list();
+    assert_eq!(
+        list.len(),
+        2,
+        "a message on the server is hidden: {list:#?}"
+    );
+}
+
+/// A TOP answered with no header block at all tells nothing of the message:
+/// an armed size rule does not delete it on its size alone.
+#[test]
+fn no_header_block_is_no_evidence_for_a_rule() {
+    use crate::support::fake::{FakeServer, Faults};
+    let ham = message(1, "Hello", false);
+    let mut big = message(2, "Quarterly report", false);
+    big.extend(b"line of the report\r\n".repeat(200));
+    let server = FakeServer::start(vec![ham.clone()], Faults::well_behaved());
+    let pipit = Pipit::new();
+    server.account_for(&pipit, "plain", &["--policy", "keep"]);
+    pipit.ok(&[
+        "rules",
+        "add",
+        "huge",
+        "--larger-than",
+        "1000",
+        "--action",
+        "delete",
+    ]);
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    server.deliver(&big);
+    server.set_faults(Faults {
+        top_empty: Some(2),
+        ..Faults::well_behaved()
+    });
+    let report = pipit.fetch_ok();
+    assert!(
+        server.mailbox().contains(&big),
+        "deleted on no header block: {report:#}"
+    );
+    assert!(
+        report["errors"].to_string().contains("no header block"),
+        "{report:#}"
+    );
+}

@@ -688,6 +688,7 @@ fn judged(entries: &[(u32, u8, bool)]) -> HashMap<u32, Judged> {
                 Judged {
                     digest: digest(d),
                     verdict,
+                    distrust: None,
                 },
             )
         })

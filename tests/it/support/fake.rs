@@ -24,6 +24,13 @@ pub struct Faults {
     pub cut_retr_once: Option<(u32, usize)>,
     /// In the first session only: close on QUIT without +OK (and so delete nothing).
     pub drop_quit_once: bool,
+    /// In this session (1 for the first) only: close on QUIT without +OK.
+    pub drop_quit_of_session: Option<usize>,
+    /// `(n, m)`: TOP n answers with message m's lines (another message's
+    /// header block).
+    pub top_as: Option<(u32, u32)>,
+    /// TOP of this message answers +OK with nothing (no header block).
+    pub top_empty: Option<u32>,
     /// LIST reports this size for every message.
     pub list_size: Option<u64>,
     /// RETR n answers with a body that never ends.
@@ -200,6 +207,16 @@ impl FakeServer {
         }
     }
 
+    /// A new message arrives, under a UIDL never given before.
+    pub fn deliver(&self, raw: &[u8]) {
+        let mut state = self.state.lock().unwrap();
+        let uid = format!(
+            "uid-new-{:04}",
+            state.sessions.len() * 1000 + state.mailbox.len()
+        );
+        state.mailbox.push((uid, raw.to_vec()));
+    }
+
     /// Removes a message, as another client deleting it would.
     pub fn delete_elsewhere(&self, index: usize) {
         self.state.lock().unwrap().mailbox.remove(index);
@@ -255,6 +272,9 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         if !first {
             f.cut_retr_once = None;
             f.drop_quit_once = false;
+        }
+        if f.drop_quit_of_session == Some(s.sessions.len()) {
+            f.drop_quit_once = true;
         }
         let mut snapshot = s.mailbox.clone();
         if f.uids_per_session {
@@ -448,6 +468,22 @@ fn serve(conn: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 listing(maildrop.live().map(|(n, _)| (n, uid(n))))
             }
             Request::Top { .. } if faults.no_top => b"-ERR no TOP here\r\n".to_vec(),
+            Request::Top { message, .. } if faults.top_empty == Some(message) => {
+                b"+OK\r\n.\r\n".to_vec()
+            }
+            Request::Top { message, lines }
+                if faults
+                    .top_as
+                    .is_some_and(|(n, m)| n == message && exists(m)) =>
+            {
+                let m = faults.top_as.map_or(message, |(_, m)| m);
+                let mut r = b"+OK\r\n".to_vec();
+                r.extend_from_slice(&pipit::pop3::dot_stuff(
+                    &snapshot[m as usize - 1].1,
+                    Some(lines),
+                ));
+                r
+            }
             Request::Top { message, lines } if faults.top_unstuffed && exists(message) => {
                 let stuffed =
                     pipit::pop3::dot_stuff(&snapshot[message as usize - 1].1, Some(lines));
