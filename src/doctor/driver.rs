@@ -429,7 +429,12 @@ impl Exam<'_> {
             match retr {
                 Some(r) if r.is_ok() => {
                     let body = r.body.as_deref().unwrap_or_default();
-                    self.put(listing::list_size(n, size, body.len()));
+                    self.put(listing::list_size(
+                        n,
+                        size,
+                        body.len(),
+                        message::bare_lf(body),
+                    ));
                     self.put(message::dot_stuffing(n, body, seen.top_whole.as_ref()));
                 }
                 Some(r) => self.put(Check::fail(

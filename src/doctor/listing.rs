@@ -124,9 +124,24 @@ pub fn uidl_stable(first: &[(u32, String)], second: &[(u32, String)]) -> Check {
 }
 
 /// `list-size`: LIST's octets for the message read, against the octets
-/// RETR gave (dot-unstuffed, line ends as sent).
-pub fn list_size(number: u32, listed: u64, retrieved: usize) -> Check {
-    let retrieved = retrieved as u64;
+/// RETR gave (dot-unstuffed, line ends as sent; `bare_lf` of them bare LF
+/// line ends). A server that sizes its messages with CRLF line ends and
+/// sends them with bare LF is short by exactly those: that is its line
+/// endings (a warning there), not a lie about the size.
+pub fn list_size(number: u32, listed: u64, retrieved: usize, bare_lf: usize) -> Check {
+    let (retrieved, bare_lf) = (retrieved as u64, bare_lf as u64);
+    if bare_lf > 0 && listed == retrieved + bare_lf {
+        return Check::warn(
+            "list-size",
+            format!(
+                "LIST says message {number} is {listed} octets, RETR gave {retrieved}: the difference is its {bare_lf} bare LF line ends, which LIST counts as CRLF (see line-endings)"
+            ),
+            "Pipit stores what RETR gives; its size limit and progress go by LIST's word, a few octets high",
+        )
+        .with("listed", listed)
+        .with("retrieved", retrieved)
+        .with("bare_lf", bare_lf);
+    }
     if listed == retrieved {
         return Check::ok(
             "list-size",
@@ -208,9 +223,15 @@ mod tests {
 
     #[test]
     fn list_sizes_must_be_retr_sizes() {
-        assert_eq!(list_size(1, 10, 10).status, Status::Ok);
-        let lie = list_size(3, 100, 1234);
+        assert_eq!(list_size(1, 10, 10, 0).status, Status::Ok);
+        let lie = list_size(3, 100, 1234, 0);
         assert_eq!(lie.status, Status::Fail);
+        // Short by exactly its bare LF line ends: the line endings, not a
+        // lie; short by more, still a lie.
+        let lf = list_size(4, 110, 100, 10);
+        assert_eq!(lf.status, Status::Warn, "{lf:?}");
+        assert!(lf.detail.contains("its 10 bare LF line ends"), "{lf:?}");
+        assert_eq!(list_size(4, 111, 100, 10).status, Status::Fail);
         assert!(
             lie.detail
                 .contains("LIST says message 3 is 100 octets, RETR gave 1234")

@@ -126,7 +126,7 @@ pub fn dot_stuffing(number: u32, retr: &[u8], top_whole: Option<&Reply>) -> Chec
 }
 
 /// Line ends that are a bare LF, with no CR before.
-fn bare_lf(bytes: &[u8]) -> usize {
+pub fn bare_lf(bytes: &[u8]) -> usize {
     bytes
         .iter()
         .enumerate()

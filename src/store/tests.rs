@@ -1257,21 +1257,21 @@ fn lists_come_in_each_columns_order() {
     assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![c, b]);
 }
 
-/// A store from before the list's indexes (version 6) gets them, over the
+/// A store from before the list's indexes (version 8, the one before them) gets them, over the
 /// messages it holds, and lists them in every order.
 #[test]
-fn a_version_6_store_gains_the_lists_indexes_over_its_messages() {
+fn a_store_from_before_the_lists_indexes_gains_them_over_its_messages() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pipit.db");
     let (old, new) = {
         let conn = Connection::open(&path).unwrap();
         fold::register(&conn).unwrap();
-        for sql in &MIGRATIONS[..6] {
+        for sql in &MIGRATIONS[..8] {
             conn.execute_batch(sql).unwrap();
         }
         conn.pragma_update(None, "application_id", APPLICATION_ID)
             .unwrap();
-        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.pragma_update(None, "user_version", 8).unwrap();
         drop(conn);
         let mut store = Store {
             conn: Connection::open(&path).unwrap(),
