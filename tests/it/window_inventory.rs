@@ -889,5 +889,5 @@ fn window_check_server_says_below_its_verdict_what_failed() {
         app.check_run.as_ref().is_some_and(|r| !r.running())
     });
     steps(&mut h, 3);
-    h.get_by_label("Failed: uidl-unique, list-size; warnings: line-endings.");
+    h.get_by_label("Failed: uidl-unique; warnings: list-size, line-endings.");
 }
