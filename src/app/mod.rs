@@ -431,6 +431,7 @@ impl PipitApp {
         if self.ctx.set(ctx.clone()).is_ok() {
             fonts::install(&ctx);
         }
+        self.appearance(&ctx);
         self.drain_events();
         self.automatic_checks(&ctx);
         self.expire_notice(&ctx);
@@ -532,6 +533,56 @@ impl PipitApp {
         }
     }
 
+    /// The look the layout remembers: light, dark or the desktop's, and
+    /// the zoom. The window's own keys zoom (and remember it), not egui's.
+    fn appearance(&self, ctx: &egui::Context) {
+        let theme = self.layout.theme.preference();
+        if ctx.options(|o| o.theme_preference != theme || o.zoom_with_keyboard) {
+            ctx.options_mut(|o| {
+                o.theme_preference = theme;
+                o.zoom_with_keyboard = false;
+            });
+        }
+        if ctx.zoom_factor() != self.layout.zoom {
+            ctx.set_zoom_factor(self.layout.zoom);
+        }
+    }
+
+    /// *View*: light or dark, and the zoom.
+    fn ui_view_menu(&mut self, ui: &mut egui::Ui) {
+        ui.menu_button("View", |ui| {
+            ui.label(egui::RichText::new("Appearance").weak());
+            for theme in layout::Appearance::ALL {
+                let chosen = self.layout.theme == theme;
+                let button = ui.radio(chosen, theme.label());
+                let button = if theme == layout::Appearance::System {
+                    button.on_hover_text("Light or dark as your desktop's settings say")
+                } else {
+                    button
+                };
+                if button.clicked() {
+                    self.layout.theme = theme;
+                }
+            }
+            ui.separator();
+            for command in [UiCommand::ZoomIn, UiCommand::ZoomOut, UiCommand::ZoomReset] {
+                if ui
+                    .add(
+                        egui::Button::new(command.label())
+                            .shortcut_text(command.keys_text().replace(", ", " or ")),
+                    )
+                    .on_hover_text(command.tooltip())
+                    .clicked()
+                {
+                    self.run_command(command);
+                }
+            }
+            ui.weak(format!("Zoom: {:.0} %", self.layout.zoom * 100.0));
+        })
+        .response
+        .on_hover_text("Light or dark, and the size of everything");
+    }
+
     /// The middle of the window: the view's message list, or for On server
     /// the inventory.
     fn ui_list(&mut self, ui: &mut egui::Ui) {
@@ -585,6 +636,7 @@ impl PipitApp {
                 {
                     self.run_command(UiCommand::Help);
                 }
+                self.ui_view_menu(ui);
                 let width = (ui.available_width() * 0.45).clamp(120.0, 320.0);
                 let search = ui
                     .add(
@@ -924,12 +976,76 @@ Get Mail"
             }
             UiCommand::AddAccount => self.account_dialog = Some(AccountDraft::new()),
             UiCommand::Help => self.show_help = true,
+            UiCommand::Reply => self.compose(crate::compose::Kind::Reply),
+            UiCommand::ReplyAll => self.compose(crate::compose::Kind::ReplyAll),
+            UiCommand::Forward => self.compose(crate::compose::Kind::Forward),
+            UiCommand::ZoomIn => self.zoom_by(0.1),
+            UiCommand::ZoomOut => self.zoom_by(-0.1),
+            UiCommand::ZoomReset => self.layout.zoom = 1.0,
             UiCommand::View(n) => {
                 if let Some(view) = sidebar::views(self).into_iter().nth(n) {
                     self.set_view(view.0);
                 }
             }
         }
+    }
+
+    /// The message Reply, Reply All and Forward answer: the whole message
+    /// in the reader (a message only on the server has no text to quote).
+    pub fn answerable(&self) -> Option<Arc<Opened>> {
+        match &self.reading {
+            Some(Reading::Ready(opened))
+                if !opened.partial
+                    && opened.detail.summary.state != MessageState::Headers
+                    && self.selected == Some(opened.detail.summary.id) =>
+            {
+                Some(opened.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Reply, Reply All or Forward: the message in the reader handed to
+    /// the desktop's mail composer as a `mailto:` URI, on a job thread (the
+    /// opener is given a moment to say it failed). Pipit does not send.
+    pub fn compose(&mut self, kind: crate::compose::Kind) {
+        let Some(opened) = self.answerable() else {
+            return;
+        };
+        // The user's own addresses: every account's user that is one.
+        let own: Vec<&str> = self
+            .config
+            .accounts
+            .iter()
+            .map(|a| a.user.as_str())
+            .filter(|u| u.contains('@'))
+            .collect();
+        let mailto = crate::compose::mailto(&opened.reply, &opened.detail.text, kind, &own);
+        let folders = self.attachment_folders.clone();
+        self.spawn_job("pipit-compose", move || {
+            let result = folders
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .compose(&mailto.uri);
+            Box::new(move |app: &mut PipitApp| match result {
+                Ok(()) if mailto.shortened => app.say(
+                    "Handed to your mail program (the quoted text was shortened to fit: it says so)",
+                ),
+                Ok(()) => app.say("Handed to your mail program"),
+                Err(e) => {
+                    app.banner = Some(Banner {
+                        link: Some(mailto.uri),
+                        ..Banner::failure(&words::compose_error(&e))
+                    });
+                }
+            })
+        });
+    }
+
+    /// The whole window `by` larger (smaller, if negative), in steps of a
+    /// tenth, between half and three times its usual size.
+    fn zoom_by(&mut self, by: f32) {
+        self.layout.zoom = ((self.layout.zoom + by) * 10.0).round().clamp(5.0, 30.0) / 10.0;
     }
 
     /// Rows in one page of the list.
