@@ -336,6 +336,9 @@ pub struct PipitApp {
     top_dialog: Option<dialogs::Dialog>,
     /// The top dialog came to the top this frame: it takes the focus.
     pub(crate) dialog_fresh: bool,
+    /// Light or dark as the desktop's portal prefers, for *Follow the
+    /// system* where the window system does not say (X11).
+    pub desktop_theme: Option<egui::Theme>,
 }
 
 impl PipitApp {
@@ -420,8 +423,17 @@ impl PipitApp {
             focus_visible: false,
             top_dialog: None,
             dialog_fresh: false,
+            desktop_theme: None,
         };
         app.reload();
+        app.spawn_job("pipit-color-scheme", || {
+            let theme = match crate::portal::color_scheme(None) {
+                Ok(crate::portal::ColorScheme::Dark) => Some(egui::Theme::Dark),
+                Ok(crate::portal::ColorScheme::Light) => Some(egui::Theme::Light),
+                _ => None,
+            };
+            Box::new(move |app: &mut PipitApp| app.desktop_theme = theme)
+        });
         app
     }
 
@@ -537,9 +549,15 @@ impl PipitApp {
     /// the zoom. The window's own keys zoom (and remember it), not egui's.
     fn appearance(&self, ctx: &egui::Context) {
         let theme = self.layout.theme.preference();
-        if ctx.options(|o| o.theme_preference != theme || o.zoom_with_keyboard) {
+        // Where the window system does not say what the desktop prefers,
+        // the portal may.
+        let fallback = self.desktop_theme.unwrap_or(egui::Theme::Dark);
+        if ctx.options(|o| {
+            o.theme_preference != theme || o.zoom_with_keyboard || o.fallback_theme != fallback
+        }) {
             ctx.options_mut(|o| {
                 o.theme_preference = theme;
+                o.fallback_theme = fallback;
                 o.zoom_with_keyboard = false;
             });
         }

@@ -271,3 +271,73 @@ fn window_zoom_follows_ctrl_plus_minus_and_zero_and_is_remembered() {
     h.get_by_label("Zoom in");
     h.get_by_label("Ctrl+0");
 }
+
+/// A stand-in for the desktop portal's settings: its `color-scheme` is
+/// `scheme` (1 dark, 2 light), wrapped as `Read` wraps it.
+struct FakeSettings {
+    scheme: u32,
+}
+
+#[zbus::interface(name = "org.freedesktop.portal.Settings")]
+impl FakeSettings {
+    fn read(&self, namespace: &str, key: &str) -> zbus::fdo::Result<zbus::zvariant::OwnedValue> {
+        if (namespace, key) != ("org.freedesktop.appearance", "color-scheme") {
+            return Err(zbus::fdo::Error::Failed("no such setting".into()));
+        }
+        let inner = zbus::zvariant::Value::from(self.scheme);
+        Ok(zbus::zvariant::Value::Value(Box::new(inner))
+            .try_into()
+            .unwrap())
+    }
+}
+
+/// Follow the system: where the window system does not say (X11), the
+/// desktop portal's light or dark preference is read and followed.
+#[test]
+fn window_appearance_follows_the_desktop_portals_preference() {
+    use std::io::BufRead as _;
+    let mut daemon = std::process::Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dbus-daemon (package dbus) is installed");
+    let mut address = String::new();
+    std::io::BufReader::new(daemon.stdout.take().unwrap())
+        .read_line(&mut address)
+        .unwrap();
+    let address = address.trim().to_string();
+    for (scheme, said) in [
+        (2, pipit::portal::ColorScheme::Light),
+        (1, pipit::portal::ColorScheme::Dark),
+        (0, pipit::portal::ColorScheme::NoPreference),
+    ] {
+        let conn = zbus::blocking::connection::Builder::address(address.as_str())
+            .unwrap()
+            .name("org.freedesktop.portal.Desktop")
+            .unwrap()
+            .serve_at("/org/freedesktop/portal/desktop", FakeSettings { scheme })
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(pipit::portal::color_scheme(Some(&address)).unwrap(), said);
+        drop(conn);
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+
+    // The window follows what the portal said.
+    let home = with_account();
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    assert!(h.ctx.global_style().visuals.dark_mode, "no word: dark");
+    h.state_mut().desktop_theme = Some(egui::Theme::Light);
+    steps(&mut h, 3);
+    assert!(!h.ctx.global_style().visuals.dark_mode);
+    // A choice of one's own outranks it.
+    h.get_by_label("View").click();
+    steps(&mut h, 2);
+    h.get_by_label("Dark").click();
+    steps(&mut h, 3);
+    assert!(h.ctx.global_style().visuals.dark_mode);
+}
