@@ -1041,21 +1041,10 @@ Get Mail"
         let mailto = crate::compose::mailto(&opened.reply, &opened.detail.text, kind, &own);
         let folders = self.attachment_folders.clone();
         self.spawn_job("pipit-compose", move || {
-            let result = folders
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .compose(&mailto.uri);
+            let result = reader::compose_job(&folders, mailto);
             Box::new(move |app: &mut PipitApp| match result {
-                Ok(()) if mailto.shortened => app.say(
-                    "Handed to your mail program (the quoted text was shortened to fit: it says so)",
-                ),
-                Ok(()) => app.say("Handed to your mail program"),
-                Err(e) => {
-                    app.banner = Some(Banner {
-                        link: Some(mailto.uri),
-                        ..Banner::failure(&words::compose_error(&e))
-                    });
-                }
+                Ok(said) => app.say(said),
+                Err(banner) => app.banner = Some(*banner),
             })
         });
     }

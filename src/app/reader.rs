@@ -73,7 +73,9 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     };
     let summary = &opened.detail.summary;
     if summary.state != MessageState::Headers {
-        answer_buttons(ui, app);
+        if let Some(kind) = answer_row(ui) {
+            app.compose(kind);
+        }
         let page = app.reader_scroll.take().map(Scroll::Pages);
         let actions = message_ui(ui, &opened, "Account", page);
         for action in actions {
@@ -114,20 +116,70 @@ downloaded, and they are all Pipit has of it."
 }
 
 /// Reply, Reply All and Forward, above a whole message: each hands it to
-/// the desktop's mail composer.
-fn answer_buttons(ui: &mut egui::Ui, app: &mut PipitApp) {
+/// the desktop's mail composer. Returns the one clicked.
+pub(super) fn answer_row(ui: &mut egui::Ui) -> Option<crate::compose::Kind> {
     use super::UiCommand;
+    use crate::compose::Kind;
+    let mut clicked = None;
     ui.horizontal(|ui| {
-        for command in [UiCommand::Reply, UiCommand::ReplyAll, UiCommand::Forward] {
+        for (command, kind) in [
+            (UiCommand::Reply, Kind::Reply),
+            (UiCommand::ReplyAll, Kind::ReplyAll),
+            (UiCommand::Forward, Kind::Forward),
+        ] {
             if ui
                 .button(command.label())
                 .on_hover_text(command.tooltip())
                 .clicked()
             {
-                app.run_command(command);
+                clicked = Some(kind);
             }
         }
     });
+    clicked
+}
+
+/// The keys of Reply, Reply All and Forward pressed this frame (consumed),
+/// for a window without the main window's commands.
+pub(super) fn answer_keys(ctx: &egui::Context) -> Option<crate::compose::Kind> {
+    use super::UiCommand;
+    use crate::compose::Kind;
+    // Reply All first: its key is Reply's with Shift.
+    [
+        (UiCommand::ReplyAll, Kind::ReplyAll),
+        (UiCommand::Reply, Kind::Reply),
+        (UiCommand::Forward, Kind::Forward),
+    ]
+    .into_iter()
+    .find(|(command, _)| {
+        ctx.input_mut(|i| {
+            command
+                .global_shortcuts()
+                .iter()
+                .any(|s| i.consume_shortcut(s))
+        })
+    })
+    .map(|(_, kind)| kind)
+}
+
+/// Hands a reply or a forward to the desktop's mail composer (on a job
+/// thread: the opener is given a moment to say it failed); the word for
+/// the footer when it went, the banner when it did not.
+pub fn compose_job(
+    folders: &Arc<Mutex<Folders>>,
+    mailto: crate::compose::Mailto,
+) -> Result<&'static str, Box<Banner>> {
+    let folders = folders.lock().unwrap_or_else(|e| e.into_inner());
+    match folders.compose(&mailto.uri) {
+        Ok(()) if mailto.shortened => {
+            Ok("Handed to your mail program (the quoted text was shortened to fit: it says so)")
+        }
+        Ok(()) => Ok("Handed to your mail program"),
+        Err(e) => Err(Box::new(Banner {
+            link: Some(mailto.uri),
+            ..Banner::failure(&words::compose_error(&e))
+        })),
+    }
 }
 
 /// Carries out a click in the reader: Save and Open on a thread of their

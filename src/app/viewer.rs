@@ -103,11 +103,31 @@ impl Viewer {
             });
         }
         let scroll = self.keys(ui.ctx());
+        let mut answer = if self.link.is_none() {
+            reader::answer_keys(ui.ctx())
+        } else {
+            None
+        };
         let actions = egui::CentralPanel::default_margins()
             .show(ui, |ui| {
+                if let Some(kind) = reader::answer_row(ui) {
+                    answer = Some(kind);
+                }
                 reader::message_ui(ui, &self.opened, "File", scroll)
             })
             .inner;
+        if let Some(kind) = answer {
+            // A file is no account's: none of its addresses is known as
+            // the user's own.
+            let mailto =
+                crate::compose::mailto(&self.opened.reply, &self.opened.detail.text, kind, &[]);
+            self.spawn(ui.ctx(), move |folders| {
+                Some(match reader::compose_job(folders, mailto) {
+                    Ok(said) => Banner::info(said),
+                    Err(banner) => *banner,
+                })
+            });
+        }
         for action in actions {
             match action {
                 Action::Link(link) => self.link = Some(link),

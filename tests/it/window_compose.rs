@@ -341,3 +341,46 @@ fn window_appearance_follows_the_desktop_portals_preference() {
     steps(&mut h, 3);
     assert!(h.ctx.global_style().visuals.dark_mode);
 }
+
+/// A message file's window (`pipit open FILE.eml`) answers it as the
+/// reader does.
+#[test]
+fn window_compose_a_message_files_window_replies_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let opener = recording_opener(dir.path());
+    let viewer = pipit::app::Viewer::from_bytes(&lunch(), "/tmp/lunch.eml");
+    let mut v = Harness::builder()
+        .with_size(egui::vec2(900.0, 600.0))
+        .build_ui_state(|ui, v: &mut pipit::app::Viewer| v.ui(ui), viewer);
+    {
+        let mut folders = v.state().attachment_folders.lock().unwrap();
+        folders.opener = opener.into();
+        folders.mailto_query = Some("echo".into());
+    }
+    v.step();
+    v.get_by_label("Reply All").click();
+    let file = dir.path().join("uri");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !file.exists() {
+        assert!(Instant::now() < deadline, "the opener was never called");
+        v.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    let uri = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        uri.starts_with(
+            "mailto:jane@example.org,me@example.net,bob@example.com?cc=carol@example.com&subject=Re:"
+        ),
+        "{uri}"
+    );
+    std::fs::remove_file(&file).unwrap();
+    v.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !file.exists() {
+        assert!(Instant::now() < deadline, "the opener was never called");
+        v.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    let uri = std::fs::read_to_string(&file).unwrap();
+    assert!(uri.starts_with("mailto:?subject=Fwd:"), "{uri}");
+}
