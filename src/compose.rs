@@ -43,7 +43,7 @@ pub fn mailto(fields: &ReplyFields, text: &str, kind: Kind, own: &[&str]) -> Mai
     }
     hfields.push(("subject", encode(&subject(&fields.subject, kind))));
     if kind != Kind::Forward {
-        if let Some(id) = &fields.message_id {
+        if let Some(id) = fields.message_id.as_deref().filter(|id| valid_id(id)) {
             hfields.push(("In-Reply-To", encode(&format!("<{id}>"))));
         }
         let references = references(fields);
@@ -139,6 +139,12 @@ pub fn subject(original: &str, kind: Kind) -> String {
         break;
     }
     let mark = if kind == Kind::Forward { "Fwd" } else { "Re" };
+    // A header field is one line: a line break (from an encoded word)
+    // would end it in the composer.
+    let rest: String = rest
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     format!("{mark}: {rest}")
 }
 
@@ -157,10 +163,21 @@ fn references(fields: &ReplyFields) -> String {
     if let Some(id) = &fields.message_id {
         ids.push(id);
     }
+    ids.retain(|id| valid_id(id));
     ids.iter()
         .map(|id| format!("<{id}>"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether `id` may stand in In-Reply-To or References: a message's
+/// header can hold anything, and a line break there would let it add
+/// headers (a Bcc) to the reply in the composer.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>')
 }
 
 /// Who wrote it, as the attribution line names them.
@@ -454,6 +471,7 @@ mod tests {
         assert_eq!(subject("Re: x", Kind::Forward), "Fwd: Re: x");
         assert_eq!(subject("", Kind::Reply), "Re: ");
         assert_eq!(subject("Réponse", Kind::Reply), "Re: Réponse");
+        assert_eq!(subject("a\r\nBcc: x", Kind::Reply), "Re: a  Bcc: x");
     }
 
     #[test]
@@ -529,6 +547,16 @@ mod tests {
             body.ends_with("> mine\r\n>\r\n>> theirs\r\n>>> older\r\n"),
             "{body:?}"
         );
+    }
+
+    #[test]
+    fn identifiers_that_would_break_a_header_are_left_out() {
+        let mut f = message();
+        f.message_id = Some("x@y>\r\nBcc: spy@example.org".into());
+        f.references = vec!["a b@c".into(), "ok@example.org".into()];
+        let m = mailto(&f, "x", Kind::Reply, &[]);
+        assert_eq!(field(&m.uri, "In-Reply-To"), None);
+        assert_eq!(field(&m.uri, "References").unwrap(), "<ok@example.org>");
     }
 
     #[test]

@@ -426,6 +426,10 @@ impl PipitApp {
             desktop_theme: None,
         };
         app.reload();
+        // The remembered look and zoom from the first frame on.
+        if let Some(ctx) = app.ctx.get().cloned() {
+            app.appearance(&ctx);
+        }
         app.spawn_job("pipit-color-scheme", || {
             let theme = match crate::portal::color_scheme(None) {
                 Ok(crate::portal::ColorScheme::Dark) => Some(egui::Theme::Dark),
