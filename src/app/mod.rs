@@ -38,7 +38,7 @@ pub use account_dialog::{AccountDraft, Field};
 pub use check_server::CheckRun;
 pub use commands::UiCommand;
 pub use dialogs::{Confirm, LinkAsk};
-pub use layout::Layout;
+pub use layout::{Appearance, Layout};
 pub use library::InventoryRow;
 use library::{Answer, Library, Query};
 pub use library::{Column, Opened, Sort, View};
