@@ -92,9 +92,10 @@ pub fn run(paths: Paths, startup: Startup) -> Result<(), String> {
     .map_err(|e| format!("cannot open the window: {e}"))
 }
 
-/// Shows one message file in a window of its own.
-pub fn open_file(path: &std::path::Path) -> Result<(), String> {
-    let viewer = Viewer::load(path)?;
+/// Shows one message file in a window of its own, with the look and zoom
+/// of the profile's main window.
+pub fn open_file(path: &std::path::Path, paths: &Paths) -> Result<(), String> {
+    let viewer = Viewer::load(path)?.on_profile(paths);
     let title = format!(
         "{} — Pipit",
         path.file_name()

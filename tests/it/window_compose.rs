@@ -384,3 +384,45 @@ fn window_compose_a_message_files_window_replies_too() {
     let uri = std::fs::read_to_string(&file).unwrap();
     assert!(uri.starts_with("mailto:?subject=Fwd:"), "{uri}");
 }
+
+/// A message file's window opened on a profile takes its main window's
+/// look and zoom, and its accounts' addresses are left out of Reply All.
+#[test]
+fn window_compose_a_message_files_window_takes_the_profiles_look_and_addresses() {
+    let home = with_account();
+    home.ok(&["account", "edit", "lab", "--user", "me@example.net"]);
+    std::fs::write(
+        home.home().join("window.json"),
+        r#"{"theme": "light", "zoom": 1.3}"#,
+    )
+    .unwrap();
+    let opener = recording_opener(home.home());
+    let viewer = pipit::app::Viewer::from_bytes(&lunch(), "/tmp/lunch.eml")
+        .on_profile(&pipit::paths::Paths::under(home.home()));
+    let mut v = Harness::builder()
+        .with_size(egui::vec2(900.0, 600.0))
+        .build_ui_state(|ui, v: &mut pipit::app::Viewer| v.ui(ui), viewer);
+    {
+        let mut folders = v.state().attachment_folders.lock().unwrap();
+        folders.opener = opener.into();
+        folders.mailto_query = Some("echo".into());
+    }
+    for _ in 0..3 {
+        v.step();
+    }
+    assert!(!v.ctx.global_style().visuals.dark_mode);
+    assert_eq!(v.ctx.zoom_factor(), 1.3);
+    v.get_by_label("Reply All").click();
+    let file = home.home().join("uri");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !file.exists() {
+        assert!(Instant::now() < deadline, "the opener was never called");
+        v.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    let uri = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        uri.starts_with("mailto:jane@example.org,bob@example.com?cc=carol@example.com&"),
+        "{uri}"
+    );
+}
