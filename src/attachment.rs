@@ -68,6 +68,10 @@ pub enum LinkError {
         url: String,
         status: String,
     },
+    /// `xdg-mime` names no program for `mailto:` links: xdg-open would hand
+    /// a reply to a web browser, or to nothing.
+    #[error("no program is set for mailto: links ({query} answered {answer:?})")]
+    NoComposer { query: String, answer: String },
 }
 
 /// How long the opener has to say it failed; a browser it starts may keep
@@ -335,6 +339,9 @@ pub struct Folders {
     pub chooser: Chooser,
     /// The program that hands a file to the desktop.
     pub opener: OsString,
+    /// The program asked which program takes `mailto:` links (`xdg-mime`),
+    /// before a reply is handed to the opener; none asks nothing.
+    pub mailto_query: Option<OsString>,
     /// Holds the files *Open* wrote; made on first use, removed when dropped.
     private: Option<PrivateFolder>,
 }
@@ -345,6 +352,7 @@ impl Default for Folders {
             save_dir: None,
             chooser: Chooser::Portal,
             opener: "xdg-open".into(),
+            mailto_query: Some("xdg-mime".into()),
             private: None,
         }
     }
@@ -434,6 +442,31 @@ impl Folders {
             return Err(LinkError::Scheme { url: url.into() });
         }
         run_opener(&self.opener, &[], url)
+    }
+
+    /// Hands a `mailto:` URI (a reply, a forward) to the desktop's mail
+    /// composer, with the program *Open* uses. First asks `xdg-mime` which
+    /// program takes `mailto:` links: where it names none, xdg-open would
+    /// hand the reply to a web browser, or fail, so that is an error. Where
+    /// the question cannot be asked (no `xdg-mime`), the opener decides.
+    pub fn compose(&self, uri: &str) -> Result<(), LinkError> {
+        if let Some(query) = &self.mailto_query {
+            let answer = std::process::Command::new(query)
+                .args(["query", "default", "x-scheme-handler/mailto"])
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output();
+            if let Ok(out) = answer {
+                let answer = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                if answer.is_empty() {
+                    return Err(LinkError::NoComposer {
+                        query: query.to_string_lossy().into_owned(),
+                        answer,
+                    });
+                }
+            }
+        }
+        run_opener(&self.opener, &[], uri)
     }
 
     /// The private folder *Open* writes into, once made.
@@ -750,6 +783,32 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"hello");
         drop(folders);
         assert!(!dir.exists(), "removed with its files");
+    }
+
+    #[test]
+    fn a_reply_goes_to_the_opener_only_where_a_program_takes_mailto_links() {
+        let with = |query: &str, opener: &str| Folders {
+            opener: opener.into(),
+            mailto_query: Some(query.into()),
+            ..Folders::default()
+        };
+        // `echo` answers with words: some program takes them.
+        assert!(with("echo", "true").compose("mailto:a@example.org").is_ok());
+        // `true` answers nothing: no mail program, and the opener is not asked.
+        assert!(matches!(
+            with("true", "/nonexistent/xdg-open").compose("mailto:a@example.org"),
+            Err(LinkError::NoComposer { .. })
+        ));
+        // No xdg-mime to ask: the opener decides.
+        assert!(
+            with("/nonexistent/xdg-mime", "true")
+                .compose("mailto:a@example.org")
+                .is_ok()
+        );
+        assert!(matches!(
+            with("echo", "false").compose("mailto:a@example.org"),
+            Err(LinkError::Failed { .. })
+        ));
     }
 
     #[test]

@@ -17,7 +17,8 @@
 //! tokens in the keychain) serves `secrets`, whose password for a signed-in
 //! account is its access token. `setup` (accounts changed in the config and
 //! the keychain together),
-//! `html` and `portal` serve the faces; `rules` (rules before download,
+//! `html` and `portal` serve the faces, and `compose` (a reply or a
+//! forward as a `mailto:` URI, pure, on `mime`'s fields) the window; `rules` (rules before download,
 //! pure: what to do with a message judged on its headers) serves `config`,
 //! `sync` and the faces; `reveal`, `dates`, `units` and
 //! `failpoint` serve every room; `demo` runs a server of its own on
@@ -27,6 +28,7 @@
 pub mod app;
 pub mod attachment;
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod dates;
 pub mod demo;

@@ -32,7 +32,7 @@ fn main() {
     let window = match then {
         Then::Exit => Ok(()),
         Then::Window => app::run(paths, Startup::default()),
-        Then::OpenFile(file) => app::open_file(&file),
+        Then::OpenFile(file) => app::open_file(&file, &paths),
         Then::DemoWindow(demo) => app::run(
             demo.paths(),
             Startup {

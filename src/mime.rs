@@ -379,6 +379,89 @@ pub fn html_only(raw: &[u8]) -> Option<String> {
     (!html.is_empty()).then_some(html)
 }
 
+/// One address of a header, its display name apart.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+/// What a reply or a forward needs of a message's headers: the addresses
+/// each apart, the identifiers that thread it, and the Date as written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplyFields {
+    pub from: Vec<Mailbox>,
+    pub reply_to: Vec<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub subject: String,
+    /// The Date header in RFC 5322's form ("Sun, 29 Nov 2026 09:41:00 +0100").
+    pub date: Option<String>,
+    /// Without angle brackets, as the other identifiers below.
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+}
+
+/// Identifiers kept of References: a thread's first and its latest are
+/// what threading needs, and a header can list thousands.
+const MAX_REFERENCES: usize = 20;
+
+/// The headers a reply or a forward of `raw` is built from.
+pub fn reply_fields(raw: &[u8]) -> ReplyFields {
+    let Some(message) = MessageParser::default().parse_headers(raw) else {
+        return ReplyFields::default();
+    };
+    let mailboxes = |address: Option<&Address<'_>>| -> Vec<Mailbox> {
+        let Some(address) = address else {
+            return Vec::new();
+        };
+        address
+            .iter()
+            .filter_map(|a| {
+                let addr = a.address()?.trim();
+                (!addr.is_empty()).then(|| Mailbox {
+                    name: a
+                        .name()
+                        .map(|n| bounded(n.trim().to_string(), MAX_NAME))
+                        .filter(|n| !n.is_empty()),
+                    address: bounded(addr.to_string(), MAX_NAME),
+                })
+            })
+            .take(MAX_NAMES)
+            .collect()
+    };
+    let ids = |value: &mail_parser::HeaderValue<'_>| -> Vec<String> {
+        let list = value.as_text_list().unwrap_or_default();
+        let mut ids: Vec<String> = list
+            .iter()
+            .map(|id| bounded(id.trim().to_string(), MAX_NAME))
+            .filter(|id| !id.is_empty())
+            .collect();
+        if ids.len() > MAX_REFERENCES {
+            ids.drain(1..ids.len() - (MAX_REFERENCES - 1));
+        }
+        ids
+    };
+    ReplyFields {
+        from: mailboxes(message.from()),
+        reply_to: mailboxes(message.reply_to()),
+        to: mailboxes(message.to()),
+        cc: mailboxes(message.cc()),
+        subject: bounded(
+            message.subject().unwrap_or_default().trim().to_string(),
+            MAX_FIELD,
+        ),
+        date: message.date().map(|d| d.to_rfc822()),
+        message_id: message
+            .message_id()
+            .map(|id| bounded(id.trim().to_string(), MAX_NAME))
+            .filter(|id| !id.is_empty()),
+        in_reply_to: ids(message.in_reply_to()),
+        references: ids(message.references()),
+    }
+}
+
 /// "Name <addr>, other@example.org" for display and search.
 fn addresses(address: Option<&Address<'_>>) -> String {
     let Some(address) = address else {
@@ -700,5 +783,36 @@ Content-Disposition: attachment; filename=\"r.pdf\"\r\nContent-Transfer-Encoding
         assert_eq!(header_block(b"A: b\r\n\r\nbody"), b"A: b\r\n\r\n");
         assert_eq!(header_block(b"A: b\n\nbody"), b"A: b\n\n");
         assert_eq!(header_block(b"A: b\r\n"), b"A: b\r\n");
+    }
+
+    #[test]
+    fn reply_fields_keep_names_apart_and_the_thread() {
+        let raw = b"From: \"Doe, Jane\" <jane@example.org>\r\n\
+Reply-To: =?UTF-8?Q?J=C3=BCrgen?= <list@example.org>\r\n\
+To: me@example.net, Bob <bob@example.com>\r\nCc: <carol@example.com>\r\n\
+Subject: Re: plans\r\nDate: Sun, 29 Nov 2026 09:41:00 +0100\r\n\
+Message-ID: <m2@example.org>\r\nIn-Reply-To: <m1@example.org>\r\n\
+References: <m0@example.org>\r\n <m1@example.org>\r\n\r\nbody\r\n";
+        let f = reply_fields(raw);
+        let mb = |name: Option<&str>, address: &str| Mailbox {
+            name: name.map(str::to_string),
+            address: address.into(),
+        };
+        assert_eq!(f.from, [mb(Some("Doe, Jane"), "jane@example.org")]);
+        assert_eq!(f.reply_to, [mb(Some("Jürgen"), "list@example.org")]);
+        assert_eq!(
+            f.to,
+            [
+                mb(None, "me@example.net"),
+                mb(Some("Bob"), "bob@example.com")
+            ]
+        );
+        assert_eq!(f.cc, [mb(None, "carol@example.com")]);
+        assert_eq!(f.subject, "Re: plans");
+        assert_eq!(f.date.as_deref(), Some("Sun, 29 Nov 2026 09:41:00 +0100"));
+        assert_eq!(f.message_id.as_deref(), Some("m2@example.org"));
+        assert_eq!(f.in_reply_to, ["m1@example.org"]);
+        assert_eq!(f.references, ["m0@example.org", "m1@example.org"]);
+        assert_eq!(reply_fields(b"garbage"), ReplyFields::default());
     }
 }

@@ -1,5 +1,6 @@
 //! The desktop's own file chooser, through the XDG desktop portal
-//! (`org.freedesktop.portal.FileChooser` on the session bus), with zbus,
+//! (`org.freedesktop.portal.FileChooser` on the session bus), and its
+//! light or dark preference (`org.freedesktop.portal.Settings`), with zbus,
 //! which the keychain already brings. Blocking: call it from a job thread.
 //! Where there is no bus or no portal, it says so at once, and the caller
 //! falls back to the Downloads folder.
@@ -101,6 +102,51 @@ pub fn save_file(
     }
 }
 
+/// The desktop's light or dark preference, as its portal says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorScheme {
+    NoPreference,
+    Dark,
+    Light,
+}
+
+/// Reads the desktop's `color-scheme` (`org.freedesktop.appearance`): the
+/// preference GNOME, KDE and others share through the portal, for a window
+/// whose toolkit does not hear it (egui on X11 does not). `bus` is a D-Bus
+/// address (tests); none means the session bus.
+pub fn color_scheme(bus: Option<&str>) -> Result<ColorScheme, PortalError> {
+    let conn = match bus {
+        Some(address) => zbus::blocking::connection::Builder::address(address)
+            .and_then(|b| b.build())
+            .map_err(|e| PortalError::NoBus(e.to_string()))?,
+        None => Connection::session().map_err(|e| PortalError::NoBus(e.to_string()))?,
+    };
+    let no_portal = |e: zbus::Error| PortalError::NoPortal(e.to_string());
+    let settings = Proxy::new(
+        &conn,
+        "org.freedesktop.portal.Desktop",
+        "/org/freedesktop/portal/desktop",
+        "org.freedesktop.portal.Settings",
+    )
+    .map_err(no_portal)?;
+    let value: OwnedValue = settings
+        .call("Read", &("org.freedesktop.appearance", "color-scheme"))
+        .map_err(no_portal)?;
+    // Read wraps the value in a variant, and older portals wrap it twice.
+    let mut value: Value<'_> = value.into();
+    while let Value::Value(inner) = value {
+        value = *inner;
+    }
+    match u32::try_from(&value) {
+        Ok(1) => Ok(ColorScheme::Dark),
+        Ok(2) => Ok(ColorScheme::Light),
+        Ok(_) => Ok(ColorScheme::NoPreference),
+        Err(e) => Err(PortalError::Failed(format!(
+            "color-scheme is not a number: {e}"
+        ))),
+    }
+}
+
 fn nanos() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -154,6 +200,8 @@ mod tests {
     fn without_a_bus_it_says_so_at_once() {
         let started = std::time::Instant::now();
         let e = save_file(Some("unix:path=/nonexistent/bus"), "Save", "a.txt", None).unwrap_err();
+        assert!(matches!(e, PortalError::NoBus(_)), "{e}");
+        let e = color_scheme(Some("unix:path=/nonexistent/bus")).unwrap_err();
         assert!(matches!(e, PortalError::NoBus(_)), "{e}");
         assert!(started.elapsed().as_secs() < 5);
     }

@@ -24,6 +24,14 @@ pub enum UiCommand {
     Escape,
     AddAccount,
     Help,
+    /// The message in the reader, answered in the desktop's mail composer.
+    Reply,
+    ReplyAll,
+    Forward,
+    /// The whole window larger, smaller, or as it was (remembered).
+    ZoomIn,
+    ZoomOut,
+    ZoomReset,
     /// The n-th view in the sidebar (0: All mail).
     View(usize),
 }
@@ -49,7 +57,7 @@ const VIEW_KEYS: [KeyboardShortcut; 9] = [
 ];
 
 impl UiCommand {
-    pub const ALL: [UiCommand; 27] = [
+    pub const ALL: [UiCommand; 33] = [
         UiCommand::GetMail,
         UiCommand::Delete,
         UiCommand::Restore,
@@ -67,6 +75,12 @@ impl UiCommand {
         UiCommand::Escape,
         UiCommand::AddAccount,
         UiCommand::Help,
+        UiCommand::Reply,
+        UiCommand::ReplyAll,
+        UiCommand::Forward,
+        UiCommand::ZoomIn,
+        UiCommand::ZoomOut,
+        UiCommand::ZoomReset,
         UiCommand::View(0),
         UiCommand::View(1),
         UiCommand::View(2),
@@ -98,13 +112,19 @@ impl UiCommand {
             UiCommand::Escape => "Close",
             UiCommand::AddAccount => "Add account…",
             UiCommand::Help => "Help",
+            UiCommand::Reply => "Reply",
+            UiCommand::ReplyAll => "Reply All",
+            UiCommand::Forward => "Forward",
+            UiCommand::ZoomIn => "Zoom in",
+            UiCommand::ZoomOut => "Zoom out",
+            UiCommand::ZoomReset => "Actual size",
             UiCommand::View(_) => "Show a view",
         }
     }
 
     pub fn tooltip(self) -> &'static str {
         match self {
-            UiCommand::GetMail => "Download new mail from every account (F5 or Ctrl+R)",
+            UiCommand::GetMail => "Download new mail from every account (F5)",
             UiCommand::Delete => {
                 "Move the message to Trash; its copy on the server goes at the next Get Mail, whatever the account keeps there (Delete)"
             }
@@ -123,13 +143,34 @@ impl UiCommand {
             UiCommand::Escape => "Close the dialog, or clear the search (Escape)",
             UiCommand::AddAccount => "Set up another mail account",
             UiCommand::Help => "The keyboard shortcuts (F1)",
+            UiCommand::Reply => {
+                "Answer the sender in your mail program, with the message quoted (Ctrl+R)"
+            }
+            UiCommand::ReplyAll => {
+                "Answer the sender and everyone else it went to, in your mail program \
+(Ctrl+Shift+R)"
+            }
+            UiCommand::Forward => "Send the message on from your mail program (Ctrl+L)",
+            UiCommand::ZoomIn => "Make everything larger (Ctrl++)",
+            UiCommand::ZoomOut => "Make everything smaller (Ctrl+-)",
+            UiCommand::ZoomReset => "Everything at its usual size (Ctrl+0)",
             UiCommand::View(_) => "All mail, each account, On server, Trash (Ctrl+1 … Ctrl+9)",
         }
     }
 
     /// Shortcuts that work even while typing in a text field.
     pub fn global_shortcuts(self) -> &'static [KeyboardShortcut] {
-        const F5: [KeyboardShortcut; 2] = [key(Key::F5), ctrl(Key::R)];
+        const F5: [KeyboardShortcut; 1] = [key(Key::F5)];
+        const CTRL_R: [KeyboardShortcut; 1] = [ctrl(Key::R)];
+        const CTRL_SHIFT_R: [KeyboardShortcut; 1] = [KeyboardShortcut::new(
+            Modifiers::COMMAND.plus(Modifiers::SHIFT),
+            Key::R,
+        )];
+        const CTRL_L: [KeyboardShortcut; 1] = [ctrl(Key::L)];
+        // Ctrl+= too: on most keyboards + is Shift+=.
+        const ZOOM_IN: [KeyboardShortcut; 2] = [ctrl(Key::Plus), ctrl(Key::Equals)];
+        const ZOOM_OUT: [KeyboardShortcut; 1] = [ctrl(Key::Minus)];
+        const ZOOM_RESET: [KeyboardShortcut; 1] = [ctrl(Key::Num0)];
         const CTRL_F: [KeyboardShortcut; 1] = [ctrl(Key::F)];
         const ESC: [KeyboardShortcut; 1] = [key(Key::Escape)];
         const F1: [KeyboardShortcut; 1] = [key(Key::F1)];
@@ -138,6 +179,12 @@ impl UiCommand {
             UiCommand::Search => &CTRL_F,
             UiCommand::Escape => &ESC,
             UiCommand::Help => &F1,
+            UiCommand::Reply => &CTRL_R,
+            UiCommand::ReplyAll => &CTRL_SHIFT_R,
+            UiCommand::Forward => &CTRL_L,
+            UiCommand::ZoomIn => &ZOOM_IN,
+            UiCommand::ZoomOut => &ZOOM_OUT,
+            UiCommand::ZoomReset => &ZOOM_RESET,
             UiCommand::View(n) if n < VIEW_KEYS.len() => &VIEW_KEYS[n..=n],
             _ => &[],
         }
@@ -180,7 +227,13 @@ impl UiCommand {
                 if s.modifiers.command {
                     text.push_str("Ctrl+");
                 }
+                if s.modifiers.shift {
+                    text.push_str("Shift+");
+                }
                 text.push_str(match s.logical_key {
+                    Key::Plus => "+",
+                    Key::Minus => "-",
+                    Key::Equals => "=",
                     Key::ArrowDown => "Down",
                     Key::ArrowUp => "Up",
                     Key::PageDown => "Page Down",
@@ -193,9 +246,17 @@ impl UiCommand {
             .join(", ")
     }
 
+    /// Whether the command's keys work while a dialog is open.
+    fn in_dialogs(self) -> bool {
+        matches!(
+            self,
+            UiCommand::Escape | UiCommand::ZoomIn | UiCommand::ZoomOut | UiCommand::ZoomReset
+        )
+    }
+
     /// The commands whose shortcut was pressed this frame (the keys are
-    /// consumed). While a dialog is open only Escape is taken: the dialog's
-    /// own keys are its own.
+    /// consumed). While a dialog is open only Escape and the zoom are
+    /// taken: the dialog's own keys are its own.
     pub fn pressed(ctx: &egui::Context, dialog_open: bool, in_list: bool) -> Vec<UiCommand> {
         // A text field keeps the list's keys; a button reached with Tab
         // keeps Enter and Space, which press it; the list (`in_list`)
@@ -203,9 +264,14 @@ impl UiCommand {
         let typing = ctx.text_edit_focused();
         let on_widget = !in_list && ctx.memory(|m| m.focused()).is_some();
         let mut out = Vec::new();
+        // A key is taken with more modifiers than its shortcut names
+        // (egui ignores an extra Shift): Ctrl+Shift+R is looked for before
+        // Ctrl+R, or Reply would take Reply All's key.
+        let mut order = UiCommand::ALL;
+        order.sort_by_key(|c| !c.global_shortcuts().iter().any(|s| s.modifiers.shift));
         ctx.input_mut(|input| {
-            for command in UiCommand::ALL {
-                if dialog_open && command != UiCommand::Escape {
+            for command in order {
+                if dialog_open && !command.in_dialogs() {
                     continue;
                 }
                 let list = if typing {

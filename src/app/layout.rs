@@ -1,5 +1,5 @@
 //! What the window remembers across restarts: its size, the widths of its
-//! panes and columns, and the list's sort. Kept in `window.json` beside the
+//! panes and columns, the list's sort, its light or dark look and its zoom. Kept in `window.json` beside the
 //! config file, written on a thread of its own when it changes.
 
 use std::path::{Path, PathBuf};
@@ -28,6 +28,41 @@ pub struct Layout {
     pub size: f32,
     pub sort_column: SortColumn,
     pub ascending: bool,
+    /// Light or dark, or as the desktop prefers.
+    pub theme: Appearance,
+    /// How much larger than usual everything is (Ctrl +/−/0).
+    pub zoom: f32,
+}
+
+/// The window's look: the desktop's light or dark preference, or one of
+/// them whatever the desktop prefers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Appearance {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Appearance {
+    pub const ALL: [Appearance; 3] = [Appearance::System, Appearance::Light, Appearance::Dark];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Appearance::System => "Follow the system",
+            Appearance::Light => "Light",
+            Appearance::Dark => "Dark",
+        }
+    }
+
+    pub fn preference(self) -> egui::ThemePreference {
+        match self {
+            Appearance::System => egui::ThemePreference::System,
+            Appearance::Light => egui::ThemePreference::Light,
+            Appearance::Dark => egui::ThemePreference::Dark,
+        }
+    }
 }
 
 /// [`Column`] as written to the file.
@@ -51,6 +86,8 @@ impl Default for Layout {
             size: 84.0,
             sort_column: SortColumn::Date,
             ascending: false,
+            theme: Appearance::System,
+            zoom: 1.0,
         }
     }
 }
@@ -88,6 +125,7 @@ impl Layout {
         self.from = fix(self.from, 60.0, 1_000.0, d.from);
         self.date = fix(self.date, 60.0, 400.0, d.date);
         self.size = fix(self.size, 50.0, 300.0, d.size);
+        self.zoom = fix(self.zoom, 0.5, 3.0, d.zoom);
         self
     }
 

@@ -168,6 +168,8 @@ pub struct Opened {
     /// Only the front of the message (a TOP preview): the attachments are
     /// named in `detail.summary.attachments` but not here.
     pub partial: bool,
+    /// What Reply, Reply All and Forward take from its headers.
+    pub reply: mime::ReplyFields,
 }
 
 impl Opened {
@@ -178,6 +180,7 @@ impl Opened {
             html: mime::html_only(raw).map(|h| crate::html::blocks(&h)),
             detail,
             partial: false,
+            reply: mime::reply_fields(raw),
         }
     }
 }
@@ -212,6 +215,7 @@ pub fn opened_partial(raw: &[u8]) -> Opened {
         attachments: Vec::new(),
         html: mime::html_only(raw).map(|h| crate::html::blocks(&h)),
         partial: true,
+        reply: mime::reply_fields(raw),
     }
 }
 

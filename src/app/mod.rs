@@ -39,7 +39,7 @@ pub use account_dialog::{AccountDraft, Field};
 pub use check_server::CheckRun;
 pub use commands::UiCommand;
 pub use dialogs::{Confirm, LinkAsk};
-pub use layout::Layout;
+pub use layout::{Appearance, Layout};
 pub use library::InventoryRow;
 use library::{Answer, Library, Listing, Query};
 pub use library::{Column, Opened, Sort, View};
@@ -94,9 +94,10 @@ pub fn run(paths: Paths, startup: Startup) -> Result<(), String> {
     .map_err(|e| format!("cannot open the window: {e}"))
 }
 
-/// Shows one message file in a window of its own.
-pub fn open_file(path: &std::path::Path) -> Result<(), String> {
-    let viewer = Viewer::load(path)?;
+/// Shows one message file in a window of its own, with the look and zoom
+/// of the profile's main window.
+pub fn open_file(path: &std::path::Path, paths: &Paths) -> Result<(), String> {
+    let viewer = Viewer::load(path)?.on_profile(paths);
     let title = format!(
         "{} — Pipit",
         path.file_name()
@@ -380,6 +381,9 @@ pub struct PipitApp {
     /// A fetch stored mail the list does not show yet.
     reload_due: bool,
     last_reload: Instant,
+    /// Light or dark as the desktop's portal prefers, for *Follow the
+    /// system* where the window system does not say (X11).
+    pub desktop_theme: Option<egui::Theme>,
 }
 
 impl PipitApp {
@@ -476,8 +480,21 @@ impl PipitApp {
             drawn_rows: 0,
             reload_due: false,
             last_reload: Instant::now(),
+            desktop_theme: None,
         };
         app.reload();
+        // The remembered look and zoom from the first frame on.
+        if let Some(ctx) = app.ctx.get().cloned() {
+            app.appearance(&ctx);
+        }
+        app.spawn_job("pipit-color-scheme", || {
+            let theme = match crate::portal::color_scheme(None) {
+                Ok(crate::portal::ColorScheme::Dark) => Some(egui::Theme::Dark),
+                Ok(crate::portal::ColorScheme::Light) => Some(egui::Theme::Light),
+                _ => None,
+            };
+            Box::new(move |app: &mut PipitApp| app.desktop_theme = theme)
+        });
         app
     }
 
@@ -488,6 +505,7 @@ impl PipitApp {
             fonts::install(&ctx);
         }
         self.drawn_rows = 0;
+        self.appearance(&ctx);
         self.drain_events();
         self.reload_when_due(&ctx);
         self.automatic_checks(&ctx);
@@ -590,6 +608,62 @@ impl PipitApp {
         }
     }
 
+    /// The look the layout remembers: light, dark or the desktop's, and
+    /// the zoom. The window's own keys zoom (and remember it), not egui's.
+    fn appearance(&self, ctx: &egui::Context) {
+        let theme = self.layout.theme.preference();
+        // Where the window system does not say what the desktop prefers,
+        // the portal may.
+        let fallback = self.desktop_theme.unwrap_or(egui::Theme::Dark);
+        if ctx.options(|o| {
+            o.theme_preference != theme || o.zoom_with_keyboard || o.fallback_theme != fallback
+        }) {
+            ctx.options_mut(|o| {
+                o.theme_preference = theme;
+                o.fallback_theme = fallback;
+                o.zoom_with_keyboard = false;
+            });
+        }
+        if ctx.zoom_factor() != self.layout.zoom {
+            ctx.set_zoom_factor(self.layout.zoom);
+        }
+    }
+
+    /// *View*: light or dark, and the zoom.
+    fn ui_view_menu(&mut self, ui: &mut egui::Ui) {
+        ui.menu_button("View", |ui| {
+            ui.label(egui::RichText::new("Appearance").weak());
+            for theme in layout::Appearance::ALL {
+                let chosen = self.layout.theme == theme;
+                let button = ui.radio(chosen, theme.label());
+                let button = if theme == layout::Appearance::System {
+                    button.on_hover_text("Light or dark as your desktop's settings say")
+                } else {
+                    button
+                };
+                if button.clicked() {
+                    self.layout.theme = theme;
+                }
+            }
+            ui.separator();
+            for command in [UiCommand::ZoomIn, UiCommand::ZoomOut, UiCommand::ZoomReset] {
+                if ui
+                    .add(
+                        egui::Button::new(command.label())
+                            .shortcut_text(command.keys_text().replace(", ", " or ")),
+                    )
+                    .on_hover_text(command.tooltip())
+                    .clicked()
+                {
+                    self.run_command(command);
+                }
+            }
+            ui.weak(format!("Zoom: {:.0} %", self.layout.zoom * 100.0));
+        })
+        .response
+        .on_hover_text("Light or dark, and the size of everything");
+    }
+
     /// The middle of the window: the view's message list, or for On server
     /// the inventory.
     fn ui_list(&mut self, ui: &mut egui::Ui) {
@@ -643,6 +717,7 @@ impl PipitApp {
                 {
                     self.run_command(UiCommand::Help);
                 }
+                self.ui_view_menu(ui);
                 let width = (ui.available_width() * 0.45).clamp(120.0, 320.0);
                 let search = ui
                     .add(
@@ -985,12 +1060,65 @@ Get Mail"
             }
             UiCommand::AddAccount => self.account_dialog = Some(AccountDraft::new()),
             UiCommand::Help => self.show_help = true,
+            UiCommand::Reply => self.compose(crate::compose::Kind::Reply),
+            UiCommand::ReplyAll => self.compose(crate::compose::Kind::ReplyAll),
+            UiCommand::Forward => self.compose(crate::compose::Kind::Forward),
+            UiCommand::ZoomIn => self.zoom_by(0.1),
+            UiCommand::ZoomOut => self.zoom_by(-0.1),
+            UiCommand::ZoomReset => self.layout.zoom = 1.0,
             UiCommand::View(n) => {
                 if let Some(view) = sidebar::views(self).into_iter().nth(n) {
                     self.set_view(view.0);
                 }
             }
         }
+    }
+
+    /// The message Reply, Reply All and Forward answer: the whole message
+    /// in the reader (a message only on the server has no text to quote).
+    pub fn answerable(&self) -> Option<Arc<Opened>> {
+        match &self.reading {
+            Some(Reading::Ready(opened))
+                if !opened.partial
+                    && opened.detail.summary.state != MessageState::Headers
+                    && self.selected == Some(opened.detail.summary.id) =>
+            {
+                Some(opened.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Reply, Reply All or Forward: the message in the reader handed to
+    /// the desktop's mail composer as a `mailto:` URI, on a job thread (the
+    /// opener is given a moment to say it failed). Pipit does not send.
+    pub fn compose(&mut self, kind: crate::compose::Kind) {
+        let Some(opened) = self.answerable() else {
+            return;
+        };
+        // The user's own addresses: every account's user that is one.
+        let own: Vec<&str> = self
+            .config
+            .accounts
+            .iter()
+            .map(|a| a.user.as_str())
+            .filter(|u| u.contains('@'))
+            .collect();
+        let mailto = crate::compose::mailto(&opened.reply, &opened.detail.text, kind, &own);
+        let folders = self.attachment_folders.clone();
+        self.spawn_job("pipit-compose", move || {
+            let result = reader::compose_job(&folders, mailto);
+            Box::new(move |app: &mut PipitApp| match result {
+                Ok(said) => app.say(said),
+                Err(banner) => app.banner = Some(*banner),
+            })
+        });
+    }
+
+    /// The whole window `by` larger (smaller, if negative), in steps of a
+    /// tenth, between half and three times its usual size.
+    fn zoom_by(&mut self, by: f32) {
+        self.layout.zoom = ((self.layout.zoom + by) * 10.0).round().clamp(5.0, 30.0) / 10.0;
     }
 
     /// Rows in one page of the list.

@@ -73,6 +73,9 @@ pub fn ui(ui: &mut egui::Ui, app: &mut PipitApp) {
     };
     let summary = &opened.detail.summary;
     if summary.state != MessageState::Headers {
+        if let Some(kind) = answer_row(ui) {
+            app.compose(kind);
+        }
         let page = app.reader_scroll.take().map(Scroll::Pages);
         let actions = message_ui(ui, &opened, "Account", page);
         for action in actions {
@@ -109,6 +112,73 @@ are all Pipit has of it."
 downloaded, and they are all Pipit has of it."
             ));
         }
+    }
+}
+
+/// Reply, Reply All and Forward, above a whole message: each hands it to
+/// the desktop's mail composer. Returns the one clicked.
+pub(super) fn answer_row(ui: &mut egui::Ui) -> Option<crate::compose::Kind> {
+    use super::UiCommand;
+    use crate::compose::Kind;
+    let mut clicked = None;
+    ui.horizontal(|ui| {
+        for (command, kind) in [
+            (UiCommand::Reply, Kind::Reply),
+            (UiCommand::ReplyAll, Kind::ReplyAll),
+            (UiCommand::Forward, Kind::Forward),
+        ] {
+            if ui
+                .button(command.label())
+                .on_hover_text(command.tooltip())
+                .clicked()
+            {
+                clicked = Some(kind);
+            }
+        }
+    });
+    clicked
+}
+
+/// The keys of Reply, Reply All and Forward pressed this frame (consumed),
+/// for a window without the main window's commands.
+pub(super) fn answer_keys(ctx: &egui::Context) -> Option<crate::compose::Kind> {
+    use super::UiCommand;
+    use crate::compose::Kind;
+    // Reply All first: its key is Reply's with Shift.
+    [
+        (UiCommand::ReplyAll, Kind::ReplyAll),
+        (UiCommand::Reply, Kind::Reply),
+        (UiCommand::Forward, Kind::Forward),
+    ]
+    .into_iter()
+    .find(|(command, _)| {
+        ctx.input_mut(|i| {
+            command
+                .global_shortcuts()
+                .iter()
+                .any(|s| i.consume_shortcut(s))
+        })
+    })
+    .map(|(_, kind)| kind)
+}
+
+/// Hands a reply or a forward to the desktop's mail composer (on a job
+/// thread: the opener is given a moment to say it failed); the word for
+/// the footer when it went, the banner when it did not.
+pub fn compose_job(
+    folders: &Arc<Mutex<Folders>>,
+    mailto: crate::compose::Mailto,
+) -> Result<&'static str, Box<Banner>> {
+    let folders = folders.lock().unwrap_or_else(|e| e.into_inner());
+    match folders.compose(&mailto.uri) {
+        Ok(()) if mailto.shortened => {
+            Ok("Handed to your mail program (the quoted text was shortened to fit: it says so)")
+        }
+        Ok(()) => Ok("Handed to your mail program"),
+        Err(e) => Err(Box::new(Banner {
+            link: Some(mailto.uri),
+            ..Banner::failure(&words::compose_error(&e))
+        })),
     }
 }
 
@@ -300,11 +370,16 @@ fn text_ui(ui: &mut egui::Ui, text: &str) {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    ui.add(
-        egui::Label::new(reveal::text(&text[..cut]))
-            .selectable(true)
-            .wrap(),
-    );
+    let shown = reveal::text(&text[..cut]);
+    if shown.lines().any(|line| quote_depth(line) > 0) {
+        ui.add(
+            egui::Label::new(quoted_job(ui, &shown))
+                .selectable(true)
+                .wrap(),
+        );
+    } else {
+        ui.add(egui::Label::new(shown).selectable(true).wrap());
+    }
     if cut < text.len() {
         ui.weak(format!(
             "The text goes on for {} more, not shown here: the message itself is kept \
@@ -312,6 +387,56 @@ whole, and Export writes all of it.",
             human_bytes((text.len() - cut) as u64)
         ));
     }
+}
+
+/// How deep a line of text is quoted: the ">" in front of it, spaces
+/// between them allowed ("> > " is two deep, as is ">> ").
+pub fn quote_depth(line: &str) -> usize {
+    let mut depth = 0;
+    for c in line.chars() {
+        match c {
+            '>' => depth += 1,
+            ' ' | '\t' if depth > 0 => {}
+            _ => break,
+        }
+    }
+    depth
+}
+
+/// The colour of text quoted `depth` deep (from 1), readable on the
+/// reader's background in light and dark alike; past four the colours
+/// come round again.
+pub fn quote_color(depth: usize, dark: bool) -> egui::Color32 {
+    use egui::Color32;
+    const LIGHT: [Color32; 4] = [
+        Color32::from_rgb(0x1f, 0x4e, 0x9e),
+        Color32::from_rgb(0x1d, 0x6b, 0x2f),
+        Color32::from_rgb(0x8a, 0x4b, 0x00),
+        Color32::from_rgb(0x7a, 0x2e, 0x8c),
+    ];
+    const DARK: [Color32; 4] = [
+        Color32::from_rgb(0x8a, 0xb4, 0xf8),
+        Color32::from_rgb(0x81, 0xc9, 0x95),
+        Color32::from_rgb(0xf0, 0xb4, 0x6e),
+        Color32::from_rgb(0xd2, 0x9b, 0xe6),
+    ];
+    let palette = if dark { &DARK } else { &LIGHT };
+    palette[depth.saturating_sub(1) % palette.len()]
+}
+
+/// Text with its quoted lines coloured by their depth.
+fn quoted_job(ui: &egui::Ui, text: &str) -> egui::text::LayoutJob {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let visuals = ui.visuals();
+    let mut job = egui::text::LayoutJob::default();
+    for line in text.split_inclusive('\n') {
+        let color = match quote_depth(line) {
+            0 => visuals.text_color(),
+            depth => quote_color(depth, visuals.dark_mode),
+        };
+        job.append(line, 0.0, egui::TextFormat::simple(font.clone(), color));
+    }
+    job
 }
 
 fn attachment_row(ui: &mut egui::Ui, a: &Attachment, actions: &mut Vec<Action>) {
@@ -464,6 +589,66 @@ fn on_server_ui(ui: &mut egui::Ui, app: &mut PipitApp, id: i64, size: u64, accou
                     ui.add(egui::Label::new("Fetching a preview from the server…").wrap());
                 }
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_depth_counts_the_marks_in_front() {
+        assert_eq!(quote_depth("plain > not a quote"), 0);
+        assert_eq!(quote_depth(""), 0);
+        assert_eq!(quote_depth(" > indented is not a quote"), 0);
+        assert_eq!(quote_depth("> one"), 1);
+        assert_eq!(quote_depth(">one"), 1);
+        assert_eq!(quote_depth(">"), 1);
+        assert_eq!(quote_depth(">> two"), 2);
+        assert_eq!(quote_depth("> > two"), 2);
+        assert_eq!(quote_depth(">>> > four\r\n"), 4);
+        assert_eq!(quote_depth("> a > b"), 1);
+    }
+
+    /// WCAG's contrast ratio of two colours.
+    fn contrast(a: egui::Color32, b: egui::Color32) -> f32 {
+        let lum = |c: egui::Color32| {
+            let lin = |v: u8| {
+                let v = f32::from(v) / 255.0;
+                if v <= 0.039_28 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
+        };
+        let (x, y) = (lum(a), lum(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn each_depth_has_its_own_colour_readable_in_light_and_dark() {
+        for dark in [false, true] {
+            let visuals = if dark {
+                egui::Visuals::dark()
+            } else {
+                egui::Visuals::light()
+            };
+            let colors: Vec<_> = (1..=4).map(|d| quote_color(d, dark)).collect();
+            for (i, c) in colors.iter().enumerate() {
+                assert!(
+                    contrast(*c, visuals.panel_fill) >= 4.5,
+                    "depth {} in {} mode: {}",
+                    i + 1,
+                    if dark { "dark" } else { "light" },
+                    contrast(*c, visuals.panel_fill)
+                );
+                assert!(!colors[..i].contains(c));
+                assert_ne!(*c, visuals.text_color());
+            }
+            assert_eq!(quote_color(5, dark), quote_color(1, dark));
         }
     }
 }

@@ -22,6 +22,10 @@ pub struct Viewer {
     /// The link question was open last frame.
     link_shown: bool,
     fonts_installed: bool,
+    /// The main window's look and zoom, taken on the first frame.
+    look: Option<(super::Appearance, f32)>,
+    /// The user's own addresses, left out of Reply All.
+    own: Vec<String>,
 }
 
 impl Viewer {
@@ -66,13 +70,37 @@ impl Viewer {
             link: None,
             link_shown: false,
             fonts_installed: false,
+            look: None,
+            own: Vec::new(),
         }
+    }
+
+    /// Takes from the profile what the main window would: its light or
+    /// dark look and zoom (from `window.json`, only read), and the
+    /// accounts' addresses, which Reply All leaves out.
+    pub fn on_profile(mut self, paths: &crate::paths::Paths) -> Viewer {
+        let layout = super::Layout::load(&paths.config);
+        self.look = Some((layout.theme, layout.zoom));
+        if let Ok(config) = crate::config::Config::load(&paths.config) {
+            self.own = config
+                .accounts
+                .iter()
+                .map(|a| a.user.clone())
+                .filter(|u| u.contains('@'))
+                .collect();
+        }
+        self
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         if !self.fonts_installed {
             fonts::install(ui.ctx());
             self.fonts_installed = true;
+            // Once: Ctrl +/-/0 (egui's own keys here) change it for this window.
+            if let Some((theme, zoom)) = self.look {
+                ui.ctx().set_theme(theme.preference());
+                ui.ctx().set_zoom_factor(zoom);
+            }
         }
         for job in self.jobs.extract_if(.., |job| job.ready().is_some()) {
             if let Ok(Some(banner)) = job.try_take() {
@@ -103,11 +131,30 @@ impl Viewer {
             });
         }
         let scroll = self.keys(ui.ctx());
+        let mut answer = if self.link.is_none() {
+            reader::answer_keys(ui.ctx())
+        } else {
+            None
+        };
         let actions = egui::CentralPanel::default_margins()
             .show(ui, |ui| {
+                if let Some(kind) = reader::answer_row(ui) {
+                    answer = Some(kind);
+                }
                 reader::message_ui(ui, &self.opened, "File", scroll)
             })
             .inner;
+        if let Some(kind) = answer {
+            let own: Vec<&str> = self.own.iter().map(String::as_str).collect();
+            let mailto =
+                crate::compose::mailto(&self.opened.reply, &self.opened.detail.text, kind, &own);
+            self.spawn(ui.ctx(), move |folders| {
+                Some(match reader::compose_job(folders, mailto) {
+                    Ok(said) => Banner::info(said),
+                    Err(banner) => *banner,
+                })
+            });
+        }
         for action in actions {
             match action {
                 Action::Link(link) => self.link = Some(link),

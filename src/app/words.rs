@@ -390,6 +390,31 @@ pub fn attachment_error(e: &AttachmentError, doing: &str) -> Said {
     }
 }
 
+/// Reply, Reply All or Forward that no mail program took.
+pub fn compose_error(e: &LinkError) -> Said {
+    let headline = match e {
+        LinkError::NoComposer { .. } => {
+            "no mail program is set on this desktop to write the reply: Pipit reads mail, it \
+does not send it"
+        }
+        LinkError::Start { .. } => {
+            "the reply could not be handed to a mail program: this desktop has no program set \
+to open links (xdg-open)"
+        }
+        _ => "the reply could not be handed to a mail program: none took it",
+    };
+    Said {
+        headline: headline.into(),
+        advice: Some(
+            "Choose a default mail program in your desktop's settings (Default Applications, \
+Mail), or run: xdg-mime default thunderbird.desktop x-scheme-handler/mailto. Or Copy the link \
+into a mail program yourself."
+                .into(),
+        ),
+        detail: e.to_string(),
+    }
+}
+
 /// "Open in the browser" that failed.
 pub fn link_error(e: &LinkError) -> Said {
     let (headline, advice) = match e {
@@ -406,6 +431,10 @@ pub fn link_error(e: &LinkError) -> Said {
             "the link could not be opened: no web browser took it",
             "Set a default web browser for your desktop, or Copy the link and paste it into \
 your browser.",
+        ),
+        LinkError::NoComposer { .. } => (
+            "the link could not be opened: no mail program is set to write mail",
+            "Set a default mail program for your desktop, or Copy the link.",
         ),
     };
     Said {

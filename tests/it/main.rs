@@ -18,6 +18,7 @@ mod rules;
 mod sign_in;
 mod support;
 mod window;
+mod window_compose;
 mod window_discover;
 mod window_inventory;
 mod window_list;
