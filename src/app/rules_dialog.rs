@@ -339,6 +339,9 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
                 if let Some(Ok(on)) = draft.on_server.ready_mut() {
                     on.armed.insert(name.clone(), fingerprint.clone());
                 }
+                // What an edit or a move disarmed is armed again, or shown
+                // as not armed under its rule.
+                draft.notice = None;
             }
             Err(e) => draft.error = Some(format!("The rule could not be armed: {e}")),
         }
