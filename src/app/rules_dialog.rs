@@ -63,7 +63,11 @@ impl Change {
             Change::Add(rule) => rules
                 .push(rule.clone())
                 .map_err(|e| format!("Name: {}", e.problem)),
-            Change::Remove(name) => rules.remove(name).map(|_| ()).ok_or_else(|| gone(name)),
+            // Gone already (removed elsewhere): what was asked is done.
+            Change::Remove(name) => {
+                rules.remove(name);
+                Ok(())
+            }
             Change::Replace(name, rule) => rules
                 .replace(name, rule.clone())
                 .map_err(|e| format!("Name: {}", e.problem))?
