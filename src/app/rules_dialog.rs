@@ -2,9 +2,12 @@
 //! matches among the messages on the server as of the last fetch, and a new
 //! rule with a live "would match N messages on the server". A rule is
 //! checked by the code that reads the config (`crate::rules`), and saved in
-//! the config. A deleting rule is armed here only from its list of matches
-//! (the window's dry run), as `pipit rules test` arms it; an edited rule is
-//! a new rule, not armed.
+//! the config. A rule is edited in place (the same form, filled with it)
+//! and moved up or down (the first that matches decides). A deleting rule
+//! is armed here only from its list of matches (the window's dry run), as
+//! `pipit rules test` arms it; an edited rule is a new rule, not armed, and
+//! so is a deleting rule whose rules before it were edited or moved: the
+//! window says which.
 //!
 //! The messages on the server and the armings are read from the store on a
 //! thread of their own (a `Promise`); matching them is pure and quick.
@@ -18,7 +21,7 @@ use super::dialogs::{Dialog, default_button, modal};
 use super::{PipitApp, View};
 use crate::config::Config;
 use crate::dates::unix_now;
-use crate::rules::{self, Rule, RuleAction, RuleFields};
+use crate::rules::{self, Rule, RuleAction, RuleFields, Rules};
 use crate::store::{MessageState, Store};
 
 /// Matches listed under a rule, at most.
@@ -41,9 +44,58 @@ struct Known {
     acts: bool,
 }
 
+/// A change to the account's rules, saved in the config.
+#[derive(Clone, Debug)]
+enum Change {
+    Add(Rule),
+    Remove(String),
+    /// The rule named so, replaced at its place.
+    Replace(String, Rule),
+    /// The rule named so, one place up (true) or down.
+    Move(String, bool),
+}
+
+impl Change {
+    /// Applies it to `rules`, checked as the config's rules are.
+    fn apply(&self, rules: &mut Rules) -> Result<(), String> {
+        let gone = |name: &str| format!("there is no rule named {name:?} any more");
+        match self {
+            Change::Add(rule) => rules
+                .push(rule.clone())
+                .map_err(|e| format!("Name: {}", e.problem)),
+            // Gone already (removed elsewhere): what was asked is done.
+            Change::Remove(name) => {
+                rules.remove(name);
+                Ok(())
+            }
+            Change::Replace(name, rule) => rules
+                .replace(name, rule.clone())
+                .map_err(|e| format!("Name: {}", e.problem))?
+                .map(|_| ())
+                .ok_or_else(|| gone(name)),
+            Change::Move(name, up) => rules
+                .move_rule(name, *up)
+                .map(|_| ())
+                .ok_or_else(|| gone(name)),
+        }
+    }
+
+    /// A rule name whose arming the store should forget: a removed rule,
+    /// or an edited rule's old name.
+    fn forgets(&self) -> Option<&str> {
+        match self {
+            Change::Remove(name) => Some(name),
+            Change::Replace(name, rule) if rule.name.as_str() != name => Some(name),
+            _ => None,
+        }
+    }
+}
+
 /// The dialog's state.
 pub struct RulesDraft {
     pub account: String,
+    /// The rule being edited (its name as saved), else the form adds one.
+    pub editing: Option<String>,
     pub name: String,
     pub from: String,
     pub to: String,
@@ -52,13 +104,15 @@ pub struct RulesDraft {
     pub larger_than: String,
     pub smaller_than: String,
     pub action: RuleAction,
-    /// Why the last Add did not work.
+    /// Why the last Add or Save did not work.
     pub error: Option<String>,
+    /// What the last change did to the deleting rules' arming.
+    pub notice: Option<String>,
     on_server: Promise<Result<OnServer, String>>,
     /// An arming being written.
     arming: Option<Promise<Result<(String, String), String>>>,
-    /// The config being written, after an Add (true) or a Remove.
-    saving: Option<(bool, Promise<Result<Config, String>>)>,
+    /// The config being written, after this change.
+    saving: Option<(Change, Promise<Result<Config, String>>)>,
 }
 
 /// Runs `job` off the UI thread; the window repaints when it is done.
@@ -104,6 +158,7 @@ impl RulesDraft {
     pub fn new(app: &PipitApp, account: &str) -> RulesDraft {
         RulesDraft {
             account: account.to_string(),
+            editing: None,
             name: String::new(),
             from: String::new(),
             to: String::new(),
@@ -113,10 +168,53 @@ impl RulesDraft {
             smaller_than: String::new(),
             action: RuleAction::HeadersOnly,
             error: None,
+            notice: None,
             on_server: load(app, account.to_string()),
             arming: None,
             saving: None,
         }
+    }
+
+    /// Fills the form with `rule`, to edit it in place.
+    fn edit(&mut self, rule: &Rule) {
+        let text = |p: &Option<rules::Pattern>| {
+            p.as_ref()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default()
+        };
+        let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+        self.editing = Some(rule.name.to_string());
+        self.name = rule.name.to_string();
+        self.from = text(&rule.from);
+        self.to = text(&rule.to);
+        self.subject = text(&rule.subject);
+        self.header = rule
+            .header
+            .as_ref()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        self.larger_than = number(rule.larger_than);
+        self.smaller_than = number(rule.smaller_than);
+        self.action = rule.action;
+        self.error = None;
+    }
+
+    /// Empties the form, for a new rule.
+    fn clear(&mut self) {
+        self.editing = None;
+        for field in [
+            &mut self.name,
+            &mut self.from,
+            &mut self.to,
+            &mut self.subject,
+            &mut self.header,
+            &mut self.larger_than,
+            &mut self.smaller_than,
+        ] {
+            field.clear();
+        }
+        self.action = RuleAction::HeadersOnly;
+        self.error = None;
     }
 
     /// The account a Rules… button means: the one in view, else the first.
@@ -168,6 +266,53 @@ impl RulesDraft {
     }
 }
 
+/// What a saved change did to the deleting rules' arming, in words: an
+/// edited deleting rule needs its dry run again, and so does an armed one
+/// whose rules before it changed (edited, moved, removed).
+fn disarmed_notice(
+    change: &Change,
+    before: &crate::config::Account,
+    after: &crate::config::Account,
+    armed: &HashMap<String, String>,
+) -> Option<String> {
+    let edited = match change {
+        Change::Replace(_, rule) => Some(rule.name.as_str()),
+        _ => None,
+    };
+    let was_armed = |name: &str| {
+        before
+            .rules
+            .get(name)
+            .is_some_and(|r| armed.get(name) == Some(&before.arming_fingerprint(r)))
+    };
+    let mut said = Vec::new();
+    let disarmed = after.rules.disarmed_since(&before.rules);
+    if let Some(name) = edited
+        && disarmed.iter().any(|r| r.name.as_str() == name)
+    {
+        said.push("Edited: run a dry run (Arm) again before it deletes.".to_string());
+    }
+    let others: Vec<String> = disarmed
+        .iter()
+        .map(|r| r.name.as_str())
+        .filter(|name| Some(*name) != edited && was_armed(name))
+        .map(|name| format!("\u{201c}{name}\u{201d}"))
+        .collect();
+    if !others.is_empty() {
+        let (is, it, them, its, deletes) = if others.len() == 1 {
+            ("is", "it", "it", "its", "deletes")
+        } else {
+            ("are", "they", "them", "their", "delete")
+        };
+        said.push(format!(
+            "{} {is} no longer armed, as the rules before {them} changed: arm {them} again \
+from {its} matches before {it} {deletes}.",
+            others.join(", "),
+        ));
+    }
+    (!said.is_empty()).then(|| said.join(" "))
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -177,8 +322,8 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
         return;
     };
     let mut close = false;
-    let mut add: Option<Rule> = None;
-    let mut remove: Option<String> = None;
+    let mut change: Option<Change> = None;
+    let mut edit: Option<Rule> = None;
     let mut arm: Option<(String, String)> = None;
     let account = app.config.account(&draft.account).ok().cloned();
     let rules = account
@@ -198,6 +343,9 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
                 if let Some(Ok(on)) = draft.on_server.ready_mut() {
                     on.armed.insert(name.clone(), fingerprint.clone());
                 }
+                // What an edit or a move disarmed is armed again, or shown
+                // as not armed under its rule.
+                draft.notice = None;
             }
             Err(e) => draft.error = Some(format!("The rule could not be armed: {e}")),
         }
@@ -245,7 +393,8 @@ that matches decides; mail no rule matches is downloaded as the account says.",
             ui.weak("No rules yet.");
         }
         let mut taken = vec![false; known.map_or(0, |k| k.messages.len())];
-        for rule in &rules {
+        let count = rules.iter().count();
+        for (index, rule) in rules.iter().enumerate() {
             let matched: Vec<&Known> = known
                 .map(|k| {
                     k.messages
@@ -266,14 +415,49 @@ that matches decides; mail no rule matches is downloaded as the account says.",
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(rule.name.as_str()).strong());
                 ui.label(format!("{} → {}", rule.conditions(), rule.action.words()));
+            });
+            ui.horizontal_wrapped(|ui| {
+                let idle = draft.saving.is_none();
+                let editing = draft.editing.as_deref() == Some(rule.name.as_str());
                 if ui
                     .add_enabled(
-                        draft.saving.is_none(),
+                        idle && !editing,
+                        egui::Button::new(format!("Edit rule {}", rule.name)),
+                    )
+                    .clicked()
+                {
+                    edit = Some(rule.clone());
+                }
+                let order = "The first rule that matches decides. A deleting rule that \
+changes place, or that a rule passes, is no longer armed until you arm it again.";
+                if ui
+                    .add_enabled(
+                        idle && index > 0,
+                        egui::Button::new(format!("Move {} up", rule.name)),
+                    )
+                    .on_hover_text(order)
+                    .clicked()
+                {
+                    change = Some(Change::Move(rule.name.to_string(), true));
+                }
+                if ui
+                    .add_enabled(
+                        idle && index + 1 < count,
+                        egui::Button::new(format!("Move {} down", rule.name)),
+                    )
+                    .on_hover_text(order)
+                    .clicked()
+                {
+                    change = Some(Change::Move(rule.name.to_string(), false));
+                }
+                if ui
+                    .add_enabled(
+                        idle,
                         egui::Button::new(format!("Remove rule {}", rule.name)),
                     )
                     .clicked()
                 {
-                    remove = Some(rule.name.to_string());
+                    change = Some(Change::Remove(rule.name.to_string()));
                 }
             });
             if known.is_some() {
@@ -318,9 +502,18 @@ seen its matches above and armed it.",
             }
         }
 
-        // A new rule.
+        if let Some(notice) = &draft.notice {
+            ui.separator();
+            ui.colored_label(ui.visuals().warn_fg_color, notice);
+        }
+
+        // A new rule, or the rule being edited.
         ui.separator();
-        ui.label(RichText::new("New rule").strong());
+        let heading = match &draft.editing {
+            Some(name) => format!("Editing {name}"),
+            None => "New rule".to_string(),
+        };
+        ui.label(RichText::new(heading).strong());
         egui::Grid::new("new-rule").num_columns(2).show(ui, |ui| {
             let text = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str| {
                 let l = ui.label(label);
@@ -387,14 +580,31 @@ seen its matches above and armed it.",
         }
         ui.add_space(6.0);
         ui.horizontal(|ui| {
+            let label = if draft.editing.is_some() {
+                "Save rule"
+            } else {
+                "Add rule"
+            };
             if ui
-                .add_enabled(draft.saving.is_none(), egui::Button::new("Add rule"))
+                .add_enabled(draft.saving.is_none(), egui::Button::new(label))
                 .clicked()
             {
-                match draft.rule(true) {
-                    Ok(rule) => add = Some(rule),
+                let wanted = draft.rule(true).and_then(|rule| {
+                    let wanted = match &draft.editing {
+                        Some(name) => Change::Replace(name.clone(), rule),
+                        None => Change::Add(rule),
+                    };
+                    // Checked here too, so a clash shows at once.
+                    wanted.apply(&mut rules.clone())?;
+                    Ok(wanted)
+                });
+                match wanted {
+                    Ok(wanted) => change = Some(wanted),
                     Err(e) => draft.error = Some(e),
                 }
+            }
+            if draft.editing.is_some() && ui.button("Cancel").clicked() {
+                draft.clear();
             }
             let close_button = default_button(ui, "Close");
             if fresh {
@@ -406,46 +616,68 @@ seen its matches above and armed it.",
         });
     });
 
-    if let Some((added, done)) = draft.saving.as_ref().map(|(a, p)| (*a, p.ready()))
-        && let Some(done) = done
+    if let Some(rule) = edit {
+        draft.edit(&rule);
+    }
+    if let Some((done, result)) = draft
+        .saving
+        .as_ref()
+        .and_then(|(c, p)| p.ready().map(|r| (c.clone(), r.clone())))
     {
-        match done {
+        draft.saving = None;
+        match result {
             Ok(config) => {
-                app.config = config.clone();
-                let account = draft.account.clone();
-                if added {
-                    draft = RulesDraft::new(app, &account);
-                } else {
-                    draft.saving = None;
+                let armed = draft
+                    .on_server
+                    .ready()
+                    .and_then(|r| r.as_ref().ok())
+                    .map(|k| k.armed.clone())
+                    .unwrap_or_default();
+                let notice = match (
+                    app.config.account(&draft.account).ok(),
+                    config.account(&draft.account).ok(),
+                ) {
+                    (Some(before), Some(after)) => disarmed_notice(&done, before, after, &armed),
+                    _ => None,
+                };
+                app.config = config;
+                match &done {
+                    Change::Add(_) => {
+                        let account = draft.account.clone();
+                        draft = RulesDraft::new(app, &account);
+                    }
+                    Change::Replace(..) => draft.clear(),
+                    Change::Remove(name) if draft.editing.as_ref() == Some(name) => draft.clear(),
+                    Change::Remove(_) | Change::Move(..) => {}
+                }
+                if let Some(name) = done.forgets()
+                    && let Some(Ok(on)) = draft.on_server.ready_mut()
+                {
+                    on.armed.remove(name);
                 }
                 draft.error = None;
+                draft.notice = notice;
             }
-            Err(e) => {
-                draft.error = Some(e.clone());
-                draft.saving = None;
-            }
+            Err(e) => draft.error = Some(e),
         }
     }
-    if (add.is_some() || remove.is_some()) && draft.saving.is_none() {
+    if let Some(change) = change
+        && draft.saving.is_none()
+    {
         let account = draft.account.clone();
         let path = app.paths().config.clone();
         let store = app.paths().store.clone();
-        let added = add.is_some();
+        let job = change.clone();
         draft.saving = Some((
-            added,
+            change,
             spawn(app, "pipit-save-rules", move || {
                 let mut config = Config::load(&path).map_err(|e| e.to_string())?;
                 let Some(a) = config.accounts.iter_mut().find(|a| a.name == account) else {
                     return Err(format!("there is no account named {account:?} any more"));
                 };
-                if let Some(rule) = add {
-                    a.rules.push(rule).map_err(|e| e.problem)?;
-                }
-                if let Some(name) = &remove {
-                    a.rules.remove(name);
-                }
+                job.apply(&mut a.rules)?;
                 config.save(&path).map_err(|e| e.to_string())?;
-                if let Some(name) = &remove {
+                if let Some(name) = job.forgets() {
                     // A rule added again later is tested again before it deletes.
                     Store::open(&store)
                         .and_then(|s| s.disarm_rule(&account, name))

@@ -1,6 +1,6 @@
-//! `pipit rules list|add|remove|test|deleted`: an account's rules before
-//! download. The rules live in the config; `add` checks a rule with the
-//! very code that reads the config (`crate::rules`). `test` is the dry run
+//! `pipit rules list|add|edit|move|remove|test|deleted`: an account's rules
+//! before download. The rules live in the config; `add` and `edit` check a
+//! rule with the very code that reads the config (`crate::rules`). `test` is the dry run
 //! that arms a deleting rule: it reads the store only (what the server held
 //! at the last fetch), connects to nothing, and writes nothing but the
 //! arming.
@@ -27,6 +27,23 @@ pub enum RulesCommand {
     },
     /// Add a rule at the end (the first rule that matches a message decides).
     Add(Box<AddArgs>),
+    /// Change a rule at its place: each option given replaces that field
+    /// ("" removes a condition); the others stay. An edited deleting rule
+    /// deletes nothing until `pipit rules test` shows it again.
+    Edit(Box<EditArgs>),
+    /// Move a rule one place up or down (the first rule that matches
+    /// decides); a deleting rule it passes needs `pipit rules test` again.
+    Move {
+        name: String,
+        #[command(flatten)]
+        which: Which,
+        /// One place earlier.
+        #[arg(long, conflicts_with = "down", required_unless_present = "down")]
+        up: bool,
+        /// One place later.
+        #[arg(long)]
+        down: bool,
+    },
     /// Remove a rule.
     Remove {
         name: String,
@@ -89,6 +106,38 @@ pub struct AddArgs {
     pub action: String,
 }
 
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// The rule to change.
+    pub name: String,
+    #[command(flatten)]
+    pub which: Which,
+    /// A new name for it.
+    #[arg(long = "name", value_name = "NEW")]
+    pub new_name: Option<String>,
+    /// Text in the From header ("" for none).
+    #[arg(long, value_name = "TEXT")]
+    pub from: Option<String>,
+    /// Text in To or Cc ("" for none).
+    #[arg(long, value_name = "TEXT")]
+    pub to: Option<String>,
+    /// Text in the Subject ("" for none).
+    #[arg(long, value_name = "TEXT")]
+    pub subject: Option<String>,
+    /// "Name: text" ("" for none).
+    #[arg(long, value_name = "NAME: TEXT")]
+    pub header: Option<String>,
+    /// Only messages listed as larger than BYTES ("" for any size).
+    #[arg(long, value_name = "BYTES")]
+    pub larger_than: Option<String>,
+    /// Only messages listed as smaller than BYTES ("" for any size).
+    #[arg(long, value_name = "BYTES")]
+    pub smaller_than: Option<String>,
+    /// download, headers-only, leave-on-server or delete.
+    #[arg(long)]
+    pub action: Option<String>,
+}
+
 fn usage(message: impl Into<String>) -> Failure {
     Failure::new(exit::USAGE, message)
 }
@@ -102,6 +151,13 @@ pub fn run(paths: &Paths, command: RulesCommand) -> Result<(), Failure> {
     match command {
         RulesCommand::List { which, json } => list(paths, &which, json),
         RulesCommand::Add(args) => add(paths, *args),
+        RulesCommand::Edit(args) => edit(paths, *args),
+        RulesCommand::Move {
+            name,
+            which,
+            up,
+            down: _,
+        } => move_rule(paths, &which, &name, up),
         RulesCommand::Remove { name, which } => remove(paths, &which, &name),
         RulesCommand::Test { name, which, json } => test(paths, &which, name.as_deref(), json),
         RulesCommand::Deleted { which, json } => deleted(paths, &which, json),
@@ -197,6 +253,181 @@ fn parsed<T: std::str::FromStr<Err = String>>(
         .transpose()
 }
 
+/// A rule's fields checked together, as the config file's are.
+fn checked(fields: RuleFields) -> Result<Rule, Failure> {
+    Rule::try_from(fields).map_err(|e| {
+        let field = if e.field == "from" && e.problem.contains("no condition") {
+            "--from, --to, --subject, --header, --larger-than or --smaller-than".to_string()
+        } else {
+            option(e.field)
+        };
+        usage(format!("{field}: {}", e.problem))
+    })
+}
+
+/// What a change did to the deleting rules' arming, for people: `edited`
+/// (by its new name) needs its dry run again if it deletes and changed, and
+/// so does an armed rule whose rules before it changed.
+fn disarmed_words(
+    paths: &Paths,
+    before: &Account,
+    after: &Account,
+    edited: Option<&str>,
+) -> Result<String, Failure> {
+    let armed = armed_rules(paths, &before.name)?;
+    let name = &after.name;
+    let mut out = String::new();
+    for rule in after.rules.disarmed_since(&before.rules) {
+        let rule = rule.name.as_str();
+        let was_armed = before
+            .rules
+            .get(rule)
+            .is_some_and(|r| armed.get(rule) == Some(&before.arming_fingerprint(r)));
+        if Some(rule) == edited {
+            out.push_str(&format!(
+                " It deletes nothing until you have seen what it matches again: run pipit rules test {rule} --account {name}"
+            ));
+        } else if was_armed {
+            out.push_str(&format!(
+                " Rule {rule:?} is no longer armed, as the rules before it changed: run pipit rules test {rule} --account {name}"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn edit(paths: &Paths, args: EditArgs) -> Result<(), Failure> {
+    let mut config = Config::load(&paths.config)?;
+    let before = account(&config, &args.which)?.clone();
+    let Some(old) = before.rules.get(&args.name) else {
+        return Err(Failure::new(
+            exit::OTHER,
+            format!(
+                "account {:?} has no rule named {:?} (see `pipit rules list`)",
+                before.name, args.name
+            ),
+        ));
+    };
+    let given = [
+        &args.new_name,
+        &args.from,
+        &args.to,
+        &args.subject,
+        &args.header,
+        &args.larger_than,
+        &args.smaller_than,
+        &args.action,
+    ];
+    if given.iter().all(|o| o.is_none()) {
+        return Err(usage(
+            "say what to change: --name, --from, --to, --subject, --header, --larger-than, --smaller-than or --action",
+        ));
+    }
+    // A field given replaces the rule's; "" removes a condition.
+    fn text<T: std::str::FromStr<Err = String>>(
+        field: &str,
+        value: Option<String>,
+        old: Option<T>,
+    ) -> Result<Option<T>, Failure> {
+        match value {
+            None => Ok(old),
+            Some(v) if v.is_empty() => Ok(None),
+            v => parsed(field, v),
+        }
+    }
+    fn bytes(field: &str, value: Option<String>, old: Option<u64>) -> Result<Option<u64>, Failure> {
+        match value {
+            None => Ok(old),
+            Some(v) if v.is_empty() => Ok(None),
+            Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                usage(format!(
+                    "{}: {v:?} is not a number of bytes; give one like 100000, or \"\" for any size",
+                    option(field)
+                ))
+            }),
+        }
+    }
+    let old = old.clone();
+    let fields = RuleFields {
+        name: match args.new_name {
+            Some(n) => n.parse().map_err(|e| usage(format!("--name: {e}")))?,
+            None => old.name.clone(),
+        },
+        from: text("from", args.from, old.from.clone())?,
+        to: text("to", args.to, old.to.clone())?,
+        subject: text("subject", args.subject, old.subject.clone())?,
+        header: text("header", args.header, old.header.clone())?,
+        larger_than: bytes("larger_than", args.larger_than, old.larger_than)?,
+        smaller_than: bytes("smaller_than", args.smaller_than, old.smaller_than)?,
+        action: match args.action {
+            Some(a) => a.parse().map_err(|e| usage(format!("--action: {e}")))?,
+            None => old.action,
+        },
+    };
+    let rule = checked(fields)?;
+    let name = before.name.clone();
+    let Some(account) = config.accounts.iter_mut().find(|a| a.name == name) else {
+        return Err(ConfigError::NoSuchAccount(name).into());
+    };
+    account
+        .rules
+        .replace(old.name.as_str(), rule.clone())
+        .map_err(|e| usage(format!("--name: {}", e.problem)))?;
+    let after = account.clone();
+    config.save(&paths.config)?;
+    if rule.name != old.name && paths.store.exists() {
+        Store::open(&paths.store)?.disarm_rule(&name, old.name.as_str())?;
+    }
+    let then = disarmed_words(paths, &before, &after, Some(rule.name.as_str()))?;
+    eprintln!(
+        "Changed rule {:?} of account {name:?}: {} → {}.{then}",
+        rule.name.as_str(),
+        rule.conditions(),
+        rule.action.words()
+    );
+    Ok(())
+}
+
+fn move_rule(paths: &Paths, which: &Which, rule: &str, up: bool) -> Result<(), Failure> {
+    let mut config = Config::load(&paths.config)?;
+    let before = account(&config, which)?.clone();
+    let name = before.name.clone();
+    let Some(account) = config.accounts.iter_mut().find(|a| a.name == name) else {
+        return Err(ConfigError::NoSuchAccount(name).into());
+    };
+    let count = account.rules.iter().count();
+    match account.rules.move_rule(rule, up) {
+        None => {
+            return Err(Failure::new(
+                exit::OTHER,
+                format!("account {name:?} has no rule named {rule:?} (see `pipit rules list`)"),
+            ));
+        }
+        Some(false) => {
+            eprintln!(
+                "Rule {rule:?} is {} already; nothing changed.",
+                if up { "first" } else { "last" }
+            );
+            return Ok(());
+        }
+        Some(true) => {}
+    }
+    let after = account.clone();
+    let place = after
+        .rules
+        .iter()
+        .position(|r| r.name.as_str() == rule)
+        .unwrap_or_default()
+        + 1;
+    config.save(&paths.config)?;
+    let then = disarmed_words(paths, &before, &after, None)?;
+    eprintln!(
+        "Moved rule {rule:?} of account {name:?} {}: it is now rule {place} of {count}.{then}",
+        if up { "up" } else { "down" }
+    );
+    Ok(())
+}
+
 fn add(paths: &Paths, args: AddArgs) -> Result<(), Failure> {
     let name: RuleName = args.name.parse().map_err(|e| usage(format!("NAME: {e}")))?;
     let fields = RuleFields {
@@ -212,14 +443,7 @@ fn add(paths: &Paths, args: AddArgs) -> Result<(), Failure> {
             .parse()
             .map_err(|e| usage(format!("--action: {e}")))?,
     };
-    let rule = Rule::try_from(fields).map_err(|e| {
-        let field = if e.field == "from" && e.problem.contains("no condition") {
-            "--from, --to, --subject, --header, --larger-than or --smaller-than".to_string()
-        } else {
-            option(e.field)
-        };
-        usage(format!("{field}: {}", e.problem))
-    })?;
+    let rule = checked(fields)?;
     let mut config = Config::load(&paths.config)?;
     let name = account(&config, &args.which)?.name.clone();
     let Some(account) = config.accounts.iter_mut().find(|a| a.name == name) else {

@@ -448,6 +448,50 @@ impl Rules {
         Some(self.0.remove(i))
     }
 
+    /// Puts `rule` in the place of the rule named `name` (its name may
+    /// change); returns the rule it replaced, or `None` (and changes
+    /// nothing) if there is no rule of that name. A name another rule has is
+    /// refused, as [`Rules::new`] refuses it.
+    pub fn replace(&mut self, name: &str, rule: Rule) -> Result<Option<Rule>, RuleError> {
+        let Some(i) = self.0.iter().position(|r| r.name.as_str() == name) else {
+            return Ok(None);
+        };
+        let mut all = self.0.clone();
+        let old = std::mem::replace(&mut all[i], rule);
+        *self = Rules::new(all)?;
+        Ok(Some(old))
+    }
+
+    /// Moves the rule named `name` one place earlier (`up`) or later.
+    /// `None`: no rule of that name; `Some(false)`: it is first (or last)
+    /// already, and nothing changed.
+    pub fn move_rule(&mut self, name: &str, up: bool) -> Option<bool> {
+        let i = self.0.iter().position(|r| r.name.as_str() == name)?;
+        let j = if up { i.checked_sub(1) } else { Some(i + 1) };
+        match j {
+            Some(j) if j < self.0.len() => {
+                self.0.swap(i, j);
+                Some(true)
+            }
+            _ => Some(false),
+        }
+    }
+
+    /// The deleting rules of `self` whose fingerprint is not what it was in
+    /// `before` (edited, renamed, added, or with the rules before them
+    /// changed): any arming they had is gone, and they need a dry run again.
+    pub fn disarmed_since(&self, before: &Rules) -> Vec<&Rule> {
+        self.0
+            .iter()
+            .filter(|r| r.action == RuleAction::Delete)
+            .filter(|r| {
+                before
+                    .get(r.name.as_str())
+                    .is_none_or(|old| before.fingerprint_of(old) != self.fingerprint_of(r))
+            })
+            .collect()
+    }
+
     /// Whether any rule needs to see a message's headers before its body is
     /// read (one that does not download).
     pub fn hold_anything(&self) -> bool {

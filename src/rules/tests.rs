@@ -121,6 +121,66 @@ fn a_rule_before_a_deleting_rule_is_part_of_its_arming() {
 }
 
 #[test]
+fn a_rule_edited_in_place_or_moved_keeps_the_order_and_says_what_it_disarmed() {
+    let hold = rule("name = \"hold\"\nfrom = \"news@\"\naction = \"headers-only\"").unwrap();
+    let big = rule("name = \"big\"\nlarger_than = 1000\naction = \"delete\"").unwrap();
+    let before = Rules::new(vec![hold.clone(), spam(), big.clone()]).unwrap();
+    let names = |r: &Rules| r.iter().map(|r| r.name.to_string()).collect::<Vec<_>>();
+
+    // The same rule again changes nothing, and disarms nothing.
+    let mut same = before.clone();
+    assert_eq!(same.replace("spam", spam()).unwrap(), Some(spam()));
+    assert_eq!(same, before);
+    assert!(same.disarmed_since(&before).is_empty());
+
+    // An edit stays at its place; it and the deleting rules after it are disarmed.
+    let mut edited = before.clone();
+    let mut looser = spam();
+    looser.header = Some("X-Spam-Flag: Y".parse().unwrap());
+    edited.replace("spam", looser.clone()).unwrap();
+    assert_eq!(names(&edited), ["hold", "spam", "big"]);
+    assert_eq!(edited.get("spam"), Some(&looser));
+    let disarmed: Vec<&str> = edited
+        .disarmed_since(&before)
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(disarmed, ["spam", "big"]);
+    // Editing the last rule disarms only it.
+    let mut last = before.clone();
+    let mut bigger = big.clone();
+    bigger.larger_than = Some(2000);
+    last.replace("big", bigger).unwrap();
+    assert_eq!(last.disarmed_since(&before).len(), 1);
+
+    // A renamed rule may not take another's name; nothing changes.
+    let mut clash = before.clone();
+    let mut renamed = spam();
+    renamed.name = "hold".parse().unwrap();
+    let e = clash.replace("spam", renamed).unwrap_err();
+    assert_eq!(e.field, "name");
+    assert_eq!(clash, before);
+    assert_eq!(clash.replace("nope", spam()).unwrap(), None);
+
+    // Moving: within bounds, and every deleting rule it passes is disarmed.
+    let mut moved = before.clone();
+    assert_eq!(moved.move_rule("hold", true), Some(false));
+    assert_eq!(moved.move_rule("big", false), Some(false));
+    assert_eq!(moved, before);
+    assert_eq!(moved.move_rule("big", true), Some(true));
+    assert_eq!(names(&moved), ["hold", "big", "spam"]);
+    let disarmed: Vec<&str> = moved
+        .disarmed_since(&before)
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(disarmed, ["big", "spam"]);
+    assert_eq!(moved.move_rule("hold", false), Some(true));
+    assert_eq!(names(&moved), ["big", "hold", "spam"]);
+    assert_eq!(moved.move_rule("nope", true), None);
+}
+
+#[test]
 fn bad_rules_are_refused_naming_the_field() {
     let bad = [
         (

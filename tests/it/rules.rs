@@ -759,3 +759,130 @@ fn no_header_block_is_no_evidence_for_a_rule() {
         "{report:#}"
     );
 }
+
+fn names(pipit: &Pipit) -> Vec<String> {
+    json(pipit, &["rules", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn armed(pipit: &Pipit, name: &str) -> bool {
+    json(pipit, &["rules", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == name && r["armed"] == true)
+}
+
+#[test]
+fn rules_edit_changes_a_rule_at_its_place_and_move_reorders_and_both_disarm() {
+    let messages: Vec<Vec<u8>> = (0..4).map(|i| message(i, "Note", i < 2)).collect();
+    let server = Dovecot::start(&messages);
+    let pipit = Pipit::new();
+    server.account_for(&pipit, &["--policy", "keep"]);
+    pipit.ok(&[
+        "rules",
+        "add",
+        "first",
+        "--subject",
+        "Note 3",
+        "--action",
+        "headers-only",
+    ]);
+    spam_rule(&pipit, "YES");
+    pipit.ok(&[
+        "rules",
+        "add",
+        "last",
+        "--from",
+        "s3@",
+        "--action",
+        "leave-on-server",
+    ]);
+    pipit.fetch_ok();
+    pipit.ok(&["rules", "test"]);
+    assert!(armed(&pipit, "spam"));
+
+    // An edit stays at its place; the armed rule after it is disarmed, and said.
+    let out = pipit.ok(&["rules", "edit", "first", "--subject", "Note"]);
+    assert!(
+        stderr(&out).contains("Rule \"spam\" is no longer armed"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(names(&pipit), ["first", "spam", "last"]);
+    let first = &json(&pipit, &["rules", "list", "--json"])[0];
+    assert_eq!(first["subject"], "Note");
+    assert_eq!(first["action"], "headers-only", "the rest stays");
+    assert!(!armed(&pipit, "spam"));
+
+    // An armed deleting rule, edited, is not armed.
+    pipit.ok(&["rules", "test"]);
+    assert!(armed(&pipit, "spam"));
+    let out = pipit.ok(&["rules", "edit", "spam", "--header", "X-Spam-Flag: Y"]);
+    assert!(
+        stderr(&out).contains("deletes nothing until you have seen what it matches again"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!armed(&pipit, "spam"));
+    assert_eq!(
+        json(&pipit, &["rules", "list", "--json"])[1]["header"],
+        "X-Spam-Flag: Y"
+    );
+
+    // A bad edit is refused, as add refuses it, and saves nothing.
+    let path = pipit.home().join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (args, said) in [
+        (&["--name", "spam"][..], "another rule"),
+        (&["--larger-than", "lots"], "--larger-than"),
+        (&["--header", "X-Spam-Flag"], "no ':'"),
+        (&["--from", ""], "no condition"),
+        (&[], "say what to change"),
+    ] {
+        let out = pipit.run(&[&["rules", "edit", "last"][..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
+        assert!(stderr(&out).contains(said), "{args:?}: {}", describe(&out));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{args:?}");
+    }
+    let out = pipit.run(&["rules", "edit", "nope", "--subject", "x"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+
+    // A rename keeps the place.
+    pipit.ok(&["rules", "edit", "last", "--name", "final", "--to", "alice"]);
+    assert_eq!(names(&pipit), ["first", "spam", "final"]);
+
+    // Moving reorders the config; an armed rule passed is disarmed, and said.
+    pipit.ok(&["rules", "test"]);
+    let out = pipit.ok(&["rules", "move", "final", "--up"]);
+    assert!(
+        stderr(&out).contains("Rule \"spam\" is no longer armed"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(names(&pipit), ["first", "final", "spam"]);
+    assert!(!armed(&pipit, "spam"));
+    pipit.ok(&["rules", "move", "first", "--down"]);
+    assert_eq!(names(&pipit), ["final", "first", "spam"]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let out = pipit.ok(&["rules", "move", "spam", "--down"]);
+    assert!(stderr(&out).contains("last already"), "{}", describe(&out));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    assert_eq!(pipit.run(&["rules", "move", "spam"]).status.code(), Some(2));
+    assert_eq!(
+        pipit
+            .run(&["rules", "move", "spam", "--up", "--down"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        pipit.run(&["rules", "move", "nope", "--up"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(server.messages(), sorted(messages));
+}

@@ -6,7 +6,7 @@ use pipit::app::View;
 
 use crate::support::Pipit;
 use crate::support::dovecot::Dovecot;
-use crate::support::window::{config_of, replace_text, steps, wait, window};
+use crate::support::window::{config_of, replace_field, replace_text, steps, wait, window};
 
 fn message(i: usize, spam: bool) -> Vec<u8> {
     let flag = if spam { "YES" } else { "NO" };
@@ -135,4 +135,197 @@ fn the_rules_editor_counts_matches_live_adds_removes_and_arms_and_deleted_mail_i
     wait(&mut h, "all mail", |app| {
         app.view == View::All && app.rows.len() == 2
     });
+}
+
+/// Steps the window until a label holding `text` shows, for at most 5 s.
+fn until_shown(h: &mut egui_kittest::Harness<'_, pipit::app::PipitApp>, text: &str) {
+    for _ in 0..500 {
+        steps(h, 1);
+        if h.query_by_label_contains(text).is_some() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.get_by_label_contains(text);
+}
+
+fn rule_names(home: &Pipit) -> Vec<String> {
+    config_of(home).accounts[0]
+        .rules
+        .iter()
+        .map(|r| r.name.to_string())
+        .collect()
+}
+
+fn spam_armed(home: &Pipit) -> bool {
+    let listed: serde_json::Value =
+        serde_json::from_slice(&home.ok(&["rules", "list", "--json"]).stdout).unwrap();
+    let spam = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "spam")
+        .unwrap();
+    spam["armed"] == true
+}
+
+#[test]
+fn the_rules_editor_edits_a_rule_in_place_refuses_a_bad_edit_and_moves_rules() {
+    let messages: Vec<Vec<u8>> = (0..5).map(|i| message(i, i < 3)).collect();
+    let server = Dovecot::start(&messages);
+    let home = Pipit::new();
+    server.account_for(&home, &["--policy", "keep"]);
+    for args in [
+        &[
+            "first",
+            "--subject",
+            "Window note 1",
+            "--action",
+            "headers-only",
+        ][..],
+        &["spam", "--header", "X-Spam-Flag: YES", "--action", "delete"],
+        &["last", "--from", "s4@", "--action", "leave-on-server"],
+    ] {
+        home.ok(&[&["rules", "add"][..], args].concat());
+    }
+    home.fetch_ok();
+    home.ok(&["rules", "test"]);
+    assert!(spam_armed(&home));
+
+    let mut h = window(&home);
+    wait(&mut h, "the list", |app| app.rows.len() == 5);
+    h.get_by_label("Rules…").click();
+    wait(&mut h, "the dialog", |app| app.rules_dialog.is_some());
+    steps(&mut h, 6);
+    until_shown(&mut h, "Armed: it deletes");
+
+    // Edit: the form holds the rule, the count follows what is typed, and
+    // Save puts it back at its place.
+    h.get_by_label("Edit rule first").click();
+    steps(&mut h, 6);
+    h.get_by_label("Editing first");
+    h.get_by_label("Would match 1 message on the server");
+    replace_field(&mut h, "Subject", "Window note");
+    steps(&mut h, 2);
+    h.get_by_label("Would match 5 messages on the server");
+    h.get_by_label("Save rule").click();
+    wait(&mut h, "the edit saved", |app| {
+        app.config.accounts[0]
+            .rules
+            .iter()
+            .next()
+            .unwrap()
+            .subject
+            .as_ref()
+            .unwrap()
+            .as_str()
+            == "Window note"
+    });
+    steps(&mut h, 6);
+    assert_eq!(rule_names(&home), ["first", "spam", "last"]);
+    let saved = config_of(&home).accounts[0]
+        .rules
+        .get("first")
+        .unwrap()
+        .clone();
+    assert_eq!(saved.subject.unwrap().as_str(), "Window note");
+    assert_eq!(saved.action.as_str(), "headers-only");
+    h.get_by_label("New rule");
+    // The rule before the armed deleting rule changed: it is disarmed, and said.
+    h.get_by_label_contains("\u{201c}spam\u{201d} is no longer armed");
+    assert!(!spam_armed(&home));
+
+    // A bad edit shows its error and saves nothing.
+    let before = std::fs::read_to_string(home.home().join("config.toml")).unwrap();
+    h.get_by_label("Edit rule last").click();
+    steps(&mut h, 6);
+    replace_text(&mut h, "Name", "spam");
+    steps(&mut h, 2);
+    h.get_by_label("Save rule").click();
+    steps(&mut h, 6);
+    h.get_by_label_contains("Name: another rule of this account has this name");
+    replace_text(&mut h, "Name", "last");
+    replace_text(&mut h, "Larger than (bytes)", "lots");
+    steps(&mut h, 2);
+    h.get_by_label("Save rule").click();
+    steps(&mut h, 6);
+    assert!(
+        h.query_all_by_label_contains("give a number of bytes")
+            .count()
+            > 0
+    );
+    steps(&mut h, 6);
+    assert_eq!(
+        std::fs::read_to_string(home.home().join("config.toml")).unwrap(),
+        before
+    );
+    h.get_by_label("Cancel").click();
+    steps(&mut h, 6);
+    h.get_by_label("New rule");
+    assert_eq!(
+        std::fs::read_to_string(home.home().join("config.toml")).unwrap(),
+        before
+    );
+
+    // An armed deleting rule, edited, is not armed, and the window says so.
+    h.get_by_label("Arm spam: delete what it matches").click();
+    until_shown(&mut h, "Armed: it deletes");
+    assert!(spam_armed(&home));
+    h.get_by_label("Edit rule spam").click();
+    steps(&mut h, 6);
+    h.get_by_label("Would match 3 messages on the server");
+    replace_text(&mut h, "Header", "X-Spam-Flag: Y");
+    steps(&mut h, 2);
+    h.get_by_label("Would match 3 messages on the server");
+    h.get_by_label("Save rule").click();
+    wait(&mut h, "the edit saved", |app| {
+        app.config.accounts[0]
+            .rules
+            .get("spam")
+            .unwrap()
+            .header
+            .as_ref()
+            .unwrap()
+            .to_string()
+            == "X-Spam-Flag: Y"
+    });
+    steps(&mut h, 6);
+    h.get_by_label_contains("Edited: run a dry run (Arm) again before it deletes");
+    h.get_by_label("Arm spam: delete what it matches");
+    assert!(h.query_by_label_contains("Armed: it deletes").is_none());
+    assert!(!spam_armed(&home));
+    assert_eq!(rule_names(&home), ["first", "spam", "last"]);
+
+    // Moving: the config's order follows; an armed rule passed is disarmed, and said.
+    h.get_by_label("Arm spam: delete what it matches").click();
+    until_shown(&mut h, "Armed: it deletes");
+    h.get_by_label("Move last up").click();
+    wait(&mut h, "the move saved", |app| {
+        app.config.accounts[0]
+            .rules
+            .iter()
+            .nth(1)
+            .unwrap()
+            .name
+            .as_str()
+            == "last"
+    });
+    steps(&mut h, 6);
+    assert_eq!(rule_names(&home), ["first", "last", "spam"]);
+    h.get_by_label_contains("\u{201c}spam\u{201d} is no longer armed");
+    assert!(!spam_armed(&home));
+    h.get_by_label("Move first down").click();
+    wait(&mut h, "the move saved", |app| {
+        app.config.accounts[0]
+            .rules
+            .iter()
+            .next()
+            .unwrap()
+            .name
+            .as_str()
+            == "last"
+    });
+    assert_eq!(rule_names(&home), ["last", "first", "spam"]);
+    // Nothing was deleted on the server along the way.
+    assert_eq!(server.messages().len(), 5);
 }

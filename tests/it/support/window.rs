@@ -99,3 +99,15 @@ pub fn manual_setup(h: &mut Harness<'_, PipitApp>) {
     h.get_by_label("Manual setup").click();
     steps(h, 3);
 }
+
+/// As [`replace_text`], for a text field whose label another widget shares
+/// (a column of the list behind a dialog, say).
+pub fn replace_field(h: &mut Harness<'_, PipitApp>, label: &str, text: &str) {
+    let role = egui::accesskit::Role::TextInput;
+    h.get_by_role_and_label(role, label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_role_and_label(role, label).type_text(text);
+    h.step();
+}
