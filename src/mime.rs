@@ -409,7 +409,18 @@ const MAX_REFERENCES: usize = 20;
 
 /// The headers a reply or a forward of `raw` is built from.
 pub fn reply_fields(raw: &[u8]) -> ReplyFields {
-    let Some(message) = MessageParser::default().parse_headers(raw) else {
+    // A reply needs a few fields, not a hostile header block whole: the
+    // first megabyte of it, cut at a line's end (fields past it are not
+    // answered to; a header block that long is no letter).
+    let block = header_block(raw);
+    let front = if block.len() > REPLY_HEADER_SCAN {
+        let cut = &block[..REPLY_HEADER_SCAN];
+        let end = memchr::memrchr(b'\n', cut).map_or(0, |i| i + 1);
+        &cut[..end]
+    } else {
+        block
+    };
+    let Some(message) = MessageParser::default().parse_headers(front) else {
         return ReplyFields::default();
     };
     let mailboxes = |address: Option<&Address<'_>>| -> Vec<Mailbox> {
@@ -486,6 +497,9 @@ pub type HeaderDigest = [u8; 32];
 /// Enough of a message's front for [`header_digest`]: the bound a header
 /// block from TOP is held to.
 pub const HEADER_DIGEST_SCAN: usize = 1024 * 1024;
+
+/// How much of a header block a reply's fields are read from.
+const REPLY_HEADER_SCAN: usize = 1024 * 1024;
 
 /// The header block at the front of a message: up to and including the
 /// blank line that ends it (all of it, if it has none).
@@ -814,5 +828,12 @@ References: <m0@example.org>\r\n <m1@example.org>\r\n\r\nbody\r\n";
         assert_eq!(f.in_reply_to, ["m1@example.org"]);
         assert_eq!(f.references, ["m0@example.org", "m1@example.org"]);
         assert_eq!(reply_fields(b"garbage"), ReplyFields::default());
+        // A header block of megabytes is read for a reply from its front.
+        let mut huge = b"From: Ana <ana@example.org>\r\nX-Junk: ".to_vec();
+        huge.extend(std::iter::repeat_n(b'a', 3 * 1024 * 1024));
+        huge.extend_from_slice(b"\r\nSubject: late\r\n\r\nbody\r\n");
+        let f = reply_fields(&huge);
+        assert_eq!(f.from.len(), 1);
+        assert_eq!(f.subject, "");
     }
 }
