@@ -1159,3 +1159,52 @@ fn rules_read_the_header_block_of_bytes_kept_packed() {
     assert_eq!(blocks[&held], headers.as_bytes());
     assert_eq!(blocks[&full], headers.as_bytes());
 }
+
+/// A headers-only message whose stored (packed) header block is damaged:
+/// its download is still stored, whole and exact, as a message of its own
+/// (the damaged block is no evidence of which message it is), and the
+/// batch does not fail (a failing batch would keep every later download of
+/// the account from being stored, fetch after fetch).
+#[test]
+fn a_download_of_a_headers_only_message_whose_block_is_damaged_is_stored() {
+    let (_dir, mut store) = temp_store();
+    let mut headers = String::from("From: Ana <ana@example.org>\r\n");
+    for i in 0..40 {
+        headers.push_str(&format!("Received: from relay{i}.example.org\r\n"));
+    }
+    headers.push_str("Subject: the photos\r\n\r\n");
+    let id = add(&mut store, "u1", headers.as_bytes(), MessageState::Headers);
+    let packed: bool = store
+        .conn
+        .query_row(
+            "SELECT packed FROM message_bytes WHERE message_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(packed, "the header block is kept packed");
+    store
+        .conn
+        .execute(
+            "UPDATE message_bytes SET raw = x'01' WHERE message_id = ?1",
+            [id],
+        )
+        .unwrap();
+    let mut full = headers.clone().into_bytes();
+    full.extend_from_slice(&b"the photos are attached\r\n".repeat(50));
+    let copy = store.copies_of(id).unwrap()[0].id;
+    let batch = store.batch().unwrap();
+    let got = batch
+        .store_download(
+            Download { copy, message: id },
+            &full,
+            &mime::parse(&full),
+            &mime::header_digest(&full),
+            2000,
+        )
+        .expect("the download is stored");
+    batch.commit().unwrap();
+    assert_ne!(got, id, "not completed on a block that cannot be read");
+    assert_eq!(store.raw(got).unwrap(), full);
+    assert_eq!(stored(&store, got).state, MessageState::Full);
+}
