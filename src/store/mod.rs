@@ -751,10 +751,12 @@ impl Packed {
     }
 
     /// What goes into `message_bytes`: the blob and whether it is packed.
+    /// A packed form made of other bytes than `raw` (its length and CRC-32
+    /// say so) is not used: `raw` is kept as it is.
     fn blob<'a>(&'a self, raw: &'a [u8]) -> (&'a [u8], bool) {
         match &self.0 {
-            Some(packed) => (packed, true),
-            None => (raw, false),
+            Some(packed) if pack::describes(packed, raw) => (packed, true),
+            _ => (raw, false),
         }
     }
 }

@@ -1208,3 +1208,30 @@ fn a_download_of_a_headers_only_message_whose_block_is_damaged_is_stored() {
     assert_eq!(store.raw(got).unwrap(), full);
     assert_eq!(stored(&store, got).state, MessageState::Full);
 }
+
+/// Bytes handed to the store with the packed form of other bytes (a
+/// caller's slip: the fetch packs on another thread) are kept as they
+/// are, never as the other message.
+#[test]
+fn bytes_with_the_packed_form_of_others_are_kept_as_they_are() {
+    let (_dir, mut store) = temp_store();
+    let headers = b"From: Ana <ana@example.org>\r\nSubject: the photos\r\n\r\n";
+    let id = add(&mut store, "u1", headers, MessageState::Headers);
+    let raw = with_attachment(20_000, 76, "\r\n", 41);
+    let other = with_attachment(20_000, 76, "\r\n", 42);
+    assert_eq!(raw.len(), other.len());
+    let copy = store.copies_of(id).unwrap()[0].id;
+    let batch = store.batch().unwrap();
+    let got = batch
+        .store_download_packed(
+            Download { copy, message: id },
+            &raw,
+            &Packed::of(&other),
+            &mime::parse(&raw),
+            &mime::header_digest(&raw),
+            2000,
+        )
+        .unwrap();
+    batch.commit().unwrap();
+    assert!(store.raw(got).unwrap() == raw, "other bytes were stored");
+}
