@@ -665,6 +665,30 @@ impl Store {
         unpacked(id, blob, packed)
     }
 
+    /// Whether the stored bytes of message `id` can be given back: false
+    /// when there are none, or they are kept packed and no longer unpack
+    /// (damaged). Bytes kept as received carry no checksum: they are read
+    /// as sound, without reading them.
+    pub fn bytes_sound(&self, id: i64) -> Result<bool> {
+        let packed: Option<bool> = self
+            .conn
+            .query_row(
+                "SELECT packed FROM message_bytes WHERE message_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match packed {
+            None => Ok(false),
+            Some(false) => Ok(true),
+            Some(true) => match self.raw(id) {
+                Ok(_) => Ok(true),
+                Err(StoreError::Corrupt { .. }) => Ok(false),
+                Err(e) => Err(e),
+            },
+        }
+    }
+
     /// Moves a message to Trash; the account's policy then removes it from the server.
     pub fn trash(&self, id: i64, now: i64) -> Result<()> {
         let n = self.conn.execute(
