@@ -60,7 +60,7 @@ Restore it from a backup (pipit backup), or move it aside to start an empty one"
     NoSuchMessage(i64),
     #[error(
         "the stored bytes of message {id} are damaged ({detail}); they were left untouched, and no other bytes are given in their place. \
-Restore the store from a backup (pipit backup); if the message is still on the server, delete it here and fetch it again"
+Restore the store from a backup (pipit backup). A fetch leaves the server's copy, if there is one, on the server; do not delete the message here, which would delete that copy too"
     )]
     Corrupt { id: i64, detail: String },
     #[error("mail store error: {0}")]

@@ -95,6 +95,9 @@ fn a_damaged_file_is_refused_and_left_untouched() {
     let err = Store::open(&path).err().unwrap();
     assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
     assert!(err.to_string().contains("damaged"), "{err}");
+    // Deleting it here would delete the server's copy (the user's wish),
+    // and a tombstone keeps it from being fetched again: never the advice.
+    assert!(!err.to_string().contains("delete it here"), "{err}");
     assert_eq!(fs::read(&path).unwrap(), garbage);
 }
 
@@ -997,6 +1000,9 @@ fn a_damaged_row_is_a_clear_error_for_show_and_export() {
         "{err:?}"
     );
     assert!(err.to_string().contains("damaged"), "{err}");
+    // Deleting it here would delete the server's copy (the user's wish),
+    // and a tombstone keeps it from being fetched again: never the advice.
+    assert!(!err.to_string().contains("delete it here"), "{err}");
     let mut out = Vec::new();
     assert!(matches!(
         store.export_mbox(&mut out),
