@@ -715,17 +715,30 @@ impl Store {
             path: PathBuf::from("mbox"),
             source,
         };
+        // A damaged message is left out, not the ones after it; the export
+        // then fails, naming it.
+        let mut damaged = None;
         while let Some(row) = rows.next()? {
             let from: String = row.get(0)?;
             let date: Option<i64> = row.get(1)?;
-            let raw = unpacked(row.get(4)?, row.get(2)?, row.get(3)?)?;
+            let raw = match unpacked(row.get(4)?, row.get(2)?, row.get(3)?) {
+                Ok(raw) => raw,
+                Err(e @ StoreError::Corrupt { .. }) => {
+                    damaged.get_or_insert(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             out.write_all(mbox_from_line(&from, date).as_bytes())
                 .map_err(io)?;
             write_mboxrd_body(&raw, out).map_err(io)?;
             count += 1;
         }
         out.flush().map_err(io)?;
-        Ok(count)
+        match damaged {
+            Some(e) => Err(e),
+            None => Ok(count),
+        }
     }
 
     /// Writes a consistent copy of the whole store to `dest` (a new file, mode

@@ -1008,6 +1008,19 @@ fn a_damaged_row_is_a_clear_error_for_show_and_export() {
         store.export_mbox(&mut out),
         Err(StoreError::Corrupt { .. })
     ));
+    // One damaged message does not keep the others out of an export: they
+    // are written, and the export still fails, naming the damaged one.
+    let sound = with_attachment(20_000, 76, "\r\n", 12);
+    add(&mut store, "u2", &sound, MessageState::Full);
+    let mut out = Vec::new();
+    assert!(matches!(
+        store.export_mbox(&mut out),
+        Err(StoreError::Corrupt { id: i, .. }) if i == id
+    ));
+    assert!(
+        out.windows(sound.len()).any(|w| w == sound.as_slice()),
+        "the sound message is exported"
+    );
     // A row that is not even in the packed format.
     store
         .conn
