@@ -198,7 +198,7 @@ fn a_store_slower_than_the_timeout_is_not_the_servers_silence() {
         "plain",
         &["--timeout", "1", "--policy", "keep"],
     );
-    let mut fetch = pipit
+    let fetch = pipit
         .command()
         .args(["fetch"])
         .stdin(std::process::Stdio::null())
