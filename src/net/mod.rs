@@ -342,6 +342,9 @@ pub struct Session {
     capabilities_after_login: Option<Option<Capabilities>>,
     /// How long each step of [`Session::open`] took.
     timings: Timings,
+    /// When the last event went to the caller: from then until it asks
+    /// again, it is not reading, and the server is not to blame for that.
+    away_since: Option<Instant>,
 }
 
 /// How long the steps of opening a session took, each from the moment the
@@ -464,6 +467,7 @@ impl Session {
                 tls: (endpoint.security == Security::Tls).then(|| started.elapsed()),
                 ..Timings::default()
             },
+            away_since: None,
         })
     }
 
@@ -618,9 +622,13 @@ impl Session {
 
     /// Moves bytes both ways, and time, until the engine has an event.
     fn next_event(&mut self) -> Result<Event, NetError> {
+        if let Some(since) = self.away_since.take() {
+            self.connection.resume(since, Instant::now());
+        }
         loop {
             self.flush()?;
             if let Some(event) = self.connection.poll_event() {
+                self.away_since = Some(Instant::now());
                 return Ok(event?);
             }
             let now = Instant::now();

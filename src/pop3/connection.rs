@@ -515,6 +515,18 @@ impl Connection {
         }
     }
 
+    /// The caller was away from `since` to `now` (handing a reply to the
+    /// store, which may be slow on a loaded machine), not reading: that
+    /// time is not the server's silence or slowness, and the clocks do not
+    /// count it. What came meanwhile waits in the socket to be read.
+    pub fn resume(&mut self, since: Instant, now: Instant) {
+        if let Some(clock) = &mut self.clock {
+            for t in [&mut clock.started, &mut clock.last] {
+                *t += now.saturating_duration_since((*t).max(since));
+            }
+        }
+    }
+
     /// The time has come that [`Connection::poll_timeout`] named (or later).
     pub fn handle_timeout(&mut self, now: Instant) {
         if matches!(self.state, State::Failed) {

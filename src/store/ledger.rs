@@ -474,15 +474,19 @@ impl Batch<'_> {
             .query_row([d.message], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
             .ok_or(StoreError::NoSuchMessage(d.message))?;
+        // A damaged header block is no evidence of which message this is
+        // (nor is it an empty one, which fits anything): the download is
+        // then a message of its own. An error here would fail the batch,
+        // and every later fetch of the account at the same message.
         let stored = match stored {
-            Some(blob) => Some(unpacked(d.message, blob, stored_packed == Some(true))?),
-            None => None,
+            Some(blob) => unpacked(d.message, blob, stored_packed == Some(true)).ok(),
+            None => Some(Vec::new()),
         };
         // A headers-only message is completed only by bytes with its headers
         // (the user may have seen, and deleted, it by them); a server may add
         // a line of its own to TOP or to RETR, not change one.
         if MessageState::from_sql(&state) == MessageState::Headers
-            && same_headers(stored.as_deref().unwrap_or_default(), raw)
+            && stored.is_some_and(|stored| same_headers(&stored, raw))
         {
             self.complete_packed(d.message, raw, packed, parsed, digest, now)?;
             return Ok(d.message);

@@ -62,7 +62,7 @@ Restore it from a backup (pipit backup), or move it aside to start an empty one"
     NoSuchMessage(i64),
     #[error(
         "the stored bytes of message {id} are damaged ({detail}); they were left untouched, and no other bytes are given in their place. \
-Restore the store from a backup (pipit backup); if the message is still on the server, delete it here and fetch it again"
+Restore the store from a backup (pipit backup). A fetch leaves the server's copy, if there is one, on the server; do not delete the message here, which would delete that copy too"
     )]
     Corrupt { id: i64, detail: String },
     #[error("mail store error: {0}")]
@@ -719,6 +719,30 @@ impl Store {
         unpacked(id, blob, packed)
     }
 
+    /// Whether the stored bytes of message `id` can be given back: false
+    /// when there are none, or they are kept packed and no longer unpack
+    /// (damaged). Bytes kept as received carry no checksum: they are read
+    /// as sound, without reading them.
+    pub fn bytes_sound(&self, id: i64) -> Result<bool> {
+        let packed: Option<bool> = self
+            .conn
+            .query_row(
+                "SELECT packed FROM message_bytes WHERE message_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match packed {
+            None => Ok(false),
+            Some(false) => Ok(true),
+            Some(true) => match self.raw(id) {
+                Ok(_) => Ok(true),
+                Err(StoreError::Corrupt { .. }) => Ok(false),
+                Err(e) => Err(e),
+            },
+        }
+    }
+
     /// Moves a message to Trash; the account's policy then removes it from the server.
     pub fn trash(&self, id: i64, now: i64) -> Result<()> {
         let n = self.conn.execute(
@@ -745,17 +769,30 @@ impl Store {
             path: PathBuf::from("mbox"),
             source,
         };
+        // A damaged message is left out, not the ones after it; the export
+        // then fails, naming it.
+        let mut damaged = None;
         while let Some(row) = rows.next()? {
             let from: String = row.get(0)?;
             let date: Option<i64> = row.get(1)?;
-            let raw = unpacked(row.get(4)?, row.get(2)?, row.get(3)?)?;
+            let raw = match unpacked(row.get(4)?, row.get(2)?, row.get(3)?) {
+                Ok(raw) => raw,
+                Err(e @ StoreError::Corrupt { .. }) => {
+                    damaged.get_or_insert(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             out.write_all(mbox_from_line(&from, date).as_bytes())
                 .map_err(io)?;
             write_mboxrd_body(&raw, out).map_err(io)?;
             count += 1;
         }
         out.flush().map_err(io)?;
-        Ok(count)
+        match damaged {
+            Some(e) => Err(e),
+            None => Ok(count),
+        }
     }
 
     /// Writes a consistent copy of the whole store to `dest` (a new file, mode
@@ -805,10 +842,12 @@ impl Packed {
     }
 
     /// What goes into `message_bytes`: the blob and whether it is packed.
+    /// A packed form made of other bytes than `raw` (its length and CRC-32
+    /// say so) is not used: `raw` is kept as it is.
     fn blob<'a>(&'a self, raw: &'a [u8]) -> (&'a [u8], bool) {
         match &self.0 {
-            Some(packed) => (packed, true),
-            None => (raw, false),
+            Some(packed) if pack::describes(packed, raw) => (packed, true),
+            _ => (raw, false),
         }
     }
 }

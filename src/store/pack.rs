@@ -200,6 +200,23 @@ fn base64_run(raw: &[u8], start: usize) -> Run {
     })
 }
 
+/// Whether `packed` says it was made from `raw` (its length and CRC-32):
+/// a cheap check that a packed form handed over with some bytes is theirs.
+pub fn describes(packed: &[u8], raw: &[u8]) -> bool {
+    let mut r = Reader { bytes: packed };
+    (|| {
+        let version = r.byte()?;
+        let crc = r.take(4)?;
+        let length = r.varint()?;
+        Ok::<_, Corrupt>(
+            version == VERSION
+                && length == raw.len() as u64
+                && crc == crc32fast::hash(raw).to_le_bytes(),
+        )
+    })()
+    .unwrap_or(false)
+}
+
 /// The bytes `packed` was made from, or why they cannot be had.
 pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, Corrupt> {
     let mut r = Reader { bytes: packed };

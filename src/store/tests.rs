@@ -95,6 +95,9 @@ fn a_damaged_file_is_refused_and_left_untouched() {
     let err = Store::open(&path).err().unwrap();
     assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
     assert!(err.to_string().contains("damaged"), "{err}");
+    // Deleting it here would delete the server's copy (the user's wish),
+    // and a tombstone keeps it from being fetched again: never the advice.
+    assert!(!err.to_string().contains("delete it here"), "{err}");
     assert_eq!(fs::read(&path).unwrap(), garbage);
 }
 
@@ -997,11 +1000,27 @@ fn a_damaged_row_is_a_clear_error_for_show_and_export() {
         "{err:?}"
     );
     assert!(err.to_string().contains("damaged"), "{err}");
+    // Deleting it here would delete the server's copy (the user's wish),
+    // and a tombstone keeps it from being fetched again: never the advice.
+    assert!(!err.to_string().contains("delete it here"), "{err}");
     let mut out = Vec::new();
     assert!(matches!(
         store.export_mbox(&mut out),
         Err(StoreError::Corrupt { .. })
     ));
+    // One damaged message does not keep the others out of an export: they
+    // are written, and the export still fails, naming the damaged one.
+    let sound = with_attachment(20_000, 76, "\r\n", 12);
+    add(&mut store, "u2", &sound, MessageState::Full);
+    let mut out = Vec::new();
+    assert!(matches!(
+        store.export_mbox(&mut out),
+        Err(StoreError::Corrupt { id: i, .. }) if i == id
+    ));
+    assert!(
+        out.windows(sound.len()).any(|w| w == sound.as_slice()),
+        "the sound message is exported"
+    );
     // A row that is not even in the packed format.
     store
         .conn
@@ -1329,4 +1348,80 @@ fn a_store_from_before_the_lists_indexes_gains_them_over_its_messages() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(verdict, "ok");
+}
+
+/// A headers-only message whose stored (packed) header block is damaged:
+/// its download is still stored, whole and exact, as a message of its own
+/// (the damaged block is no evidence of which message it is), and the
+/// batch does not fail (a failing batch would keep every later download of
+/// the account from being stored, fetch after fetch).
+#[test]
+fn a_download_of_a_headers_only_message_whose_block_is_damaged_is_stored() {
+    let (_dir, mut store) = temp_store();
+    let mut headers = String::from("From: Ana <ana@example.org>\r\n");
+    for i in 0..40 {
+        headers.push_str(&format!("Received: from relay{i}.example.org\r\n"));
+    }
+    headers.push_str("Subject: the photos\r\n\r\n");
+    let id = add(&mut store, "u1", headers.as_bytes(), MessageState::Headers);
+    let packed: bool = store
+        .conn
+        .query_row(
+            "SELECT packed FROM message_bytes WHERE message_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(packed, "the header block is kept packed");
+    store
+        .conn
+        .execute(
+            "UPDATE message_bytes SET raw = x'01' WHERE message_id = ?1",
+            [id],
+        )
+        .unwrap();
+    let mut full = headers.clone().into_bytes();
+    full.extend_from_slice(&b"the photos are attached\r\n".repeat(50));
+    let copy = store.copies_of(id).unwrap()[0].id;
+    let batch = store.batch().unwrap();
+    let got = batch
+        .store_download(
+            Download { copy, message: id },
+            &full,
+            &mime::parse(&full),
+            &mime::header_digest(&full),
+            2000,
+        )
+        .expect("the download is stored");
+    batch.commit().unwrap();
+    assert_ne!(got, id, "not completed on a block that cannot be read");
+    assert_eq!(store.raw(got).unwrap(), full);
+    assert_eq!(stored(&store, got).state, MessageState::Full);
+}
+
+/// Bytes handed to the store with the packed form of other bytes (a
+/// caller's slip: the fetch packs on another thread) are kept as they
+/// are, never as the other message.
+#[test]
+fn bytes_with_the_packed_form_of_others_are_kept_as_they_are() {
+    let (_dir, mut store) = temp_store();
+    let headers = b"From: Ana <ana@example.org>\r\nSubject: the photos\r\n\r\n";
+    let id = add(&mut store, "u1", headers, MessageState::Headers);
+    let raw = with_attachment(20_000, 76, "\r\n", 41);
+    let other = with_attachment(20_000, 76, "\r\n", 42);
+    assert_eq!(raw.len(), other.len());
+    let copy = store.copies_of(id).unwrap()[0].id;
+    let batch = store.batch().unwrap();
+    let got = batch
+        .store_download_packed(
+            Download { copy, message: id },
+            &raw,
+            &Packed::of(&other),
+            &mime::parse(&raw),
+            &mime::header_digest(&raw),
+            2000,
+        )
+        .unwrap();
+    batch.commit().unwrap();
+    assert!(store.raw(got).unwrap() == raw, "other bytes were stored");
 }

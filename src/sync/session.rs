@@ -484,7 +484,8 @@ impl Pass<'_> {
         if !quit_early {
             let resolved = resolve(&plan, &copies, &durable, &ledger, now);
             let kept = store.left_on_server_by_rule(name)?;
-            let due = plan::spare(plan::deletions(&resolved, account.policy, now), &kept);
+            let mut due = plan::spare(plan::deletions(&resolved, account.policy, now), &kept);
+            leave_damaged(store, &mut due, &durable, self.summary)?;
             let mut dele = due.now;
             dele.extend(confirm_by_headers(
                 session,
@@ -538,6 +539,37 @@ impl Pass<'_> {
             by_rule: by_rule_copies,
         })
     }
+}
+
+/// Takes out of `due` the policy's deletions of messages stored before
+/// this session whose stored bytes are damaged (a packed row that no
+/// longer unpacks: not one byte of it can be given back): the server's copy
+/// may be the only sound one left. The user's own deletions stay, and so do
+/// messages stored in this session (checked as they were stored).
+fn leave_damaged(
+    store: &Store,
+    due: &mut plan::Deletions<'_>,
+    durable: &[Durable],
+    summary: &mut FetchSummary,
+) -> Result<(), FetchError> {
+    let stored_now: HashSet<i64> = durable.iter().map(|d| d.message).collect();
+    let mut damaged = HashSet::new();
+    for r in due.now.iter().chain(&due.after_headers) {
+        if !r.delete_on_server
+            && r.state == MessageState::Full
+            && !stored_now.contains(&r.message)
+            && !store.bytes_sound(r.message)?
+        {
+            damaged.insert(r.number);
+            summary.errors.push(format!(
+                "message {} is left on the server: its stored bytes (message {} here) are damaged",
+                r.number, r.message
+            ));
+        }
+    }
+    due.now.retain(|r| !damaged.contains(&r.number));
+    due.after_headers.retain(|r| !damaged.contains(&r.number));
+    Ok(())
 }
 
 impl Pass<'_> {

@@ -420,9 +420,12 @@ impl World {
                 )
                 .unwrap();
             batch.commit().unwrap();
+            // The message that now holds these bytes holds exactly them
+            // (identical, completed or new): its content is this one. (Not
+            // kept from before: SQLite gives the id of a deleted last row,
+            // such as a headers-only twin, to the next new message.)
             self.origin
-                .entry(stored)
-                .or_insert(self.server.mailbox[n as usize - 1].content);
+                .insert(stored, self.server.mailbox[n as usize - 1].content);
             durable.push(Durable {
                 number: n,
                 message: stored,

@@ -142,3 +142,36 @@ fn pipit_breaking_inside_is_said_plainly_and_deletes_nothing() {
         assert_eq!(server.violations(), Vec::<String>::new());
     }
 }
+
+/// A message whose stored bytes are damaged (a failing disk: a packed row
+/// no longer unpacks, so not one byte of it can be had) is not deleted on
+/// the server by the policy: the server's copy may be the only sound one.
+#[test]
+fn the_policy_leaves_on_the_server_a_message_whose_stored_bytes_are_damaged() {
+    let messages = vec![mail::sized(1, 20_000), mail::sized(2, 20_000)];
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    pipit.add_account(server.port, "plain", &["--policy", "keep-days:1"]);
+    pipit.fetch_ok();
+    assert_eq!(server.mailbox().len(), 2);
+    let db = crate::support::open_db(&pipit.store_path());
+    let damaged = db
+        .execute(
+            "UPDATE message_bytes SET raw = x'01'
+             WHERE packed = 1 AND message_id = (SELECT min(message_id) FROM message_bytes)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(damaged, 1, "the first message is kept packed");
+    for table in ["messages", "ledger"] {
+        db.execute(
+            &format!("UPDATE {table} SET first_seen = first_seen - 3 * 86400"),
+            [],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let (_, report) = pipit.fetch(&[]);
+    assert_eq!(report["deleted_on_server"], 1, "{report:#}");
+    assert_eq!(server.mailbox().len(), 1, "{report:#}");
+}

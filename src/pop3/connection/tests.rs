@@ -508,6 +508,41 @@ fn the_clocks_tell_silence_a_dropped_pipeline_and_a_trickle_apart() {
     );
 }
 
+#[test]
+fn time_the_caller_spent_away_is_not_the_servers_silence_nor_its_slowness() {
+    let t0 = Instant::now();
+    let timeout = Duration::from_secs(30);
+    let s = Duration::from_secs;
+    // Two RETRs pipelined; the first answered at t0 + 1 s, then the caller
+    // hands it to the store, which takes 40 s on a loaded machine. The
+    // second reply came meanwhile and waits in the socket.
+    let mut c = logged_in(t0);
+    c.send(&Command::Retr(1), t0).unwrap();
+    c.send(&Command::Retr(2), t0).unwrap();
+    c.handle_input(b"+OK\r\none\r\n.\r\n", t0 + s(1));
+    assert!(matches!(c.poll_event(), Some(Ok(Event::Reply(..)))));
+    let back = t0 + s(41);
+    c.resume(t0 + s(1), back);
+    assert_eq!(c.poll_timeout(), Some(back + timeout));
+    c.handle_timeout(back);
+    assert_eq!(c.poll_event(), None, "not silence: Pipit was away");
+    // Its first bytes, read now: not a trickle either.
+    c.handle_input(b"+OK\r\ntw", back);
+    assert_eq!(c.poll_event(), None);
+    c.handle_input(b"o\r\n.\r\n", back + Duration::from_millis(1));
+    assert!(matches!(c.poll_event(), Some(Ok(Event::Reply(..)))));
+
+    // A command sent while away is waited for from the moment the caller
+    // is back to read.
+    let mut c = logged_in(t0);
+    c.send(&Command::Stat, t0 + s(10)).unwrap();
+    c.resume(t0, t0 + s(12));
+    assert_eq!(c.poll_timeout(), Some(t0 + s(12) + timeout));
+    // Real silence after the caller is back is still a timeout.
+    c.handle_timeout(t0 + s(12) + timeout);
+    assert_eq!(c.poll_event(), Some(Err(Error::Timeout { timeout })));
+}
+
 // ---- OAuth2 access tokens: XOAUTH2 and OAUTHBEARER (RFC 7628) ----
 
 /// A token of the length real ones have (a Microsoft one runs past 2 KB):

@@ -183,3 +183,40 @@ fn a_starttls_account_sends_no_credential_whatever_the_server_says_after_stls() 
         }
     }
 }
+
+/// A store that stops taking messages for longer than the timeout (another
+/// program holding its write lock; on a loaded machine, a slow fsync) is
+/// not a server that stopped answering: the fetch waits for its store,
+/// then reads what the server sent meanwhile, and finishes.
+#[test]
+fn a_store_slower_than_the_timeout_is_not_the_servers_silence() {
+    let messages: Vec<Vec<u8>> = (0..120).map(|i| mail::sized(i, 100_000)).collect();
+    let server = FakeServer::start(messages.clone(), Faults::well_behaved());
+    let pipit = Pipit::new();
+    pipit.add_account(
+        server.port,
+        "plain",
+        &["--timeout", "1", "--policy", "keep"],
+    );
+    let fetch = pipit
+        .command()
+        .args(["fetch"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the downloads have begun, hold the store's write lock for 3 s.
+    let start = std::time::Instant::now();
+    while server.count("RETR") == 0 && start.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let db = crate::support::open_db(&pipit.store_path());
+    db.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    db.execute_batch("COMMIT").unwrap();
+    let out = fetch.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    server.assert_nothing_lost(&pipit, &messages);
+}
