@@ -36,20 +36,9 @@ pub fn save_file(
     name: &str,
     folder: Option<&Path>,
 ) -> Result<Chosen, PortalError> {
-    let conn = match bus {
-        Some(address) => zbus::blocking::connection::Builder::address(address)
-            .and_then(|b| b.build())
-            .map_err(|e| PortalError::NoBus(e.to_string()))?,
-        None => Connection::session().map_err(|e| PortalError::NoBus(e.to_string()))?,
-    };
+    let conn = connect(bus)?;
     let no_portal = |e: zbus::Error| PortalError::NoPortal(e.to_string());
-    let chooser = Proxy::new(
-        &conn,
-        "org.freedesktop.portal.Desktop",
-        "/org/freedesktop/portal/desktop",
-        "org.freedesktop.portal.FileChooser",
-    )
-    .map_err(no_portal)?;
+    let chooser = desktop(&conn, "org.freedesktop.portal.FileChooser")?;
     // The answer comes as a signal on a request object whose path the
     // caller can know beforehand: listen there before asking.
     let token = format!("pipit{}", std::process::id() ^ nanos());
@@ -115,20 +104,9 @@ pub enum ColorScheme {
 /// whose toolkit does not hear it (egui on X11 does not). `bus` is a D-Bus
 /// address (tests); none means the session bus.
 pub fn color_scheme(bus: Option<&str>) -> Result<ColorScheme, PortalError> {
-    let conn = match bus {
-        Some(address) => zbus::blocking::connection::Builder::address(address)
-            .and_then(|b| b.build())
-            .map_err(|e| PortalError::NoBus(e.to_string()))?,
-        None => Connection::session().map_err(|e| PortalError::NoBus(e.to_string()))?,
-    };
+    let conn = connect(bus)?;
     let no_portal = |e: zbus::Error| PortalError::NoPortal(e.to_string());
-    let settings = Proxy::new(
-        &conn,
-        "org.freedesktop.portal.Desktop",
-        "/org/freedesktop/portal/desktop",
-        "org.freedesktop.portal.Settings",
-    )
-    .map_err(no_portal)?;
+    let settings = desktop(&conn, "org.freedesktop.portal.Settings")?;
     let value: OwnedValue = settings
         .call("Read", &("org.freedesktop.appearance", "color-scheme"))
         .map_err(no_portal)?;
@@ -145,6 +123,27 @@ pub fn color_scheme(bus: Option<&str>) -> Result<ColorScheme, PortalError> {
             "color-scheme is not a number: {e}"
         ))),
     }
+}
+
+/// A connection to the D-Bus at `bus` (tests), or to the session bus.
+fn connect(bus: Option<&str>) -> Result<Connection, PortalError> {
+    match bus {
+        Some(address) => zbus::blocking::connection::Builder::address(address)
+            .and_then(|b| b.build())
+            .map_err(|e| PortalError::NoBus(e.to_string())),
+        None => Connection::session().map_err(|e| PortalError::NoBus(e.to_string())),
+    }
+}
+
+/// The desktop portal's `interface` on `conn`.
+fn desktop<'a>(conn: &Connection, interface: &'a str) -> Result<Proxy<'a>, PortalError> {
+    Proxy::new(
+        conn,
+        "org.freedesktop.portal.Desktop",
+        "/org/freedesktop/portal/desktop",
+        interface,
+    )
+    .map_err(|e| PortalError::NoPortal(e.to_string()))
 }
 
 fn nanos() -> u32 {

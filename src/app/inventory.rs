@@ -375,21 +375,7 @@ fn row_ui(
         return response;
     }
     let visuals = ui.visuals().clone();
-    if selected {
-        ui.painter()
-            .rect_filled(rect, 2.0, visuals.selection.bg_fill);
-    } else if response.hovered() {
-        ui.painter()
-            .rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
-    }
-    if response.has_focus() {
-        ui.painter().rect_stroke(
-            rect,
-            2.0,
-            visuals.selection.stroke,
-            egui::StrokeKind::Inside,
-        );
-    }
+    super::list::paint_row_ground(ui, rect, &response, selected);
     let text = if selected {
         visuals.selection.stroke.color
     } else {

@@ -439,21 +439,7 @@ fn row_ui(
         return response;
     }
     let visuals = ui.visuals().clone();
-    if selected {
-        ui.painter()
-            .rect_filled(rect, 2.0, visuals.selection.bg_fill);
-    } else if response.hovered() {
-        ui.painter()
-            .rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
-    }
-    if response.has_focus() {
-        ui.painter().rect_stroke(
-            rect,
-            2.0,
-            visuals.selection.stroke,
-            egui::StrokeKind::Inside,
-        );
-    }
+    super::list::paint_row_ground(ui, rect, &response, selected);
     let unread = !row.seen;
     let color = if selected {
         visuals.selection.stroke.color
@@ -665,5 +651,31 @@ pub fn display_subject(subject: &str) -> String {
         "(no subject)".into()
     } else {
         crate::reveal::field(subject).into_owned()
+    }
+}
+
+/// A list row's ground: the selection's fill, the hover's, and the focus
+/// ring (the list is one Tab stop; the ring shows which row has it).
+pub(super) fn paint_row_ground(
+    ui: &egui::Ui,
+    rect: egui::Rect,
+    response: &egui::Response,
+    selected: bool,
+) {
+    let visuals = ui.visuals();
+    if selected {
+        ui.painter()
+            .rect_filled(rect, 2.0, visuals.selection.bg_fill);
+    } else if response.hovered() {
+        ui.painter()
+            .rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
+    }
+    if response.has_focus() {
+        ui.painter().rect_stroke(
+            rect,
+            2.0,
+            visuals.selection.stroke,
+            egui::StrokeKind::Inside,
+        );
     }
 }
