@@ -426,3 +426,32 @@ fn window_compose_a_message_files_window_takes_the_profiles_look_and_addresses()
         "{uri}"
     );
 }
+
+/// Zoomed in (or in a small window), the shortcuts F1 lists scroll, and
+/// Close stays on the screen: at 150 % in an 800-point-tall window the list
+/// ran off the bottom, Close with it.
+#[test]
+fn window_zoom_the_shortcuts_list_keeps_close_on_the_screen() {
+    let home = with_account();
+    let mut h = crate::support::window::window_sized(&home, egui::vec2(1200.0, 760.0));
+    steps(&mut h, 2);
+    for _ in 0..5 {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+        steps(&mut h, 2);
+    }
+    assert_eq!(h.ctx.zoom_factor(), 1.5);
+    h.key_press(egui::Key::F1);
+    steps(&mut h, 6);
+    let screen = h.ctx.content_rect();
+    let close = h
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Close")
+        .rect();
+    assert!(
+        close.bottom() <= screen.bottom() + 0.5,
+        "Close at {close:?}, off the screen {screen:?}"
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Close")
+        .click();
+    steps(&mut h, 3);
+    assert!(!h.state().show_help);
+}
