@@ -366,15 +366,31 @@ seen its matches above and armed it.",
         if typed {
             match (draft.rule(false), known) {
                 (Ok(rule), Some(k)) => {
-                    let n = k
-                        .messages
-                        .iter()
-                        .filter(|m| rule.matches(&m.message))
-                        .count();
-                    ui.label(format!(
-                        "Would match {} on the server",
+                    // As it would be added: last, so what a rule above
+                    // matches is not its, and only what is not stored
+                    // whole is acted on.
+                    let (mut n, mut acting, mut before) = (0, 0, 0);
+                    for (m, taken) in k.messages.iter().zip(&taken) {
+                        if !rule.matches(&m.message) {
+                            continue;
+                        }
+                        if *taken {
+                            before += 1;
+                            continue;
+                        }
+                        n += 1;
+                        if m.acts {
+                            acting += 1;
+                        }
+                    }
+                    let mut said = format!(
+                        "Would match {} on the server; would act on {acting}",
                         plural(n, "message", "messages")
-                    ));
+                    );
+                    if before > 0 {
+                        said.push_str(&format!(" ({before} more matched first by a rule above)"));
+                    }
+                    ui.label(said);
                 }
                 (Ok(_), None) => {}
                 (Err(e), _) => {

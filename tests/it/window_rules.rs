@@ -42,13 +42,17 @@ fn the_rules_editor_counts_matches_live_adds_removes_and_arms_and_deleted_mail_i
     steps(&mut h, 5);
     h.get_by_label_contains("Matches 3 messages on the server; acts on 3");
 
-    // A new rule: the count follows what is typed.
+    // A new rule: the count follows what is typed. It goes last, so what
+    // "hold" matches is not its own, and mail stored whole is left alone.
     replace_text(&mut h, "Header", "X-Spam-Flag: YES");
     steps(&mut h, 2);
-    h.get_by_label("Would match 3 messages on the server");
+    h.get_by_label(
+        "Would match 0 messages on the server; would act on 0 \
+(3 more matched first by a rule above)",
+    );
     replace_text(&mut h, "Header", "X-Spam-Flag: NO");
     steps(&mut h, 2);
-    h.get_by_label("Would match 2 messages on the server");
+    h.get_by_label("Would match 2 messages on the server; would act on 0");
     replace_text(&mut h, "Header", "X-Spam-Flag");
     steps(&mut h, 2);
     h.get_by_label_contains("no ':'");
