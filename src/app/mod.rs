@@ -1094,6 +1094,9 @@ Get Mail"
     /// opener is given a moment to say it failed). Pipit does not send.
     pub fn compose(&mut self, kind: crate::compose::Kind) {
         let Some(opened) = self.answerable() else {
+            // Only a key gets here (the buttons are shown only above a
+            // message they can answer); Ctrl+R was Get Mail once.
+            self.say(words::NOTHING_TO_ANSWER);
             return;
         };
         // The user's own addresses: every account's user that is one.

@@ -455,3 +455,22 @@ fn window_zoom_the_shortcuts_list_keeps_close_on_the_screen() {
     steps(&mut h, 3);
     assert!(!h.state().show_help);
 }
+
+/// Ctrl+R was Get Mail before it was Reply: with no message to answer it
+/// says so, and where Get Mail went, instead of doing nothing.
+#[test]
+fn window_compose_ctrl_r_with_nothing_to_answer_says_where_get_mail_went() {
+    let home = with_account();
+    let mut h = window(&home);
+    steps(&mut h, 3);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::R);
+    steps(&mut h, 3);
+    let notice = h.state().notice.as_ref().map(|n| n.text.clone());
+    assert!(
+        notice
+            .as_deref()
+            .is_some_and(|t| t.contains("Get Mail is F5")),
+        "{notice:?}"
+    );
+    assert!(h.state().fetching.is_empty(), "Ctrl+R is not Get Mail");
+}
