@@ -519,7 +519,14 @@ impl PipitApp {
             self.run_command(command);
         }
         if let Some(rect) = ctx.input(|i| i.viewport().inner_rect) {
-            self.layout.window = [rect.width().round(), rect.height().round()];
+            // The window system's size is in zoomed points; the window
+            // opens at a size in unzoomed ones (it shrank by the zoom at
+            // each start).
+            let zoom = ctx.zoom_factor();
+            self.layout.window = [
+                (rect.width() * zoom).round(),
+                (rect.height() * zoom).round(),
+            ];
         }
 
         let width = ui.available_width();

@@ -474,3 +474,29 @@ fn window_compose_ctrl_r_with_nothing_to_answer_says_where_get_mail_went() {
     );
     assert!(h.state().fetching.is_empty(), "Ctrl+R is not Get Mail");
 }
+
+/// The window's size is remembered as the window system has it, not in
+/// zoomed points: zoomed to 150 %, a 1200 × 760 window was saved as
+/// 800 × 507 and opened that small, smaller again at each start.
+#[test]
+fn window_zoom_the_remembered_window_size_does_not_shrink_by_the_zoom() {
+    let home = with_account();
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    for _ in 0..5 {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+        steps(&mut h, 2);
+    }
+    assert_eq!(h.ctx.zoom_factor(), 1.5);
+    // As egui-winit reports a 1200 × 760 window at 150 %: in zoomed points.
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .inner_rect = Some(egui::Rect::from_min_size(
+        egui::Pos2::ZERO,
+        egui::vec2(1200.0 / 1.5, 760.0 / 1.5),
+    ));
+    steps(&mut h, 3);
+    assert_eq!(h.state().layout.window, [1200.0, 760.0]);
+}
