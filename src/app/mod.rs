@@ -1133,7 +1133,8 @@ Get Mail"
 
     /// Rows in one page of the list.
     fn page_rows(&self) -> isize {
-        let window = self.layout.window[1];
+        // The window's height in the points its rows are laid out in.
+        let window = self.layout.window[1] / self.layout.zoom;
         ((window - 160.0) / 26.0).max(1.0) as isize
     }
 
