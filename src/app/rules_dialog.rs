@@ -206,201 +206,214 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let accounts: Vec<String> = app.config.accounts.iter().map(|a| a.name.clone()).collect();
     let fresh = app.dialog_fresh;
     modal(ctx, Dialog::Rules.id(), |ui| {
-        ui.set_max_width(620.0);
-        ui.heading(format!("Rules of {}", draft.account));
-        if accounts.len() > 1 {
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Account:");
-                for name in &accounts {
-                    if ui.selectable_label(*name == draft.account, name).clicked()
-                        && *name != draft.account
-                    {
-                        draft = RulesDraft::new(app, name);
-                    }
+        // Within the window, however small or zoomed in: the rules and the
+        // new rule's fields scroll, Add rule and Close stay in sight.
+        let screen = ui.ctx().content_rect();
+        ui.set_max_width(620.0_f32.min(screen.width() - 60.0).max(200.0));
+        let room = (screen.height() - 110.0).max(120.0);
+        egui::ScrollArea::vertical()
+            .id_salt("rules-scroll")
+            .max_height(room)
+            .show(ui, |ui| {
+                ui.heading(format!("Rules of {}", draft.account));
+                if accounts.len() > 1 {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label("Account:");
+                        for name in &accounts {
+                            if ui.selectable_label(*name == draft.account, name).clicked()
+                                && *name != draft.account
+                            {
+                                draft = RulesDraft::new(app, name);
+                            }
+                        }
+                    });
                 }
-            });
-        }
-        ui.label(
+                ui.label(
             "Rules decide from a message's headers, before its body is downloaded. The first \
 that matches decides; mail no rule matches is downloaded as the account says.",
         );
-        ui.add_space(6.0);
-        let on_server = draft.on_server.ready();
-        match on_server {
-            None => {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label("Reading what is on the server…");
-                });
-            }
-            Some(Err(e)) => {
-                ui.colored_label(ui.visuals().error_fg_color, e);
-            }
-            Some(Ok(_)) => {}
-        }
-        let known = on_server.and_then(|r| r.as_ref().ok());
+                ui.add_space(6.0);
+                let on_server = draft.on_server.ready();
+                match on_server {
+                    None => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("Reading what is on the server…");
+                        });
+                    }
+                    Some(Err(e)) => {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    Some(Ok(_)) => {}
+                }
+                let known = on_server.and_then(|r| r.as_ref().ok());
 
-        // The rules there are, each with what it matches now.
-        if rules.is_empty() {
-            ui.weak("No rules yet.");
-        }
-        let mut taken = vec![false; known.map_or(0, |k| k.messages.len())];
-        for rule in &rules {
-            let matched: Vec<&Known> = known
-                .map(|k| {
-                    k.messages
-                        .iter()
-                        .zip(taken.iter_mut())
-                        .filter(|(m, taken)| !**taken && rule.matches(&m.message))
-                        .map(|(m, taken)| {
-                            *taken = true;
-                            m
+                // The rules there are, each with what it matches now.
+                if rules.is_empty() {
+                    ui.weak("No rules yet.");
+                }
+                let mut taken = vec![false; known.map_or(0, |k| k.messages.len())];
+                for rule in &rules {
+                    let matched: Vec<&Known> = known
+                        .map(|k| {
+                            k.messages
+                                .iter()
+                                .zip(taken.iter_mut())
+                                .filter(|(m, taken)| !**taken && rule.matches(&m.message))
+                                .map(|(m, taken)| {
+                                    *taken = true;
+                                    m
+                                })
+                                .collect()
                         })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let acting = matched.iter().filter(|m| m.acts).count();
-            let armed =
-                known.is_some_and(|k| k.armed.get(rule.name.as_str()) == Some(&arming(rule)));
-            ui.separator();
-            ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(rule.name.as_str()).strong());
-                ui.label(format!("{} → {}", rule.conditions(), rule.action.words()));
-                if ui
-                    .add_enabled(
-                        draft.saving.is_none(),
-                        egui::Button::new(format!("Remove rule {}", rule.name)),
-                    )
-                    .clicked()
-                {
-                    remove = Some(rule.name.to_string());
-                }
-            });
-            if known.is_some() {
-                ui.label(format!(
-                    "Matches {} on the server; acts on {acting}",
-                    plural(matched.len(), "message", "messages")
-                ));
-                for m in matched.iter().take(SHOWN_MATCHES) {
-                    ui.weak(format!(
-                        "  {}{}",
-                        crate::reveal::field(&m.subject),
-                        if m.acts {
-                            ""
+                        .unwrap_or_default();
+                    let acting = matched.iter().filter(|m| m.acts).count();
+                    let armed = known
+                        .is_some_and(|k| k.armed.get(rule.name.as_str()) == Some(&arming(rule)));
+                    ui.separator();
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(RichText::new(rule.name.as_str()).strong());
+                        ui.label(format!("{} → {}", rule.conditions(), rule.action.words()));
+                        if ui
+                            .add_enabled(
+                                draft.saving.is_none(),
+                                egui::Button::new(format!("Remove rule {}", rule.name)),
+                            )
+                            .clicked()
+                        {
+                            remove = Some(rule.name.to_string());
+                        }
+                    });
+                    if known.is_some() {
+                        ui.label(format!(
+                            "Matches {} on the server; acts on {acting}",
+                            plural(matched.len(), "message", "messages")
+                        ));
+                        for m in matched.iter().take(SHOWN_MATCHES) {
+                            ui.weak(format!(
+                                "  {}{}",
+                                crate::reveal::field(&m.subject),
+                                if m.acts {
+                                    ""
+                                } else {
+                                    " (stored whole: left alone)"
+                                }
+                            ));
+                        }
+                        if matched.len() > SHOWN_MATCHES {
+                            ui.weak(format!("  …and {} more", matched.len() - SHOWN_MATCHES));
+                        }
+                    }
+                    if rule.action == RuleAction::Delete {
+                        if armed {
+                            ui.label(
+                                "Armed: it deletes what it matches, unread, at each Get Mail.",
+                            );
                         } else {
-                            " (stored whole: left alone)"
-                        }
-                    ));
-                }
-                if matched.len() > SHOWN_MATCHES {
-                    ui.weak(format!("  …and {} more", matched.len() - SHOWN_MATCHES));
-                }
-            }
-            if rule.action == RuleAction::Delete {
-                if armed {
-                    ui.label("Armed: it deletes what it matches, unread, at each Get Mail.");
-                } else {
-                    ui.label(
-                        "Not armed: it leaves what it matches on the server until you have \
+                            ui.label(
+                                "Not armed: it leaves what it matches on the server until you have \
 seen its matches above and armed it.",
-                    );
-                    let label = format!("Arm {}: delete what it matches", rule.name);
-                    if ui
-                        .add_enabled(
-                            known.is_some_and(|k| k.fetched) && draft.arming.is_none(),
-                            egui::Button::new(label),
-                        )
-                        .clicked()
-                    {
-                        arm = Some((rule.name.to_string(), arming(rule)));
+                            );
+                            let label = format!("Arm {}: delete what it matches", rule.name);
+                            if ui
+                                .add_enabled(
+                                    known.is_some_and(|k| k.fetched) && draft.arming.is_none(),
+                                    egui::Button::new(label),
+                                )
+                                .clicked()
+                            {
+                                arm = Some((rule.name.to_string(), arming(rule)));
+                            }
+                        }
                     }
                 }
-            }
-        }
 
-        // A new rule.
-        ui.separator();
-        ui.label(RichText::new("New rule").strong());
-        egui::Grid::new("new-rule").num_columns(2).show(ui, |ui| {
-            let text = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str| {
-                let l = ui.label(label);
-                ui.add(
-                    egui::TextEdit::singleline(value)
-                        .hint_text(hint)
-                        .desired_width(300.0),
-                )
-                .labelled_by(l.id);
-                ui.end_row();
-            };
-            text(ui, "Name", &mut draft.name, "spam");
-            text(ui, "From", &mut draft.from, "text in the sender");
-            text(ui, "To or Cc", &mut draft.to, "text in the recipients");
-            text(ui, "Subject", &mut draft.subject, "text in the subject");
-            text(ui, "Header", &mut draft.header, "X-Spam-Flag: YES");
-            text(ui, "Larger than (bytes)", &mut draft.larger_than, "");
-            text(ui, "Smaller than (bytes)", &mut draft.smaller_than, "");
-            ui.label("Action");
-            ui.horizontal_wrapped(|ui| {
-                for (action, label) in [
-                    (RuleAction::HeadersOnly, "Headers only"),
-                    (RuleAction::LeaveOnServer, "Leave on server"),
-                    (RuleAction::Delete, "Delete on server"),
-                    (RuleAction::Download, "Download"),
-                ] {
-                    ui.radio_value(&mut draft.action, action, label)
-                        .on_hover_text(action.words());
-                }
-            });
-            ui.end_row();
-        });
-        let typed = [
-            &draft.from,
-            &draft.to,
-            &draft.subject,
-            &draft.header,
-            &draft.larger_than,
-            &draft.smaller_than,
-        ]
-        .iter()
-        .any(|t| !t.trim().is_empty());
-        if typed {
-            match (draft.rule(false), known) {
-                (Ok(rule), Some(k)) => {
-                    // As it would be added: last, so what a rule above
-                    // matches is not its, and only what is not stored
-                    // whole is acted on.
-                    let (mut n, mut acting, mut before) = (0, 0, 0);
-                    for (m, taken) in k.messages.iter().zip(&taken) {
-                        if !rule.matches(&m.message) {
-                            continue;
+                // A new rule.
+                ui.separator();
+                ui.label(RichText::new("New rule").strong());
+                egui::Grid::new("new-rule").num_columns(2).show(ui, |ui| {
+                    let text = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str| {
+                        let l = ui.label(label);
+                        ui.add(
+                            egui::TextEdit::singleline(value)
+                                .hint_text(hint)
+                                .desired_width(300.0),
+                        )
+                        .labelled_by(l.id);
+                        ui.end_row();
+                    };
+                    text(ui, "Name", &mut draft.name, "spam");
+                    text(ui, "From", &mut draft.from, "text in the sender");
+                    text(ui, "To or Cc", &mut draft.to, "text in the recipients");
+                    text(ui, "Subject", &mut draft.subject, "text in the subject");
+                    text(ui, "Header", &mut draft.header, "X-Spam-Flag: YES");
+                    text(ui, "Larger than (bytes)", &mut draft.larger_than, "");
+                    text(ui, "Smaller than (bytes)", &mut draft.smaller_than, "");
+                    ui.label("Action");
+                    ui.horizontal_wrapped(|ui| {
+                        for (action, label) in [
+                            (RuleAction::HeadersOnly, "Headers only"),
+                            (RuleAction::LeaveOnServer, "Leave on server"),
+                            (RuleAction::Delete, "Delete on server"),
+                            (RuleAction::Download, "Download"),
+                        ] {
+                            ui.radio_value(&mut draft.action, action, label)
+                                .on_hover_text(action.words());
                         }
-                        if *taken {
-                            before += 1;
-                            continue;
+                    });
+                    ui.end_row();
+                });
+                let typed = [
+                    &draft.from,
+                    &draft.to,
+                    &draft.subject,
+                    &draft.header,
+                    &draft.larger_than,
+                    &draft.smaller_than,
+                ]
+                .iter()
+                .any(|t| !t.trim().is_empty());
+                if typed {
+                    match (draft.rule(false), known) {
+                        (Ok(rule), Some(k)) => {
+                            // As it would be added: last, so what a rule above
+                            // matches is not its, and only what is not stored
+                            // whole is acted on.
+                            let (mut n, mut acting, mut before) = (0, 0, 0);
+                            for (m, taken) in k.messages.iter().zip(&taken) {
+                                if !rule.matches(&m.message) {
+                                    continue;
+                                }
+                                if *taken {
+                                    before += 1;
+                                    continue;
+                                }
+                                n += 1;
+                                if m.acts {
+                                    acting += 1;
+                                }
+                            }
+                            let mut said = format!(
+                                "Would match {} on the server; would act on {acting}",
+                                plural(n, "message", "messages")
+                            );
+                            if before > 0 {
+                                said.push_str(&format!(
+                                    " ({before} more matched first by a rule above)"
+                                ));
+                            }
+                            ui.label(said);
                         }
-                        n += 1;
-                        if m.acts {
-                            acting += 1;
+                        (Ok(_), None) => {}
+                        (Err(e), _) => {
+                            ui.colored_label(ui.visuals().error_fg_color, e);
                         }
                     }
-                    let mut said = format!(
-                        "Would match {} on the server; would act on {acting}",
-                        plural(n, "message", "messages")
-                    );
-                    if before > 0 {
-                        said.push_str(&format!(" ({before} more matched first by a rule above)"));
-                    }
-                    ui.label(said);
                 }
-                (Ok(_), None) => {}
-                (Err(e), _) => {
+                if let Some(e) = &draft.error {
                     ui.colored_label(ui.visuals().error_fg_color, e);
                 }
-            }
-        }
-        if let Some(e) = &draft.error {
-            ui.colored_label(ui.visuals().error_fg_color, e);
-        }
+            });
         ui.add_space(6.0);
         ui.horizontal(|ui| {
             if ui

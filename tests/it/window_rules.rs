@@ -140,3 +140,40 @@ fn the_rules_editor_counts_matches_live_adds_removes_and_arms_and_deleted_mail_i
         app.view == View::All && app.rows.len() == 2
     });
 }
+
+/// Zoomed to 150 % in a laptop's window, the rules editor ran off the
+/// window's bottom and right, Add rule and Close with it: its contents
+/// scroll, and the buttons stay on the screen.
+#[test]
+fn the_rules_editor_keeps_its_buttons_on_a_small_or_zoomed_screen() {
+    let home = Pipit::new();
+    home.add_account_named("home", "1");
+    for (name, from) in [
+        ("one", "a@"),
+        ("two", "b@"),
+        ("three", "c@"),
+        ("four", "d@"),
+    ] {
+        home.ok(&["rules", "add", name, "--from", from, "--action", "delete"]);
+    }
+    let mut h = crate::support::window::window_sized(&home, egui::vec2(1200.0, 760.0));
+    steps(&mut h, 3);
+    for _ in 0..5 {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+        steps(&mut h, 2);
+    }
+    assert_eq!(h.ctx.zoom_factor(), 1.5);
+    h.get_by_label("Rules…").click();
+    wait(&mut h, "the dialog", |app| app.rules_dialog.is_some());
+    steps(&mut h, 6);
+    let screen = h.ctx.content_rect();
+    for label in ["Add rule", "Close"] {
+        let rect = h
+            .get_by_role_and_label(egui::accesskit::Role::Button, label)
+            .rect();
+        assert!(
+            screen.contains_rect(rect),
+            "{label} at {rect:?}, off the screen {screen:?}"
+        );
+    }
+}
