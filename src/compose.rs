@@ -94,6 +94,12 @@ fn recipients(fields: &ReplyFields, kind: Kind, own: &[&str]) -> (Vec<String>, V
     let mut take = |list: &[Mailbox], into: &mut Vec<String>, skip_own: bool| {
         for m in list {
             let key = m.address.to_lowercase();
+            // A line break (even a bare CR) in an address would let a
+            // composer that writes it into a header add a header: no
+            // mail goes to such an address anyway.
+            if m.address.chars().any(char::is_control) {
+                continue;
+            }
             if (skip_own && own.contains(&key)) || seen.contains(&key) {
                 continue;
             }
@@ -141,11 +147,15 @@ pub fn subject(original: &str, kind: Kind) -> String {
     let mark = if kind == Kind::Forward { "Fwd" } else { "Re" };
     // A header field is one line: a line break (from an encoded word)
     // would end it in the composer.
-    let rest: String = rest
-        .chars()
+    format!("{mark}: {}", one_line(rest))
+}
+
+/// `text` on one line: each control character (a line break from an
+/// encoded word) a space.
+fn one_line(text: &str) -> String {
+    text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!("{mark}: {rest}")
+        .collect()
 }
 
 /// The References of a reply: the message's own, then its Message-ID
@@ -185,8 +195,8 @@ fn sender_name(fields: &ReplyFields) -> String {
     match fields.from.first() {
         Some(Mailbox {
             name: Some(name), ..
-        }) => name.clone(),
-        Some(m) => m.address.clone(),
+        }) => one_line(name),
+        Some(m) => one_line(&m.address),
         None => "the sender".into(),
     }
 }
@@ -195,7 +205,10 @@ fn sender_name(fields: &ReplyFields) -> String {
 fn quoted(fields: &ReplyFields, text: &str) -> String {
     let mut body = match &fields.date {
         Some(date) => format!("On {date}, {} wrote:\n", sender_name(fields)),
-        None => format!("{} wrote:\n", capitalized(&sender_name(fields))),
+        // A name or an address stays as written; only the stand-in is
+        // capitalized.
+        None if fields.from.is_empty() => "The sender wrote:\n".to_string(),
+        None => format!("{} wrote:\n", sender_name(fields)),
     };
     for line in text.trim_end().lines() {
         let line = line.trim_end_matches('\r');
@@ -221,6 +234,7 @@ fn forwarded(fields: &ReplyFields, text: &str) -> String {
                 Some(name) => format!("{name} <{}>", m.address),
                 None => m.address.clone(),
             })
+            .map(|m| one_line(&m))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -230,8 +244,11 @@ fn forwarded(fields: &ReplyFields, text: &str) -> String {
             body.push_str(&format!("{name}: {value}\n"));
         }
     };
-    line("Subject", &fields.subject);
-    line("Date", fields.date.as_deref().unwrap_or_default());
+    line("Subject", &one_line(&fields.subject));
+    line(
+        "Date",
+        &one_line(fields.date.as_deref().unwrap_or_default()),
+    );
     line("From", &list(&fields.from));
     line("Reply-To", &list(&fields.reply_to));
     line("To", &list(&fields.to));
@@ -240,14 +257,6 @@ fn forwarded(fields: &ReplyFields, text: &str) -> String {
     body.push_str(text.trim_end());
     body.push('\n');
     body
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// Every line break as CRLF, as RFC 6068 wants them in a body.
@@ -627,5 +636,44 @@ The text.\r\n"
         // Well within: not cut.
         let m = mailto(&message(), &"a".repeat(1000), Kind::Reply, &[]);
         assert!(!m.shortened);
+    }
+
+    #[test]
+    fn an_address_with_a_line_break_is_left_out_and_the_body_keeps_one_line_each() {
+        let mut f = message();
+        f.from = vec![mb(None, "a\rBcc: evil@example.com")];
+        f.reply_to = Vec::new();
+        let m = mailto(&f, "text", Kind::Reply, &[]);
+        well_formed(&m.uri);
+        assert_eq!(to_part(&m.uri), "");
+        // Reply All keeps the others.
+        let m = mailto(&f, "text", Kind::ReplyAll, &[]);
+        assert_eq!(to_part(&m.uri), "me@example.net,bob@example.com");
+        // The attribution and the forwarded block: one line each, no
+        // line that passes for a header.
+        let mut f = message();
+        f.from = vec![mb(
+            Some("Jane\r\nBcc: evil@example.com"),
+            "jane@example.org",
+        )];
+        f.subject = "Hi\r\nBcc: evil@example.com".into();
+        let body = field(&mailto(&f, "text", Kind::Reply, &[]).uri, "body").unwrap();
+        assert!(!body.contains("\r\nBcc"), "{body:?}");
+        let body = field(&mailto(&f, "text", Kind::Forward, &[]).uri, "body").unwrap();
+        assert!(!body.contains("\r\nBcc"), "{body:?}");
+        assert!(
+            body.contains("Subject: Hi  Bcc: evil@example.com\r\n"),
+            "{body:?}"
+        );
+    }
+
+    #[test]
+    fn an_address_in_the_attribution_stays_as_written() {
+        let f = ReplyFields {
+            from: vec![mb(None, "ann@example.org")],
+            ..ReplyFields::default()
+        };
+        let body = field(&mailto(&f, "x", Kind::Reply, &[]).uri, "body").unwrap();
+        assert_eq!(body, "ann@example.org wrote:\r\n> x\r\n");
     }
 }

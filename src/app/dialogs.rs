@@ -300,33 +300,43 @@ fn ui_help(ctx: &egui::Context, app: &mut PipitApp) {
         ui.set_max_width(520.0);
         ui.heading("Keyboard shortcuts");
         ui.add_space(4.0);
-        egui::Grid::new("shortcuts")
-            .num_columns(2)
-            .striped(true)
+        // The list scrolls in what the window leaves above Close, so Close
+        // stays in sight in a small or zoomed-in window.
+        let room = ui.ctx().content_rect().height() - 160.0;
+        egui::ScrollArea::vertical()
+            .id_salt("shortcuts-scroll")
+            .max_height(room.max(120.0))
             .show(ui, |ui| {
-                for command in UiCommand::ALL {
-                    let keys = command.keys_text();
-                    if keys.is_empty() || matches!(command, UiCommand::View(n) if n > 0) {
-                        continue;
-                    }
-                    let keys = match command {
-                        UiCommand::View(_) => "Ctrl+1 … Ctrl+9".to_string(),
-                        _ => keys,
-                    };
-                    ui.label(RichText::new(keys).strong());
-                    ui.label(match command {
-                        UiCommand::View(_) => "Show All mail, an account, On server or Trash",
-                        UiCommand::Delete => {
-                            "Move to Trash; in Trash, or for a message only on the server, \
+                egui::Grid::new("shortcuts")
+                    .num_columns(2)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for command in UiCommand::ALL {
+                            let keys = command.keys_text();
+                            if keys.is_empty() || matches!(command, UiCommand::View(n) if n > 0) {
+                                continue;
+                            }
+                            let keys = match command {
+                                UiCommand::View(_) => "Ctrl+1 … Ctrl+9".to_string(),
+                                _ => keys,
+                            };
+                            ui.label(RichText::new(keys).strong());
+                            ui.label(match command {
+                                UiCommand::View(_) => {
+                                    "Show All mail, an account, On server or Trash"
+                                }
+                                UiCommand::Delete => {
+                                    "Move to Trash; in Trash, or for a message only on the server, \
 delete for good (after asking)"
+                                }
+                                c => c.label(),
+                            });
+                            ui.end_row();
                         }
-                        c => c.label(),
+                        ui.label(RichText::new("Tab, Shift+Tab").strong());
+                        ui.label("Move between buttons and fields (the focused one is outlined)");
+                        ui.end_row();
                     });
-                    ui.end_row();
-                }
-                ui.label(RichText::new("Tab, Shift+Tab").strong());
-                ui.label("Move between buttons and fields (the focused one is outlined)");
-                ui.end_row();
             });
         ui.add_space(8.0);
         let button = default_button(ui, "Close");

@@ -519,7 +519,14 @@ impl PipitApp {
             self.run_command(command);
         }
         if let Some(rect) = ctx.input(|i| i.viewport().inner_rect) {
-            self.layout.window = [rect.width().round(), rect.height().round()];
+            // The window system's size is in zoomed points; the window
+            // opens at a size in unzoomed ones (it shrank by the zoom at
+            // each start).
+            let zoom = ctx.zoom_factor();
+            self.layout.window = [
+                (rect.width() * zoom).round(),
+                (rect.height() * zoom).round(),
+            ];
         }
 
         let width = ui.available_width();
@@ -1094,6 +1101,9 @@ Get Mail"
     /// opener is given a moment to say it failed). Pipit does not send.
     pub fn compose(&mut self, kind: crate::compose::Kind) {
         let Some(opened) = self.answerable() else {
+            // Only a key gets here (the buttons are shown only above a
+            // message they can answer); Ctrl+R was Get Mail once.
+            self.say(words::NOTHING_TO_ANSWER);
             return;
         };
         // The user's own addresses: every account's user that is one.
@@ -1123,7 +1133,8 @@ Get Mail"
 
     /// Rows in one page of the list.
     fn page_rows(&self) -> isize {
-        let window = self.layout.window[1];
+        // The window's height in the points its rows are laid out in.
+        let window = self.layout.window[1] / self.layout.zoom;
         ((window - 160.0) / 26.0).max(1.0) as isize
     }
 

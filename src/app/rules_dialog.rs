@@ -113,6 +113,9 @@ pub struct RulesDraft {
     arming: Option<Promise<Result<(String, String), String>>>,
     /// The config being written, after this change.
     saving: Option<(Change, Promise<Result<Config, String>>)>,
+    /// Edit was pressed: the form scrolls into sight in the next frame
+    /// (below a long list of rules it would be out of sight).
+    show_form: bool,
 }
 
 /// Runs `job` off the UI thread; the window repaints when it is done.
@@ -172,6 +175,7 @@ impl RulesDraft {
             on_server: load(app, account.to_string()),
             arming: None,
             saving: None,
+            show_form: false,
         }
     }
 
@@ -197,6 +201,7 @@ impl RulesDraft {
         self.smaller_than = number(rule.smaller_than);
         self.action = rule.action;
         self.error = None;
+        self.show_form = true;
     }
 
     /// Empties the form, for a new rule.
@@ -354,230 +359,269 @@ pub fn ui(ctx: &egui::Context, app: &mut PipitApp) {
     let accounts: Vec<String> = app.config.accounts.iter().map(|a| a.name.clone()).collect();
     let fresh = app.dialog_fresh;
     modal(ctx, Dialog::Rules.id(), |ui| {
-        ui.set_max_width(620.0);
-        ui.heading(format!("Rules of {}", draft.account));
-        if accounts.len() > 1 {
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Account:");
-                for name in &accounts {
-                    if ui.selectable_label(*name == draft.account, name).clicked()
-                        && *name != draft.account
-                    {
-                        draft = RulesDraft::new(app, name);
-                    }
-                }
-            });
-        }
-        ui.label(
-            "Rules decide from a message's headers, before its body is downloaded. The first \
-that matches decides; mail no rule matches is downloaded as the account says.",
-        );
-        ui.add_space(6.0);
-        let on_server = draft.on_server.ready();
-        match on_server {
-            None => {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label("Reading what is on the server…");
-                });
-            }
-            Some(Err(e)) => {
-                ui.colored_label(ui.visuals().error_fg_color, e);
-            }
-            Some(Ok(_)) => {}
-        }
-        let known = on_server.and_then(|r| r.as_ref().ok());
-
-        // The rules there are, each with what it matches now.
-        if rules.is_empty() {
-            ui.weak("No rules yet.");
-        }
-        let mut taken = vec![false; known.map_or(0, |k| k.messages.len())];
-        let count = rules.iter().count();
-        for (index, rule) in rules.iter().enumerate() {
-            let matched: Vec<&Known> = known
-                .map(|k| {
-                    k.messages
-                        .iter()
-                        .zip(taken.iter_mut())
-                        .filter(|(m, taken)| !**taken && rule.matches(&m.message))
-                        .map(|(m, taken)| {
-                            *taken = true;
-                            m
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let acting = matched.iter().filter(|m| m.acts).count();
-            let armed =
-                known.is_some_and(|k| k.armed.get(rule.name.as_str()) == Some(&arming(rule)));
-            ui.separator();
-            ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(rule.name.as_str()).strong());
-                ui.label(format!("{} → {}", rule.conditions(), rule.action.words()));
-            });
-            ui.horizontal_wrapped(|ui| {
-                let idle = draft.saving.is_none();
-                let editing = draft.editing.as_deref() == Some(rule.name.as_str());
-                if ui
-                    .add_enabled(
-                        idle && !editing,
-                        egui::Button::new(format!("Edit rule {}", rule.name)),
-                    )
-                    .clicked()
-                {
-                    edit = Some(rule.clone());
-                }
-                let order = "The first rule that matches decides. A deleting rule that \
-changes place, or that a rule passes, is no longer armed until you arm it again.";
-                if ui
-                    .add_enabled(
-                        idle && index > 0,
-                        egui::Button::new(format!("Move {} up", rule.name)),
-                    )
-                    .on_hover_text(order)
-                    .clicked()
-                {
-                    change = Some(Change::Move(rule.name.to_string(), true));
-                }
-                if ui
-                    .add_enabled(
-                        idle && index + 1 < count,
-                        egui::Button::new(format!("Move {} down", rule.name)),
-                    )
-                    .on_hover_text(order)
-                    .clicked()
-                {
-                    change = Some(Change::Move(rule.name.to_string(), false));
-                }
-                if ui
-                    .add_enabled(
-                        idle,
-                        egui::Button::new(format!("Remove rule {}", rule.name)),
-                    )
-                    .clicked()
-                {
-                    change = Some(Change::Remove(rule.name.to_string()));
-                }
-            });
-            if known.is_some() {
-                ui.label(format!(
-                    "Matches {} on the server; acts on {acting}",
-                    plural(matched.len(), "message", "messages")
-                ));
-                for m in matched.iter().take(SHOWN_MATCHES) {
-                    ui.weak(format!(
-                        "  {}{}",
-                        crate::reveal::field(&m.subject),
-                        if m.acts {
-                            ""
-                        } else {
-                            " (stored whole: left alone)"
+        // Within the window, however small or zoomed in: the rules and the
+        // rule's fields scroll, the buttons and Close stay in sight.
+        let screen = ui.ctx().content_rect();
+        ui.set_max_width(620.0_f32.min(screen.width() - 60.0).max(200.0));
+        let room = (screen.height() - 110.0).max(120.0);
+        egui::ScrollArea::vertical()
+            .id_salt("rules-scroll")
+            .max_height(room)
+            .show(ui, |ui| {
+                ui.heading(format!("Rules of {}", draft.account));
+                if accounts.len() > 1 {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label("Account:");
+                        for name in &accounts {
+                            if ui.selectable_label(*name == draft.account, name).clicked()
+                                && *name != draft.account
+                            {
+                                draft = RulesDraft::new(app, name);
+                            }
                         }
-                    ));
+                    });
                 }
-                if matched.len() > SHOWN_MATCHES {
-                    ui.weak(format!("  …and {} more", matched.len() - SHOWN_MATCHES));
+                ui.label(
+                "Rules decide from a message's headers, before its body is downloaded. The first \
+that matches decides; mail no rule matches is downloaded as the account says.",
+            );
+                ui.add_space(6.0);
+                let on_server = draft.on_server.ready();
+                match on_server {
+                    None => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("Reading what is on the server…");
+                        });
+                    }
+                    Some(Err(e)) => {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    Some(Ok(_)) => {}
                 }
-            }
-            if rule.action == RuleAction::Delete {
-                if armed {
-                    ui.label("Armed: it deletes what it matches, unread, at each Get Mail.");
-                } else {
-                    ui.label(
-                        "Not armed: it leaves what it matches on the server until you have \
+                let known = on_server.and_then(|r| r.as_ref().ok());
+
+                // The rules there are, each with what it matches now.
+                if rules.is_empty() {
+                    ui.weak("No rules yet.");
+                }
+                let mut taken = vec![false; known.map_or(0, |k| k.messages.len())];
+                let count = rules.iter().count();
+                for (index, rule) in rules.iter().enumerate() {
+                    let matched: Vec<&Known> = known
+                        .map(|k| {
+                            k.messages
+                                .iter()
+                                .zip(taken.iter_mut())
+                                .filter(|(m, taken)| !**taken && rule.matches(&m.message))
+                                .map(|(m, taken)| {
+                                    *taken = true;
+                                    m
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let acting = matched.iter().filter(|m| m.acts).count();
+                    let armed = known
+                        .is_some_and(|k| k.armed.get(rule.name.as_str()) == Some(&arming(rule)));
+                    ui.separator();
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(RichText::new(rule.name.as_str()).strong());
+                        ui.label(format!("{} → {}", rule.conditions(), rule.action.words()));
+                    });
+                    ui.horizontal_wrapped(|ui| {
+                        let idle = draft.saving.is_none();
+                        let editing = draft.editing.as_deref() == Some(rule.name.as_str());
+                        if ui
+                            .add_enabled(
+                                idle && !editing,
+                                egui::Button::new(format!("Edit rule {}", rule.name)),
+                            )
+                            .clicked()
+                        {
+                            edit = Some(rule.clone());
+                        }
+                        let order = "The first rule that matches decides. A deleting rule that \
+changes place, or that a rule passes, is no longer armed until you arm it again.";
+                        if ui
+                            .add_enabled(
+                                idle && index > 0,
+                                egui::Button::new(format!("Move {} up", rule.name)),
+                            )
+                            .on_hover_text(order)
+                            .clicked()
+                        {
+                            change = Some(Change::Move(rule.name.to_string(), true));
+                        }
+                        if ui
+                            .add_enabled(
+                                idle && index + 1 < count,
+                                egui::Button::new(format!("Move {} down", rule.name)),
+                            )
+                            .on_hover_text(order)
+                            .clicked()
+                        {
+                            change = Some(Change::Move(rule.name.to_string(), false));
+                        }
+                        if ui
+                            .add_enabled(
+                                idle,
+                                egui::Button::new(format!("Remove rule {}", rule.name)),
+                            )
+                            .clicked()
+                        {
+                            change = Some(Change::Remove(rule.name.to_string()));
+                        }
+                    });
+                    if known.is_some() {
+                        ui.label(format!(
+                            "Matches {} on the server; acts on {acting}",
+                            plural(matched.len(), "message", "messages")
+                        ));
+                        for m in matched.iter().take(SHOWN_MATCHES) {
+                            ui.weak(format!(
+                                "  {}{}",
+                                crate::reveal::field(&m.subject),
+                                if m.acts {
+                                    ""
+                                } else {
+                                    " (stored whole: left alone)"
+                                }
+                            ));
+                        }
+                        if matched.len() > SHOWN_MATCHES {
+                            ui.weak(format!("  …and {} more", matched.len() - SHOWN_MATCHES));
+                        }
+                    }
+                    if rule.action == RuleAction::Delete {
+                        if armed {
+                            ui.label(
+                                "Armed: it deletes what it matches, unread, at each Get Mail.",
+                            );
+                        } else {
+                            ui.label(
+                                "Not armed: it leaves what it matches on the server until you have \
 seen its matches above and armed it.",
-                    );
-                    let label = format!("Arm {}: delete what it matches", rule.name);
-                    if ui
-                        .add_enabled(
-                            known.is_some_and(|k| k.fetched) && draft.arming.is_none(),
-                            egui::Button::new(label),
-                        )
-                        .clicked()
-                    {
-                        arm = Some((rule.name.to_string(), arming(rule)));
+                            );
+                            let label = format!("Arm {}: delete what it matches", rule.name);
+                            if ui
+                                .add_enabled(
+                                    known.is_some_and(|k| k.fetched) && draft.arming.is_none(),
+                                    egui::Button::new(label),
+                                )
+                                .clicked()
+                            {
+                                arm = Some((rule.name.to_string(), arming(rule)));
+                            }
+                        }
                     }
                 }
-            }
-        }
 
-        if let Some(notice) = &draft.notice {
-            ui.separator();
-            ui.colored_label(ui.visuals().warn_fg_color, notice);
-        }
+                if let Some(notice) = &draft.notice {
+                    ui.separator();
+                    ui.colored_label(ui.visuals().warn_fg_color, notice);
+                }
 
-        // A new rule, or the rule being edited.
-        ui.separator();
-        let heading = match &draft.editing {
-            Some(name) => format!("Editing {name}"),
-            None => "New rule".to_string(),
-        };
-        ui.label(RichText::new(heading).strong());
-        egui::Grid::new("new-rule").num_columns(2).show(ui, |ui| {
-            let text = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str| {
-                let l = ui.label(label);
-                ui.add(
-                    egui::TextEdit::singleline(value)
-                        .hint_text(hint)
-                        .desired_width(300.0),
-                )
-                .labelled_by(l.id);
-                ui.end_row();
-            };
-            text(ui, "Name", &mut draft.name, "spam");
-            text(ui, "From", &mut draft.from, "text in the sender");
-            text(ui, "To or Cc", &mut draft.to, "text in the recipients");
-            text(ui, "Subject", &mut draft.subject, "text in the subject");
-            text(ui, "Header", &mut draft.header, "X-Spam-Flag: YES");
-            text(ui, "Larger than (bytes)", &mut draft.larger_than, "");
-            text(ui, "Smaller than (bytes)", &mut draft.smaller_than, "");
-            ui.label("Action");
-            ui.horizontal_wrapped(|ui| {
-                for (action, label) in [
-                    (RuleAction::HeadersOnly, "Headers only"),
-                    (RuleAction::LeaveOnServer, "Leave on server"),
-                    (RuleAction::Delete, "Delete on server"),
-                    (RuleAction::Download, "Download"),
-                ] {
-                    ui.radio_value(&mut draft.action, action, label)
-                        .on_hover_text(action.words());
+                // A new rule, or the rule being edited.
+                ui.separator();
+                let heading = match &draft.editing {
+                    Some(name) => format!("Editing {name}"),
+                    None => "New rule".to_string(),
+                };
+                let heading = ui.label(RichText::new(heading).strong());
+                if std::mem::take(&mut draft.show_form) {
+                    heading.scroll_to_me(Some(egui::Align::TOP));
                 }
-            });
-            ui.end_row();
-        });
-        let typed = [
-            &draft.from,
-            &draft.to,
-            &draft.subject,
-            &draft.header,
-            &draft.larger_than,
-            &draft.smaller_than,
-        ]
-        .iter()
-        .any(|t| !t.trim().is_empty());
-        if typed {
-            match (draft.rule(false), known) {
-                (Ok(rule), Some(k)) => {
-                    let n = k
-                        .messages
-                        .iter()
-                        .filter(|m| rule.matches(&m.message))
-                        .count();
-                    ui.label(format!(
-                        "Would match {} on the server",
-                        plural(n, "message", "messages")
-                    ));
+                egui::Grid::new("new-rule").num_columns(2).show(ui, |ui| {
+                    let text = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str| {
+                        let l = ui.label(label);
+                        ui.add(
+                            egui::TextEdit::singleline(value)
+                                .hint_text(hint)
+                                .desired_width(300.0),
+                        )
+                        .labelled_by(l.id);
+                        ui.end_row();
+                    };
+                    text(ui, "Name", &mut draft.name, "spam");
+                    text(ui, "From", &mut draft.from, "text in the sender");
+                    text(ui, "To or Cc", &mut draft.to, "text in the recipients");
+                    text(ui, "Subject", &mut draft.subject, "text in the subject");
+                    text(ui, "Header", &mut draft.header, "X-Spam-Flag: YES");
+                    text(ui, "Larger than (bytes)", &mut draft.larger_than, "");
+                    text(ui, "Smaller than (bytes)", &mut draft.smaller_than, "");
+                    ui.label("Action");
+                    ui.horizontal_wrapped(|ui| {
+                        for (action, label) in [
+                            (RuleAction::HeadersOnly, "Headers only"),
+                            (RuleAction::LeaveOnServer, "Leave on server"),
+                            (RuleAction::Delete, "Delete on server"),
+                            (RuleAction::Download, "Download"),
+                        ] {
+                            ui.radio_value(&mut draft.action, action, label)
+                                .on_hover_text(action.words());
+                        }
+                    });
+                    ui.end_row();
+                });
+                let typed = [
+                    &draft.from,
+                    &draft.to,
+                    &draft.subject,
+                    &draft.header,
+                    &draft.larger_than,
+                    &draft.smaller_than,
+                ]
+                .iter()
+                .any(|t| !t.trim().is_empty());
+                if typed {
+                    match (draft.rule(false), known) {
+                        (Ok(rule), Some(k)) => {
+                            // As the rule would stand: what a rule above it matches
+                            // is not its (the first that matches decides), and only
+                            // what is not stored whole is acted on.
+                            let above: Vec<&Rule> = match &draft.editing {
+                                Some(name) => rules
+                                    .iter()
+                                    .take_while(|r| r.name.as_str() != name.as_str())
+                                    .collect(),
+                                None => rules.iter().collect(),
+                            };
+                            let (mut n, mut acting, mut before) = (0, 0, 0);
+                            for m in &k.messages {
+                                if !rule.matches(&m.message) {
+                                    continue;
+                                }
+                                if above.iter().any(|r| r.matches(&m.message)) {
+                                    before += 1;
+                                    continue;
+                                }
+                                n += 1;
+                                if m.acts {
+                                    acting += 1;
+                                }
+                            }
+                            let mut said = format!(
+                                "Would match {} on the server; would act on {acting}",
+                                plural(n, "message", "messages")
+                            );
+                            if before > 0 {
+                                said.push_str(&format!(
+                                    " ({before} more matched first by a rule above)"
+                                ));
+                            }
+                            ui.label(said);
+                        }
+                        (Ok(_), None) => {}
+                        (Err(e), _) => {
+                            ui.colored_label(ui.visuals().error_fg_color, e);
+                        }
+                    }
                 }
-                (Ok(_), None) => {}
-                (Err(e), _) => {
+                if let Some(e) = &draft.error {
                     ui.colored_label(ui.visuals().error_fg_color, e);
                 }
-            }
-        }
-        if let Some(e) = &draft.error {
-            ui.colored_label(ui.visuals().error_fg_color, e);
-        }
+            });
         ui.add_space(6.0);
         ui.horizontal(|ui| {
             let label = if draft.editing.is_some() {

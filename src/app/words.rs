@@ -7,6 +7,11 @@ use crate::net::{NetError, Security};
 use crate::secrets::SecretError;
 use crate::sync::FetchError;
 
+/// Reply, Reply All or Forward's key with no message to answer (Ctrl+R
+/// was Get Mail before it was Reply).
+pub const NOTHING_TO_ANSWER: &str = "Reply, Reply All and Forward answer a downloaded message: \
+open one first. Get Mail is F5.";
+
 /// A failure as the window shows it: a headline, what to do, and the detail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Said {

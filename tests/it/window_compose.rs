@@ -426,3 +426,77 @@ fn window_compose_a_message_files_window_takes_the_profiles_look_and_addresses()
         "{uri}"
     );
 }
+
+/// Zoomed in (or in a small window), the shortcuts F1 lists scroll, and
+/// Close stays on the screen: at 150 % in an 800-point-tall window the list
+/// ran off the bottom, Close with it.
+#[test]
+fn window_zoom_the_shortcuts_list_keeps_close_on_the_screen() {
+    let home = with_account();
+    let mut h = crate::support::window::window_sized(&home, egui::vec2(1200.0, 760.0));
+    steps(&mut h, 2);
+    for _ in 0..5 {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+        steps(&mut h, 2);
+    }
+    assert_eq!(h.ctx.zoom_factor(), 1.5);
+    h.key_press(egui::Key::F1);
+    steps(&mut h, 6);
+    let screen = h.ctx.content_rect();
+    let close = h
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Close")
+        .rect();
+    assert!(
+        close.bottom() <= screen.bottom() + 0.5,
+        "Close at {close:?}, off the screen {screen:?}"
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Close")
+        .click();
+    steps(&mut h, 3);
+    assert!(!h.state().show_help);
+}
+
+/// Ctrl+R was Get Mail before it was Reply: with no message to answer it
+/// says so, and where Get Mail went, instead of doing nothing.
+#[test]
+fn window_compose_ctrl_r_with_nothing_to_answer_says_where_get_mail_went() {
+    let home = with_account();
+    let mut h = window(&home);
+    steps(&mut h, 3);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::R);
+    steps(&mut h, 3);
+    let notice = h.state().notice.as_ref().map(|n| n.text.clone());
+    assert!(
+        notice
+            .as_deref()
+            .is_some_and(|t| t.contains("Get Mail is F5")),
+        "{notice:?}"
+    );
+    assert!(h.state().fetching.is_empty(), "Ctrl+R is not Get Mail");
+}
+
+/// The window's size is remembered as the window system has it, not in
+/// zoomed points: zoomed to 150 %, a 1200 × 760 window was saved as
+/// 800 × 507 and opened that small, smaller again at each start.
+#[test]
+fn window_zoom_the_remembered_window_size_does_not_shrink_by_the_zoom() {
+    let home = with_account();
+    let mut h = window(&home);
+    steps(&mut h, 2);
+    for _ in 0..5 {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+        steps(&mut h, 2);
+    }
+    assert_eq!(h.ctx.zoom_factor(), 1.5);
+    // As egui-winit reports a 1200 × 760 window at 150 %: in zoomed points.
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .inner_rect = Some(egui::Rect::from_min_size(
+        egui::Pos2::ZERO,
+        egui::vec2(1200.0 / 1.5, 760.0 / 1.5),
+    ));
+    steps(&mut h, 3);
+    assert_eq!(h.state().layout.window, [1200.0, 760.0]);
+}

@@ -117,3 +117,41 @@ fn window_list_an_idle_window_asks_for_no_frame() {
         );
     }
 }
+
+/// Page Down moves by the rows the window shows at its zoom: the window's
+/// size is remembered unzoomed, and its rows are laid out zoomed.
+#[test]
+fn window_list_page_down_moves_a_page_at_the_zoom() {
+    let home = Pipit::new();
+    home.add_account_named("home", "1");
+    stored(&home, 100);
+    let mut h = window(&home);
+    wait(&mut h, "the whole list", |app| {
+        app.rows_loaded && app.rows.len() == 100
+    });
+    for _ in 0..5 {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+        h.step();
+        h.step();
+    }
+    assert_eq!(h.ctx.zoom_factor(), 1.5);
+    // As egui-winit reports a 1200 × 760 window at 150 %: in zoomed points.
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .inner_rect = Some(egui::Rect::from_min_size(
+        egui::Pos2::ZERO,
+        egui::vec2(1200.0 / 1.5, 760.0 / 1.5),
+    ));
+    h.step();
+    h.step();
+    assert_eq!(h.state().layout.window, [1200.0, 760.0]);
+    let first = h.state().rows.id(0).unwrap();
+    h.state_mut().select(first);
+    h.step();
+    h.state_mut().run_command(UiCommand::PageDown);
+    h.step();
+    // (760 / 1.5 - 160) / 26 rows: 13, not the 23 of an unzoomed window.
+    assert_eq!(h.state().selected, h.state().rows.id(13));
+}
