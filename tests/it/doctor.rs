@@ -544,3 +544,23 @@ fn doctor_still_examines_tls_when_the_login_is_refused() {
     );
     assert_eq!(status(&report, "auth"), "skip");
 }
+
+#[test]
+fn doctor_says_where_the_session_broke_when_a_small_message_cannot_be_read() {
+    // LIST says the message is small; RETR streams without end. The check
+    // that read it fails with what broke, not "skip: the doctor reads none
+    // over 65536" for a 101-octet message.
+    let (server, pipit) = fake(
+        Faults {
+            endless_retr: Some(1),
+            ..Faults::well_behaved()
+        },
+        "plain",
+    );
+    let (code, report) = doctor(&pipit, &[]);
+    assert_eq!(code, 7, "{report:#}");
+    assert_eq!(status(&report, "list-size"), "fail", "{report:#}");
+    let d = detail(&report, "list-size");
+    assert!(d.starts_with("the session broke here: "), "{d}");
+    read_only(&server, 1);
+}
