@@ -12,7 +12,7 @@ use super::{CHECKS, Check, Report, Server, listing, message, protocol, transport
 use crate::config::{Account, Policy};
 use crate::net::{Fingerprint, NetError, Security, Session, TlsDetails, certificate, tls};
 use crate::pop3::listing::parse_list;
-use crate::pop3::{Capabilities, Command, Reply};
+use crate::pop3::{Capabilities, Command, Limits, Reply};
 use crate::secrets::Password;
 use crate::sync::{Ahead, ErrorKind, FetchError, connect_and_authenticate};
 
@@ -25,6 +25,25 @@ const TOP_LINES: u32 = 3;
 const CANDIDATES: usize = 4;
 /// Commands sent together to try pipelining.
 const BURST: usize = 8;
+
+/// The doctor's bounds on replies: a fetch's, but for a message (RETR, or
+/// TOP of the whole) no more than twice [`SMALL`], so a server whose LIST
+/// says small while RETR streams on is cut off there, not at a fetch's
+/// 64 MiB (for each of the few messages it reads).
+fn limits() -> Limits {
+    Limits {
+        message: 2 * SMALL as usize,
+        ..Limits::default()
+    }
+}
+
+/// How the doctor logs in: nothing sent ahead, its own bounds.
+fn ahead() -> Ahead {
+    Ahead {
+        limits: Some(limits()),
+        ..Ahead::default()
+    }
+}
 
 /// Examines the server of `account`, logging in with `password`. `policy`
 /// is the account's, when it is a saved account (EXPIRE is judged by it).
@@ -42,7 +61,7 @@ pub fn examine(account: &Account, password: &Password, policy: Option<Policy>) -
         loopback: loopback(&account.host, account.port),
         policy,
     };
-    let skipped = match connect_and_authenticate(account, password, &mut |_| {}, Ahead::default()) {
+    let skipped = match connect_and_authenticate(account, password, &mut |_| {}, ahead()) {
         Ok(session) => exam.transact(session, password),
         Err(e) => exam.not_opened(e),
     };
@@ -494,7 +513,7 @@ impl Exam<'_> {
             ));
             return;
         }
-        let again = connect_and_authenticate(self.account, password, &mut |_| {}, Ahead::default())
+        let again = connect_and_authenticate(self.account, password, &mut |_| {}, ahead())
             .and_then(|mut s| {
                 let reply = s.command(&Command::Uidl(None))?;
                 let _ = s.command(&Command::Quit);

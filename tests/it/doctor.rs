@@ -562,5 +562,13 @@ fn doctor_says_where_the_session_broke_when_a_small_message_cannot_be_read() {
     assert_eq!(status(&report, "list-size"), "fail", "{report:#}");
     let d = detail(&report, "list-size");
     assert!(d.starts_with("the session broke here: "), "{d}");
+    // And it stopped near its own bound for a small message, not at a
+    // fetch's 64 MiB.
+    let limit: usize = d
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .max()
+        .unwrap_or_else(|| panic!("no limit named: {d}"));
+    assert!(limit <= 256 * 1024, "read up to {limit} bytes: {d}");
     read_only(&server, 1);
 }
