@@ -188,7 +188,10 @@ impl Exam<'_> {
             None,
         ));
         let mut step = "capa";
-        let mut seen = Seen::default();
+        let mut seen = Seen {
+            deletes_retrieved: deletes_retrieved(before.as_ref()),
+            ..Seen::default()
+        };
         let result = self.walk(&mut session, &mut step, &mut seen);
         // Judge what was seen, whatever stopped the walk.
         let after = seen.after.clone().flatten();
@@ -279,6 +282,7 @@ impl Exam<'_> {
         *step = "capa";
         session.refresh_capabilities()?;
         seen.after = Some(session.capabilities().cloned());
+        seen.deletes_retrieved |= deletes_retrieved(seen.after.clone().flatten().as_ref());
         *step = "latency";
         let mut rtt: Option<Duration> = None;
         for _ in 0..3 {
@@ -351,7 +355,7 @@ impl Exam<'_> {
         });
         if let Some((n, size)) = sample {
             seen.sample = Some((n, size));
-            if size <= SMALL {
+            if size <= SMALL && !seen.deletes_retrieved {
                 *step = "list-size";
                 let retr = timed(session, &Command::Retr(n), rtt, &mut seen.transfer)?;
                 seen.retr = Some(retr);
@@ -463,6 +467,11 @@ impl Exam<'_> {
                 )),
                 // Not read though small enough: the session broke at the
                 // RETR, which the failure says (put where it happened).
+                None if seen.deletes_retrieved => {
+                    let why = "the server deletes a message once it is retrieved (EXPIRE 0): the doctor retrieves none";
+                    self.put(Check::skip("list-size", why));
+                    self.put(Check::skip("dot-stuffing", why));
+                }
                 None if size <= SMALL => {}
                 None => {
                     let why = format!(
@@ -555,6 +564,15 @@ struct Seen {
     burst: Option<(protocol::Expected, Vec<Reply>, Option<String>)>,
     session_broken: bool,
     transfer: Transfer,
+    /// The server deletes what a session retrieved when it ends (EXPIRE 0,
+    /// before or after the login): no RETR.
+    deletes_retrieved: bool,
+}
+
+/// Whether CAPA says EXPIRE 0: a message retrieved is deleted when the
+/// session ends (RFC 2449 §6.7).
+fn deletes_retrieved(caps: Option<&Capabilities>) -> bool {
+    caps.is_some_and(|c| c.expire == Some(Some(0)))
 }
 
 /// Sends one command and waits for its reply, counting its bytes and time

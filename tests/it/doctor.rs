@@ -572,3 +572,21 @@ fn doctor_says_where_the_session_broke_when_a_small_message_cannot_be_read() {
     assert!(limit <= 256 * 1024, "read up to {limit} bytes: {d}");
     read_only(&server, 1);
 }
+
+#[test]
+fn doctor_retrieves_nothing_from_a_server_that_deletes_what_is_retrieved() {
+    // EXPIRE 0: the server deletes a message once a session that retrieved
+    // it ends. One RETR by the doctor would lose that message for good if
+    // it was not downloaded yet.
+    for capa in [&["EXPIRE 0"][..], &["EXPIRE 0 USER"][..]] {
+        let (server, pipit) = fake(with_capa(capa), "plain");
+        let (code, report) = doctor(&pipit, &[]);
+        assert_eq!(code, 0, "{report:#}");
+        assert_eq!(server.count("RETR"), 0, "{:?}", server.sessions());
+        for id in ["list-size", "dot-stuffing"] {
+            assert_eq!(status(&report, id), "skip", "{report:#}");
+            assert!(detail(&report, id).contains("EXPIRE 0"), "{report:#}");
+        }
+        read_only(&server, 0);
+    }
+}
