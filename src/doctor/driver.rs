@@ -173,6 +173,9 @@ impl Exam<'_> {
     /// Logged in: everything else, then QUIT (never a DELE). Returns why
     /// the checks left unjudged were not checked.
     fn transact(&mut self, mut session: Session, password: &Password) -> String {
+        // Where the password went is where the session is connected, not
+        // where a second look-up of the name says (it may answer otherwise).
+        self.loopback = session.loopback();
         self.server.greeting = Some(crate::reveal::field(session.greeting()).into_owned());
         let before = session.capabilities().cloned();
         let apop = crate::pop3::auth::greeting_timestamp(session.greeting()).is_some();

@@ -345,6 +345,8 @@ pub struct Session {
     /// When the last event went to the caller: from then until it asks
     /// again, it is not reading, and the server is not to blame for that.
     away_since: Option<Instant>,
+    /// Whether the address connected to is this very machine.
+    loopback: bool,
 }
 
 /// How long the steps of opening a session took, each from the moment the
@@ -468,7 +470,15 @@ impl Session {
                 ..Timings::default()
             },
             away_since: None,
+            loopback,
         })
+    }
+
+    /// Whether the address this session is connected to is this very
+    /// machine (plain text to it crosses no network). The address itself,
+    /// not a second look-up of the name, which may answer otherwise.
+    pub fn loopback(&self) -> bool {
+        self.loopback
     }
 
     fn start_tls(&mut self, endpoint: &Endpoint) -> Result<(), NetError> {
