@@ -31,7 +31,7 @@ pub fn top(number: u32, top0: &Reply, topk: Option<(u32, &Reply)>, retr: Option<
     let Some(retr) = retr else {
         return Check::ok(
             "top",
-            format!("TOP {number} 0 answers ({} bytes); not compared with RETR (no message small enough was read)", got.len()),
+            format!("TOP {number} 0 answers ({} bytes); not compared with RETR (no message was read with RETR)", got.len()),
             "nothing to do",
         )
         .with("supported", true);
