@@ -147,7 +147,7 @@ pub fn at_a_glance(report: &Report) -> Option<String> {
     {
         return Some(format!(
             "Failed: {only} ({})",
-            crate::reveal::text(&check.detail)
+            crate::doctor::shown(&check.detail)
         ));
     }
     let mut parts = Vec::new();
@@ -409,7 +409,7 @@ warning and failure, after →, what Pipit does about it.",
                         );
                         ui.vertical(|ui| {
                             ui.add(
-                                egui::Label::new(crate::reveal::text(&c.detail).into_owned())
+                                egui::Label::new(crate::doctor::shown(&c.detail).into_owned())
                                     .wrap(),
                             );
                             if !c.pipit.is_empty() && c.status != Status::Ok {
@@ -417,7 +417,7 @@ warning and failure, after →, what Pipit does about it.",
                                     egui::Label::new(
                                         RichText::new(format!(
                                             "→ {}",
-                                            crate::reveal::text(&c.pipit)
+                                            crate::doctor::shown(&c.pipit)
                                         ))
                                         .weak(),
                                     )
@@ -429,4 +429,25 @@ warning and failure, after →, what Pipit does about it.",
                     }
                 });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::{Check, Server};
+
+    #[test]
+    fn a_failure_at_a_glance_writes_out_what_would_turn_it_around() {
+        let report = Report {
+            server: Server::default(),
+            checks: vec![Check::fail(
+                "capa",
+                "the server broke off before the login: -ERR busy\u{202E}kcehc\u{200B}",
+                "Pipit stops",
+            )],
+        };
+        let glance = at_a_glance(&report).unwrap();
+        assert!(!glance.contains('\u{202E}'), "{glance}");
+        assert!(glance.contains("busy[U+202E]kcehc[U+200B]"), "{glance}");
+    }
 }

@@ -12,7 +12,7 @@ use super::{CHECKS, Check, Report, Server, listing, message, protocol, transport
 use crate::config::{Account, Policy};
 use crate::net::{Fingerprint, NetError, Security, Session, TlsDetails, certificate, tls};
 use crate::pop3::listing::parse_list;
-use crate::pop3::{Capabilities, Command, Reply};
+use crate::pop3::{Capabilities, Command, Limits, Reply};
 use crate::secrets::Password;
 use crate::sync::{Ahead, ErrorKind, FetchError, connect_and_authenticate};
 
@@ -25,6 +25,25 @@ const TOP_LINES: u32 = 3;
 const CANDIDATES: usize = 4;
 /// Commands sent together to try pipelining.
 const BURST: usize = 8;
+
+/// The doctor's bounds on replies: a fetch's, but for a message (RETR, or
+/// TOP of the whole) no more than twice [`SMALL`], so a server whose LIST
+/// says small while RETR streams on is cut off there, not at a fetch's
+/// 64 MiB (for each of the few messages it reads).
+fn limits() -> Limits {
+    Limits {
+        message: 2 * SMALL as usize,
+        ..Limits::default()
+    }
+}
+
+/// How the doctor logs in: nothing sent ahead, its own bounds.
+fn ahead() -> Ahead {
+    Ahead {
+        limits: Some(limits()),
+        ..Ahead::default()
+    }
+}
 
 /// Examines the server of `account`, logging in with `password`. `policy`
 /// is the account's, when it is a saved account (EXPIRE is judged by it).
@@ -42,7 +61,7 @@ pub fn examine(account: &Account, password: &Password, policy: Option<Policy>) -
         loopback: loopback(&account.host, account.port),
         policy,
     };
-    let skipped = match connect_and_authenticate(account, password, &mut |_| {}, Ahead::default()) {
+    let skipped = match connect_and_authenticate(account, password, &mut |_| {}, ahead()) {
         Ok(session) => exam.transact(session, password),
         Err(e) => exam.not_opened(e),
     };
@@ -154,6 +173,9 @@ impl Exam<'_> {
     /// Logged in: everything else, then QUIT (never a DELE). Returns why
     /// the checks left unjudged were not checked.
     fn transact(&mut self, mut session: Session, password: &Password) -> String {
+        // Where the password went is where the session is connected, not
+        // where a second look-up of the name says (it may answer otherwise).
+        self.loopback = session.loopback();
         self.server.greeting = Some(crate::reveal::field(session.greeting()).into_owned());
         let before = session.capabilities().cloned();
         let apop = crate::pop3::auth::greeting_timestamp(session.greeting()).is_some();
@@ -169,7 +191,10 @@ impl Exam<'_> {
             None,
         ));
         let mut step = "capa";
-        let mut seen = Seen::default();
+        let mut seen = Seen {
+            deletes_retrieved: deletes_retrieved(before.as_ref()),
+            ..Seen::default()
+        };
         let result = self.walk(&mut session, &mut step, &mut seen);
         // Judge what was seen, whatever stopped the walk.
         let after = seen.after.clone().flatten();
@@ -260,6 +285,7 @@ impl Exam<'_> {
         *step = "capa";
         session.refresh_capabilities()?;
         seen.after = Some(session.capabilities().cloned());
+        seen.deletes_retrieved |= deletes_retrieved(seen.after.clone().flatten().as_ref());
         *step = "latency";
         let mut rtt: Option<Duration> = None;
         for _ in 0..3 {
@@ -332,7 +358,7 @@ impl Exam<'_> {
         });
         if let Some((n, size)) = sample {
             seen.sample = Some((n, size));
-            if size <= SMALL {
+            if size <= SMALL && !seen.deletes_retrieved {
                 *step = "list-size";
                 let retr = timed(session, &Command::Retr(n), rtt, &mut seen.transfer)?;
                 seen.retr = Some(retr);
@@ -442,6 +468,14 @@ impl Exam<'_> {
                     format!("RETR {n} answered -ERR: {}", r.text),
                     "Pipit leaves a message it cannot read on the server and says so",
                 )),
+                // Not read though small enough: the session broke at the
+                // RETR, which the failure says (put where it happened).
+                None if seen.deletes_retrieved => {
+                    let why = "the server deletes a message once it is retrieved (EXPIRE 0): the doctor retrieves none";
+                    self.put(Check::skip("list-size", why));
+                    self.put(Check::skip("dot-stuffing", why));
+                }
+                None if size <= SMALL => {}
                 None => {
                     let why = format!(
                         "the smallest message is {size} octets: the doctor reads none over {SMALL}"
@@ -491,7 +525,7 @@ impl Exam<'_> {
             ));
             return;
         }
-        let again = connect_and_authenticate(self.account, password, &mut |_| {}, Ahead::default())
+        let again = connect_and_authenticate(self.account, password, &mut |_| {}, ahead())
             .and_then(|mut s| {
                 let reply = s.command(&Command::Uidl(None))?;
                 let _ = s.command(&Command::Quit);
@@ -533,6 +567,15 @@ struct Seen {
     burst: Option<(protocol::Expected, Vec<Reply>, Option<String>)>,
     session_broken: bool,
     transfer: Transfer,
+    /// The server deletes what a session retrieved when it ends (EXPIRE 0,
+    /// before or after the login): no RETR.
+    deletes_retrieved: bool,
+}
+
+/// Whether CAPA says EXPIRE 0: a message retrieved is deleted when the
+/// session ends (RFC 2449 §6.7).
+fn deletes_retrieved(caps: Option<&Capabilities>) -> bool {
+    caps.is_some_and(|c| c.expire == Some(Some(0)))
 }
 
 /// Sends one command and waits for its reply, counting its bytes and time

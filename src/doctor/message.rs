@@ -31,7 +31,7 @@ pub fn top(number: u32, top0: &Reply, topk: Option<(u32, &Reply)>, retr: Option<
     let Some(retr) = retr else {
         return Check::ok(
             "top",
-            format!("TOP {number} 0 answers ({} bytes); not compared with RETR (no message small enough was read)", got.len()),
+            format!("TOP {number} 0 answers ({} bytes); not compared with RETR (no message was read with RETR)", got.len()),
             "nothing to do",
         )
         .with("supported", true);
@@ -142,7 +142,18 @@ pub fn line_endings(bodies: &[(&str, &[u8])]) -> Check {
         .filter(|(_, n)| *n > 0)
         .collect();
     if bare.is_empty() {
-        let what: Vec<&str> = bodies.iter().map(|(w, _)| *w).collect();
+        // Only replies with lines in them say how the server ends lines.
+        let what: Vec<&str> = bodies
+            .iter()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(w, _)| *w)
+            .collect();
+        if what.is_empty() {
+            return Check::skip(
+                "line-endings",
+                "no reply had lines to look at (the mailbox is empty)",
+            );
+        }
         return Check::ok(
             "line-endings",
             format!("every line ends in CRLF ({})", what.join(", ")),
@@ -241,5 +252,15 @@ mod tests {
             "{bare:?}"
         );
         assert_eq!(bare.facts["bare_lf"], 2);
+    }
+
+    #[test]
+    fn line_endings_are_not_ok_on_no_lines_at_all() {
+        // An empty mailbox: LIST and UIDL have no lines to end.
+        let check = line_endings(&[("LIST", b""), ("UIDL", b"")]);
+        assert_eq!(check.status, Status::Skip, "{check:?}");
+        let some = line_endings(&[("LIST", b""), ("UIDL", b"1 a\r\n")]);
+        assert_eq!(some.status, Status::Ok, "{some:?}");
+        assert!(some.detail.ends_with("(UIDL)"), "{some:?}");
     }
 }

@@ -213,14 +213,14 @@ impl Report {
                 "{:<4}  {:<width$}  {}\n",
                 c.status.mark(),
                 c.id,
-                crate::reveal::text(&c.detail)
+                shown(&c.detail)
             ));
             if !c.pipit.is_empty() && c.status != Status::Ok {
                 out.push_str(&format!(
                     "{:<4}  {:<width$}  → {}\n",
                     "",
                     "",
-                    crate::reveal::text(&c.pipit)
+                    shown(&c.pipit)
                 ));
             }
         }
@@ -228,6 +228,14 @@ impl Report {
         out.push_str(&self.summary());
         out
     }
+}
+
+/// A finding as shown to people (the human report, the window): one line,
+/// whatever the server's words in it, with control, direction and
+/// invisible characters written out as `[U+XXXX]`, as a header field is.
+/// The JSON keeps the words exactly.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::reveal::field(text)
 }
 
 /// Names joined by spaces, or "none".
@@ -293,5 +301,41 @@ mod tests {
         assert_eq!(json["checks"][1]["status"], "fail");
         assert_eq!(json["checks"][1]["duplicates"], 2);
         assert_eq!(json["checks"][2]["status"], "skip");
+    }
+
+    #[test]
+    fn server_text_in_the_human_report_cannot_turn_or_forge_its_lines() {
+        // An -ERR text (or a refusal) quoted in a finding: a right-to-left
+        // override, a zero-width space, an escape, a line break.
+        let said = "no\u{202E}txt.exe\u{200B} \u{1b}[2J\nok    tls  forged";
+        let report = Report {
+            server: Server {
+                host: "pop.example.org".into(),
+                port: 110,
+                security: "plain".into(),
+                user: "alice".into(),
+                ..Server::default()
+            },
+            checks: vec![Check::fail(
+                "list-size",
+                format!("RETR 1 answered -ERR: {said}"),
+                format!("the server said {said}"),
+            )],
+        };
+        let text = report.human();
+        for hidden in ['\u{202E}', '\u{200B}', '\u{1b}'] {
+            assert!(!text.contains(hidden), "{hidden:?} in {text}");
+        }
+        assert!(text.contains("no[U+202E]txt.exe[U+200B]"), "{text}");
+        assert!(!text.contains("\nok    tls"), "a forged line: {text}");
+        assert_eq!(text.lines().count(), 6, "{text}");
+        // The JSON keeps what the server said, exactly.
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(
+            json["checks"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .ends_with(said)
+        );
     }
 }

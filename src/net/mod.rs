@@ -345,6 +345,8 @@ pub struct Session {
     /// When the last event went to the caller: from then until it asks
     /// again, it is not reading, and the server is not to blame for that.
     away_since: Option<Instant>,
+    /// Whether the address connected to is this very machine.
+    loopback: bool,
 }
 
 /// How long the steps of opening a session took, each from the moment the
@@ -468,7 +470,15 @@ impl Session {
                 ..Timings::default()
             },
             away_since: None,
+            loopback,
         })
+    }
+
+    /// Whether the address this session is connected to is this very
+    /// machine (plain text to it crosses no network). The address itself,
+    /// not a second look-up of the name, which may answer otherwise.
+    pub fn loopback(&self) -> bool {
+        self.loopback
     }
 
     fn start_tls(&mut self, endpoint: &Endpoint) -> Result<(), NetError> {
@@ -784,8 +794,16 @@ fn tls_handshake(
         ClientConnection::new(Arc::new(config), name).map_err(|e| NetError::Tls(e.to_string()))?;
     // Held by rustls until the handshake is over (never sent before it).
     conn.writer().write_all(first).map_err(NetError::Io)?;
+    // The whole handshake within twice the timeout: each read waits at most
+    // the timeout, but a server that trickles its bytes would otherwise
+    // keep it going for as long as it likes.
+    let mut within = Deadlined {
+        tcp: &mut tcp,
+        deadline: Instant::now() + endpoint.timeout * 2,
+        timeout: endpoint.timeout,
+    };
     while conn.is_handshaking() {
-        if let Err(e) = conn.complete_io(&mut tcp) {
+        if let Err(e) = conn.complete_io(&mut within) {
             let tls_error = e
                 .get_ref()
                 .and_then(|inner| inner.downcast_ref::<rustls::Error>())
@@ -815,7 +833,43 @@ fn tls_handshake(
             });
         }
     }
+    tcp.set_read_timeout(Some(endpoint.timeout))
+        .map_err(NetError::Io)?;
     Ok(StreamOwned::new(conn, tcp))
+}
+
+/// A connection whose reads end at a deadline, each waiting at most the
+/// timeout.
+struct Deadlined<'a> {
+    tcp: &'a mut TcpStream,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Read for Deadlined<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.tcp.set_read_timeout(Some(left.min(self.timeout)))?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Deadlined<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tcp.write(buf)
+    }
+
+    // Each record of a flight in one write, as the connection itself would.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.tcp.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
 }
 
 pub(crate) fn describe_certificate_error(e: &rustls::CertificateError, host: &str) -> String {
@@ -834,5 +888,45 @@ pub(crate) fn describe_certificate_error(e: &rustls::CertificateError, host: &st
         C::Revoked => "it has been revoked".into(),
         C::ApplicationVerificationFailure => "it is not the certificate this account trusts".into(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod handshake_tests {
+    use super::*;
+
+    #[test]
+    fn a_tls_handshake_trickled_a_byte_at_a_time_ends_within_its_deadline() {
+        // A server that starts a TLS record and then sends one byte of it
+        // at a time, each well within the timeout: every read succeeds, so
+        // only a deadline on the whole handshake ends it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let _ = s.write_all(b"\x16\x03\x03\x40\x00");
+            for _ in 0..100 {
+                std::thread::sleep(Duration::from_millis(300));
+                if s.write_all(b"\x00").is_err() {
+                    return;
+                }
+            }
+        });
+        let endpoint = Endpoint {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::Tls,
+            trust: Trust::WebRoots,
+            timeout: Duration::from_secs(1),
+            limits: Limits::default(),
+        };
+        let started = Instant::now();
+        let result = probe_tls(&endpoint);
+        assert!(result.is_err());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the handshake went on for {:?}",
+            started.elapsed()
+        );
     }
 }

@@ -7,7 +7,7 @@ use crate::config::{Account, AuthMethod};
 use crate::net::{Login, NetError, Session};
 use crate::pop3::auth::Mechanism;
 use crate::pop3::connection::Refusal;
-use crate::pop3::{Capabilities, Command, Method, check_argument, check_sasl_field};
+use crate::pop3::{Capabilities, Command, Limits, Method, check_argument, check_sasl_field};
 use crate::secrets::Password;
 use crate::store::{AccountState, Store};
 
@@ -54,6 +54,8 @@ pub(crate) struct Ahead {
     pub pipeline: bool,
     /// Commands to pipeline behind the login.
     pub after_login: Vec<Command>,
+    /// Tighter bounds on the replies than a fetch's (`None`: a fetch's).
+    pub limits: Option<Limits>,
 }
 
 /// The server an account's remembered capabilities belong to: its host,
@@ -76,7 +78,10 @@ pub(crate) fn connect_and_authenticate(
     ahead: Ahead,
 ) -> Result<Session, FetchError> {
     let name = account.name.clone();
-    let endpoint = account.endpoint().map_err(FetchError::Setup)?;
+    let mut endpoint = account.endpoint().map_err(FetchError::Setup)?;
+    if let Some(limits) = ahead.limits {
+        endpoint.limits = limits;
+    }
     // A line break in a credential would become commands of its own: refuse
     // before connecting, so nothing at all is sent.
     let method = method(account.auth);

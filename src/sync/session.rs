@@ -107,6 +107,7 @@ impl Pass<'_> {
             known: self.remembered.as_ref().map(|(before, _)| before.clone()),
             pipeline: pipelining,
             after_login: vec![Command::Capa, Command::Uidl(None), Command::List(None)],
+            limits: None,
         };
         let mut session = connect_and_authenticate(account, self.password, progress, ahead)
             .map_err(broken_login)?;

@@ -544,3 +544,52 @@ fn doctor_still_examines_tls_when_the_login_is_refused() {
     );
     assert_eq!(status(&report, "auth"), "skip");
 }
+
+#[test]
+fn doctor_says_where_the_session_broke_when_a_small_message_cannot_be_read() {
+    // LIST says the message is small; RETR streams without end. The check
+    // that read it fails with what broke, not "skip: the doctor reads none
+    // over 65536" for a 101-octet message.
+    let (server, pipit) = fake(
+        Faults {
+            endless_retr: Some(1),
+            ..Faults::well_behaved()
+        },
+        "plain",
+    );
+    let (code, report) = doctor(&pipit, &[]);
+    assert_eq!(code, 7, "{report:#}");
+    assert_eq!(status(&report, "list-size"), "fail", "{report:#}");
+    let d = detail(&report, "list-size");
+    assert!(d.starts_with("the session broke here: "), "{d}");
+    // And it stopped near its own bound for a small message, not at a
+    // fetch's 64 MiB.
+    let limit: usize = d
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .max()
+        .unwrap_or_else(|| panic!("no limit named: {d}"));
+    assert!(limit <= 256 * 1024, "read up to {limit} bytes: {d}");
+    read_only(&server, 1);
+}
+
+#[test]
+fn doctor_retrieves_nothing_from_a_server_that_deletes_what_is_retrieved() {
+    // EXPIRE 0: the server deletes a message once a session that retrieved
+    // it ends. One RETR by the doctor would lose that message for good if
+    // it was not downloaded yet.
+    for capa in [&["EXPIRE 0"][..], &["EXPIRE 0 USER"][..]] {
+        let (server, pipit) = fake(with_capa(capa), "plain");
+        let (code, report) = doctor(&pipit, &[]);
+        assert_eq!(code, 0, "{report:#}");
+        assert_eq!(server.count("RETR"), 0, "{:?}", server.sessions());
+        for id in ["list-size", "dot-stuffing"] {
+            assert_eq!(status(&report, id), "skip", "{report:#}");
+            assert!(detail(&report, id).contains("EXPIRE 0"), "{report:#}");
+        }
+        // TOP is not compared with RETR, and not for want of a small message.
+        let top = detail(&report, "top");
+        assert!(!top.contains("small enough"), "{top}");
+        read_only(&server, 0);
+    }
+}
