@@ -405,22 +405,22 @@ that matches decides; mail no rule matches is downloaded as the account says.",
                 if rules.is_empty() {
                     ui.weak("No rules yet.");
                 }
-                let mut taken = vec![false; known.map_or(0, |k| k.messages.len())];
+                // Which rule decides for each message (the first that matches).
+                let decided: Vec<(&Known, Option<usize>)> = known
+                    .map(|k| {
+                        k.messages
+                            .iter()
+                            .map(|m| (m, rules.deciding(&m.message)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let count = rules.iter().count();
                 for (index, rule) in rules.iter().enumerate() {
-                    let matched: Vec<&Known> = known
-                        .map(|k| {
-                            k.messages
-                                .iter()
-                                .zip(taken.iter_mut())
-                                .filter(|(m, taken)| !**taken && rule.matches(&m.message))
-                                .map(|(m, taken)| {
-                                    *taken = true;
-                                    m
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let matched: Vec<&Known> = decided
+                        .iter()
+                        .filter(|(_, d)| *d == Some(index))
+                        .map(|(m, _)| *m)
+                        .collect();
                     let acting = matched.iter().filter(|m| m.acts).count();
                     let armed = known
                         .is_some_and(|k| k.armed.get(rule.name.as_str()) == Some(&arming(rule)));
@@ -576,23 +576,22 @@ seen its matches above and armed it.",
                 .any(|t| !t.trim().is_empty());
                 if typed {
                     match (draft.rule(false), known) {
-                        (Ok(rule), Some(k)) => {
+                        (Ok(rule), Some(_)) => {
                             // As the rule would stand: what a rule above it matches
                             // is not its (the first that matches decides), and only
                             // what is not stored whole is acted on.
-                            let above: Vec<&Rule> = match &draft.editing {
-                                Some(name) => rules
-                                    .iter()
-                                    .take_while(|r| r.name.as_str() != name.as_str())
-                                    .collect(),
-                                None => rules.iter().collect(),
-                            };
+                            // Where it stands: in its place when edited, else last.
+                            let place = draft
+                                .editing
+                                .as_deref()
+                                .and_then(|name| rules.iter().position(|r| r.name.as_str() == name))
+                                .unwrap_or(count);
                             let (mut n, mut acting, mut before) = (0, 0, 0);
-                            for m in &k.messages {
+                            for (m, d) in &decided {
                                 if !rule.matches(&m.message) {
                                     continue;
                                 }
-                                if above.iter().any(|r| r.matches(&m.message)) {
+                                if d.is_some_and(|i| i < place) {
                                     before += 1;
                                     continue;
                                 }

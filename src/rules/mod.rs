@@ -516,7 +516,13 @@ impl Rules {
 
     /// The first rule that matches, if any.
     pub fn first_match(&self, message: &Message<'_>) -> Option<&Rule> {
-        self.0.iter().find(|r| r.matches(message))
+        self.deciding(message).map(|i| &self.0[i])
+    }
+
+    /// Where the rule that decides for `message` stands (the first that
+    /// matches), if any.
+    pub fn deciding(&self, message: &Message<'_>) -> Option<usize> {
+        self.0.iter().position(|r| r.matches(message))
     }
 }
 
